@@ -1,0 +1,223 @@
+/**
+ * RFC 9162 §2.1.3 (inclusion) and §2.1.4 (consistency) proofs: generation and verification.
+ * https://www.rfc-editor.org/rfc/rfc9162#section-2.1.3
+ *
+ * Verification follows transparency-dev/merkle `proof/verify.go`: every size, index, hash length and
+ * proof length is checked before any hashing, so an attacker-controlled proof is rejected early and
+ * with a precise reason.
+ */
+import { ProofError } from './errors.ts';
+import { HASH_SIZE, hashChildren, rootFromLeafHashes, splitPoint } from './rfc6962.ts';
+
+/** Reads the leaf hash at an index; lets proofs be built without holding the whole tree. */
+export type LeafHashSource = readonly Uint8Array[];
+
+/** Inclusion proof (audit path) of leaf `index` in the tree of the given leaf hashes. RFC 6962 §2.1.1 PATH. */
+export function inclusionProof(leafHashes: LeafHashSource, index: number): Buffer[] {
+  if (!Number.isSafeInteger(index) || index < 0 || index >= leafHashes.length) {
+    throw new ProofError('INDEX_OUT_OF_RANGE', `leaf ${index} is outside a tree of ${leafHashes.length}`);
+  }
+  const path: Buffer[] = [];
+  collectPath(leafHashes, index, 0, leafHashes.length, path);
+  return path;
+}
+
+function collectPath(leaves: LeafHashSource, m: number, start: number, end: number, out: Buffer[]): void {
+  const n = end - start;
+  if (n <= 1) return;
+  const k = splitPoint(n);
+  if (m < k) {
+    collectPath(leaves, m, start, start + k, out);
+    out.push(rootFromLeafHashes(leaves.slice(start + k, end)));
+  } else {
+    collectPath(leaves, m - k, start + k, end, out);
+    out.push(rootFromLeafHashes(leaves.slice(start, start + k)));
+  }
+}
+
+/** Consistency proof between the first `size1` leaves and the whole tree. RFC 6962 §2.1.2 PROOF. */
+export function consistencyProof(leafHashes: LeafHashSource, size1: number): Buffer[] {
+  const size2 = leafHashes.length;
+  if (!Number.isSafeInteger(size1) || size1 < 0 || size1 > size2) {
+    throw new ProofError('BAD_TREE_SIZE', `size ${size1} is outside a tree of ${size2}`);
+  }
+  if (size1 === 0 || size1 === size2) return [];
+  const out: Buffer[] = [];
+  collectSubproof(leafHashes, size1, 0, size2, true, out);
+  return out;
+}
+
+function collectSubproof(
+  leaves: LeafHashSource,
+  m: number,
+  start: number,
+  end: number,
+  complete: boolean,
+  out: Buffer[],
+): void {
+  const n = end - start;
+  if (m === n) {
+    if (!complete) out.push(rootFromLeafHashes(leaves.slice(start, end)));
+    return;
+  }
+  const k = splitPoint(n);
+  if (m <= k) {
+    collectSubproof(leaves, m, start, start + k, complete, out);
+    out.push(rootFromLeafHashes(leaves.slice(start + k, end)));
+  } else {
+    collectSubproof(leaves, m - k, start + k, end, false, out);
+    out.push(rootFromLeafHashes(leaves.slice(start, start + k)));
+  }
+}
+
+function checkHash(hash: Uint8Array, what: string): void {
+  if (hash.length !== HASH_SIZE) {
+    throw new ProofError('BAD_HASH_LENGTH', `${what} is ${hash.length} bytes, expected ${HASH_SIZE}`);
+  }
+}
+
+function checkSize(value: number, what: string): bigint {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ProofError('BAD_TREE_SIZE', `${what} ${value} is not a non-negative safe integer`);
+  }
+  return BigInt(value);
+}
+
+function bitLength(x: bigint): number {
+  return x === 0n ? 0 : x.toString(2).length;
+}
+
+function popCount(x: bigint): number {
+  let c = 0;
+  for (let v = x; v > 0n; v >>= 1n) c += Number(v & 1n);
+  return c;
+}
+
+function trailingZeros(x: bigint): number {
+  let c = 0;
+  for (let v = x; v > 0n && (v & 1n) === 0n; v >>= 1n) c++;
+  return c;
+}
+
+/** Splits an inclusion proof length into its inner part (below the split) and border part (right edge). */
+function decompose(index: bigint, size: bigint): { inner: number; border: number } {
+  const inner = bitLength(index ^ (size - 1n));
+  const border = popCount(index >> BigInt(inner));
+  return { inner, border };
+}
+
+function chainInner(seed: Buffer, proof: readonly Uint8Array[], index: bigint): Buffer {
+  let acc = seed;
+  proof.forEach((h, i) => {
+    acc = ((index >> BigInt(i)) & 1n) === 0n ? hashChildren(acc, h) : hashChildren(h, acc);
+  });
+  return acc;
+}
+
+function chainInnerRight(seed: Buffer, proof: readonly Uint8Array[], index: bigint): Buffer {
+  let acc = seed;
+  proof.forEach((h, i) => {
+    if (((index >> BigInt(i)) & 1n) === 1n) acc = hashChildren(h, acc);
+  });
+  return acc;
+}
+
+function chainBorderRight(seed: Buffer, proof: readonly Uint8Array[]): Buffer {
+  let acc = seed;
+  for (const h of proof) acc = hashChildren(h, acc);
+  return acc;
+}
+
+/** Root implied by a leaf hash and its audit path. Throws ProofError on any structural defect. */
+export function rootFromInclusionProof(
+  index: number,
+  size: number,
+  leafHash: Uint8Array,
+  proof: readonly Uint8Array[],
+): Buffer {
+  const idx = checkSize(index, 'leaf index');
+  const n = checkSize(size, 'tree size');
+  if (idx >= n) throw new ProofError('INDEX_OUT_OF_RANGE', `leaf ${index} is outside a tree of ${size}`);
+  checkHash(leafHash, 'leaf hash');
+  const { inner, border } = decompose(idx, n);
+  if (proof.length !== inner + border) {
+    throw new ProofError('WRONG_PROOF_SIZE', `proof has ${proof.length} hashes, expected ${inner + border}`);
+  }
+  proof.forEach((h, i) => checkHash(h, `proof[${i}]`));
+  const res = chainInner(Buffer.from(leafHash), proof.slice(0, inner), idx);
+  return chainBorderRight(res, proof.slice(inner));
+}
+
+/** Verifies that `leafHash` is leaf `index` of the tree of `size` leaves with this root. Throws on failure. */
+export function verifyInclusion(
+  index: number,
+  size: number,
+  leafHash: Uint8Array,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): void {
+  checkHash(root, 'root');
+  const computed = rootFromInclusionProof(index, size, leafHash, proof);
+  if (!computed.equals(root)) {
+    throw new ProofError('ROOT_MISMATCH', 'inclusion proof does not lead to the root', {
+      expected: Buffer.from(root).toString('hex'),
+      computed: computed.toString('hex'),
+    });
+  }
+}
+
+/** Verifies that the tree of `size1` leaves with `root1` is a prefix of the tree of `size2` with `root2`. */
+export function verifyConsistency(
+  size1: number,
+  size2: number,
+  proof: readonly Uint8Array[],
+  root1: Uint8Array,
+  root2: Uint8Array,
+): void {
+  const n1 = checkSize(size1, 'size1');
+  const n2 = checkSize(size2, 'size2');
+  checkHash(root1, 'root1');
+  checkHash(root2, 'root2');
+  if (n2 < n1) throw new ProofError('BAD_TREE_SIZE', `size2 ${size2} is smaller than size1 ${size1}`);
+  if (n1 === 0n) throw new ProofError('BAD_TREE_SIZE', 'a consistency proof needs size1 > 0');
+  if (n1 === n2) {
+    if (proof.length > 0) throw new ProofError('WRONG_PROOF_SIZE', 'equal sizes need an empty proof');
+    if (!Buffer.from(root1).equals(root2)) {
+      throw new ProofError('ROOT_MISMATCH', 'equal sizes with different roots', {
+        expected: Buffer.from(root2).toString('hex'),
+        computed: Buffer.from(root1).toString('hex'),
+      });
+    }
+    return;
+  }
+  if (proof.length === 0) throw new ProofError('WRONG_PROOF_SIZE', 'proof is empty');
+  proof.forEach((h, i) => checkHash(h, `proof[${i}]`));
+  const decomposed = decompose(n1 - 1n, n2);
+  const shift = trailingZeros(n1);
+  const inner = decomposed.inner - shift;
+  const size1IsSubtree = n1 === 1n << BigInt(shift);
+  const seed = Buffer.from(size1IsSubtree ? root1 : proof[0]!);
+  const start = size1IsSubtree ? 0 : 1;
+  if (proof.length !== start + inner + decomposed.border) {
+    throw new ProofError(
+      'WRONG_PROOF_SIZE',
+      `proof has ${proof.length} hashes, expected ${start + inner + decomposed.border}`,
+    );
+  }
+  const rest = proof.slice(start);
+  const mask = (n1 - 1n) >> BigInt(shift);
+  const hash1 = chainBorderRight(chainInnerRight(seed, rest.slice(0, inner), mask), rest.slice(inner));
+  if (!hash1.equals(root1)) {
+    throw new ProofError('ROOT_MISMATCH', 'proof does not lead to root1', {
+      expected: Buffer.from(root1).toString('hex'),
+      computed: hash1.toString('hex'),
+    });
+  }
+  const hash2 = chainBorderRight(chainInner(seed, rest.slice(0, inner), mask), rest.slice(inner));
+  if (!hash2.equals(root2)) {
+    throw new ProofError('ROOT_MISMATCH', 'proof does not lead to root2', {
+      expected: Buffer.from(root2).toString('hex'),
+      computed: hash2.toString('hex'),
+    });
+  }
+}
