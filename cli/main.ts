@@ -1,0 +1,144 @@
+/**
+ * The `auditseal` command line. Each command is a thin shell over a library in shared/.
+ * Exit status: 0 valid / done, 1 findings, 2 usage or I/O error.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { DEFAULT_CHUNK_LEAVES, renderSeal, runSeal } from './commands/seal.ts';
+import { renderReport, runVerify } from './commands/verify.ts';
+import { renderReceipts, runVerifyReceipt } from './commands/verify-receipt.ts';
+import { parseDuration, parseInstant, UsageError } from './errors.ts';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function print(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+/** Builds the program; `setExit` receives the exit status of whichever command ran. */
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('auditseal')
+    .description('Immutable, signed, offline-verifiable audit log: seal, download and verify.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('verify')
+    .description('Verify a folder of digests and archives offline against trusted public keys')
+    .argument('<dir>', 'folder with digests/ and archives/ (and optionally receipts/)')
+    .option('--key <pem>', 'trusted public key (PEM); repeat for rotated keys', collect, [])
+    .option('--from <time>', 'only periods from this RFC 3339 time; every period after it must be present')
+    .option('--to <time>', 'only periods before this RFC 3339 time; every period before it must be present')
+    .option('--deep', 'also check that every event is schema-valid, canonical and inside its period', false)
+    .option('--json', 'print the report as JSON', false)
+    .addHelpText(
+      'after',
+      '\nExit status: 0 valid, 1 findings, 2 usage or I/O error.\nFinding codes are listed in docs/FORMAT.md.',
+    )
+    .action(
+      async (dir: string, o: { key: string[]; from?: string; to?: string; deep: boolean; json: boolean }) => {
+        const report = await runVerify({
+          dir,
+          keys: o.key,
+          ...(o.from ? { fromMs: parseInstant(o.from, '--from') } : {}),
+          ...(o.to ? { toMs: parseInstant(o.to, '--to') } : {}),
+          deep: o.deep,
+          json: o.json,
+        });
+        print(o.json ? JSON.stringify(report, null, 2) : renderReport(dir, report));
+        setExit(report.valid ? 0 : 1);
+      },
+    );
+
+  program
+    .command('verify-receipt')
+    .description('Verify an ingest receipt (or a JSON array of receipts) offline')
+    .argument('<file>', 'receipt JSON file')
+    .option('--key <pem>', 'trusted public key (PEM); repeat for rotated keys', collect, [])
+    .option('--json', 'print the result as JSON', false)
+    .action(async (file: string, o: { key: string[]; json: boolean }) => {
+      const checks = await runVerifyReceipt(file, o.key);
+      print(o.json ? JSON.stringify(checks, null, 2) : renderReceipts(file, checks));
+      setExit(checks.every((c) => c.ok) ? 0 : 1);
+    });
+
+  program
+    .command('seal')
+    .description(
+      'Seal an existing log (JSON lines: auditseal events or CloudTrail records) into a verifiable folder',
+    )
+    .requiredOption('--in <events.jsonl>', 'input file, one JSON event or CloudTrail record per line')
+    .requiredOption(
+      '--out <dir>',
+      'output folder (digests/, archives/, keys/); an existing chain there is continued',
+    )
+    .requiredOption('--key <pem>', 'EC P-256 private key (PEM) to sign the digests with')
+    .option('--ledger <name>', 'ledger name used in object keys', 'import')
+    .option('--period <duration>', 'period length: 3600, 60m, 1h (60 s to 1 day, dividing a day)', '1h')
+    .addOption(
+      new Option('--chunk-leaves <n>', 'events per archive chunk (power of two)')
+        .default(String(DEFAULT_CHUNK_LEAVES))
+        .hideHelp(),
+    )
+    .option('--skip-invalid', 'seal the valid lines and report the rejected ones instead of failing', false)
+    .option('--json', 'print the summary as JSON', false)
+    .action(
+      async (o: {
+        in: string;
+        out: string;
+        key: string;
+        ledger: string;
+        period: string;
+        chunkLeaves: string;
+        skipInvalid: boolean;
+        json: boolean;
+      }) => {
+        const summary = await runSeal({
+          in: o.in,
+          out: o.out,
+          key: o.key,
+          ledger: o.ledger,
+          periodSeconds: parseDuration(o.period),
+          chunkLeaves: Number(o.chunkLeaves),
+          skipInvalid: o.skipInvalid,
+          json: o.json,
+        });
+        print(o.json ? JSON.stringify(summary, null, 2) : renderSeal(summary));
+        setExit(0);
+      },
+    );
+
+  return program;
+}
+
+/** Runs the CLI and returns its exit status. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let exit = 0;
+  const program = buildProgram((code) => {
+    exit = code;
+  });
+  try {
+    await program.parseAsync([...argv]);
+    return exit;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.exitCode === 0
+        ? 0
+        : 2;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`auditseal: ${error.message}\n`);
+      return 2;
+    }
+    const e = error as NodeJS.ErrnoException;
+    if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) {
+      process.stderr.write(`auditseal: I/O error: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`auditseal: internal error: ${e.message}\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * Sealing one period: the single code path used by the stream-triggered function and by
+ * `auditseal seal`. It streams events in committed order, writes archive chunks, then the digest,
+ * the signed statement and finally the signature, all put-only. Memory is one chunk plus O(log n).
+ *
+ * Idempotent: every object except the signature is a pure function of the input, so a re-run writes
+ * byte-identical objects (the store treats them as success). ECDSA signatures are randomized, so an
+ * existing signature is accepted when it verifies over the same statement with the same key.
+ */
+import { createPublicKey, verify } from 'node:crypto';
+import { canonicalBytes } from '../canonical/jcs.ts';
+import { StreamingTree, sha256 } from '../merkle/rfc6962.ts';
+import { ObjectConflictError, type ObjectStore } from '../ports/object-store.ts';
+import { MAX_STATEMENT_BYTES, type Signer } from '../ports/signer.ts';
+import { ChunkBuilder, DEFAULT_CHUNK_LEAVES, type SealableEvent } from './archive-chunk.ts';
+import { SealError } from './errors.ts';
+import {
+  type ArchiveRef,
+  DIGEST_STATEMENT_TYPE,
+  DIGEST_TYPE,
+  type Digest,
+  type DigestStatement,
+  digestStatementSchema,
+} from './formats.ts';
+import { toHex } from './hex.ts';
+import { archiveObjectKey, digestObjectKey } from './object-keys.ts';
+import { isoSeconds, nextPeriod, type Period, periodEndMs, samePeriod } from './period.ts';
+
+/** What the next period needs to chain to this one. */
+export interface ChainHead {
+  readonly ledger: string;
+  readonly period: Period;
+  readonly sequence: number;
+  readonly digestKey: string;
+  readonly statementSha256: string;
+}
+
+export interface SealRequest {
+  readonly ledger: string;
+  readonly period: Period;
+  /** The head of the chain, or null to start a new chain (sequence 0) at this period. */
+  readonly previous: ChainHead | null;
+  /** The period's events, in the order the digest commits to. */
+  readonly events: AsyncIterable<SealableEvent> | Iterable<SealableEvent>;
+  /** Events per archive chunk; a power of two. */
+  readonly chunkLeaves?: number;
+}
+
+export interface SealDeps {
+  readonly store: ObjectStore;
+  readonly signer: Signer;
+}
+
+export interface SealedPeriod extends ChainHead {
+  readonly treeSize: number;
+  readonly rootHash: string;
+  readonly statement: DigestStatement;
+  /** 'created' if this call wrote the signature, 'already-sealed' if the period was sealed before. */
+  readonly outcome: 'created' | 'already-sealed';
+}
+
+const JSON_TYPE = 'application/json';
+
+function assertChain(req: SealRequest): number {
+  if (!req.previous) return 0;
+  if (req.previous.ledger !== req.ledger) {
+    throw new SealError('CHAIN_MISMATCH', `previous digest belongs to ledger ${req.previous.ledger}`);
+  }
+  if (!samePeriod(nextPeriod(req.previous.period), req.period)) {
+    throw new SealError(
+      'CHAIN_MISMATCH',
+      `period ${isoSeconds(req.period.startMs)} does not follow ${isoSeconds(req.previous.period.startMs)}; seal the periods between first`,
+    );
+  }
+  return req.previous.sequence + 1;
+}
+
+async function putDeterministic(
+  store: ObjectStore,
+  key: string,
+  body: Uint8Array,
+  type: string,
+): Promise<void> {
+  try {
+    await store.putIfAbsent(key, body, type);
+  } catch (error) {
+    if (error instanceof ObjectConflictError) {
+      throw new SealError('NONDETERMINISTIC_OBJECT', `${key} exists with different bytes`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+function headOf(statement: DigestStatement, statementBytes: Uint8Array, period: Period): ChainHead {
+  return {
+    ledger: statement.ledger,
+    period,
+    sequence: statement.sequence,
+    digestKey: statement.digestKey,
+    statementSha256: toHex(sha256(statementBytes)),
+  };
+}
+
+/** Reads back an already sealed period's head, or undefined if its signature is not written yet. */
+export async function readSealedHead(
+  store: ObjectStore,
+  ledger: string,
+  period: Period,
+): Promise<ChainHead | undefined> {
+  const sig = await store.get(digestObjectKey(ledger, period, 'signature'));
+  if (sig === undefined) return undefined;
+  const bytes = await store.get(digestObjectKey(ledger, period, 'statement'));
+  if (bytes === undefined) return undefined;
+  const statement = digestStatementSchema.parse(JSON.parse(Buffer.from(bytes).toString('utf8')));
+  return headOf(statement, bytes, period);
+}
+
+/** Seals one period. See the module comment for the write order and idempotency rules. */
+export async function sealPeriod(req: SealRequest, deps: SealDeps): Promise<SealedPeriod> {
+  const sequence = assertChain(req);
+  const chunkLeaves = req.chunkLeaves ?? DEFAULT_CHUNK_LEAVES;
+  if (!Number.isInteger(Math.log2(chunkLeaves)))
+    throw new RangeError(`chunkLeaves ${chunkLeaves} is not a power of two`);
+  const height = Math.log2(chunkLeaves);
+  const { store, signer } = deps;
+
+  const tree = new StreamingTree();
+  const archives: ArchiveRef[] = [];
+  let chunk = new ChunkBuilder();
+
+  const flush = async (): Promise<void> => {
+    if (chunk.count === 0) return;
+    const built = chunk.build();
+    const n = archives.length;
+    const key = archiveObjectKey(req.ledger, req.period, n, 'events');
+    const indexKey = archiveObjectKey(req.ledger, req.period, n, 'index');
+    await putDeterministic(store, key, built.archive, 'application/x-ndjson');
+    await putDeterministic(store, indexKey, built.index, 'application/octet-stream');
+    if (built.count === chunkLeaves) tree.appendSubtree(built.root, height);
+    else for (const leaf of built.leafHashes) tree.appendLeafHash(leaf);
+    archives.push({
+      key,
+      indexKey,
+      firstIndex: tree.size - built.count,
+      count: built.count,
+      size: built.archive.length,
+      rootHash: toHex(built.root),
+      indexSha256: toHex(sha256(built.index)),
+    });
+    chunk = new ChunkBuilder();
+  };
+
+  for await (const event of req.events) {
+    try {
+      chunk.add(event);
+    } catch (error) {
+      throw new SealError('BAD_EVENT', (error as Error).message, { cause: error });
+    }
+    if (chunk.count === chunkLeaves) await flush();
+  }
+  await flush();
+
+  const digestKey = digestObjectKey(req.ledger, req.period, 'digest');
+  const digest: Digest = {
+    type: DIGEST_TYPE,
+    ledger: req.ledger,
+    period: {
+      start: isoSeconds(req.period.startMs),
+      end: isoSeconds(periodEndMs(req.period)),
+      seconds: req.period.seconds,
+    },
+    sequence,
+    treeSize: tree.size,
+    rootHash: toHex(tree.root()),
+    chunkLeaves,
+    archives,
+    previous: req.previous
+      ? { digestKey: req.previous.digestKey, statementSha256: req.previous.statementSha256 }
+      : null,
+  };
+  const digestBytes = canonicalBytes(digest);
+  await putDeterministic(store, digestKey, digestBytes, JSON_TYPE);
+
+  const statement: DigestStatement = {
+    type: DIGEST_STATEMENT_TYPE,
+    ledger: req.ledger,
+    periodStart: digest.period.start,
+    periodSeconds: req.period.seconds,
+    sequence,
+    treeSize: digest.treeSize,
+    rootHash: digest.rootHash,
+    digestKey,
+    digestSha256: toHex(sha256(digestBytes)),
+    previousStatementSha256: req.previous ? req.previous.statementSha256 : null,
+    keyId: await signer.keyId(),
+  };
+  const statementBytes = canonicalBytes(statement);
+  if (statementBytes.length > MAX_STATEMENT_BYTES) {
+    throw new SealError('STATEMENT_TOO_LARGE', `statement is ${statementBytes.length} bytes`);
+  }
+  await putDeterministic(
+    store,
+    digestObjectKey(req.ledger, req.period, 'statement'),
+    statementBytes,
+    JSON_TYPE,
+  );
+
+  const signatureKey = digestObjectKey(req.ledger, req.period, 'signature');
+  const base = {
+    ...headOf(statement, statementBytes, req.period),
+    treeSize: digest.treeSize,
+    rootHash: digest.rootHash,
+    statement,
+  };
+  if ((await store.get(signatureKey)) !== undefined && (await existingSignatureValid())) {
+    return { ...base, outcome: 'already-sealed' };
+  }
+  const signature = await signer.sign(statementBytes);
+  try {
+    await store.putIfAbsent(signatureKey, signature, 'application/pkix-signature');
+  } catch (error) {
+    // A concurrent or earlier run signed the same statement first; accept its signature if it verifies.
+    if (!(error instanceof ObjectConflictError) || !(await existingSignatureValid())) throw error;
+    return { ...base, outcome: 'already-sealed' };
+  }
+  return { ...base, outcome: 'created' };
+
+  async function existingSignatureValid(): Promise<boolean> {
+    const existing = await store.get(signatureKey);
+    if (existing === undefined) return false;
+    const key = createPublicKey(await signer.publicKeyPem());
+    const ok = verify('sha256', statementBytes, { key, dsaEncoding: 'der' }, existing);
+    if (!ok)
+      throw new SealError(
+        'NONDETERMINISTIC_OBJECT',
+        `${signatureKey} holds a signature that does not verify`,
+      );
+    return true;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Sealing a range of periods from events already in hand (imports, backfills, tests). Events are grouped
+ * by the period of their `receivedAt` and ordered by (`receivedAt`, `id`) — the same order as the ledger
+ * table's sort key — and every period from the first to the last is sealed, empty ones included.
+ */
+import type { SealableEvent } from './archive-chunk.ts';
+import { isoSeconds, nextPeriod, type Period, periodOf } from './period.ts';
+import { type ChainHead, type SealDeps, type SealedPeriod, sealPeriod } from './seal-period.ts';
+
+/** An event with what ordering needs. */
+export interface OrderedEvent extends SealableEvent {
+  /** `YYYY-MM-DDTHH:MM:SS.sssZ`. */
+  readonly receivedAt: string;
+}
+
+/** Order of events inside a period: by receivedAt, then by id (code units; ids are ASCII). */
+export function compareEvents(a: OrderedEvent, b: OrderedEvent): number {
+  if (a.receivedAt !== b.receivedAt) return a.receivedAt < b.receivedAt ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+export interface SealRangeRequest {
+  readonly ledger: string;
+  readonly seconds: number;
+  readonly events: readonly OrderedEvent[];
+  /** Continue this chain; new events must fall after its period. */
+  readonly previous: ChainHead | null;
+  /** Seal through the period containing this instant even if it has no events. */
+  readonly untilMs?: number;
+  readonly chunkLeaves?: number;
+  readonly onPeriod?: (sealed: SealedPeriod, events: number) => void;
+}
+
+/** Seals every period from the chain head (or the first event) through the last event or `untilMs`. */
+export async function sealRange(req: SealRangeRequest, deps: SealDeps): Promise<SealedPeriod[]> {
+  const groups = new Map<number, OrderedEvent[]>();
+  for (const event of req.events) {
+    const p = periodOf(Date.parse(event.receivedAt), req.seconds);
+    const list = groups.get(p.startMs) ?? [];
+    list.push(event);
+    groups.set(p.startMs, list);
+  }
+  const starts = [...groups.keys()].sort((a, b) => a - b);
+  let first: Period | undefined = req.previous ? nextPeriod(req.previous.period) : undefined;
+  if (!first && starts.length > 0) first = { startMs: starts[0]!, seconds: req.seconds };
+  if (!first && req.untilMs !== undefined) first = periodOf(req.untilMs, req.seconds);
+  if (!first) return [];
+  if (req.previous && starts.length > 0 && starts[0]! < first.startMs) {
+    throw new RangeError(`events fall in ${isoSeconds(starts[0]!)}, which the chain has already sealed`);
+  }
+  const lastStart = Math.max(
+    starts[starts.length - 1] ?? -Infinity,
+    req.untilMs !== undefined ? periodOf(req.untilMs, req.seconds).startMs : -Infinity,
+  );
+  const sealed: SealedPeriod[] = [];
+  let previous = req.previous;
+  for (let period = first; period.startMs <= lastStart; period = nextPeriod(period)) {
+    const events = (groups.get(period.startMs) ?? []).sort(compareEvents);
+    const result = await sealPeriod(
+      {
+        ledger: req.ledger,
+        period,
+        previous,
+        events,
+        ...(req.chunkLeaves ? { chunkLeaves: req.chunkLeaves } : {}),
+      },
+      deps,
+    );
+    req.onPeriod?.(result, events.length);
+    sealed.push(result);
+    previous = result;
+  }
+  return sealed;
+}
