@@ -1,0 +1,743 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { canonicalBytes, canonicalString } from '../../../shared/canonical/jcs.ts';
+import type { AuditEventInput } from '../../../shared/events/audit-event.ts';
+import { parseAuditEventInput } from '../../../shared/events/audit-event.ts';
+import {
+  fromCloudTrailRecord,
+  fromEventBridgeEnvelope,
+  wrapInEventBridgeEnvelope,
+} from '../../../shared/events/cloudtrail.ts';
+import type { CloudTrailRejectReason } from '../../../shared/events/errors.ts';
+import { CloudTrailMappingError } from '../../../shared/events/errors.ts';
+import { MAX_EVENT_BYTES } from '../../../shared/events/limits.ts';
+
+// The vectors live beside the repository (../shared/data), in CI as here.
+const CLOUDTRAIL_DIR = new URL('../../../../shared/data/cloudtrail/', import.meta.url);
+
+function readLines(name: string): string[] {
+  return readFileSync(new URL(name, CLOUDTRAIL_DIR), 'utf8')
+    .split('\n')
+    .filter((line) => line.length > 0);
+}
+
+type Outcome = { ok: true; event: AuditEventInput } | { ok: false; reason: CloudTrailRejectReason };
+
+function mapAll(lines: string[]): Outcome[] {
+  return lines.map((line) => {
+    try {
+      return { ok: true, event: fromCloudTrailRecord(JSON.parse(line)) };
+    } catch (error) {
+      if (error instanceof CloudTrailMappingError) return { ok: false, reason: error.reason };
+      throw error;
+    }
+  });
+}
+
+function tally(outcomes: Outcome[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const o of outcomes) {
+    const key = o.ok ? 'accepted' : o.reason;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
+function mappingFailure(act: () => unknown): CloudTrailMappingError {
+  try {
+    act();
+  } catch (error) {
+    if (error instanceof CloudTrailMappingError) return error;
+    throw error;
+  }
+  throw new Error('the mapping did not throw');
+}
+
+const allLines = readLines('all_permissive.jsonl');
+const strictLines = readLines('strict_permissive.jsonl');
+
+/** Line `index` (0-based) of all_permissive.jsonl, checked against its eventID so a changed file fails loudly. */
+function realRecord(index: number, eventId: string): Record<string, unknown> {
+  const record = JSON.parse(allLines[index]!) as Record<string, unknown>;
+  expect(record['eventID']).toBe(eventId);
+  return record;
+}
+
+describe('Function: fromCloudTrailRecord', () => {
+  describe('when mapping every record of all_permissive.jsonl', () => {
+    const outcomes = mapAll(allLines);
+
+    it('accepts or rejects each one with the pinned counts', () => {
+      // Assess
+      expect(allLines).toHaveLength(1_054);
+      expect(tally(outcomes)).toEqual({ accepted: 883, BAD_EVENT_TIME: 114, MISSING_EVENT_ID: 57 });
+    });
+
+    it('produces events that parse and canonicalize within MAX_EVENT_BYTES', () => {
+      // Prepare
+      const events = outcomes.flatMap((o) => (o.ok ? [o.event] : []));
+
+      // Act
+      const sizes = events.map((event) => canonicalBytes(parseAuditEventInput(event)).length);
+
+      // Assess
+      expect(sizes).toHaveLength(883);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(MAX_EVENT_BYTES);
+    });
+
+    it('keeps every original record verbatim in cloudtrail', () => {
+      // Act
+      const mismatches = outcomes.filter(
+        (o, i) => o.ok && canonicalString(o.event.cloudtrail) !== canonicalString(JSON.parse(allLines[i]!)),
+      );
+
+      // Assess
+      expect(mismatches).toHaveLength(0);
+    });
+
+    it('derives action as <eventSource minus .amazonaws.com>:<eventName>, unaltered', () => {
+      // Act
+      const malformed = outcomes.filter((o, i) => {
+        const record = JSON.parse(allLines[i]!) as { eventSource: string; eventName: string };
+        return (
+          o.ok &&
+          o.event.action !== `${record.eventSource.replace(/\.amazonaws\.com$/, '')}:${record.eventName}`
+        );
+      });
+
+      // Assess
+      expect(malformed).toHaveLength(0);
+      expect(outcomes.filter((o) => o.ok && !o.event.action.includes('.amazonaws.com:'))).toHaveLength(883);
+    });
+  });
+
+  describe('when mapping every record of strict_permissive.jsonl', () => {
+    it('accepts all but the 16 that have no eventID', () => {
+      // Act
+      const outcomes = mapAll(strictLines);
+
+      // Assess
+      expect(strictLines).toHaveLength(898);
+      expect(tally(outcomes)).toEqual({ accepted: 882, MISSING_EVENT_ID: 16 });
+    });
+  });
+
+  describe('when the record is a Root console sign-in without MFA', () => {
+    it('maps a root actor, console auth, mfa false and success', () => {
+      // Prepare
+      const record = realRecord(913, 'deb1e1f9-c99b-4612-8e9f-21f93b5d79c0');
+
+      // Act
+      const event = fromCloudTrailRecord(record);
+
+      // Assess
+      expect(event.id).toBe('ct:deb1e1f9-c99b-4612-8e9f-21f93b5d79c0');
+      expect(event.action).toBe('signin:ConsoleLogin');
+      expect(event.actor).toEqual({
+        id: 'arn:aws:iam::111122223333:root',
+        type: 'root',
+        authMethod: 'console',
+        mfa: false,
+        accountId: '111122223333',
+      });
+      expect(event.outcome).toEqual({ result: 'success' });
+      expect(event.resource).toBeUndefined();
+      expect(event.sourceIp).toBe('192.0.2.0');
+      expect(event.endpoint).toBe('signin.amazonaws.com');
+      expect(event.details).toEqual({
+        eventType: 'AwsConsoleSignIn',
+        eventVersion: '1.05',
+        awsRegion: 'us-east-1',
+        recipientAccountId: '111122223333',
+      });
+    });
+  });
+
+  describe('when the console sign-in used MFA', () => {
+    it('maps mfa true from additionalEventData.MFAUsed', () => {
+      // Prepare
+      const record = realRecord(463, 'fed06f42-cb12-4764-8c69-121063dc79b9');
+
+      // Act
+      const event = fromCloudTrailRecord(record);
+
+      // Assess
+      expect(event.actor).toEqual({
+        id: 'arn:aws:iam::111122223333:user/anaya',
+        type: 'user',
+        authMethod: 'console',
+        mfa: true,
+        accountId: '111122223333',
+      });
+    });
+  });
+
+  describe('when only the session context reports MFA', () => {
+    it.each([
+      ['true', true],
+      ['false', false],
+    ])('maps mfaAuthenticated %s', (flag, expected) => {
+      // Prepare
+      const record = realRecord(120, '16903cbd-fdff-4818-82f2-d66ad09aaf57');
+      const identity = record['userIdentity'] as { sessionContext: { attributes: Record<string, string> } };
+      identity.sessionContext.attributes['mfaAuthenticated'] = flag;
+
+      // Act
+      const event = fromCloudTrailRecord(record);
+
+      // Assess
+      expect(event.actor.mfa).toBe(expected);
+    });
+  });
+
+  describe('when the record is a failed console sign-in', () => {
+    it('maps a failure carrying the error message', () => {
+      // Prepare
+      const record = realRecord(915, 'a4fbbe77-91a0-4238-804a-64314184edb6');
+
+      // Act
+      const event = fromCloudTrailRecord(record);
+
+      // Assess
+      expect(event.action).toBe('signin:ConsoleLogin');
+      expect(event.actor.type).toBe('root');
+      expect(event.actor.mfa).toBe(false);
+      expect(event.outcome).toEqual({ result: 'failure', errorMessage: 'Failed authentication' });
+    });
+
+    it('maps a failure from responseElements alone', () => {
+      // Prepare
+      const record = realRecord(915, 'a4fbbe77-91a0-4238-804a-64314184edb6');
+      delete record['errorMessage'];
+
+      // Act
+      const event = fromCloudTrailRecord(record);
+
+      // Assess
+      expect(event.outcome).toEqual({ result: 'failure' });
+    });
+  });
+
+  describe('when the call was denied', () => {
+    it('maps an AccessDenied failure by an assumed role', () => {
+      // Prepare
+      const record = realRecord(120, '16903cbd-fdff-4818-82f2-d66ad09aaf57');
+
+      // Act
+      const event = fromCloudTrailRecord(record);
+
+      // Assess
+      expect(event.action).toBe('organizations:LeaveOrganization');
+      expect(event.outcome.result).toBe('failure');
+      expect(event.outcome.errorCode).toBe('AccessDenied');
+      expect(event.outcome.errorMessage).toMatch(/^User: arn:aws:sts::307578594326:assumed-role\//);
+      expect(event.actor).toEqual({
+        id: 'arn:aws:sts::307578594326:assumed-role/stratus-red-team-leave-org-role/aws-go-sdk-1722587398902687000',
+        type: 'role',
+        authMethod: 'assumed-role',
+        mfa: false,
+        sessionId: 'ASIA36EV31F1RB3OA8IG',
+        accountId: '307578594326',
+      });
+      expect(event.labels).toEqual(['cloudtrail', 'category:Management']);
+    });
+  });
+
+  describe('when the record is an AssumeRole', () => {
+    it('maps the assumed role as the resource', () => {
+      // Prepare
+      const record = realRecord(1046, '1917948f-3042-46ec-98e2-62865EXAMPLE');
+
+      // Act
+      const event = fromCloudTrailRecord(record);
+
+      // Assess
+      expect(event.action).toBe('sts:AssumeRole');
+      expect(event.actor.type).toBe('role');
+      expect(event.actor.mfa).toBe(false);
+      expect(event.outcome).toEqual({ result: 'success' });
+      expect(event.resource).toEqual({
+        id: 'arn:aws:iam::111111111111:role/JohnRole2',
+        type: 'AWS::IAM::Role',
+      });
+    });
+  });
+
+  describe('when the record is a StopLogging', () => {
+    it('maps the trail from requestParameters.name', () => {
+      // Prepare
+      const record = realRecord(117, '10163ed2-2253-469d-a5ee-cbc6651f8934');
+
+      // Act
+      const event = fromCloudTrailRecord(record);
+
+      // Assess
+      expect(event.action).toBe('cloudtrail:StopLogging');
+      expect(event.actor).toEqual({
+        id: 'arn:aws:iam::143434273843:user/christophe',
+        type: 'user',
+        authMethod: 'access-key',
+        sessionId: 'AKIAGGWFBBHBE7D3M9WI',
+        accountId: '143434273843',
+      });
+      expect(event.resource).toEqual({
+        id: 'arn:aws:cloudtrail:apiso-centralnorth-2r:143434273843:trail/stratus-red-team-ct-stop-trail-buykxbqejv',
+        type: 'AWS::CloudTrail::Trail',
+        name: 'stratus-red-team-ct-stop-trail-buykxbqejv',
+      });
+      expect(event.outcome).toEqual({ result: 'success' });
+    });
+  });
+
+  describe('when the record is a read-only EC2 call on one instance', () => {
+    it('builds the instance ARN and labels the event read-only', () => {
+      // Prepare
+      const record = realRecord(0, '450230d4-b39e-4a18-a6a0-d07a6e2105cb');
+
+      // Act
+      const event = fromCloudTrailRecord(record);
+
+      // Assess
+      expect(event.action).toBe('ec2:GetPasswordData');
+      expect(event.resource).toEqual({
+        id: 'arn:aws:ec2:apiso-northsouth-3r:457448411975:instance/i-i2jnm5swa59p4fxg',
+        type: 'AWS::EC2::Instance',
+        name: 'i-i2jnm5swa59p4fxg',
+      });
+      expect(event.labels).toEqual(['cloudtrail', 'category:Management', 'read-only']);
+      expect(event.outcome.errorCode).toBe('Client.UnauthorizedOperation');
+    });
+  });
+
+  describe('when the resource comes from the requestParameters table', () => {
+    const base = () => realRecord(117, '10163ed2-2253-469d-a5ee-cbc6651f8934');
+    it.each<[string, Record<string, unknown>, unknown]>([
+      [
+        'an IAM role created under a path',
+        { eventSource: 'iam.amazonaws.com', requestParameters: { roleName: 'r', path: '/svc/' } },
+        { id: 'arn:aws:iam::143434273843:role/svc/r', type: 'AWS::IAM::Role', name: 'r' },
+      ],
+      [
+        'a KMS key id',
+        {
+          eventSource: 'kms.amazonaws.com',
+          requestParameters: { keyId: '1234abcd-12ab-34cd-56ef-1234567890ab' },
+        },
+        {
+          id: 'arn:aws:kms:apiso-centralnorth-2r:143434273843:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+          type: 'AWS::KMS::Key',
+          name: '1234abcd-12ab-34cd-56ef-1234567890ab',
+        },
+      ],
+      [
+        'a KMS alias',
+        { eventSource: 'kms.amazonaws.com', requestParameters: { keyId: 'alias/app' } },
+        {
+          id: 'arn:aws:kms:apiso-centralnorth-2r:143434273843:alias/app',
+          type: 'AWS::KMS::Alias',
+          name: 'alias/app',
+        },
+      ],
+      [
+        'a bucket in a China region',
+        { eventSource: 's3.amazonaws.com', awsRegion: 'cn-north-1', requestParameters: { bucketName: 'b' } },
+        { id: 'arn:aws-cn:s3:::b', type: 'AWS::S3::Bucket', name: 'b' },
+      ],
+      [
+        'a secret by name (its ARN has a suffix the record lacks)',
+        { eventSource: 'secretsmanager.amazonaws.com', requestParameters: { secretId: 'db/pass' } },
+        { id: 'db/pass', type: 'AWS::SecretsManager::Secret' },
+      ],
+      [
+        'a tagging call by ARN',
+        {
+          eventSource: 'apigateway.amazonaws.com',
+          requestParameters: { resourceArn: 'arn:aws:apigateway:us-east-1::/restapis/a/stages/b' },
+        },
+        { id: 'arn:aws:apigateway:us-east-1::/restapis/a/stages/b', type: 'AWS::ApiGateway::Stage' },
+      ],
+      [
+        'a resources[] entry without type',
+        { resources: [{ ARNPrefix: 'arn:aws:s3:::b/' }, { arn: 'arn:aws:iam::1:role/x' }] },
+        { id: 'arn:aws:iam::1:role/x', type: 'AWS::IAM::Role' },
+      ],
+      [
+        'no known parameter',
+        { eventSource: 'iam.amazonaws.com', requestParameters: { maxItems: 5 } },
+        undefined,
+      ],
+    ])('maps %s', (_name, change, expected) => {
+      // Prepare
+      const record = { ...base(), ...change };
+
+      // Act
+      const event = fromCloudTrailRecord(record);
+
+      // Assess
+      expect(event.resource).toEqual(expected);
+    });
+  });
+
+  describe('when the record names an S3 object', () => {
+    it('builds the object ARN from bucketName and key', () => {
+      // Prepare
+      const record = {
+        ...realRecord(117, '10163ed2-2253-469d-a5ee-cbc6651f8934'),
+        eventSource: 's3.amazonaws.com',
+        eventName: 'GetObject',
+        requestParameters: { bucketName: 'logs', key: 'a/b.json' },
+      };
+
+      // Act
+      const event = fromCloudTrailRecord(record);
+
+      // Assess
+      expect(event.resource).toEqual({
+        id: 'arn:aws:s3:::logs/a/b.json',
+        type: 'AWS::S3::Object',
+        name: 'logs/a/b.json',
+      });
+    });
+  });
+
+  describe('when userIdentity has no type but names the invoking service', () => {
+    it('maps a service actor', () => {
+      // Prepare
+      const record = {
+        ...realRecord(117, '10163ed2-2253-469d-a5ee-cbc6651f8934'),
+        userIdentity: { accountId: '123456789012', invokedBy: 's3.amazonaws.com' },
+      };
+
+      // Act
+      const event = fromCloudTrailRecord(record);
+
+      // Assess
+      expect(event.actor).toEqual({
+        id: 's3.amazonaws.com',
+        type: 'service',
+        authMethod: 'service',
+        accountId: '123456789012',
+      });
+    });
+  });
+
+  describe('when userIdentity has an unrecognized type', () => {
+    it.each(['SomethingNew', 'constructor', '__proto__'])('maps %s to unknown', (type) => {
+      // Prepare
+      const record = { ...realRecord(117, '10163ed2-2253-469d-a5ee-cbc6651f8934'), userIdentity: { type } };
+
+      // Act
+      const event = fromCloudTrailRecord(record);
+
+      // Assess
+      expect(event.actor).toEqual({ id: 'unknown', type: 'unknown' });
+    });
+  });
+
+  describe('when sourceIPAddress is neither an IP literal nor a host name', () => {
+    it.each(['AWS Internal', '253.252.51.07', ''])(
+      'omits sourceIp for %j but keeps the record whole',
+      (ip) => {
+        // Prepare
+        const record = { ...realRecord(117, '10163ed2-2253-469d-a5ee-cbc6651f8934'), sourceIPAddress: ip };
+
+        // Act
+        const event = fromCloudTrailRecord(record);
+
+        // Assess
+        expect(event).not.toHaveProperty('sourceIp');
+        expect(event.cloudtrail?.['sourceIPAddress']).toBe(ip);
+      },
+    );
+  });
+
+  describe('when the caller changes the record after mapping', () => {
+    it('leaves the event unchanged, since cloudtrail is a deep copy', () => {
+      // Prepare
+      const record = realRecord(117, '10163ed2-2253-469d-a5ee-cbc6651f8934');
+      const event = fromCloudTrailRecord(record);
+
+      // Act
+      (record['requestParameters'] as Record<string, unknown>)['name'] = 'changed';
+
+      // Assess
+      expect(event.cloudtrail?.['requestParameters']).toEqual({
+        name: 'stratus-red-team-ct-stop-trail-buykxbqejv',
+      });
+    });
+  });
+
+  describe('when the record cannot be mapped', () => {
+    const base = () => realRecord(117, '10163ed2-2253-469d-a5ee-cbc6651f8934');
+    it.each<[string, () => unknown, CloudTrailRejectReason, string]>([
+      ['an array', () => [base()], 'NOT_A_RECORD', '$'],
+      ['null', () => null, 'NOT_A_RECORD', '$'],
+      ['no eventID', () => ({ ...base(), eventID: undefined }), 'MISSING_EVENT_ID', '$.eventID'],
+      ['a numeric eventID', () => ({ ...base(), eventID: 7 }), 'BAD_EVENT_ID', '$.eventID'],
+      ['an eventID with a space', () => ({ ...base(), eventID: 'a b' }), 'BAD_EVENT_ID', '$.eventID'],
+      [
+        'a 126-character eventID',
+        () => ({ ...base(), eventID: 'a'.repeat(126) }),
+        'BAD_EVENT_ID',
+        '$.eventID',
+      ],
+      ['no eventTime', () => ({ ...base(), eventTime: null }), 'MISSING_EVENT_TIME', '$.eventTime'],
+      [
+        "Panther's placeholder eventTime",
+        () => ({ ...base(), eventTime: '2019-01-01 00:00:00.000000000' }),
+        'BAD_EVENT_TIME',
+        '$.eventTime',
+      ],
+      ['eventTime "redacted"', () => ({ ...base(), eventTime: 'redacted' }), 'BAD_EVENT_TIME', '$.eventTime'],
+      [
+        'no eventSource',
+        () => ({ ...base(), eventSource: undefined }),
+        'MISSING_EVENT_SOURCE',
+        '$.eventSource',
+      ],
+      ['an empty eventSource', () => ({ ...base(), eventSource: '' }), 'BAD_EVENT_SOURCE', '$.eventSource'],
+      ['no eventName', () => ({ ...base(), eventName: undefined }), 'MISSING_EVENT_NAME', '$.eventName'],
+      ['a numeric eventName', () => ({ ...base(), eventName: 1 }), 'BAD_EVENT_NAME', '$.eventName'],
+      [
+        'no userIdentity',
+        () => ({ ...base(), userIdentity: null }),
+        'MISSING_USER_IDENTITY',
+        '$.userIdentity',
+      ],
+      [
+        'a string userIdentity',
+        () => ({ ...base(), userIdentity: 'x' }),
+        'BAD_USER_IDENTITY',
+        '$.userIdentity',
+      ],
+      [
+        'a __proto__ key inside',
+        () => ({ ...base(), requestParameters: JSON.parse('{"__proto__":{"x":1}}') }),
+        'UNSAFE_JSON',
+        '$.requestParameters.__proto__',
+      ],
+      [
+        'a 2,000-character userAgent',
+        () => ({ ...base(), userAgent: 'u'.repeat(2_000) }),
+        'INVALID_MAPPED_FIELD',
+        '$',
+      ],
+      [
+        'a 5,000-character errorMessage',
+        () => ({ ...base(), errorCode: 'AccessDenied', errorMessage: 'm'.repeat(5_000) }),
+        'INVALID_MAPPED_FIELD',
+        '$',
+      ],
+    ])('rejects %s', (_name, build, reason, path) => {
+      // Prepare
+      const record = JSON.parse(JSON.stringify(build()) ?? 'null');
+
+      // Act
+      const error = mappingFailure(() => fromCloudTrailRecord(record));
+
+      // Assess
+      expect(error.reason).toBe(reason);
+      expect(error.code).toBe('UNSUPPORTED_RECORD');
+      expect(error.path).toBe(path);
+    });
+
+    it('names the mapped field that broke a limit, without echoing it', () => {
+      // Prepare
+      const record = { ...base(), userAgent: 'u'.repeat(2_000) };
+
+      // Act
+      const error = mappingFailure(() => fromCloudTrailRecord(record));
+
+      // Assess
+      expect(error.message).toContain('$.userAgent');
+      expect(error.message).not.toContain('uuuu');
+    });
+  });
+});
+
+const ENVELOPE_DIR = new URL('eventbridge/', CLOUDTRAIL_DIR);
+const envelopeFiles = readdirSync(ENVELOPE_DIR)
+  .filter((name) => name.endsWith('.json'))
+  .sort();
+
+function readEnvelope(name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(new URL(name, ENVELOPE_DIR), 'utf8')) as Record<string, unknown>;
+}
+
+describe('Function: fromEventBridgeEnvelope', () => {
+  describe('when given the 16 real envelopes', () => {
+    it.each(envelopeFiles)('ingests %s with its detail kept verbatim', (name) => {
+      // Prepare
+      const envelope = readEnvelope(name);
+
+      // Act
+      const event = fromEventBridgeEnvelope(envelope);
+
+      // Assess
+      expect(canonicalString(event.cloudtrail)).toBe(canonicalString(envelope['detail']));
+      expect(event.id).toBe(`ct:${(envelope['detail'] as Record<string, unknown>)['eventID']}`);
+    });
+
+    it('finds all 16 files', () => {
+      // Assess
+      expect(envelopeFiles).toHaveLength(16);
+    });
+  });
+
+  describe('when the envelope is the Root console sign-in from the AWS docs', () => {
+    it('maps it like the bare record', () => {
+      // Prepare
+      const envelope = readEnvelope('awsdocs-cwe_EventTypes_signin-ConsoleLogin.json');
+
+      // Act
+      const event = fromEventBridgeEnvelope(envelope);
+
+      // Assess
+      expect(event).toEqual(fromCloudTrailRecord(envelope['detail']));
+      expect(event.actor.type).toBe('root');
+      expect(event.action).toBe('signin:ConsoleLogin');
+    });
+  });
+
+  describe('when the envelope is not a CloudTrail one', () => {
+    it('rejects another detail-type with UNSUPPORTED_DETAIL_TYPE', () => {
+      // Prepare
+      const envelope = {
+        ...readEnvelope('awsdocs-cwe_EventTypes_s3-CreateBucket.json'),
+        'detail-type': 'EC2 Instance State-change Notification',
+      };
+
+      // Act
+      const error = mappingFailure(() => fromEventBridgeEnvelope(envelope));
+
+      // Assess
+      expect(error.reason).toBe('UNSUPPORTED_DETAIL_TYPE');
+      expect(error.path).toBe('$["detail-type"]');
+    });
+  });
+
+  describe('when the envelope is malformed', () => {
+    const valid = () => readEnvelope('awsdocs-cwe_EventTypes_s3-CreateBucket.json');
+    it.each<[string, () => unknown, CloudTrailRejectReason, string]>([
+      ['a missing detail', () => ({ ...valid(), detail: undefined }), 'BAD_ENVELOPE', '$.detail'],
+      ['a string detail', () => ({ ...valid(), detail: '{}' }), 'BAD_ENVELOPE', '$.detail'],
+      ['a missing id', () => ({ ...valid(), id: undefined }), 'BAD_ENVELOPE', '$.id'],
+      ['a bad time', () => ({ ...valid(), time: 'yesterday' }), 'BAD_ENVELOPE', '$.time'],
+      ['resources as a string', () => ({ ...valid(), resources: 'x' }), 'BAD_ENVELOPE', '$.resources'],
+      ['an array', () => [valid()], 'BAD_ENVELOPE', '$'],
+      [
+        'a forbidden key',
+        () => ({ ...valid(), extra: JSON.parse('{"constructor":1}') }),
+        'UNSAFE_JSON',
+        '$.extra.constructor',
+      ],
+      [
+        'a detail without eventID',
+        () => ({ ...valid(), detail: { ...(valid()['detail'] as object), eventID: undefined } }),
+        'MISSING_EVENT_ID',
+        '$.detail.eventID',
+      ],
+    ])('rejects %s', (_name, build, reason, path) => {
+      // Prepare
+      const envelope = JSON.parse(JSON.stringify(build()));
+
+      // Act
+      const error = mappingFailure(() => fromEventBridgeEnvelope(envelope));
+
+      // Assess
+      expect(error.reason).toBe(reason);
+      expect(error.path).toBe(path);
+    });
+  });
+
+  describe('when the envelope has extra members', () => {
+    it('tolerates them and does not store them', () => {
+      // Prepare
+      const envelope = { ...readEnvelope('awsdocs-cwe_EventTypes_s3-CreateBucket.json'), debug: true };
+
+      // Act
+      const event = fromEventBridgeEnvelope(envelope);
+
+      // Assess
+      expect(canonicalString(event)).not.toContain('debug');
+    });
+  });
+});
+
+describe('Function: wrapInEventBridgeEnvelope', () => {
+  describe('when wrapping every accepted record of all_permissive.jsonl', () => {
+    it('maps back to the same event through fromEventBridgeEnvelope', () => {
+      // Prepare
+      const records = allLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      const accepted = records.flatMap((record) => {
+        try {
+          return [{ record, event: fromCloudTrailRecord(record) }];
+        } catch {
+          return [];
+        }
+      });
+
+      // Act
+      const mismatches = accepted.filter(
+        ({ record, event }) =>
+          canonicalString(fromEventBridgeEnvelope(wrapInEventBridgeEnvelope(record))) !==
+          canonicalString(event),
+      );
+
+      // Assess
+      expect(accepted).toHaveLength(883);
+      expect(mismatches).toHaveLength(0);
+    });
+  });
+
+  describe('when wrapping a console sign-in, a service event and an API call', () => {
+    it('picks the detail-type AWS would use, and a deterministic UUIDv5 id', () => {
+      // Prepare
+      const signIn = realRecord(913, 'deb1e1f9-c99b-4612-8e9f-21f93b5d79c0');
+      const apiCall = realRecord(117, '10163ed2-2253-469d-a5ee-cbc6651f8934');
+      const serviceEvent = { ...apiCall, eventType: 'AwsServiceEvent' };
+
+      // Act
+      const envelopes = [signIn, serviceEvent, apiCall].map((record) => wrapInEventBridgeEnvelope(record));
+
+      // Assess
+      expect(envelopes.map((e) => e['detail-type'])).toEqual([
+        'AWS Console Sign In via CloudTrail',
+        'AWS Service Event via CloudTrail',
+        'AWS API Call via CloudTrail',
+      ]);
+      expect(envelopes[2]).toMatchObject({
+        version: '0',
+        source: 'aws.cloudtrail',
+        account: '143434273843',
+        time: '2024-07-31T13:06:24Z',
+        region: 'apiso-centralnorth-2r',
+        resources: [],
+      });
+      expect(envelopes[2]!.id).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
+      expect(envelopes[1]!.id).toBe(envelopes[2]!.id);
+      expect(envelopes[0]!.id).not.toBe(envelopes[2]!.id);
+      expect(
+        wrapInEventBridgeEnvelope(apiCall, { account: '000011112222', region: 'eu-west-1' }),
+      ).toMatchObject({
+        account: '000011112222',
+        region: 'eu-west-1',
+      });
+    });
+  });
+
+  describe('when the record has no eventID', () => {
+    it('throws MISSING_EVENT_ID', () => {
+      // Prepare
+      const record = { ...realRecord(117, '10163ed2-2253-469d-a5ee-cbc6651f8934'), eventID: null };
+
+      // Act
+      const error = mappingFailure(() => wrapInEventBridgeEnvelope(record));
+
+      // Assess
+      expect(error.reason).toBe('MISSING_EVENT_ID');
+    });
+  });
+});
