@@ -3,6 +3,7 @@
  * Exit status: 0 valid / done, 1 findings, 2 usage or I/O error.
  */
 import { Command, CommanderError, Option } from 'commander';
+import { runDemo } from './commands/demo.ts';
 import { DEFAULT_CHUNK_LEAVES, renderSeal, runSeal } from './commands/seal.ts';
 import { renderReport, runVerify } from './commands/verify.ts';
 import { renderReceipts, runVerifyReceipt } from './commands/verify-receipt.ts';
@@ -108,6 +109,16 @@ export function buildProgram(setExit: (code: number) => void): Command {
         setExit(0);
       },
     );
+
+  program
+    .command('demo')
+    .description(
+      'Offline walk-through: seal the shipped CloudTrail sample, verify it, then catch a tampered copy',
+    )
+    .option('--out <dir>', 'where to write the sealed folder', '.auditseal/demo')
+    .action(async (o: { out: string }) => {
+      setExit(await runDemo(o.out, (...lines: string[]) => print(lines.join('\n'))));
+    });
 
   return program;
 }
