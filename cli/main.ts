@@ -3,7 +3,9 @@
  * Exit status: 0 valid / done, 1 findings, 2 usage or I/O error.
  */
 import { Command, CommanderError, Option } from 'commander';
+import { ApiError } from './api-client.ts';
 import { runDemo } from './commands/demo.ts';
+import { renderDownload, runDownload } from './commands/download.ts';
 import { DEFAULT_CHUNK_LEAVES, renderSeal, runSeal } from './commands/seal.ts';
 import { renderReport, runVerify } from './commands/verify.ts';
 import { renderReceipts, runVerifyReceipt } from './commands/verify-receipt.ts';
@@ -111,6 +113,30 @@ export function buildProgram(setExit: (code: number) => void): Command {
     );
 
   program
+    .command('download')
+    .description('Download the digests and archives of a time range into a verifiable folder (auditor role)')
+    .requiredOption('--from <time>', 'start of the range (RFC 3339)')
+    .requiredOption('--to <time>', 'end of the range (RFC 3339, exclusive)')
+    .requiredOption('--out <dir>', 'folder to write digests/ and archives/ into')
+    .option('--endpoint <url>', 'API endpoint (default: .auditseal/local.json or AUDITSEAL_ENDPOINT)')
+    .option('--json', 'print the summary as JSON', false)
+    .addHelpText(
+      'after',
+      '\nCredentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else the auditor role in .auditseal/local.json.',
+    )
+    .action(async (o: { from: string; to: string; out: string; endpoint?: string; json: boolean }) => {
+      const summary = await runDownload({
+        fromMs: parseInstant(o.from, '--from'),
+        toMs: parseInstant(o.to, '--to'),
+        out: o.out,
+        ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+        json: o.json,
+      });
+      print(o.json ? JSON.stringify(summary, null, 2) : renderDownload(summary));
+      setExit(0);
+    });
+
+  program
     .command('demo')
     .description(
       'Offline walk-through: seal the shipped CloudTrail sample, verify it, then catch a tampered copy',
@@ -139,6 +165,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         error.exitCode === 0
         ? 0
         : 2;
+    }
+    if (error instanceof ApiError) {
+      process.stderr.write(`auditseal: the API refused the request: ${error.message}\n`);
+      return 2;
     }
     if (error instanceof UsageError) {
       process.stderr.write(`auditseal: ${error.message}\n`);

@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { compactLabel, type Period, parseCompactLabel } from '../../shared/ledger/period.ts';
 import type { ChainHead } from '../../shared/ledger/seal-period.ts';
+import type { DigestCatalog, SealPage } from '../../shared/ports/digest-catalog.ts';
 import type { SealRegistry } from '../../shared/ports/sealing.ts';
 
 export interface DynamoDbSealRegistryOptions {
@@ -23,13 +24,20 @@ function periodSortKey(p: Period): string {
   return `${compactLabel(p.startMs)}-${p.seconds}s`;
 }
 
+/** Cursor = the last sort key returned plus a suffix that sorts right after it. */
+function decodeCursor(cursor: string): string {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^\d{8}T\d{6}Z-\d+s!$/.test(text)) throw new RangeError('invalid pagination token');
+  return text;
+}
+
 function parsePeriodSortKey(sk: string): Period | undefined {
   const m = /^(\d{8}T\d{6}Z)-(\d+)s$/.exec(sk);
   const startMs = m ? parseCompactLabel(m[1]!) : undefined;
   return startMs === undefined ? undefined : { startMs, seconds: Number(m![2]) };
 }
 
-export class DynamoDbSealRegistry implements SealRegistry {
+export class DynamoDbSealRegistry implements SealRegistry, DigestCatalog {
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
 
@@ -79,6 +87,55 @@ export class DynamoDbSealRegistry implements SealRegistry {
     );
     const item = result.Items?.[0];
     if (!item) return undefined;
+    const period = parsePeriodSortKey(item['sk']?.S ?? '');
+    if (!period) throw new Error(`unreadable seal item ${item['sk']?.S}`);
+    return {
+      ledger,
+      period,
+      sequence: Number(item['sequence']?.N),
+      digestKey: item['digestKey']?.S ?? '',
+      statementSha256: item['statementSha256']?.S ?? '',
+    };
+  }
+
+  async listSeals(
+    ledger: string,
+    fromMs: number,
+    toMs: number,
+    limit: number,
+    cursor?: string,
+  ): Promise<SealPage> {
+    const start = cursor ? decodeCursor(cursor) : `${compactLabel(Math.max(0, fromMs))}`;
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':pk': { S: `SE#${ledger}` },
+          ':from': { S: start },
+          ':to': { S: `${compactLabel(Math.max(0, toMs - 1000))}~` },
+        },
+        Limit: limit,
+        ConsistentRead: true,
+      }),
+    );
+    const items = (result.Items ?? []).map((item) => this.headOf(ledger, item));
+    const last = result.LastEvaluatedKey?.['sk']?.S;
+    return { items, ...(last ? { cursor: Buffer.from(`${last}!`, 'utf8').toString('base64url') } : {}) };
+  }
+
+  async getSeal(ledger: string, period: Period): Promise<ChainHead | undefined> {
+    const result = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: `SE#${ledger}` }, sk: { S: periodSortKey(period) } },
+        ConsistentRead: true,
+      }),
+    );
+    return result.Item ? this.headOf(ledger, result.Item) : undefined;
+  }
+
+  private headOf(ledger: string, item: Record<string, { S?: string; N?: string }>): ChainHead {
     const period = parsePeriodSortKey(item['sk']?.S ?? '');
     if (!period) throw new Error(`unreadable seal item ${item['sk']?.S}`);
     return {
