@@ -135,15 +135,18 @@ export function rootFromInclusionProof(
   leafHash: Uint8Array,
   proof: readonly Uint8Array[],
 ): Buffer {
-  const idx = checkSize(index, 'leaf index');
   const n = checkSize(size, 'tree size');
+  if (!Number.isSafeInteger(index) || index < 0) {
+    throw new ProofError('INDEX_OUT_OF_RANGE', `leaf index ${index} is not a non-negative safe integer`);
+  }
+  const idx = BigInt(index);
   if (idx >= n) throw new ProofError('INDEX_OUT_OF_RANGE', `leaf ${index} is outside a tree of ${size}`);
   checkHash(leafHash, 'leaf hash');
   const { inner, border } = decompose(idx, n);
   if (proof.length !== inner + border) {
     throw new ProofError('WRONG_PROOF_SIZE', `proof has ${proof.length} hashes, expected ${inner + border}`);
   }
-  proof.forEach((h, i) => checkHash(h, `proof[${i}]`));
+  for (const [i, h] of proof.entries()) checkHash(h, `proof[${i}]`);
   const res = chainInner(Buffer.from(leafHash), proof.slice(0, inner), idx);
   return chainBorderRight(res, proof.slice(inner));
 }
@@ -191,7 +194,7 @@ export function verifyConsistency(
     return;
   }
   if (proof.length === 0) throw new ProofError('WRONG_PROOF_SIZE', 'proof is empty');
-  proof.forEach((h, i) => checkHash(h, `proof[${i}]`));
+  for (const [i, h] of proof.entries()) checkHash(h, `proof[${i}]`);
   const decomposed = decompose(n1 - 1n, n2);
   const shift = trailingZeros(n1);
   const inner = decomposed.inner - shift;

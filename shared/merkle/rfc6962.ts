@@ -13,8 +13,26 @@ import { createHash, hash as oneShotHash } from 'node:crypto';
 export const HASH_SIZE = 32;
 
 const LEAF_PREFIX = Buffer.from([0x00]);
+const NODE_PREFIX = Buffer.from([0x01]);
+// Reused for the common 32 + 32 byte case so interior hashing allocates only its output.
 const nodeBuffer = Buffer.alloc(1 + 2 * HASH_SIZE);
 nodeBuffer[0] = 0x01;
+// Leaves up to this size are hashed from a reused `0x00 || data` buffer with one one-shot call, which
+// costs far less than a createHash object with two updates; larger leaves are streamed.
+const LEAF_SCRATCH_LIMIT = 64 * 1024;
+const leafBuffer = Buffer.alloc(1 + LEAF_SCRATCH_LIMIT);
+
+/**
+ * SHA-256 of `data` as a Buffer. The digest is taken as a 'binary' (latin1) string, a lossless byte-per-char form,
+ * and copied into Buffer's small-allocation pool: for 32-byte results that is much cheaper than the
+ * separately allocated Buffer that `hash(…, 'buffer')` returns.
+ */
+function digestOf(data: Uint8Array): Buffer {
+  return Buffer.from(oneShotHash('sha256', data, 'binary'), 'binary');
+}
+
+/** Largest subtree height StreamingTree accepts: 2^52 leaves still keeps the size a safe integer. */
+const MAX_SUBTREE_HEIGHT = 52;
 
 /** SHA-256 of arbitrary bytes. */
 export function sha256(data: Uint8Array): Buffer {
@@ -28,14 +46,20 @@ export function emptyRoot(): Buffer {
 
 /** Leaf hash: SHA-256(0x00 || data). */
 export function hashLeaf(data: Uint8Array): Buffer {
-  return createHash('sha256').update(LEAF_PREFIX).update(data).digest();
+  if (data.length > LEAF_SCRATCH_LIMIT) return createHash('sha256').update(LEAF_PREFIX).update(data).digest();
+  leafBuffer.set(data, 1);
+  return digestOf(leafBuffer.subarray(0, 1 + data.length));
 }
 
 /** Interior node hash: SHA-256(0x01 || left || right). */
 export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
+  if (left.length !== HASH_SIZE || right.length !== HASH_SIZE) {
+    // The RFC hashes the plain concatenation; the fixed layout of nodeBuffer only fits two 32-byte hashes.
+    return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  }
   nodeBuffer.set(left, 1);
   nodeBuffer.set(right, 1 + HASH_SIZE);
-  return sha256(nodeBuffer);
+  return digestOf(nodeBuffer);
 }
 
 /** Largest power of two strictly smaller than n (n ≥ 2). */
@@ -45,10 +69,28 @@ export function splitPoint(n: number): number {
   return k;
 }
 
-/** MTH over leaf hashes already computed. Recursive on the RFC split, O(log n) stack depth. */
+/**
+ * MTH over leaf hashes already computed. For 32-byte hashes (the normal case) it builds the tree level by
+ * level in one working buffer: pairing neighbours left to right and carrying an odd last node up unchanged
+ * gives exactly the RFC's largest-power-of-two split. Other inputs take the recursive definition.
+ */
 export function rootFromLeafHashes(leafHashes: readonly Uint8Array[]): Buffer {
-  if (leafHashes.length === 0) return emptyRoot();
-  return subtreeRoot(leafHashes, 0, leafHashes.length);
+  const n = leafHashes.length;
+  if (n === 0) return emptyRoot();
+  if (n === 1) return Buffer.from(leafHashes[0]!);
+  if (!leafHashes.every((h) => h.length === HASH_SIZE)) return subtreeRoot(leafHashes, 0, n);
+  const level = Buffer.allocUnsafe(n * HASH_SIZE);
+  for (let i = 0; i < n; i++) level.set(leafHashes[i]!, i * HASH_SIZE);
+  for (let width = n; width > 1; width = (width + 1) >> 1) {
+    const pairs = width >> 1;
+    // Node i of the next level overwrites slot i, which is at or before the two slots it reads.
+    for (let i = 0; i < pairs; i++) {
+      level.copy(nodeBuffer, 1, 2 * i * HASH_SIZE, (2 * i + 2) * HASH_SIZE);
+      level.write(oneShotHash('sha256', nodeBuffer, 'binary'), i * HASH_SIZE, HASH_SIZE, 'binary');
+    }
+    if (width % 2 === 1) level.copyWithin(pairs * HASH_SIZE, (width - 1) * HASH_SIZE, width * HASH_SIZE);
+  }
+  return Buffer.from(level.subarray(0, HASH_SIZE));
 }
 
 function subtreeRoot(leaves: readonly Uint8Array[], start: number, end: number): Buffer {
@@ -84,7 +126,8 @@ export class StreamingTree {
 
   /** Appends an already computed leaf hash. */
   appendLeafHash(leafHash: Uint8Array): void {
-    this.appendSubtree(Buffer.from(leafHash), 0);
+    // appendSubtree keeps its own copy.
+    this.appendSubtree(leafHash, 0);
   }
 
   /**
@@ -92,18 +135,22 @@ export class StreamingTree {
    * 2^height, which is what lets a period split into power-of-two chunks be combined from chunk roots.
    */
   appendSubtree(root: Uint8Array, height: number): void {
+    if (!Number.isInteger(height) || height < 0 || height > MAX_SUBTREE_HEIGHT) {
+      throw new RangeError(`subtree height ${height} is not an integer in 0..${MAX_SUBTREE_HEIGHT}`);
+    }
     const width = 2 ** height;
     if (this.count % width !== 0) {
       throw new RangeError(`subtree of ${width} leaves is not aligned at size ${this.count}`);
     }
-    let hash: Buffer = Buffer.from(root);
+    // The caller's bytes are only read; what the stack keeps is a fresh buffer (a copy or a node hash).
+    let hash: Uint8Array = root;
     let h = height;
     while (this.heights.length > 0 && this.heights[this.heights.length - 1] === h) {
       this.heights.pop();
       hash = hashChildren(this.hashes.pop()!, hash);
       h += 1;
     }
-    this.hashes.push(hash);
+    this.hashes.push(h === height ? Buffer.from(root) : (hash as Buffer));
     this.heights.push(h);
     this.count += width;
   }
