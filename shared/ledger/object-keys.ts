@@ -8,7 +8,7 @@
  *   archives/<ledger>/<YYYY>/<MM>/<DD>/<YYYYMMDDTHHMMSSZ>-<seconds>s/<chunk:6>.jsonl
  *   archives/<ledger>/<YYYY>/<MM>/<DD>/<YYYYMMDDTHHMMSSZ>-<seconds>s/<chunk:6>.idx
  */
-import { compactLabel, type Period, parseCompactLabel } from './period.ts';
+import { assertPeriodSeconds, compactLabel, type Period, parseCompactLabel } from './period.ts';
 
 /** Ledger names: lowercase, digits and dashes, 1–63 characters. */
 export const LEDGER_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -74,6 +74,8 @@ export function parseDigestObjectKey(key: string): ParsedDigestKey | undefined {
   if (!part) return undefined;
   const period = { startMs, seconds };
   try {
+    // Only period lengths a digest can have (60 s to a day, dividing a day) fit the layout.
+    assertPeriodSeconds(seconds);
     if (digestObjectKey(m[1]!, period, part) !== key) return undefined;
     if (startMs % (seconds * 1000) !== 0) return undefined;
   } catch {

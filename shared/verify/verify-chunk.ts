@@ -3,13 +3,15 @@
  * events were modified, deleted, inserted, duplicated or reordered by comparing with the chunk's index.
  *
  * The fast path hashes each line in place: the newline that ends the previous line is briefly replaced
- * by the 0x00 leaf prefix, so no bytes are copied before hashing.
+ * by the 0x00 leaf prefix, so no bytes are copied before hashing. Digests are taken as 'binary' (latin1)
+ * strings and packed into one buffer per chunk, which avoids one separately allocated Buffer per event.
+ * The index is only parsed when the archive does not match, since a clean chunk never needs it.
  */
 import { hash as oneShotHash } from 'node:crypto';
 import { eventIdHash, INDEX_ENTRY_SIZE } from '../ledger/archive-chunk.ts';
 import type { ArchiveRef } from '../ledger/formats.ts';
 import { fromHex, toHex } from '../ledger/hex.ts';
-import { hashLeaf, StreamingTree, sha256 } from '../merkle/rfc6962.ts';
+import { HASH_SIZE, hashLeaf, rootFromLeafHashes, sha256 } from '../merkle/rfc6962.ts';
 import type { Finding } from './findings.ts';
 
 const NEWLINE = 0x0a;
@@ -25,7 +27,7 @@ export interface HashedLines {
 
 /** Hashes each newline-terminated line of `data` as an RFC 6962 leaf. Mutates and restores `data`. */
 export function hashLines(data: Buffer): HashedLines {
-  const leaves: Buffer[] = [];
+  const digests: string[] = [];
   const starts: number[] = [];
   let start = 0;
   while (start < data.length) {
@@ -33,22 +35,25 @@ export function hashLines(data: Buffer): HashedLines {
     if (nl === -1) break;
     starts.push(start);
     if (start === 0) {
-      leaves.push(hashLeaf(data.subarray(0, nl)));
+      digests.push(hashLeaf(data.subarray(0, nl)).toString('binary'));
     } else {
       data[start - 1] = 0x00;
-      leaves.push(oneShotHash('sha256', data.subarray(start - 1, nl), 'buffer') as unknown as Buffer);
+      digests.push(oneShotHash('sha256', data.subarray(start - 1, nl), 'binary'));
       data[start - 1] = NEWLINE;
     }
     start = nl + 1;
   }
+  const packed = Buffer.allocUnsafe(digests.length * HASH_SIZE);
+  const leaves = digests.map((digest, i) => {
+    packed.write(digest, i * HASH_SIZE, HASH_SIZE, 'binary');
+    return packed.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
+  });
   return { leaves, starts, end: start };
 }
 
 /** Root of a chunk's leaves. */
 export function chunkRoot(leaves: readonly Buffer[]): Buffer {
-  const tree = new StreamingTree();
-  for (const leaf of leaves) tree.appendLeafHash(leaf);
-  return tree.root();
+  return rootFromLeafHashes(leaves);
 }
 
 export interface ChunkResult {
@@ -80,7 +85,13 @@ export function verifyChunk(
   index: Buffer | undefined,
 ): ChunkResult {
   const findings: Finding[] = [];
-  let entries: IndexEntry[] | undefined;
+  // The intact index, parsed on first use: a clean chunk never needs it.
+  let intactIndex: Buffer | undefined;
+  let parsed: IndexEntry[] | undefined;
+  const indexEntries = (): IndexEntry[] | undefined => {
+    if (parsed === undefined && intactIndex !== undefined) parsed = parseIndex(intactIndex);
+    return parsed;
+  };
   if (index === undefined) {
     findings.push({ code: 'INDEX_MISSING', object: ref.indexKey, message: 'index object is missing' });
   } else {
@@ -93,10 +104,11 @@ export function verifyChunk(
         evidence: { expected: ref.indexSha256, computed: digest },
       });
     } else {
-      entries = parseIndex(index);
+      intactIndex = index;
     }
   }
   if (archive === undefined) {
+    const entries = indexEntries();
     findings.push({
       code: 'ARCHIVE_MISSING',
       object: ref.key,
@@ -131,6 +143,7 @@ export function verifyChunk(
     }
   }
 
+  const entries = indexEntries();
   const committed = entries?.map((e) => e.leaf);
   // Truncation: what is there is an exact prefix of what was sealed.
   if (archive.length < ref.size && committed && lines.leaves.every((leaf, i) => committed[i]?.equals(leaf))) {

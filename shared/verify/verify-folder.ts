@@ -22,7 +22,14 @@ import {
   type ParsedDigestKey,
   parseDigestObjectKey,
 } from '../ledger/object-keys.ts';
-import { isoSeconds, nextPeriod, type Period, periodEndMs, periodOf } from '../ledger/period.ts';
+import {
+  isoSeconds,
+  nextPeriod,
+  type Period,
+  parseIsoSeconds,
+  periodEndMs,
+  periodOf,
+} from '../ledger/period.ts';
 import { StreamingTree, sha256 } from '../merkle/rfc6962.ts';
 import type { Finding } from './findings.ts';
 import type { ObjectReader } from './object-reader.ts';
@@ -122,6 +129,9 @@ export async function verifyFolder(reader: ObjectReader, options: VerifyOptions)
   const receiptWork = await checkReceiptFile.collect(reader, options.keys, findings);
   const ledgers: LedgerSummary[] = [];
   const archiveJobs: { entry: DigestEntry; digest: Digest }[] = [];
+  // Archive folders of periods whose digest is present but unusable: that digest's own finding covers
+  // them, and what it names is unknown, so they are not reported again as unreferenced.
+  const unreadable = new Set<string>();
 
   // 2. Digests: statement, key, signature, placement, digest hash, then the chain.
   let digestsDone = 0;
@@ -138,8 +148,10 @@ export async function verifyFolder(reader: ObjectReader, options: VerifyOptions)
       options.onProgress?.({ phase: 'digests', done: ++digestsDone, total: digestsTotal });
     }
     walkChain(ledger, entries, options, findings);
-    for (const entry of entries)
+    for (const entry of entries) {
       if (entry.digest && entry.statement) archiveJobs.push({ entry, digest: entry.digest });
+      else unreadable.add(`${entry.parsed.base.replace(/^digests\//, 'archives/')}/`);
+    }
     const sealed = entries.filter((e) => e.statement);
     ledgers.push({
       ledger,
@@ -153,21 +165,25 @@ export async function verifyFolder(reader: ObjectReader, options: VerifyOptions)
         : {}),
     });
   }
-  if (byLedger.size === 0 && (options.fromMs !== undefined || options.toMs !== undefined)) {
+  // A folder without digests proves nothing: an attacker who deleted every digest must not get VALID.
+  if (byLedger.size === 0) {
+    const ranged = options.fromMs !== undefined || options.toMs !== undefined;
     findings.push({
       code: 'PERIOD_MISSING',
       object: 'digests/',
-      message: 'no digest covers the requested range',
+      message: ranged ? 'no digest covers the requested range' : 'the folder holds no digest',
     });
   }
 
   // 3. Archives: every chunk of every digest, combined into the period root.
   const referenced = new Set<string>();
+  const reportedChunks = new Set<string>();
   const totalBytes = archiveJobs.reduce((n, j) => n + j.digest.archives.reduce((m, a) => m + a.size, 0), 0);
   let doneBytes = 0;
   for (const { entry, digest } of archiveJobs) {
     const statement = entry.statement!;
-    const period = entry.parsed.period;
+    // The signed period, not the key's: a moved digest still names its own period's archives.
+    const period = signedPeriod(statement, entry.parsed.period);
     const tree = new StreamingTree();
     let complete = true;
     let chunkFindings = 0;
@@ -181,7 +197,7 @@ export async function verifyFolder(reader: ObjectReader, options: VerifyOptions)
       ) {
         findings.push({
           code: 'DIGEST_MALFORMED',
-          object: entry.parsed.base,
+          object: `${entry.parsed.base}.digest.json`,
           message: `archive ${i} has an unexpected key`,
         });
       }
@@ -189,7 +205,11 @@ export async function verifyFolder(reader: ObjectReader, options: VerifyOptions)
     for (const ref of digest.archives) {
       const [archive, index] = await Promise.all([reader.read(ref.key), reader.read(ref.indexKey)]);
       const result = verifyChunk(ref, archive, index);
-      findings.push(...result.findings);
+      // A chunk named again by a moved or copied digest is checked again but reported once.
+      const chunkId = [ref.key, ref.indexKey, ref.count, ref.size, ref.rootHash, ref.indexSha256].join(' ');
+      const firstReport = !reportedChunks.has(chunkId);
+      reportedChunks.add(chunkId);
+      if (firstReport) findings.push(...result.findings);
       chunkFindings += result.findings.length;
       stats.archives++;
       doneBytes += ref.size;
@@ -205,7 +225,7 @@ export async function verifyFolder(reader: ObjectReader, options: VerifyOptions)
       if (Number.isInteger(height) && ref.count === digest.chunkLeaves)
         tree.appendSubtree(hashFromHex(ref.rootHash), height);
       else for (const leaf of leaves) tree.appendLeafHash(leaf);
-      if (options.deepCheck && archive)
+      if (options.deepCheck && archive && firstReport)
         deepCheckChunk(archive, ref.key, ref.firstIndex, period, options.deepCheck, findings);
     }
     const root = toHex(tree.root());
@@ -237,6 +257,7 @@ export async function verifyFolder(reader: ObjectReader, options: VerifyOptions)
       `digests/${key.split('/').slice(1, 5).join('/')}/${m[2]}-${m[3]}s.sig`,
     );
     if (parsed && !inRange(parsed.period)) continue;
+    if (unreadable.has(key.slice(0, key.lastIndexOf('/') + 1))) continue;
     findings.push({
       code: 'ARCHIVE_UNREFERENCED',
       object: key,
@@ -357,7 +378,7 @@ async function readDigest(
     digest.rootHash !== statement.rootHash ||
     digest.period.start !== statement.periodStart ||
     digest.period.seconds !== statement.periodSeconds ||
-    digest.period.end !== isoSeconds(periodEndMs(anyPart.period)) ||
+    digest.period.end !== isoSeconds(periodEndMs(signedPeriod(statement, anyPart.period))) ||
     (digest.previous?.statementSha256 ?? null) !== statement.previousStatementSha256 ||
     !chunksConsistent(digest)
   ) {
@@ -369,6 +390,12 @@ async function readDigest(
     return { ...withStatement, trusted: false };
   }
   return { ...withStatement, digest, trusted };
+}
+
+/** The period a statement is signed for (its key's period when the signed start is not a real instant). */
+function signedPeriod(statement: DigestStatement, fallback: Period): Period {
+  const startMs = parseIsoSeconds(statement.periodStart);
+  return startMs === undefined ? fallback : { startMs, seconds: statement.periodSeconds };
 }
 
 function chunksConsistent(digest: Digest): boolean {

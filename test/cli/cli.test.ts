@@ -1,0 +1,482 @@
+/**
+ * The real `auditseal` command line, run as a child process (`node bin/auditseal.mjs …`) the way an
+ * auditor runs it. The input is the CloudTrail sample's window 2024-07-30 … 2024-08-02 (288 records):
+ * sealing all eleven years of the sample hourly would take minutes.
+ *
+ * Each child process costs a second of start-up (tsx), so the contract cases run concurrently, and the
+ * longer matrix of usage errors calls the same `main()` in-process.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../cli/main.ts';
+import { KeyFileSigner } from '../../shared/crypto/key-file-signer.ts';
+import { generateKeyPairPem } from '../../shared/crypto/keys.ts';
+import { importLine } from '../../shared/ingest/import-lines.ts';
+import { signBatch } from '../../shared/ledger/batch-receipts.ts';
+import { digestStatementSchema } from '../../shared/ledger/formats.ts';
+import { digestObjectKey } from '../../shared/ledger/object-keys.ts';
+import { FINDING_CODES } from '../../shared/verify/findings.ts';
+import { openssl } from '../support/openssl.ts';
+import {
+  cloudTrailSampleLines,
+  copyFolder,
+  loadCloudTrailSample,
+  modifyEvent,
+  readObject,
+  removeFolder,
+  TEST_LEDGER,
+  tempFolder,
+} from '../support/sealed-folder.ts';
+import { sharedDataPath } from '../support/shared-data.ts';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(REPO, 'bin', 'auditseal.mjs');
+const WINDOW = { fromMs: Date.parse('2024-07-30T00:00:00Z'), toMs: Date.parse('2024-08-03T00:00:00Z') };
+const FIRST = { startMs: Date.parse('2024-07-30T21:00:00Z'), seconds: 3600 };
+const TAMPERED_ARCHIVE = 'archives/import/2024/08/01/20240801T120000Z-3600s/000001.jsonl';
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the CLI; never throws for a non-zero exit. */
+async function auditseal(...args: string[]): Promise<Run> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
+      cwd: REPO,
+      encoding: 'utf8',
+      maxBuffer: 32 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: unknown; stdout?: string; stderr?: string };
+    if (typeof e.code !== 'number') throw error;
+    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** Runs `main()` in this process, capturing what it writes. Not concurrency-safe: keep such tests serial. */
+async function auditsealInProcess(...args: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    const code = await main(['node', 'auditseal', ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+const work = tempFolder('cli');
+const input = join(work, 'events.jsonl');
+const privateKey = join(work, 'signing-key.pem');
+const sealed = join(work, 'sealed');
+const others: string[] = [];
+let publicKey: string;
+let signingPem: string;
+
+beforeAll(async () => {
+  const pair = generateKeyPairPem();
+  signingPem = pair.privateKeyPem;
+  writeFileSync(privateKey, pair.privateKeyPem);
+  writeFileSync(join(work, 'other-public.pem'), generateKeyPairPem().publicKeyPem);
+  writeFileSync(input, `${cloudTrailSampleLines(WINDOW).join('\n')}\n`);
+  const run = await auditseal(
+    'seal',
+    '--in',
+    input,
+    '--out',
+    sealed,
+    '--key',
+    privateKey,
+    '--period',
+    '1h',
+    '--chunk-leaves',
+    '16',
+    '--json',
+  );
+  expect(run.code, run.stderr).toBe(0);
+  publicKey = (JSON.parse(run.stdout) as { publicKey: string }).publicKey;
+});
+
+afterAll(() => {
+  for (const dir of others) removeFolder(dir);
+  removeFolder(work);
+});
+
+describe.concurrent('Command: auditseal --help', () => {
+  describe.each([
+    ['verify', ['--key', '--from', '--to', '--deep', '--json', 'Exit status: 0 valid, 1 findings, 2 usage']],
+    ['seal', ['--in', '--out', '--key', '--period', '--ledger', '--skip-invalid', '--json']],
+    ['verify-receipt', ['--key', '--json']],
+  ])('when asking for help on %s', (command, options) => {
+    it('exits 0 and documents every option', async () => {
+      // Act
+      const run = await auditseal(command, '--help');
+
+      // Assess
+      expect(run.code).toBe(0);
+      for (const option of options) expect(run.stdout).toContain(option);
+    });
+  });
+});
+
+describe('Command: auditseal seal', () => {
+  describe('when sealing the CloudTrail sample window with 1 h periods', () => {
+    it('writes one signed digest per period, empty periods included, and the public key', () => {
+      // Prepare
+      const key = readFileSync(publicKey, 'utf8');
+
+      // Act
+      const statement = digestStatementSchema.parse(
+        JSON.parse(readObject(sealed, digestObjectKey(TEST_LEDGER, FIRST, 'statement')).toString('utf8')),
+      );
+
+      // Assess
+      expect(key).toContain('-----BEGIN PUBLIC KEY-----');
+      expect(statement).toMatchObject({
+        sequence: 0,
+        periodStart: '2024-07-30T21:00:00Z',
+        periodSeconds: 3600,
+      });
+      expect(loadCloudTrailSample(WINDOW)).toHaveLength(288);
+    });
+  });
+
+  describe('when the input holds a line that cannot be imported', () => {
+    it('exits 2 without --skip-invalid and seals the rest with it', async () => {
+      // Prepare
+      const lines = readFileSync(sharedDataPath('cloudtrail', 'strict_permissive.jsonl'), 'utf8').split('\n');
+      const unsupported = lines.find((line) => {
+        try {
+          importLine(JSON.parse(line));
+          return false;
+        } catch {
+          return line.trim() !== '';
+        }
+      })!;
+      const mixed = join(work, 'mixed.jsonl');
+      writeFileSync(mixed, `${cloudTrailSampleLines(WINDOW).slice(0, 5).join('\n')}\n${unsupported}\n`);
+      const out = join(work, 'mixed-out');
+
+      // Act
+      const strict = await auditsealInProcess('seal', '--in', mixed, '--out', out, '--key', privateKey);
+      const lenient = await auditsealInProcess(
+        'seal',
+        '--in',
+        mixed,
+        '--out',
+        out,
+        '--key',
+        privateKey,
+        '--skip-invalid',
+        '--json',
+      );
+
+      // Assess
+      expect(strict.code).toBe(2);
+      expect(strict.stderr).toContain('--skip-invalid');
+      expect(lenient.code).toBe(0);
+      expect(JSON.parse(lenient.stdout)).toMatchObject({ lines: 6, events: 5, rejected: [{ line: 6 }] });
+    });
+  });
+
+  describe('when the period does not divide a day', () => {
+    it('exits 2', async () => {
+      // Act
+      const run = await auditsealInProcess(
+        'seal',
+        '--in',
+        input,
+        '--out',
+        join(work, 'bad-period'),
+        '--key',
+        privateKey,
+        '--period',
+        '7m',
+      );
+
+      // Assess
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('period');
+    });
+  });
+});
+
+describe.concurrent('Command: auditseal verify', () => {
+  describe('when the sealed folder is untampered', () => {
+    it('exits 0 and prints VALID', async () => {
+      // Act
+      const run = await auditseal('verify', sealed, '--key', publicKey);
+
+      // Assess
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('VALID');
+      expect(run.stdout).not.toContain('INVALID');
+      expect(run.stdout).toContain('61 digest(s), 288 event(s)');
+    });
+  });
+
+  describe('when asked for JSON with --deep', () => {
+    it('exits 0 and prints a report with valid: true', async () => {
+      // Act
+      const run = await auditseal('verify', sealed, '--key', publicKey, '--json', '--deep');
+
+      // Assess
+      expect(run.code).toBe(0);
+      const report = JSON.parse(run.stdout) as {
+        valid: boolean;
+        findings: unknown[];
+        stats: { events: number };
+      };
+      expect(report).toMatchObject({ valid: true, findings: [], stats: { events: 288, digests: 61 } });
+    });
+  });
+
+  describe('when an event was modified', () => {
+    it('exits 1 and names the code, the object and the event', async () => {
+      // Prepare
+      const dir = copyFolder(sealed, 'cli-tampered');
+      others.push(dir);
+      const eventId = modifyEvent(dir, TAMPERED_ARCHIVE, 3);
+
+      // Act
+      const [text, json] = await Promise.all([
+        auditseal('verify', dir, '--key', publicKey),
+        auditseal('verify', dir, '--key', publicKey, '--json'),
+      ]);
+
+      // Assess
+      expect(text.code).toBe(1);
+      expect(text.stdout).toContain('INVALID: 1 finding(s)');
+      expect(text.stdout).toContain(`EVENT_MODIFIED (1): ${FINDING_CODES.EVENT_MODIFIED}`);
+      expect(text.stdout).toContain(`${TAMPERED_ARCHIVE}  event ${eventId}`);
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stdout)).toMatchObject({
+        valid: false,
+        findings: [{ code: 'EVENT_MODIFIED', object: TAMPERED_ARCHIVE, eventId }],
+      });
+    });
+  });
+
+  describe.each([
+    ['no --key is given', () => ['verify', sealed], 'no trusted key'],
+    [
+      'the folder does not exist',
+      () => ['verify', join(work, 'absent'), '--key', publicKey],
+      'is not a folder',
+    ],
+    ['--from is not a time', () => ['verify', sealed, '--key', publicKey, '--from', 'yesterday'], '--from'],
+  ])('when %s', (_, args, message) => {
+    it('exits 2 and says why on stderr', async () => {
+      // Act
+      const run = await auditseal(...args());
+
+      // Assess
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(message);
+      expect(run.stdout).toBe('');
+    });
+  });
+});
+
+describe('Function: main (verify, in-process)', () => {
+  describe('when the trusted key is another key', () => {
+    it('exits 1 with KEY_UNKNOWN on every digest', async () => {
+      // Act
+      const run = await auditsealInProcess('verify', sealed, '--key', join(work, 'other-public.pem'));
+
+      // Assess
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain('KEY_UNKNOWN (61)');
+    });
+  });
+
+  describe('when --to lies beyond the sealed periods', () => {
+    it('exits 1 with PERIOD_MISSING', async () => {
+      // Act
+      const run = await auditsealInProcess(
+        'verify',
+        sealed,
+        '--key',
+        publicKey,
+        '--to',
+        '2024-08-02T12:00:00Z',
+      );
+
+      // Assess
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain('PERIOD_MISSING (2)');
+    });
+  });
+
+  describe.each([
+    [
+      'the key file does not exist',
+      () => ['verify', sealed, '--key', join(work, 'absent.pem')],
+      'cannot read key file',
+    ],
+    ['the key file is a private key', () => ['verify', sealed, '--key', privateKey], 'bad key file'],
+    [
+      '--from is after --to',
+      () => ['verify', sealed, '--key', publicKey, '--from', '2024-08-02', '--to', '2024-08-01'],
+      '--from must be before --to',
+    ],
+    [
+      'an option is unknown',
+      () => ['verify', sealed, '--key', publicKey, '--fast'],
+      "unknown option '--fast'",
+    ],
+    [
+      'the folder argument is missing',
+      () => ['verify', '--key', publicKey],
+      "missing required argument 'dir'",
+    ],
+  ])('when %s', (_, args, message) => {
+    it('exits 2 and says why on stderr', async () => {
+      // Act
+      const run = await auditsealInProcess(...args());
+
+      // Assess
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(message);
+      expect(run.stdout).toBe('');
+    });
+  });
+});
+
+describe.concurrent('Command: auditseal verify-receipt', () => {
+  async function receiptFile(name: string, damage?: (signature: Buffer) => void): Promise<string> {
+    const events = loadCloudTrailSample(WINDOW).filter((e) => e.receivedAt === '2024-07-31T12:36:51.000Z');
+    const batch = await signBatch(
+      {
+        ledger: TEST_LEDGER,
+        batchId: 'cli-batch',
+        receivedAt: events[0]!.receivedAt,
+        leaves: events.map((e) => ({ eventId: e.id, leafHash: e.leafHash })),
+      },
+      new KeyFileSigner(signingPem),
+    );
+    const receipts = batch.receipts.map((r) => {
+      if (!damage) return r;
+      const signature = Buffer.from(r.signature, 'base64');
+      damage(signature);
+      return { ...r, signature: signature.toString('base64') };
+    });
+    const file = join(work, name);
+    writeFileSync(file, JSON.stringify(receipts));
+    return file;
+  }
+
+  describe('when the receipts are valid', () => {
+    it('exits 0 and prints VALID per receipt', async () => {
+      // Prepare
+      const file = await receiptFile('receipts-valid.json');
+
+      // Act
+      const run = await auditseal('verify-receipt', file, '--key', publicKey);
+
+      // Assess
+      expect(run.code).toBe(0);
+      expect(run.stdout.trim().split('\n')).toHaveLength(6);
+      expect(run.stdout).toMatch(/^VALID {3}ct:/m);
+    });
+  });
+
+  describe('when a receipt signature is damaged', () => {
+    it('exits 1 and prints the code', async () => {
+      // Prepare
+      const file = await receiptFile('receipts-tampered.json', (sig) => {
+        sig[sig.length - 1] = sig[sig.length - 1]! ^ 0x01;
+      });
+
+      // Act
+      const run = await auditseal('verify-receipt', file, '--key', publicKey);
+
+      // Assess
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain('RECEIPT_SIGNATURE_INVALID');
+    });
+  });
+
+  describe('when the receipt file is not JSON', () => {
+    it('exits 2', async () => {
+      // Prepare
+      const file = join(work, 'not-json.json');
+      writeFileSync(file, '{"type":');
+
+      // Act
+      const run = await auditseal('verify-receipt', file, '--key', publicKey);
+
+      // Assess
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('cannot read receipt');
+    });
+  });
+});
+
+describe('Auditor check by hand: openssl', () => {
+  describe('when a sealed statement and its signature are checked with openssl dgst', () => {
+    it('prints Verified OK, and the statement digestSha256 is the SHA-256 of the digest file', () => {
+      // Prepare
+      const statementFile = join(sealed, digestObjectKey(TEST_LEDGER, FIRST, 'statement'));
+      const signatureFile = join(sealed, digestObjectKey(TEST_LEDGER, FIRST, 'signature'));
+      const digestFile = join(sealed, digestObjectKey(TEST_LEDGER, FIRST, 'digest'));
+
+      // Act
+      const verdict = openssl([
+        'dgst',
+        '-sha256',
+        '-verify',
+        publicKey,
+        '-signature',
+        signatureFile,
+        statementFile,
+      ]);
+      const digestHash = openssl(['dgst', '-sha256', '-r', digestFile]).split(' ')[0];
+
+      // Assess
+      expect(verdict.trim()).toBe('Verified OK');
+      const statement = digestStatementSchema.parse(JSON.parse(readFileSync(statementFile, 'utf8')));
+      expect(statement.digestSha256).toBe(digestHash);
+    });
+  });
+
+  describe('when the statement file was changed by one byte', () => {
+    it('openssl refuses it', () => {
+      // Prepare
+      const dir = copyFolder(sealed, 'cli-openssl');
+      others.push(dir);
+      const statementFile = join(dir, digestObjectKey(TEST_LEDGER, FIRST, 'statement'));
+      const signatureFile = join(dir, digestObjectKey(TEST_LEDGER, FIRST, 'signature'));
+      const text = readFileSync(statementFile, 'utf8').replace('"sequence":0', '"sequence":1');
+      writeFileSync(`${statementFile}.forged`, text);
+
+      // Act
+      const result = spawnSync(
+        'openssl',
+        ['dgst', '-sha256', '-verify', publicKey, '-signature', signatureFile, `${statementFile}.forged`],
+        { encoding: 'utf8' },
+      );
+
+      // Assess
+      expect(result.status).toBe(1);
+      expect(result.stdout.trim()).toBe('Verification failure');
+    });
+  });
+});

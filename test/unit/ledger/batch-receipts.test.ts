@@ -1,0 +1,218 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalBytes } from '../../../shared/canonical/jcs.ts';
+import { KeyFileSigner } from '../../../shared/crypto/key-file-signer.ts';
+import { type BatchLeaf, checkReceipt, signBatch } from '../../../shared/ledger/batch-receipts.ts';
+import type { Receipt } from '../../../shared/ledger/formats.ts';
+import { hashLeaf, rootFromLeafHashes } from '../../../shared/merkle/rfc6962.ts';
+import { opensslVerify } from '../../support/openssl.ts';
+import { trustedKeysOf } from '../../support/sealed-folder.ts';
+
+const signer = KeyFileSigner.generate();
+const RECEIVED_AT = '2026-11-22T21:04:05.678Z';
+
+function leaves(n: number): BatchLeaf[] {
+  return Array.from({ length: n }, (_, i) => ({
+    eventId: `evt-${i}`,
+    leafHash: hashLeaf(Buffer.from(`event ${i}`)),
+  }));
+}
+
+async function batchOf(n: number, by = signer) {
+  return signBatch({ ledger: 'unit', batchId: 'b-0001', receivedAt: RECEIVED_AT, leaves: leaves(n) }, by);
+}
+
+function flipHexChar(hex: string, at: number): string {
+  return `${hex.slice(0, at)}${hex[at] === '0' ? '1' : '0'}${hex.slice(at + 1)}`;
+}
+
+describe('Function: signBatch', () => {
+  describe('when given a batch of leaves', () => {
+    it('signs one canonical statement over the batch root, verifiable with openssl', async () => {
+      // Prepare
+      const batchLeaves = leaves(5);
+
+      // Act
+      const batch = await signBatch(
+        { ledger: 'unit', batchId: 'b-0001', receivedAt: RECEIVED_AT, leaves: batchLeaves },
+        signer,
+      );
+
+      // Assess
+      expect(batch.statement).toEqual({
+        type: 'auditseal.batch-statement.v1',
+        ledger: 'unit',
+        batchId: 'b-0001',
+        receivedAt: RECEIVED_AT,
+        treeSize: 5,
+        rootHash: rootFromLeafHashes(batchLeaves.map((l) => l.leafHash)).toString('hex'),
+        keyId: await signer.keyId(),
+      });
+      expect(Buffer.from(batch.statementBytes)).toEqual(Buffer.from(canonicalBytes(batch.statement)));
+      expect(batch.receipts.map((r) => [r.eventId, r.leafIndex])).toEqual(
+        batchLeaves.map((l, i) => [l.eventId, i]),
+      );
+      expect(new Set(batch.receipts.map((r) => r.signature)).size).toBe(1);
+      expect(
+        opensslVerify(await signer.publicKeyPem(), batch.statementBytes, batch.signature).stdout.trim(),
+      ).toBe('Verified OK');
+    });
+  });
+
+  describe('when the batch is empty', () => {
+    it('throws a RangeError', async () => {
+      // Prepare
+      const request = { ledger: 'unit', batchId: 'b-0001', receivedAt: RECEIVED_AT, leaves: [] };
+
+      // Act
+      const act = signBatch(request, signer);
+
+      // Assess
+      await expect(act).rejects.toThrow(RangeError);
+    });
+  });
+
+  describe('when receivedAt is not millisecond UTC', () => {
+    it('rejects the statement', async () => {
+      // Prepare
+      const request = {
+        ledger: 'unit',
+        batchId: 'b-0001',
+        receivedAt: '2026-11-22T21:04:05Z',
+        leaves: leaves(1),
+      };
+
+      // Act
+      const act = signBatch(request, signer);
+
+      // Assess
+      await expect(act).rejects.toThrow();
+    });
+  });
+});
+
+describe('Function: checkReceipt', () => {
+  describe('when every receipt of a random batch is checked', () => {
+    it('accepts it and returns the statement', async () => {
+      const keys = await trustedKeysOf(signer);
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 1, max: 40 }), async (n) => {
+          // Prepare
+          const batch = await batchOf(n);
+
+          // Act
+          const checks = batch.receipts.map((r) => checkReceipt(JSON.parse(JSON.stringify(r)), keys));
+
+          // Assess
+          for (const check of checks) {
+            expect(check.ok).toBe(true);
+            if (check.ok) expect(check.statement).toEqual(batch.statement);
+          }
+        }),
+        { numRuns: 25 },
+      );
+    });
+  });
+
+  describe.each<[string, (r: Receipt) => unknown]>([
+    ['the receipt is not an object', () => 'receipt'],
+    ['a field is missing', ({ leafHash: _, ...rest }) => rest],
+    ['an unknown field is present', (r) => ({ ...r, extra: 1 })],
+    ['the leaf hash is upper case', (r) => ({ ...r, leafHash: r.leafHash.toUpperCase() })],
+    ['the statement is not JSON', (r) => ({ ...r, statement: '{"type":' })],
+    [
+      'the statement is not canonical',
+      (r) => ({ ...r, statement: JSON.stringify(JSON.parse(r.statement), null, 1) }),
+    ],
+    [
+      'the statement is a digest statement',
+      (r) => ({
+        ...r,
+        statement: JSON.stringify({ ...JSON.parse(r.statement), type: 'auditseal.digest-statement.v1' }),
+      }),
+    ],
+  ])('when %s', (_, damage) => {
+    it('returns RECEIPT_MALFORMED', async () => {
+      // Prepare
+      const keys = await trustedKeysOf(signer);
+      const [receipt] = (await batchOf(3)).receipts;
+
+      // Act
+      const check = checkReceipt(damage(receipt!), keys);
+
+      // Assess
+      expect(check).toMatchObject({ ok: false, code: 'RECEIPT_MALFORMED' });
+    });
+  });
+
+  describe('when the statement is signed by a key that is not trusted', () => {
+    it('returns RECEIPT_KEY_UNKNOWN with the event id', async () => {
+      // Prepare
+      const keys = await trustedKeysOf(signer);
+      const [receipt] = (await batchOf(3, KeyFileSigner.generate())).receipts;
+
+      // Act
+      const check = checkReceipt(receipt, keys);
+
+      // Assess
+      expect(check).toMatchObject({ ok: false, code: 'RECEIPT_KEY_UNKNOWN', eventId: 'evt-0' });
+    });
+  });
+
+  describe.each<[string, (r: Receipt) => Receipt]>([
+    [
+      'the signature has a flipped byte',
+      (r) => {
+        const sig = Buffer.from(r.signature, 'base64');
+        sig[sig.length - 1] = sig[sig.length - 1]! ^ 0x01;
+        return { ...r, signature: sig.toString('base64') };
+      },
+    ],
+    [
+      'the signature is not DER',
+      (r) => ({ ...r, signature: Buffer.from('not a signature').toString('base64') }),
+    ],
+    [
+      'the statement names another batch',
+      (r) => ({ ...r, statement: r.statement.replace('"batchId":"b-0001"', '"batchId":"b-0002"') }),
+    ],
+  ])('when %s', (_, damage) => {
+    it('returns RECEIPT_SIGNATURE_INVALID', async () => {
+      // Prepare
+      const keys = await trustedKeysOf(signer);
+      const [receipt] = (await batchOf(3)).receipts;
+
+      // Act
+      const check = checkReceipt(damage(receipt!), keys);
+
+      // Assess
+      expect(check).toMatchObject({ ok: false, code: 'RECEIPT_SIGNATURE_INVALID', eventId: 'evt-0' });
+    });
+  });
+
+  describe.each<[string, (r: Receipt) => Receipt]>([
+    [
+      'an audit path byte is flipped',
+      (r) => ({ ...r, auditPath: [flipHexChar(r.auditPath[0]!, 5), ...r.auditPath.slice(1)] }),
+    ],
+    [
+      'the leaf hash is another event',
+      (r) => ({ ...r, leafHash: hashLeaf(Buffer.from('forged')).toString('hex') }),
+    ],
+    ['the leaf index is another', (r) => ({ ...r, leafIndex: r.leafIndex + 1 })],
+    ['the leaf index is outside the batch', (r) => ({ ...r, leafIndex: 99 })],
+    ['the audit path is short', (r) => ({ ...r, auditPath: r.auditPath.slice(1) })],
+  ])('when %s', (_, damage) => {
+    it('returns RECEIPT_PROOF_INVALID', async () => {
+      // Prepare
+      const keys = await trustedKeysOf(signer);
+      const [receipt] = (await batchOf(5)).receipts;
+
+      // Act
+      const check = checkReceipt(damage(receipt!), keys);
+
+      // Assess
+      expect(check).toMatchObject({ ok: false, code: 'RECEIPT_PROOF_INVALID', eventId: 'evt-0' });
+    });
+  });
+});
