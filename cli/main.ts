@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ApiError } from './api-client.ts';
 import { runDemo } from './commands/demo.ts';
 import { renderDownload, runDownload } from './commands/download.ts';
+import { renderReplay, runReplay } from './commands/replay-cloudtrail.ts';
 import { DEFAULT_CHUNK_LEAVES, renderSeal, runSeal } from './commands/seal.ts';
 import { renderReport, runVerify } from './commands/verify.ts';
 import { renderReceipts, runVerifyReceipt } from './commands/verify-receipt.ts';
@@ -134,6 +135,21 @@ export function buildProgram(setExit: (code: number) => void): Command {
       });
       print(o.json ? JSON.stringify(summary, null, 2) : renderDownload(summary));
       setExit(0);
+    });
+
+  const local = program.command('local').description('Tools for the local stack started by npm start');
+  local
+    .command('replay-cloudtrail')
+    .description(
+      'Replay CloudTrail records (JSON lines) into the local stack as EventBridge → SQS → forwarder deliveries',
+    )
+    .argument('<file>', 'CloudTrail records, one JSON object per line')
+    .option('--local-file <path>', 'the local stack description', '.auditseal/local.json')
+    .option('--json', 'print the summary as JSON', false)
+    .action(async (file: string, o: { localFile: string; json: boolean }) => {
+      const summary = await runReplay(file, { localFile: o.localFile, json: o.json });
+      print(o.json ? JSON.stringify(summary, null, 2) : renderReplay(file, summary));
+      setExit(summary.failed > 0 ? 1 : 0);
     });
 
   program

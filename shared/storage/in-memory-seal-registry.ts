@@ -1,5 +1,6 @@
 import type { Period } from '../ledger/period.ts';
 import type { ChainHead } from '../ledger/seal-period.ts';
+import type { DigestCatalog, SealPage } from '../ports/digest-catalog.ts';
 import type { SealRegistry } from '../ports/sealing.ts';
 
 function headOnly(h: ChainHead): ChainHead {
@@ -13,7 +14,7 @@ function headOnly(h: ChainHead): ChainHead {
 }
 
 /** In-memory SealRegistry with the DynamoDB adapter's put-only semantics. */
-export class InMemorySealRegistry implements SealRegistry {
+export class InMemorySealRegistry implements SealRegistry, DigestCatalog {
   readonly genesis = new Map<string, Period>();
   readonly seals = new Map<string, ChainHead[]>();
 
@@ -27,6 +28,35 @@ export class InMemorySealRegistry implements SealRegistry {
   async lastSeal(ledger: string): Promise<ChainHead | undefined> {
     const list = this.seals.get(ledger) ?? [];
     return list[list.length - 1];
+  }
+
+  async listSeals(
+    ledger: string,
+    fromMs: number,
+    toMs: number,
+    limit: number,
+    cursor?: string,
+  ): Promise<SealPage> {
+    const after =
+      cursor === undefined ? -Infinity : Number(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Number.isNaN(after)) throw new RangeError('invalid pagination token');
+    const all = (this.seals.get(ledger) ?? []).filter(
+      (h) => h.period.startMs >= fromMs && h.period.startMs < toMs && h.period.startMs > after,
+    );
+    const items = all.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items,
+      ...(all.length > limit && last
+        ? { cursor: Buffer.from(String(last.period.startMs)).toString('base64url') }
+        : {}),
+    };
+  }
+
+  async getSeal(ledger: string, period: Period): Promise<ChainHead | undefined> {
+    return (this.seals.get(ledger) ?? []).find(
+      (h) => h.period.startMs === period.startMs && h.period.seconds === period.seconds,
+    );
   }
 
   async recordSeal(head: ChainHead): Promise<void> {

@@ -1,0 +1,387 @@
+/**
+ * `LedgerStore` on the DynamoDB ledger table (docs/LEDGER-TABLE.md). Put-only: every write is a
+ * `Put` with `attribute_not_exists(pk)` and `ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`, the way
+ * Powertools' DynamoDBPersistenceLayer writes; this module sends no UpdateItem or DeleteItem.
+ *
+ * - The batch seal goes first, in its own conditional Put; an identical existing seal is a retry.
+ * - Each event and its id item go into one `TransactWriteItems` (both conditional); a transaction holds
+ *   at most 50 events (100 items) and stays under the 4 MB aggregate limit.
+ * - A cancelled transaction is mapped reason by reason: `ConditionalCheckFailed` names the taken ids
+ *   (with the old id items), `TransactionConflict` and throttling are retried with jittered backoff.
+ *   Throttling of plain calls is retried by the SDK client (its `maxAttempts`, set by the caller).
+ * - Periods are read with strongly consistent Queries per shard, page by page, merged by sort key.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { Period } from '../../shared/ledger/period.ts';
+import {
+  type BatchSeal,
+  BatchSealConflictError,
+  CorruptItemError,
+  EventIdsTakenError,
+  type LedgerEvent,
+  type LedgerStore,
+  LedgerUnavailableError,
+  LedgerWriteError,
+  type PeriodEvent,
+  type SecuritySignal,
+  type StoredEvent,
+  type StoredEventId,
+} from '../../shared/ports/ledger-store.ts';
+import { mergeSorted } from './k-way-merge.ts';
+import {
+  assertShardCount,
+  batchItem,
+  batchItemKey,
+  DEFAULT_SHARD_COUNT,
+  eventItem,
+  eventKeyOfIdItem,
+  eventPartitionKey,
+  type Item,
+  idItem,
+  idItemKey,
+  itemSizeBytes,
+  parseEventItem,
+  parseIdItem,
+  parsePeriodItem,
+  sameBatchSeal,
+  securitySignalItem,
+} from './ledger-items.ts';
+
+/** DynamoDB's limits for one TransactWriteItems call, and ours below them. */
+export const MAX_EVENTS_PER_TRANSACTION = 50;
+export const MAX_TRANSACTION_BYTES = 4_000_000;
+const MAX_KEYS_PER_BATCH_GET = 100;
+const IF_ABSENT = 'attribute_not_exists(pk)';
+
+export interface DynamoDbLedgerStoreOptions {
+  /** One client per process, created at cold start; its retry settings govern plain-call throttling. */
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /** Shards per period (docs/LEDGER-TABLE.md). Fixed for the life of a ledger. Default 16. */
+  readonly shardCount?: number;
+  /** Attempts for cancelled-by-conflict transactions and unprocessed BatchGet keys. Default 5. */
+  readonly maxAttempts?: number;
+  /** Base of the exponential backoff, in ms. Default 50. */
+  readonly backoffBaseMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export class DynamoDbLedgerStore implements LedgerStore {
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+  readonly #shards: number;
+  readonly #maxAttempts: number;
+  readonly #backoffBaseMs: number;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(options: DynamoDbLedgerStoreOptions) {
+    if (typeof options.tableName !== 'string' || options.tableName === '') {
+      throw new TypeError('DynamoDbLedgerStore needs a table name');
+    }
+    this.#client = options.client;
+    this.#table = options.tableName;
+    this.#shards = options.shardCount ?? DEFAULT_SHARD_COUNT;
+    assertShardCount(this.#shards);
+    this.#maxAttempts = options.maxAttempts ?? 5;
+    this.#backoffBaseMs = options.backoffBaseMs ?? 50;
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  async findEventIds(ledger: string, ids: readonly string[]): Promise<Map<string, StoredEventId>> {
+    const unique = [...new Set(ids)];
+    const chunks: string[][] = [];
+    for (let start = 0; start < unique.length; start += MAX_KEYS_PER_BATCH_GET) {
+      chunks.push(unique.slice(start, start + MAX_KEYS_PER_BATCH_GET));
+    }
+    const found = new Map<string, StoredEventId>();
+    const results = await Promise.all(chunks.map((chunk) => this.#batchGetIds(ledger, chunk)));
+    for (const records of results) for (const record of records) found.set(record.id, record);
+    return found;
+  }
+
+  /** One BatchGetItem of at most 100 id items, retrying unprocessed keys with backoff. */
+  async #batchGetIds(ledger: string, ids: readonly string[]): Promise<StoredEventId[]> {
+    const records: StoredEventId[] = [];
+    let keys: Item[] = ids.map((id) => idItemKey(ledger, id));
+    for (let attempt = 1; keys.length > 0; attempt++) {
+      if (attempt > this.#maxAttempts) {
+        throw new LedgerUnavailableError('id lookups stayed unprocessed (throttled)', []);
+      }
+      if (attempt > 1) await this.#backoff(attempt);
+      const output: BatchGetItemCommandOutput = await this.#call(() =>
+        this.#client.send(
+          new BatchGetItemCommand({
+            RequestItems: { [this.#table]: { Keys: keys, ConsistentRead: true } },
+          }),
+        ),
+      );
+      for (const item of output.Responses?.[this.#table] ?? []) records.push(parseIdItem(ledger, item));
+      keys = output.UnprocessedKeys?.[this.#table]?.Keys ?? [];
+    }
+    return records;
+  }
+
+  async putBatch(batch: BatchSeal, events: readonly LedgerEvent[]): Promise<void> {
+    await this.#putSeal(batch);
+    const stored: string[] = [];
+    for (const group of this.#transactionGroups(batch.ledger, events)) {
+      try {
+        await this.#writeGroup(batch.ledger, batch.batchId, group);
+      } catch (error) {
+        if (error instanceof EventIdsTakenError) {
+          throw new EventIdsTakenError(error.taken, error.existing, stored);
+        }
+        if (error instanceof LedgerUnavailableError) {
+          throw new LedgerUnavailableError(error.message, stored, { cause: error.cause });
+        }
+        if (stored.length === 0) throw error;
+        throw new LedgerWriteError(`write failed after ${stored.length} stored event(s)`, stored, {
+          cause: error,
+        });
+      }
+      stored.push(...group.ids);
+    }
+  }
+
+  async recordSecuritySignal(signal: SecuritySignal): Promise<void> {
+    await this.#call(() =>
+      this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: securitySignalItem(signal, randomUUID()),
+          ConditionExpression: IF_ABSENT,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+  }
+
+  async getEvent(ledger: string, id: string): Promise<StoredEvent | undefined> {
+    const idOutput = await this.#call(() =>
+      this.#client.send(
+        new GetItemCommand({ TableName: this.#table, Key: idItemKey(ledger, id), ConsistentRead: true }),
+      ),
+    );
+    if (!idOutput.Item) return undefined;
+    const record = parseIdItem(ledger, idOutput.Item);
+    const key = eventKeyOfIdItem(idOutput.Item);
+    const eventOutput = await this.#call(() =>
+      this.#client.send(new GetItemCommand({ TableName: this.#table, Key: key, ConsistentRead: true })),
+    );
+    if (!eventOutput.Item) {
+      throw new CorruptItemError(
+        { pk: key['pk']!.S!, sk: key['sk']!.S! },
+        'id item points to a missing event',
+      );
+    }
+    return parseEventItem(eventOutput.Item, record);
+  }
+
+  async *readPeriod(ledger: string, period: Period): AsyncIterable<PeriodEvent> {
+    const partitions = Array.from({ length: this.#shards }, (_, shard) =>
+      this.#queryPartition(eventPartitionKey(ledger, period, shard)),
+    );
+    for await (const event of mergeSorted(partitions, (a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0))) {
+      yield { id: event.id, bytes: event.bytes, receivedAt: event.receivedAt };
+    }
+  }
+
+  async *#queryPartition(pk: string): AsyncGenerator<PeriodEvent & { readonly sk: string }> {
+    let startKey: Item | undefined;
+    do {
+      const exclusiveStartKey = startKey;
+      const page: QueryCommandOutput = await this.#call(() =>
+        this.#client.send(
+          new QueryCommand({
+            TableName: this.#table,
+            KeyConditionExpression: '#pk = :pk',
+            ProjectionExpression: '#sk, #id, #body, #receivedAt',
+            ExpressionAttributeNames: {
+              '#pk': 'pk',
+              '#sk': 'sk',
+              '#id': 'id',
+              '#body': 'body',
+              '#receivedAt': 'receivedAt',
+            },
+            ExpressionAttributeValues: { ':pk': { S: pk } },
+            ConsistentRead: true,
+            ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) yield parsePeriodItem(item);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+  }
+
+  async #putSeal(batch: BatchSeal): Promise<void> {
+    try {
+      await this.#call(() =>
+        this.#client.send(
+          new PutItemCommand({
+            TableName: this.#table,
+            Item: batchItem(batch),
+            ConditionExpression: IF_ABSENT,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = error.Item ?? (await this.#getItem(batchItemKey(batch.ledger, batch.batchId)));
+      if (existing === undefined || !sameBatchSeal(existing, batch))
+        throw new BatchSealConflictError(batch.batchId);
+    }
+  }
+
+  async #getItem(key: Item): Promise<Item | undefined> {
+    const output = await this.#call(() =>
+      this.#client.send(new GetItemCommand({ TableName: this.#table, Key: key, ConsistentRead: true })),
+    );
+    return output.Item;
+  }
+
+  /** Cuts events into transactions of at most 50 events and 4 MB of items. */
+  *#transactionGroups(ledger: string, events: readonly LedgerEvent[]): Generator<TransactionGroup> {
+    let group: TransactionGroup = { ids: [], fingerprint: [], items: [], bytes: 0 };
+    for (const event of events) {
+      const pair = [eventItem(ledger, event, this.#shards), idItem(ledger, event, this.#shards)];
+      const bytes = pair.reduce((n, item) => n + itemSizeBytes(item), 0);
+      if (group.ids.length === MAX_EVENTS_PER_TRANSACTION || group.bytes + bytes > MAX_TRANSACTION_BYTES) {
+        if (group.ids.length > 0) yield group;
+        group = { ids: [], fingerprint: [], items: [], bytes: 0 };
+      }
+      group.ids.push(event.id);
+      group.fingerprint.push(`${event.id} ${Buffer.from(event.leafHash).toString('hex')}`);
+      group.items.push(...pair);
+      group.bytes += bytes;
+    }
+    if (group.ids.length > 0) yield group;
+  }
+
+  /** One transaction, retried on transaction conflicts and throttling; conditional failures are final. */
+  async #writeGroup(ledger: string, batchId: string, group: TransactionGroup): Promise<void> {
+    // Same token for every attempt: if an attempt committed but its answer was lost, the retry succeeds
+    // instead of failing on its own items (DynamoDB honors a token for 10 minutes). The token hashes the
+    // whole group (ledger, batch, ids and leaf hashes), so a different group can never reuse it.
+    const token = createHash('sha256')
+      .update(`${ledger}\n${batchId}\n${group.fingerprint.join('\n')}`)
+      .digest('hex')
+      .slice(0, 36);
+    const command = new TransactWriteItemsCommand({
+      ClientRequestToken: token,
+      TransactItems: group.items.map((item) => ({
+        Put: {
+          TableName: this.#table,
+          Item: item,
+          ConditionExpression: IF_ABSENT,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      })),
+    });
+    for (let attempt = 1; ; attempt++) {
+      if (attempt > 1) await this.#backoff(attempt);
+      try {
+        await this.#call(() => this.#client.send(command));
+        return;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons ?? [];
+        const taken = this.#takenIds(ledger, group, reasons);
+        if (taken.ids.length > 0) throw new EventIdsTakenError(taken.ids, taken.existing, []);
+        const transient = reasons.some((r) => r.Code !== undefined && TRANSIENT_REASONS.has(r.Code));
+        if (!transient) throw error;
+        if (attempt >= this.#maxAttempts) {
+          throw new LedgerUnavailableError('transaction kept conflicting or being throttled', [], {
+            cause: error,
+          });
+        }
+      }
+    }
+  }
+
+  /** Maps cancellation reasons (one per item, in item order) to the taken ids and their old id items. */
+  #takenIds(
+    ledger: string,
+    group: TransactionGroup,
+    reasons: NonNullable<TransactionCanceledException['CancellationReasons']>,
+  ): { ids: string[]; existing: Map<string, StoredEventId> } {
+    const ids = new Set<string>();
+    const existing = new Map<string, StoredEventId>();
+    reasons.forEach((reason, i) => {
+      if (reason.Code !== 'ConditionalCheckFailed') return;
+      const id = group.ids[i >> 1];
+      if (id === undefined) return;
+      ids.add(id);
+      // Odd positions are id items; their old image is the stored idempotency record.
+      if (i % 2 === 1 && reason.Item) existing.set(id, parseIdItem(ledger, reason.Item));
+    });
+    return { ids: [...ids], existing };
+  }
+
+  /** Runs an SDK call; throttling and server faults that survived the SDK's retries become UNAVAILABLE. */
+  async #call<T>(send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      if (isTransient(error)) {
+        throw new LedgerUnavailableError(`DynamoDB unavailable: ${(error as Error).name}`, [], {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  async #backoff(attempt: number): Promise<void> {
+    const ceiling = this.#backoffBaseMs * 2 ** Math.min(attempt - 2, 8);
+    await this.#sleep(ceiling / 2 + Math.random() * (ceiling / 2));
+  }
+}
+
+interface TransactionGroup {
+  readonly ids: string[];
+  /** `<id> <hex leaf hash>` per event: what the transaction's token commits to. */
+  readonly fingerprint: string[];
+  readonly items: Item[];
+  bytes: number;
+}
+
+const TRANSIENT_REASONS = new Set([
+  'TransactionConflict',
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+]);
+
+const TRANSIENT_ERRORS = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TransactionInProgressException',
+  'TimeoutError',
+]);
+
+const TRANSIENT_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
+
+/** Errors worth answering "retry later": throttling, server faults, and a backend that cannot be reached. */
+function isTransient(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (TRANSIENT_ERRORS.has(error.name)) return true;
+  if ((error as { $fault?: unknown }).$fault === 'server') return true;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code);
+}

@@ -1,0 +1,96 @@
+/**
+ * The auditor's read routes (auditor role): `GET /v1/digests`, `GET /v1/digests/{id}`, `GET /v1/keys`,
+ * `GET /v1/alarms`. Each is middy wiring plus one call into shared/.
+ */
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import type { DigestCatalog, ObjectLinks } from '../shared/ports/digest-catalog.ts';
+import type { ObjectStore } from '../shared/ports/object-store.ts';
+import type { Signer } from '../shared/ports/signer.ts';
+import {
+  describeDigest,
+  listDigests,
+  listQuerySchema,
+  parseDigestId,
+} from '../shared/sealing/digest-catalog.ts';
+import type { TamperAlarm } from '../shared/sealing/tamper-alarms.ts';
+import { errorResponse, type HandlerLogger } from './http/error-response.ts';
+import { HttpError } from './http/errors.ts';
+import { jsonResponse } from './http/json-response.ts';
+import { parseQuery, pathParameter } from './http/query.ts';
+
+export interface AuditorDeps {
+  readonly ledger: string;
+  readonly catalog: DigestCatalog;
+  readonly objects: ObjectStore;
+  readonly links: ObjectLinks;
+  readonly signer: Pick<Signer, 'keyId' | 'publicKeyPem'>;
+  readonly alarms: { list(limit?: number): Promise<TamperAlarm[]> };
+  readonly logger: HandlerLogger;
+  readonly now: () => Date;
+}
+
+type Route = (event: APIGatewayProxyEvent, deps: AuditorDeps) => Promise<APIGatewayProxyResult>;
+
+function wrap(route: Route, deps: () => AuditorDeps) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use({
+      onError: (request) => {
+        // Resolve deps lazily so the error middleware always has a logger, even if wiring failed.
+        errorResponse({ logger: safeLogger(deps) }).onError?.(request as never);
+      },
+    })
+    .handler((event) => route(event, deps()));
+}
+
+function safeLogger(deps: () => AuditorDeps): HandlerLogger {
+  try {
+    return deps().logger;
+  } catch {
+    return { error: () => undefined, warn: () => undefined, info: () => undefined };
+  }
+}
+
+const listDigestsRoute: Route = async (event, deps) => {
+  const query = parseQuery(event, listQuerySchema);
+  try {
+    return jsonResponse(200, await listDigests(deps.ledger, query, deps.catalog));
+  } catch (error) {
+    if (error instanceof RangeError) throw new HttpError(400, 'INVALID_QUERY', 'invalid nextToken');
+    throw error;
+  }
+};
+
+const getDigestRoute: Route = async (event, deps) => {
+  parseQuery(event, z.object({}).strict());
+  const id = pathParameter(event, 'id', /^\d{8}T\d{6}Z-\d{2,5}s$/);
+  const period = parseDigestId(id);
+  if (!period) throw new HttpError(400, 'INVALID_PATH', 'digest id must look like 20261122T210000Z-3600s');
+  const described = await describeDigest(deps.ledger, period, deps);
+  if (!described) throw new HttpError(404, 'NOT_FOUND', `no sealed digest ${id}`);
+  return jsonResponse(200, described);
+};
+
+const getKeysRoute: Route = async (event, deps) => {
+  parseQuery(event, z.object({}).strict());
+  return jsonResponse(200, {
+    keys: [
+      { keyId: await deps.signer.keyId(), publicKeyPem: await deps.signer.publicKeyPem(), status: 'active' },
+    ],
+  });
+};
+
+const listAlarmsRoute: Route = async (event, deps) => {
+  const query = parseQuery(
+    event,
+    z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(),
+  );
+  return jsonResponse(200, { alarms: await deps.alarms.list(query.limit) });
+};
+
+/** Handler factories, for tests and the local gateway. */
+export const createListDigestsHandler = (deps: () => AuditorDeps) => wrap(listDigestsRoute, deps);
+export const createGetDigestHandler = (deps: () => AuditorDeps) => wrap(getDigestRoute, deps);
+export const createGetKeysHandler = (deps: () => AuditorDeps) => wrap(getKeysRoute, deps);
+export const createListAlarmsHandler = (deps: () => AuditorDeps) => wrap(listAlarmsRoute, deps);

@@ -1,0 +1,53 @@
+/**
+ * Cold-start wiring shared by the ingest functions: one DynamoDB client, one KMS client, the ledger
+ * store, the signer and the logger, built once from the parsed configuration.
+ */
+import { randomBytes } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { DynamoDbLedgerStore } from '../adapters/dynamodb/ledger-store.ts';
+import { KmsSigner } from '../adapters/kms/kms-signer.ts';
+import type { IngestDeps } from '../shared/ingest/ingest-batch.ts';
+import type { IngestConfig } from './config.ts';
+
+/** SDK attempts per call (the first try plus retries with the SDK's backoff) for throttling and 5xx. */
+const SDK_MAX_ATTEMPTS = 4;
+
+/** A batch id: 128 random bits, base64url (22 characters of `A-Z a-z 0-9 _ -`). */
+export function randomBatchId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/** Everything an ingest function needs, built from configuration. */
+export function createIngestRuntime(
+  config: IngestConfig,
+  serviceName: string,
+): {
+  ingest: IngestDeps;
+  logger: Logger;
+} {
+  const dynamodb = new DynamoDBClient({
+    maxAttempts: SDK_MAX_ATTEMPTS,
+    ...(config.dynamoDbEndpoint ? { endpoint: config.dynamoDbEndpoint } : {}),
+  });
+  const kms = new KMSClient({
+    maxAttempts: SDK_MAX_ATTEMPTS,
+    ...(config.kmsEndpoint ? { endpoint: config.kmsEndpoint } : {}),
+  });
+  return {
+    ingest: {
+      store: new DynamoDbLedgerStore({
+        client: dynamodb,
+        tableName: config.tableName,
+        shardCount: config.shardCount,
+      }),
+      signer: new KmsSigner({ client: kms, keyId: config.kmsKeyId }),
+      clock: () => new Date(),
+      periodSeconds: config.periodSeconds,
+      graceSeconds: config.graceSeconds,
+      batchIdFactory: randomBatchId,
+    },
+    logger: new Logger({ serviceName }),
+  };
+}

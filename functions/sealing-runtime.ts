@@ -1,0 +1,89 @@
+/**
+ * Cold-start wiring shared by the sealing functions (stream trigger and heartbeat): configuration parsed
+ * once with a strict schema, SDK clients created once, adapters built around them.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { DynamoDbAlarmStore } from '../adapters/dynamodb/alarm-store.ts';
+import { DynamoDbLedgerStore } from '../adapters/dynamodb/ledger-store.ts';
+import { DynamoDbSealRegistry } from '../adapters/dynamodb/seal-registry.ts';
+import { KmsSigner } from '../adapters/kms/kms-signer.ts';
+import { S3ObjectStore } from '../adapters/s3/s3-object-store.ts';
+import type { AlarmSink } from '../shared/ports/sealing.ts';
+import { type SealingConfig, type SealingDeps, sealDuePeriods } from '../shared/sealing/seal-due-periods.ts';
+
+const envSchema = z.object({
+  AUDITSEAL_TABLE: z.string().min(1),
+  AUDITSEAL_BUCKET: z.string().min(1),
+  AUDITSEAL_LEDGER: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+  AUDITSEAL_KMS_KEY_ID: z.string().min(1),
+  AUDITSEAL_PERIOD_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+  AUDITSEAL_GRACE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  AUDITSEAL_CHUNK_LEAVES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1 << 20)
+    .optional(),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  AUDITSEAL_DYNAMODB_ENDPOINT: z.url().optional(),
+  AUDITSEAL_KMS_ENDPOINT: z.url().optional(),
+  AUDITSEAL_S3_ENDPOINT: z.url().optional(),
+});
+
+/** Everything a sealing invocation needs, built once per container. */
+export interface SealingRuntime {
+  readonly config: SealingConfig;
+  readonly deps: SealingDeps;
+  readonly alarms: AlarmSink;
+  readonly sealDue: () => ReturnType<typeof sealDuePeriods>;
+}
+
+/** Parses the environment (throws with the offending variable names, never their values). */
+export function sealingConfigFromEnv(env: NodeJS.ProcessEnv): z.infer<typeof envSchema> {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const names = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
+    throw new Error(`invalid sealing configuration: ${names}`);
+  }
+  return parsed.data;
+}
+
+/** Builds the runtime from the environment. Called once at cold start. */
+export function sealingRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env): SealingRuntime {
+  const c = sealingConfigFromEnv(env);
+  const region = c.AWS_REGION;
+  const dynamodb = new DynamoDBClient({
+    region,
+    ...(c.AUDITSEAL_DYNAMODB_ENDPOINT ? { endpoint: c.AUDITSEAL_DYNAMODB_ENDPOINT } : {}),
+  });
+  const kms = new KMSClient({
+    region,
+    ...(c.AUDITSEAL_KMS_ENDPOINT ? { endpoint: c.AUDITSEAL_KMS_ENDPOINT } : {}),
+  });
+  const s3 = new S3Client({
+    region,
+    ...(c.AUDITSEAL_S3_ENDPOINT ? { endpoint: c.AUDITSEAL_S3_ENDPOINT, forcePathStyle: true } : {}),
+  });
+  const config: SealingConfig = {
+    ledger: c.AUDITSEAL_LEDGER,
+    periodSeconds: c.AUDITSEAL_PERIOD_SECONDS,
+    graceSeconds: c.AUDITSEAL_GRACE_SECONDS,
+    ...(c.AUDITSEAL_CHUNK_LEAVES ? { chunkLeaves: c.AUDITSEAL_CHUNK_LEAVES } : {}),
+  };
+  const deps: SealingDeps = {
+    objects: new S3ObjectStore({ client: s3, bucket: c.AUDITSEAL_BUCKET }),
+    signer: new KmsSigner({ client: kms, keyId: c.AUDITSEAL_KMS_KEY_ID }),
+    events: new DynamoDbLedgerStore({ client: dynamodb, tableName: c.AUDITSEAL_TABLE }),
+    registry: new DynamoDbSealRegistry({ client: dynamodb, tableName: c.AUDITSEAL_TABLE }),
+    clock: () => new Date(),
+  };
+  const alarms = new DynamoDbAlarmStore({
+    client: dynamodb,
+    tableName: c.AUDITSEAL_TABLE,
+    ledger: c.AUDITSEAL_LEDGER,
+  });
+  return { config, deps, alarms, sealDue: () => sealDuePeriods(config, deps) };
+}

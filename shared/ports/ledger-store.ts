@@ -1,0 +1,180 @@
+/**
+ * The ledger's write-once event storage (G1, G6): events with their idempotency records, batch seals
+ * and security signals. Layout and rules: docs/LEDGER-TABLE.md. Every write is put-only: an existing key
+ * is never overwritten, and the failure says which keys were already there, with what they hold (the
+ * way Powertools' `IdempotencyItemAlreadyExistsError` carries the existing record).
+ *
+ * One AWS adapter (`adapters/dynamodb/ledger-store.ts`) and one in-memory fake
+ * (`shared/storage/in-memory-ledger-store.ts`) implement it with the same semantics.
+ */
+import type { Receipt } from '../ledger/formats.ts';
+import type { Period } from '../ledger/period.ts';
+
+/** What the ledger keeps about an event id: enough to answer a retry (G6). */
+export interface StoredEventId {
+  readonly id: string;
+  /** Hex SHA-256 of JCS(producer input): equal for a retry, different for a conflicting reuse of the id. */
+  readonly inputSha256: string;
+  readonly receivedAt: string;
+  /** The receipt given when the event was stored; a retry gets exactly this one back. */
+  readonly receipt: Receipt;
+}
+
+/** The signed statement of one ingest batch (FORMAT.md §8), stored once before its events. */
+export interface BatchSeal {
+  readonly ledger: string;
+  readonly batchId: string;
+  readonly receivedAt: string;
+  /** The batch statement's JCS text, exactly as signed. */
+  readonly statement: string;
+  /** DER ECDSA signature over the statement bytes. */
+  readonly signature: Uint8Array;
+  /** Number of events the statement's tree covers. */
+  readonly size: number;
+}
+
+/** Searchable projection of an event, stored beside its canonical bytes. */
+export interface EventIndexFields {
+  readonly actorId: string;
+  readonly action: string;
+  readonly outcome: string;
+  readonly resourceId?: string;
+}
+
+/** One event to store, with its idempotency record. */
+export interface LedgerEvent {
+  readonly id: string;
+  readonly receivedAt: string;
+  /** The period that contains `receivedAt`; it names the event's partition. */
+  readonly period: Period;
+  /** Canonical bytes (FORMAT.md §1): what is archived and hashed. */
+  readonly bytes: Uint8Array;
+  readonly leafHash: Uint8Array;
+  readonly batchId: string;
+  readonly inputSha256: string;
+  readonly receipt: Receipt;
+  readonly index: EventIndexFields;
+}
+
+/** An event as read back from the ledger. */
+export interface StoredEvent extends StoredEventId {
+  readonly bytes: Uint8Array;
+  readonly leafHash: Uint8Array;
+  readonly batchId: string;
+}
+
+/** One event of a period, in period order; satisfies the sealer's `SealableEvent`. */
+export interface PeriodEvent {
+  readonly id: string;
+  readonly bytes: Uint8Array;
+  readonly receivedAt: string;
+}
+
+/** One conflicting reuse of an event id, as evidence. */
+export interface IdConflictEvidence {
+  readonly eventId: string;
+  readonly storedInputSha256: string;
+  readonly attemptedInputSha256: string;
+}
+
+/** A request that tried to reuse event ids with different content (G6). One record per request. */
+export interface SecuritySignal {
+  readonly ledger: string;
+  readonly kind: 'ID_CONFLICT';
+  /** Millisecond time of detection. */
+  readonly at: string;
+  readonly principal: string;
+  readonly requestId: string;
+  readonly channel: string;
+  readonly conflicts: readonly IdConflictEvidence[];
+}
+
+export interface LedgerStore {
+  /** The idempotency records of those `ids` that exist (strongly consistent). */
+  findEventIds(ledger: string, ids: readonly string[]): Promise<Map<string, StoredEventId>>;
+  /**
+   * Stores the batch seal (an identical existing seal counts as success), then the events, each
+   * together with its id record, in atomic groups (at most 50 events per group on DynamoDB). Never
+   * overwrites. Throws `EventIdsTakenError` when ids exist, `LedgerUnavailableError` when the backend
+   * stays throttled or unavailable, `LedgerWriteError` for anything else; each names the ids this call
+   * did store before it failed (`stored`), so the caller can always say exactly what was written.
+   */
+  putBatch(batch: BatchSeal, events: readonly LedgerEvent[]): Promise<void>;
+  /** Records a security signal (put-only, unique key per call). */
+  recordSecuritySignal(signal: SecuritySignal): Promise<void>;
+  /** One event by id, or undefined. */
+  getEvent(ledger: string, id: string): Promise<StoredEvent | undefined>;
+  /** Every event of `period`, ordered by (receivedAt, id): the order its digest commits to. */
+  readPeriod(ledger: string, period: Period): AsyncIterable<PeriodEvent>;
+}
+
+/** Closed set of ledger storage failures. */
+export type LedgerStoreErrorCode =
+  | 'ID_TAKEN'
+  | 'BATCH_SEAL_CONFLICT'
+  | 'UNAVAILABLE'
+  | 'WRITE_FAILED'
+  | 'CORRUPT_ITEM';
+
+/** Base class of ledger storage errors. `stored` lists the event ids the failing call did write. */
+export class LedgerStoreError extends Error {
+  override readonly name: string = 'LedgerStoreError';
+  constructor(
+    readonly code: LedgerStoreErrorCode,
+    message: string,
+    readonly stored: readonly string[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Some event ids already exist. `taken` lists them; `existing` holds the idempotency records the
+ * backend returned with the failure (it may omit some; re-read those with `findEventIds`).
+ */
+export class EventIdsTakenError extends LedgerStoreError {
+  override readonly name = 'EventIdsTakenError';
+  constructor(
+    readonly taken: readonly string[],
+    readonly existing: ReadonlyMap<string, StoredEventId>,
+    stored: readonly string[],
+  ) {
+    super('ID_TAKEN', `${taken.length} event id(s) already exist`, stored);
+  }
+}
+
+/** A batch id is already used by a different seal: a bug or a batch id collision, never a retry. */
+export class BatchSealConflictError extends LedgerStoreError {
+  override readonly name = 'BatchSealConflictError';
+  constructor(readonly batchId: string) {
+    super('BATCH_SEAL_CONFLICT', `batch ${batchId} already exists with a different statement`);
+  }
+}
+
+/** The backend stayed throttled or unavailable after retries; the same call can be retried later. */
+export class LedgerUnavailableError extends LedgerStoreError {
+  override readonly name = 'LedgerUnavailableError';
+  constructor(message: string, stored: readonly string[], options?: { cause?: unknown }) {
+    super('UNAVAILABLE', message, stored, options);
+  }
+}
+
+/** A write failed for another reason after some events were already stored. */
+export class LedgerWriteError extends LedgerStoreError {
+  override readonly name = 'LedgerWriteError';
+  constructor(message: string, stored: readonly string[], options?: { cause?: unknown }) {
+    super('WRITE_FAILED', message, stored, options);
+  }
+}
+
+/** An item read back does not have the shape the ledger writes: tampering or a foreign writer. */
+export class CorruptItemError extends LedgerStoreError {
+  override readonly name = 'CorruptItemError';
+  constructor(
+    readonly key: { readonly pk: string; readonly sk: string },
+    reason: string,
+  ) {
+    super('CORRUPT_ITEM', `ledger item ${key.pk} / ${key.sk} is malformed: ${reason}`);
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * In-memory `LedgerStore` with the DynamoDB adapter's semantics: put-only keys, a batch seal written
+ * before its events (an identical seal counts as success), events committed in atomic groups of at most
+ * `eventsPerGroup` with their id records, conditional failures that name every taken id with its record,
+ * and period reads in (receivedAt, id) order.
+ *
+ * `beforeGroup` lets tests play a concurrent writer or a failing backend between groups.
+ */
+import type { Period } from '../ledger/period.ts';
+import {
+  type BatchSeal,
+  BatchSealConflictError,
+  EventIdsTakenError,
+  type LedgerEvent,
+  type LedgerStore,
+  LedgerUnavailableError,
+  LedgerWriteError,
+  type PeriodEvent,
+  type SecuritySignal,
+  type StoredEvent,
+  type StoredEventId,
+} from '../ports/ledger-store.ts';
+
+/** Events per atomic group, as on DynamoDB (100 items per transaction, two items per event). */
+export const DEFAULT_EVENTS_PER_GROUP = 50;
+
+export interface InMemoryLedgerStoreOptions {
+  readonly eventsPerGroup?: number;
+  /**
+   * Called before each group commits, with the group's events and the store. It may write into the
+   * store (a concurrent writer, or an earlier attempt whose answer was lost) or throw (a failing
+   * backend); a thrown error fails that group and the rest.
+   */
+  readonly beforeGroup?: (events: readonly LedgerEvent[], store: InMemoryLedgerStore) => void | Promise<void>;
+}
+
+interface EventRow extends StoredEvent {
+  readonly ledger: string;
+  readonly periodStartMs: number;
+  readonly sortKey: string;
+}
+
+/** Keeps everything in maps; every read returns copies, so callers cannot mutate stored bytes. */
+export class InMemoryLedgerStore implements LedgerStore {
+  readonly #events = new Map<string, EventRow>();
+  readonly #seals = new Map<string, BatchSeal>();
+  readonly #signals: SecuritySignal[] = [];
+  readonly #eventsPerGroup: number;
+  readonly #beforeGroup: InMemoryLedgerStoreOptions['beforeGroup'];
+  /** Number of write calls that changed something; tests compare it to prove "nothing written". */
+  writes = 0;
+
+  constructor(options: InMemoryLedgerStoreOptions = {}) {
+    this.#eventsPerGroup = options.eventsPerGroup ?? DEFAULT_EVENTS_PER_GROUP;
+    this.#beforeGroup = options.beforeGroup;
+  }
+
+  async findEventIds(ledger: string, ids: readonly string[]): Promise<Map<string, StoredEventId>> {
+    const found = new Map<string, StoredEventId>();
+    for (const id of ids) {
+      const row = this.#events.get(eventKey(ledger, id));
+      if (row) found.set(id, idRecordOf(row));
+    }
+    return found;
+  }
+
+  async putBatch(batch: BatchSeal, events: readonly LedgerEvent[]): Promise<void> {
+    this.#putSeal(batch);
+    const stored: string[] = [];
+    for (let start = 0; start < events.length; start += this.#eventsPerGroup) {
+      const group = events.slice(start, start + this.#eventsPerGroup);
+      try {
+        await this.#beforeGroup?.(group, this);
+      } catch (cause) {
+        if (stored.length === 0) throw cause;
+        if (cause instanceof LedgerUnavailableError) {
+          throw new LedgerUnavailableError(cause.message, stored, { cause });
+        }
+        throw new LedgerWriteError('write failed after a partial commit', stored, { cause });
+      }
+      const taken = group.filter((e) => this.#events.has(eventKey(batch.ledger, e.id))).map((e) => e.id);
+      if (taken.length > 0) {
+        throw new EventIdsTakenError(taken, await this.findEventIds(batch.ledger, taken), stored);
+      }
+      for (const event of group) this.#insert(batch.ledger, event);
+      this.writes++;
+      stored.push(...group.map((e) => e.id));
+    }
+  }
+
+  /** Inserts events as a concurrent writer would, bypassing the seal (for race tests). */
+  insertForTest(ledger: string, events: readonly LedgerEvent[]): void {
+    for (const event of events) this.#insert(ledger, event);
+  }
+
+  async recordSecuritySignal(signal: SecuritySignal): Promise<void> {
+    this.#signals.push(structuredClone(signal));
+    this.writes++;
+  }
+
+  async getEvent(ledger: string, id: string): Promise<StoredEvent | undefined> {
+    const row = this.#events.get(eventKey(ledger, id));
+    return row ? storedEventOf(row) : undefined;
+  }
+
+  async *readPeriod(ledger: string, period: Period): AsyncIterable<PeriodEvent> {
+    const rows = [...this.#events.values()]
+      .filter((r) => r.ledger === ledger && r.periodStartMs === period.startMs)
+      .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+    for (const row of rows)
+      yield { id: row.id, bytes: Uint8Array.from(row.bytes), receivedAt: row.receivedAt };
+  }
+
+  /** Security signals recorded so far, oldest first. */
+  securitySignals(): SecuritySignal[] {
+    return structuredClone(this.#signals);
+  }
+
+  /** The stored batch seal, if any. */
+  batchSeal(ledger: string, batchId: string): BatchSeal | undefined {
+    const seal = this.#seals.get(`${ledger}#${batchId}`);
+    return seal ? { ...seal, signature: Uint8Array.from(seal.signature) } : undefined;
+  }
+
+  /** Number of stored events across ledgers. */
+  get eventCount(): number {
+    return this.#events.size;
+  }
+
+  /** A stable text image of everything stored, to assert that a request changed nothing. */
+  snapshot(): string {
+    const events = [...this.#events.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([key, row]) => `${key}:${row.sortKey}:${Buffer.from(row.bytes).toString('base64')}`);
+    const seals = [...this.#seals.keys()].sort();
+    return JSON.stringify({ events, seals, signals: this.#signals.length });
+  }
+
+  #putSeal(batch: BatchSeal): void {
+    const key = `${batch.ledger}#${batch.batchId}`;
+    const existing = this.#seals.get(key);
+    if (existing === undefined) {
+      this.#seals.set(key, { ...batch, signature: Uint8Array.from(batch.signature) });
+      this.writes++;
+      return;
+    }
+    const identical =
+      existing.statement === batch.statement &&
+      Buffer.from(existing.signature).equals(batch.signature) &&
+      existing.receivedAt === batch.receivedAt &&
+      existing.size === batch.size;
+    if (!identical) throw new BatchSealConflictError(batch.batchId);
+  }
+
+  #insert(ledger: string, event: LedgerEvent): void {
+    const key = eventKey(ledger, event.id);
+    if (this.#events.has(key)) throw new Error(`put-only: ${key} exists`);
+    this.#events.set(key, {
+      ledger,
+      id: event.id,
+      inputSha256: event.inputSha256,
+      receivedAt: event.receivedAt,
+      receipt: structuredClone(event.receipt),
+      bytes: Uint8Array.from(event.bytes),
+      leafHash: Uint8Array.from(event.leafHash),
+      batchId: event.batchId,
+      periodStartMs: event.period.startMs,
+      sortKey: `${event.receivedAt}#${event.id}`,
+    });
+  }
+}
+
+function eventKey(ledger: string, id: string): string {
+  return `${ledger}\u0000${id}`;
+}
+
+function idRecordOf(row: EventRow): StoredEventId {
+  return {
+    id: row.id,
+    inputSha256: row.inputSha256,
+    receivedAt: row.receivedAt,
+    receipt: structuredClone(row.receipt),
+  };
+}
+
+function storedEventOf(row: EventRow): StoredEvent {
+  return {
+    ...idRecordOf(row),
+    bytes: Uint8Array.from(row.bytes),
+    leafHash: Uint8Array.from(row.leafHash),
+    batchId: row.batchId,
+  };
+}

@@ -1,0 +1,227 @@
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import {
+  type AuditorDeps,
+  createGetDigestHandler,
+  createGetKeysHandler,
+  createListAlarmsHandler,
+  createListDigestsHandler,
+} from '../../../functions/auditor-handlers.ts';
+import { KeyFileSigner } from '../../../shared/crypto/key-file-signer.ts';
+import { periodOf } from '../../../shared/ledger/period.ts';
+import { sealDuePeriods } from '../../../shared/sealing/seal-due-periods.ts';
+import { InMemoryAlarmSink } from '../../../shared/storage/in-memory-alarm-sink.ts';
+import { InMemoryObjectStore } from '../../../shared/storage/in-memory-object-store.ts';
+import { InMemorySealRegistry } from '../../../shared/storage/in-memory-seal-registry.ts';
+
+const T0 = Date.parse('2026-11-22T10:00:00Z');
+const context = { awsRequestId: 'req-1' } as Context;
+
+function request(overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent {
+  return {
+    httpMethod: 'GET',
+    path: '/v1/digests',
+    headers: {},
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    body: null,
+    isBase64Encoded: false,
+    resource: '/v1/digests',
+    requestContext: {
+      requestId: 'r',
+      identity: { userArn: 'arn:aws:iam::000000000000:user/auditor' },
+    } as never,
+    ...overrides,
+  };
+}
+
+async function sealedDeps(periods: number): Promise<AuditorDeps> {
+  const signer = KeyFileSigner.generate();
+  const objects = new InMemoryObjectStore();
+  const registry = new InMemorySealRegistry();
+  await registry.ensureGenesis('test', periodOf(T0, 60));
+  const events = {
+    async *readPeriod(_l: string, p: { startMs: number }) {
+      yield { id: `e-${p.startMs}`, bytes: Buffer.from(`{"id":"e-${p.startMs}"}`) };
+    },
+  };
+  await sealDuePeriods(
+    { ledger: 'test', periodSeconds: 60, graceSeconds: 1, chunkLeaves: 2 },
+    { objects, signer, events, registry, clock: () => new Date(T0 + periods * 60_000 + 1_000) },
+  );
+  const alarms = new InMemoryAlarmSink();
+  return {
+    ledger: 'test',
+    catalog: registry,
+    objects,
+    links: { urlFor: async (key) => `memory://${key}` },
+    signer,
+    alarms: { list: async () => [...alarms.alarms.values()] },
+    logger: { error: () => undefined, warn: () => undefined, info: () => undefined },
+    now: () => new Date(T0),
+  };
+}
+
+describe('Handler: GET /v1/digests', () => {
+  describe('when more digests exist than the page limit', () => {
+    it('pages through all of them in period order', async () => {
+      // Prepare
+      const deps = await sealedDeps(5);
+      const handler = createListDigestsHandler(() => deps);
+      const ids: string[] = [];
+      let token: string | undefined;
+
+      // Act
+      do {
+        const res = await handler(
+          request({ queryStringParameters: { limit: '2', ...(token ? { nextToken: token } : {}) } }),
+          context,
+        );
+        const body = JSON.parse(res.body);
+        expect(res.statusCode).toBe(200);
+        ids.push(...body.digests.map((d: { id: string }) => d.id));
+        token = body.nextToken;
+      } while (token);
+
+      // Assess
+      expect(ids).toEqual([
+        '20261122T100000Z-60s',
+        '20261122T100100Z-60s',
+        '20261122T100200Z-60s',
+        '20261122T100300Z-60s',
+        '20261122T100400Z-60s',
+      ]);
+    });
+  });
+
+  describe('when the query has an unknown parameter', () => {
+    it('answers 400 INVALID_QUERY', async () => {
+      // Prepare
+      const deps = await sealedDeps(1);
+
+      // Act
+      const res = await createListDigestsHandler(() => deps)(
+        request({ queryStringParameters: JSON.parse('{"__proto__":"1","limit":"2"}') }),
+        context,
+      );
+
+      // Assess
+      expect(res.statusCode).toBe(400);
+      expect(JSON.parse(res.body).code).toBe('INVALID_QUERY');
+    });
+  });
+
+  describe('when from is not a time', () => {
+    it('answers 400 INVALID_QUERY', async () => {
+      // Prepare
+      const deps = await sealedDeps(1);
+
+      // Act
+      const res = await createListDigestsHandler(() => deps)(
+        request({ queryStringParameters: { from: 'yesterday' } }),
+        context,
+      );
+
+      // Assess
+      expect(res.statusCode).toBe(400);
+    });
+  });
+});
+
+describe('Handler: GET /v1/digests/{id}', () => {
+  describe('when the period is sealed', () => {
+    it('lists its digest, statement, signature, archive and index objects with links', async () => {
+      // Prepare
+      const deps = await sealedDeps(1);
+
+      // Act
+      const res = await createGetDigestHandler(() => deps)(
+        request({ pathParameters: { id: '20261122T100000Z-60s' } }),
+        context,
+      );
+
+      // Assess
+      expect(res.statusCode).toBe(200);
+      const keys = JSON.parse(res.body).objects.map((o: { key: string }) => o.key);
+      expect(keys).toEqual([
+        'digests/test/2026/11/22/20261122T100000Z-60s.digest.json',
+        'digests/test/2026/11/22/20261122T100000Z-60s.statement.json',
+        'digests/test/2026/11/22/20261122T100000Z-60s.sig',
+        'archives/test/2026/11/22/20261122T100000Z-60s/000000.jsonl',
+        'archives/test/2026/11/22/20261122T100000Z-60s/000000.idx',
+      ]);
+    });
+  });
+
+  describe('when the period is not sealed', () => {
+    it('answers 404 NOT_FOUND', async () => {
+      // Prepare
+      const deps = await sealedDeps(1);
+
+      // Act
+      const res = await createGetDigestHandler(() => deps)(
+        request({ pathParameters: { id: '20261122T110000Z-60s' } }),
+        context,
+      );
+
+      // Assess
+      expect(res.statusCode).toBe(404);
+      expect(JSON.parse(res.body).code).toBe('NOT_FOUND');
+    });
+  });
+
+  describe.each(['../../etc', '20261122T100030Z-60s', '20261122T100000Z-7s', '20261399T100000Z-60s', ''])(
+    'when the id is %j',
+    (id) => {
+      it('answers 400 INVALID_PATH', async () => {
+        // Prepare
+        const deps = await sealedDeps(1);
+
+        // Act
+        const res = await createGetDigestHandler(() => deps)(request({ pathParameters: { id } }), context);
+
+        // Assess
+        expect(res.statusCode).toBe(400);
+        expect(JSON.parse(res.body).code).toBe('INVALID_PATH');
+      });
+    },
+  );
+});
+
+describe('Handler: GET /v1/keys and GET /v1/alarms', () => {
+  describe('when called', () => {
+    it('returns the signing key and the alarm list', async () => {
+      // Prepare
+      const deps = await sealedDeps(0);
+
+      // Act
+      const keys = JSON.parse((await createGetKeysHandler(() => deps)(request(), context)).body);
+      const alarms = await createListAlarmsHandler(() => deps)(
+        request({ queryStringParameters: { limit: '5' } }),
+        context,
+      );
+
+      // Assess
+      expect(keys.keys[0].keyId).toBe(await deps.signer.keyId());
+      expect(keys.keys[0].publicKeyPem).toContain('BEGIN PUBLIC KEY');
+      expect(alarms.statusCode).toBe(200);
+      expect(JSON.parse(alarms.body)).toEqual({ alarms: [] });
+    });
+  });
+
+  describe('when the dependencies fail to build', () => {
+    it('answers a bare 500 without details', async () => {
+      // Act
+      const res = await createGetKeysHandler(() => {
+        throw new Error('secret detail');
+      })(request(), context);
+
+      // Assess
+      expect(res.statusCode).toBe(500);
+      expect(res.body).not.toContain('secret');
+    });
+  });
+});

@@ -1,0 +1,257 @@
+import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { createHandler } from '../../../functions/forward-cloudtrail.ts';
+import { wrapInEventBridgeEnvelope } from '../../../shared/events/cloudtrail.ts';
+import { LedgerUnavailableError } from '../../../shared/ports/ledger-store.ts';
+import { readSharedText, sharedDataPath } from '../../support/shared-data.ts';
+import { type Harness, harness, LEDGER } from '../ingest/ingest-fixtures.ts';
+import { lambdaContext, recordingLogger } from './http-fixtures.ts';
+
+const QUEUE_ARN = 'arn:aws:sqs:eu-west-1:123456789012:auditseal-cloudtrail';
+
+function sqsRecord(body: string, messageId: string = randomUUID()): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `handle-${messageId}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '1763845800000',
+      SenderId: 'AIDAEXAMPLE',
+      ApproximateFirstReceiveTimestamp: '1763845800001',
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: QUEUE_ARN,
+    awsRegion: 'eu-west-1',
+  };
+}
+
+const sqsEvent = (records: SQSRecord[]): SQSEvent => ({ Records: records });
+
+function envelopeFiles(): string[] {
+  return readdirSync(sharedDataPath('cloudtrail', 'eventbridge'))
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+}
+
+/** An EventBridge envelope for any record, even one `wrapInEventBridgeEnvelope` refuses (AWS would deliver it). */
+function envelopeOf(record: unknown): unknown {
+  try {
+    return wrapInEventBridgeEnvelope(record);
+  } catch {
+    return {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'AWS API Call via CloudTrail',
+      source: 'aws.unknown',
+      account: '123456789012',
+      time: '2026-11-22T21:00:00Z',
+      region: 'eu-west-1',
+      resources: [],
+      detail: record,
+    };
+  }
+}
+
+function setup(h: Harness) {
+  const { logger, lines } = recordingLogger();
+  const handler = createHandler({ ledger: LEDGER, ingest: h.deps, logger });
+  return { handler, logger, lines };
+}
+
+/** messageId → rejection reason, from the forwarder's warn lines. */
+function rejections(logger: ReturnType<typeof recordingLogger>['logger']): Map<string, string> {
+  return new Map(
+    logger.warn.mock.calls.map((args) => {
+      const attributes = args[1] as { messageId: string; reason: string };
+      return [attributes.messageId, attributes.reason];
+    }),
+  );
+}
+
+describe('Handler: forward-cloudtrail', () => {
+  describe('with every EventBridge envelope of the shared samples in one delivery', () => {
+    it('stores or rejects each one with a reason, and signs once', async () => {
+      // Prepare
+      const h = await harness();
+      const { handler, logger } = setup(h);
+      const files = envelopeFiles();
+      const records = files.map((f) => sqsRecord(readSharedText(`cloudtrail/eventbridge/${f}`), f));
+
+      // Act
+      const response = await handler(sqsEvent(records), lambdaContext());
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      const rejected = rejections(logger);
+      for (const [, reason] of rejected) expect(reason).toMatch(/^[A-Z_]+$/);
+      expect(h.store.eventCount + rejected.size).toBe(files.length);
+      expect(h.store.eventCount).toBeGreaterThan(0);
+      expect(h.signer.signCalls).toBe(1);
+    });
+  });
+
+  describe('with every record of all_permissive.jsonl, delivered ten at a time', () => {
+    it('stores or rejects every record with a reason and never asks for redelivery', async () => {
+      // Prepare
+      const h = await harness();
+      const { handler, logger } = setup(h);
+      const lines = readSharedText('cloudtrail/all_permissive.jsonl')
+        .split('\n')
+        .filter((l) => l.trim() !== '');
+      const records = lines.map((line, i) =>
+        sqsRecord(JSON.stringify(envelopeOf(JSON.parse(line))), `m-${i}`),
+      );
+      const failures: string[] = [];
+
+      // Act
+      for (let i = 0; i < records.length; i += 10) {
+        const response = await handler(sqsEvent(records.slice(i, i + 10)), lambdaContext());
+        failures.push(...response.batchItemFailures.map((f) => f.itemIdentifier));
+      }
+
+      // Assess
+      expect(failures).toEqual([]);
+      const rejected = rejections(logger);
+      const storedOrDuplicate = records.filter((r) => !rejected.has(r.messageId)).length;
+      expect(storedOrDuplicate + rejected.size).toBe(lines.length);
+      expect(h.store.eventCount).toBeGreaterThan(lines.length / 2);
+      expect(h.store.eventCount).toBeLessThanOrEqual(storedOrDuplicate);
+      expect(h.signer.signCalls).toBeLessThanOrEqual(Math.ceil(records.length / 10));
+    });
+  });
+
+  describe('when a message is delivered again', () => {
+    it('answers it as a duplicate without signing again', async () => {
+      // Prepare
+      const h = await harness();
+      const { handler } = setup(h);
+      const body = readSharedText(`cloudtrail/eventbridge/${envelopeFiles()[4]}`);
+      await handler(sqsEvent([sqsRecord(body, 'first')]), lambdaContext());
+      const before = h.store.snapshot();
+
+      // Act
+      const response = await handler(sqsEvent([sqsRecord(body, 'again')]), lambdaContext());
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(h.store.snapshot()).toBe(before);
+      expect(h.signer.signCalls).toBe(1);
+    });
+  });
+
+  describe('when one delivery holds the same event twice', () => {
+    it('stores it once and acknowledges both messages', async () => {
+      // Prepare
+      const h = await harness();
+      const { handler } = setup(h);
+      const body = readSharedText(`cloudtrail/eventbridge/${envelopeFiles()[4]}`);
+
+      // Act
+      const response = await handler(sqsEvent([sqsRecord(body, 'a'), sqsRecord(body, 'b')]), lambdaContext());
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(h.store.eventCount).toBe(1);
+    });
+  });
+
+  describe('when one delivery holds two different records with the same eventID', () => {
+    it('stores the first, rejects the second as ID_CONFLICT and records a security signal', async () => {
+      // Prepare
+      const h = await harness();
+      const { handler, logger } = setup(h);
+      const envelope = JSON.parse(readSharedText(`cloudtrail/eventbridge/${envelopeFiles()[4]}`)) as {
+        detail: Record<string, unknown>;
+      };
+      const altered = structuredClone(envelope);
+      altered.detail['eventName'] = 'DeleteBucket';
+
+      // Act
+      const response = await handler(
+        sqsEvent([
+          sqsRecord(JSON.stringify(envelope), 'original'),
+          sqsRecord(JSON.stringify(altered), 'altered'),
+        ]),
+        lambdaContext(),
+      );
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(rejections(logger)).toEqual(new Map([['altered', 'ID_CONFLICT']]));
+      expect(h.store.eventCount).toBe(1);
+      expect(h.store.securitySignals()).toHaveLength(1);
+      expect(h.store.securitySignals()[0]).toMatchObject({ channel: 'cloudtrail', principal: QUEUE_ARN });
+    });
+  });
+
+  describe('when messages cannot be mapped', () => {
+    it('drops them with their reason and stores the rest', async () => {
+      // Prepare
+      const h = await harness();
+      const { handler, logger, lines } = setup(h);
+      const good = readSharedText(`cloudtrail/eventbridge/${envelopeFiles()[4]}`);
+      const wrongType = JSON.stringify({
+        ...JSON.parse(good),
+        'detail-type': 'EC2 Instance State-change Notification',
+      });
+
+      // Act
+      const response = await handler(
+        sqsEvent([
+          sqsRecord('{not json', 'garbage'),
+          sqsRecord(wrongType, 'wrong-type'),
+          sqsRecord(good, 'good'),
+        ]),
+        lambdaContext(),
+      );
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(rejections(logger)).toEqual(
+        new Map([
+          ['garbage', 'INVALID_JSON'],
+          ['wrong-type', 'UNSUPPORTED_DETAIL_TYPE'],
+        ]),
+      );
+      expect(h.store.eventCount).toBe(1);
+      expect(lines()).not.toContain('arn:aws:iam::123456789012:root');
+    });
+  });
+
+  describe('when the ledger is unavailable', () => {
+    it('returns exactly the unstored messages as batch item failures', async () => {
+      // Prepare
+      let groups = 0;
+      const h = await harness({
+        eventsPerGroup: 2,
+        beforeGroup: () => {
+          groups++;
+          if (groups === 2) throw new LedgerUnavailableError('throttled', []);
+        },
+      });
+      const { handler, logger } = setup(h);
+      const bodies = envelopeFiles()
+        .slice(4, 12)
+        .map((f) => readSharedText(`cloudtrail/eventbridge/${f}`));
+      const records = bodies.map((b, i) => sqsRecord(b, `m-${i}`));
+
+      // Act
+      const response = await handler(sqsEvent(records), lambdaContext());
+
+      // Assess
+      const failed = response.batchItemFailures.map((f) => f.itemIdentifier);
+      const rejected = rejections(logger);
+      expect(h.store.eventCount).toBe(2);
+      expect(failed.length + rejected.size + 2).toBe(records.length);
+      expect(logger.error).toHaveBeenCalledWith(
+        'CloudTrail events not stored; returned for redelivery',
+        expect.objectContaining({ messageIds: failed }),
+      );
+    });
+  });
+});
