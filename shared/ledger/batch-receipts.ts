@@ -6,7 +6,7 @@
 import { type KeyObject, verify } from 'node:crypto';
 import { canonicalBytes } from '../canonical/jcs.ts';
 import { ProofError } from '../merkle/errors.ts';
-import { inclusionProof, verifyInclusion } from '../merkle/proof.ts';
+import { allInclusionProofs, verifyInclusion } from '../merkle/proof.ts';
 import { rootFromLeafHashes } from '../merkle/rfc6962.ts';
 import { MAX_STATEMENT_BYTES, type Signer } from '../ports/signer.ts';
 import {
@@ -54,13 +54,14 @@ export async function signBatch(
   const signature = await signer.sign(statementBytes);
   const statementText = Buffer.from(statementBytes).toString('utf8');
   const signatureText = Buffer.from(signature).toString('base64');
+  const paths = allInclusionProofs(leafHashes);
   const receipts = req.leaves.map(
     (leaf, i): Receipt => ({
       type: RECEIPT_TYPE,
       eventId: leaf.eventId,
       leafHash: toHex(leaf.leafHash),
       leafIndex: i,
-      auditPath: inclusionProof(leafHashes, i).map(toHex),
+      auditPath: paths[i]!.map(toHex),
       statement: statementText,
       signature: signatureText,
     }),

@@ -35,6 +35,25 @@ function collectPath(leaves: LeafHashSource, m: number, start: number, end: numb
   }
 }
 
+/**
+ * Inclusion proofs of every leaf at once, in O(n log n): each subtree root is computed once and pushed
+ * onto the paths of the leaves on its other side. Equal to `inclusionProof(leafHashes, i)` for every i.
+ */
+export function allInclusionProofs(leafHashes: LeafHashSource): Buffer[][] {
+  const proofs: Buffer[][] = leafHashes.map(() => []);
+  const build = (start: number, end: number): Buffer => {
+    if (end - start === 1) return Buffer.from(leafHashes[start]!);
+    const k = splitPoint(end - start);
+    const left = build(start, start + k);
+    const right = build(start + k, end);
+    for (let i = start; i < start + k; i++) proofs[i]!.push(right);
+    for (let i = start + k; i < end; i++) proofs[i]!.push(left);
+    return hashChildren(left, right);
+  };
+  if (leafHashes.length > 0) build(0, leafHashes.length);
+  return proofs;
+}
+
 /** Consistency proof between the first `size1` leaves and the whole tree. RFC 6962 §2.1.2 PROOF. */
 export function consistencyProof(leafHashes: LeafHashSource, size1: number): Buffer[] {
   const size2 = leafHashes.length;

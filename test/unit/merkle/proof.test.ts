@@ -531,3 +531,22 @@ describe('Function: verifyConsistency', () => {
     });
   });
 });
+
+describe('Function: allInclusionProofs', () => {
+  describe('when computed for trees of 1 to 70 leaves', () => {
+    it('equals inclusionProof for every leaf', async () => {
+      const { allInclusionProofs, inclusionProof } = await import('../../../shared/merkle/proof.ts');
+      const { hashLeaf } = await import('../../../shared/merkle/rfc6962.ts');
+      for (let n = 1; n <= 70; n++) {
+        // Prepare
+        const leaves = Array.from({ length: n }, (_, i) => hashLeaf(Buffer.from(`leaf-${i}`)));
+
+        // Act
+        const all = allInclusionProofs(leaves);
+
+        // Assess
+        for (let i = 0; i < n; i++) expect(all[i]).toEqual(inclusionProof(leaves, i));
+      }
+    });
+  });
+});
