@@ -7,7 +7,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDbLedgerStore } from '../adapters/dynamodb/ledger-store.ts';
+import { DynamoDbSealRegistry } from '../adapters/dynamodb/seal-registry.ts';
 import { KmsSigner } from '../adapters/kms/kms-signer.ts';
+import { GenesisGuard } from '../shared/ingest/genesis-guard.ts';
 import type { IngestDeps } from '../shared/ingest/ingest-batch.ts';
 import type { IngestConfig } from './config.ts';
 
@@ -47,6 +49,7 @@ export function createIngestRuntime(
       periodSeconds: config.periodSeconds,
       graceSeconds: config.graceSeconds,
       batchIdFactory: randomBatchId,
+      genesis: new GenesisGuard(new DynamoDbSealRegistry({ client: dynamodb, tableName: config.tableName })),
     },
     logger: new Logger({ serviceName }),
   };

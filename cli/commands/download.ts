@@ -28,6 +28,7 @@ export interface DownloadOptions {
   readonly toMs: number;
   readonly out: string;
   readonly endpoint?: string;
+  readonly localFile?: string;
   readonly json: boolean;
 }
 

@@ -15,6 +15,7 @@ export type IngestErrorCode =
   | 'INVALID_EVENTS'
   | 'ID_CONFLICT'
   | 'PERIOD_CLOSING'
+  | 'BEFORE_GENESIS'
   | 'STORE_UNAVAILABLE'
   | 'SIGNER_UNAVAILABLE'
   | 'WRITE_INCOMPLETE';
@@ -142,5 +143,13 @@ export class PeriodClosingError extends IngestWriteError {
       stored,
       receipts,
     );
+  }
+}
+
+/** 503: the server clock puts this batch before the ledger's first period (clock skew); retry. */
+export class BeforeGenesisError extends IngestError {
+  override readonly name = 'BeforeGenesisError';
+  constructor() {
+    super(503, 'BEFORE_GENESIS', 'the ledger starts after this request was received; retry the request');
   }
 }

@@ -34,6 +34,7 @@ import {
 import type { Signer } from '../ports/signer.ts';
 import { type CanonicalEvent, canonicalizeEvent } from './canonical-event.ts';
 import {
+  BeforeGenesisError,
   EmptyBatchError,
   IdConflictError,
   IngestError,
@@ -76,6 +77,11 @@ export interface IngestDeps {
   readonly writeMarginMs?: number;
   /** A fresh batch id, 1–64 chars of `A-Z a-z 0-9 _ -`. */
   readonly batchIdFactory: () => string;
+  /**
+   * Makes sure the ledger's first period (its genesis) is recorded before any event is written, so the
+   * sealer can never start the chain after an event's period. Usually a `GenesisGuard`.
+   */
+  readonly genesis: { ensure(ledger: string, candidate: Period): Promise<Period> };
 }
 
 /** A successful answer: 201 if this request stored at least one event, 200 if all were duplicates. */
@@ -107,6 +113,9 @@ export async function ingestBatch(request: IngestRequest, deps: IngestDeps): Pro
   const period = periodOf(now.getTime(), deps.periodSeconds);
   const events = prepareEvents(request.items, request.channel, receivedAt);
   const ids = events.map((e) => e.input.id);
+
+  const genesis = await deps.genesis.ensure(request.ledger, period);
+  if (period.startMs < genesis.startMs) throw new BeforeGenesisError();
 
   const known = await deps.store.findEventIds(request.ledger, ids);
   const conflicts: IdConflictEvidence[] = [];

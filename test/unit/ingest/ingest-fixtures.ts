@@ -1,3 +1,5 @@
+import { GenesisGuard } from '../../../shared/ingest/genesis-guard.ts';
+import { InMemorySealRegistry } from '../../../shared/storage/in-memory-seal-registry.ts';
 /**
  * Test doubles for the ingest path: app events, a signer that counts its Sign calls, a settable clock
  * and ingest deps over the in-memory ledger store.
@@ -79,6 +81,7 @@ export async function harness(storeOptions: InMemoryLedgerStoreOptions = {}): Pr
     graceSeconds: 60,
     writeMarginMs: 5_000,
     batchIdFactory: () => `batch-${++batchCounter}`,
+    genesis: new GenesisGuard(new InMemorySealRegistry()),
   };
   return { store, signer, clock, deps, keys: await baseKeys };
 }
