@@ -120,24 +120,37 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--to <time>', 'end of the range (RFC 3339, exclusive)')
     .requiredOption('--out <dir>', 'folder to write digests/ and archives/ into')
     .option('--endpoint <url>', 'API endpoint (default: .auditseal/local.json or AUDITSEAL_ENDPOINT)')
-    .option('--local-file <path>', 'local stack description with the auditor credentials', '.auditseal/local.json')
+    .option(
+      '--local-file <path>',
+      'local stack description with the auditor credentials',
+      '.auditseal/local.json',
+    )
     .option('--json', 'print the summary as JSON', false)
     .addHelpText(
       'after',
       '\nCredentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else the auditor role in .auditseal/local.json.',
     )
-    .action(async (o: { from: string; to: string; out: string; endpoint?: string; localFile: string; json: boolean }) => {
-      const summary = await runDownload({
-        fromMs: parseInstant(o.from, '--from'),
-        toMs: parseInstant(o.to, '--to'),
-        out: o.out,
-        ...(o.endpoint ? { endpoint: o.endpoint } : {}),
-        localFile: o.localFile,
-        json: o.json,
-      });
-      print(o.json ? JSON.stringify(summary, null, 2) : renderDownload(summary));
-      setExit(0);
-    });
+    .action(
+      async (o: {
+        from: string;
+        to: string;
+        out: string;
+        endpoint?: string;
+        localFile: string;
+        json: boolean;
+      }) => {
+        const summary = await runDownload({
+          fromMs: parseInstant(o.from, '--from'),
+          toMs: parseInstant(o.to, '--to'),
+          out: o.out,
+          ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+          localFile: o.localFile,
+          json: o.json,
+        });
+        print(o.json ? JSON.stringify(summary, null, 2) : renderDownload(summary));
+        setExit(0);
+      },
+    );
 
   const local = program.command('local').description('Tools for the local stack started by npm start');
   local

@@ -63,7 +63,11 @@ export async function runDownload(options: DownloadOptions, target?: ApiTarget):
   if (options.fromMs >= options.toMs) throw new UsageError('--from must be before --to');
   const api =
     target ??
-    (await resolveTarget({ role: 'auditor', ...(options.endpoint ? { endpoint: options.endpoint } : {}) }));
+    (await resolveTarget({
+      role: 'auditor',
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      ...(options.localFile ? { localFile: options.localFile } : {}),
+    }));
   const ids: string[] = [];
   let nextToken: string | undefined;
   do {

@@ -81,6 +81,7 @@ export async function runReplay(
     AUDITSEAL_DYNAMODB_ENDPOINT: local.dynamodbEndpoint,
     AUDITSEAL_KMS_ENDPOINT: local.kmsEndpoint,
   });
+  process.env['POWERTOOLS_LOG_LEVEL'] ??= 'WARN';
   process.env['AWS_REGION'] ??= local.region;
   process.env['AWS_ACCESS_KEY_ID'] ??= 'local';
   process.env['AWS_SECRET_ACCESS_KEY'] ??= 'local';
