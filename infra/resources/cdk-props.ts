@@ -41,7 +41,9 @@ export function digestBucketProps(def: DigestBucketDefinition): s3.BucketProps {
   return {
     ...(def.bucketName === undefined ? {} : { bucketName: def.bucketName }),
     objectLockEnabled: true,
-    objectLockDefaultRetention: s3.ObjectLockRetention.compliance(Duration.days(def.objectLock.retentionDays)),
+    objectLockDefaultRetention: s3.ObjectLockRetention.compliance(
+      Duration.days(def.objectLock.retentionDays),
+    ),
     versioned: def.versioned,
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     encryption: s3.BucketEncryption.S3_MANAGED,
@@ -67,7 +69,9 @@ export function signingKeyProps(def: SigningKeyDefinition): kms.KeyProps {
  * `DynamoEventSource` props of the ledger stream; the caller adds `onFailure` (the destination is a stack
  * concern). `retryAttempts` -1 means "until the record expires" and is left unset, CDK's default.
  */
-export function streamEventSourceProps(def: StreamEventSourceDefinition): eventSources.DynamoEventSourceProps {
+export function streamEventSourceProps(
+  def: StreamEventSourceDefinition,
+): eventSources.DynamoEventSourceProps {
   return {
     startingPosition: lambda.StartingPosition[def.startingPosition],
     batchSize: def.batchSize,

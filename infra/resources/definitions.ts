@@ -105,7 +105,10 @@ export interface ResourceOptions {
 }
 
 /** The ledger table for an environment. */
-export function ledgerTable(environment: ResourceEnvironment, options: ResourceOptions = {}): LedgerTableDefinition {
+export function ledgerTable(
+  environment: ResourceEnvironment,
+  options: ResourceOptions = {},
+): LedgerTableDefinition {
   return {
     tableName: options.tableName ?? DEFAULT_TABLE_NAME,
     partitionKey: { name: 'pk', type: 'S' },
@@ -119,11 +122,16 @@ export function ledgerTable(environment: ResourceEnvironment, options: ResourceO
 }
 
 /** The digest bucket for an environment. Rejects a retention that is not a whole number of days ≥ 1. */
-export function digestBucket(environment: ResourceEnvironment, options: ResourceOptions = {}): DigestBucketDefinition {
+export function digestBucket(
+  environment: ResourceEnvironment,
+  options: ResourceOptions = {},
+): DigestBucketDefinition {
   const retentionDays =
     options.retentionDays ?? (environment === 'aws' ? AWS_DEFAULT_RETENTION_DAYS : LOCAL_RETENTION_DAYS);
   if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 36_500) {
-    throw new RangeError(`retentionDays must be a whole number of days from 1 to 36500, got ${retentionDays}`);
+    throw new RangeError(
+      `retentionDays must be a whole number of days from 1 to 36500, got ${retentionDays}`,
+    );
   }
   return {
     bucketName: options.bucketName ?? (environment === 'local' ? LOCAL_BUCKET_NAME : undefined),
@@ -137,7 +145,10 @@ export function digestBucket(environment: ResourceEnvironment, options: Resource
 }
 
 /** The signing key for an environment. */
-export function signingKey(environment: ResourceEnvironment, options: ResourceOptions = {}): SigningKeyDefinition {
+export function signingKey(
+  environment: ResourceEnvironment,
+  options: ResourceOptions = {},
+): SigningKeyDefinition {
   return {
     keySpec: 'ECC_NIST_P256',
     keyUsage: 'SIGN_VERIFY',

@@ -8,6 +8,7 @@ import type {
   UpdateContinuousBackupsCommandInput,
   UpdateTimeToLiveCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import type { BucketLocationConstraint } from '@aws-sdk/client-s3';
 import {
   CreateBucketCommand,
   PutBucketEncryptionCommand,
@@ -15,7 +16,6 @@ import {
   PutObjectLockConfigurationCommand,
   PutPublicAccessBlockCommand,
 } from '@aws-sdk/client-s3';
-import type { BucketLocationConstraint } from '@aws-sdk/client-s3';
 import type { DigestBucketDefinition, LedgerTableDefinition } from './definitions.ts';
 
 /** The `CreateTable` request for the ledger table (TTL and PITR need separate calls, below). */
@@ -45,7 +45,9 @@ export function timeToLiveInput(def: LedgerTableDefinition): UpdateTimeToLiveCom
 }
 
 /** The `UpdateContinuousBackups` request for point-in-time recovery, or undefined where it is off. */
-export function pointInTimeRecoveryInput(def: LedgerTableDefinition): UpdateContinuousBackupsCommandInput | undefined {
+export function pointInTimeRecoveryInput(
+  def: LedgerTableDefinition,
+): UpdateContinuousBackupsCommandInput | undefined {
   if (!def.pointInTimeRecovery) return undefined;
   return { TableName: def.tableName, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } };
 }
@@ -71,7 +73,9 @@ export function bucketSetup(def: DigestBucketDefinition, region: string): Bucket
       Bucket,
       ObjectLockEnabledForBucket: true,
       // us-east-1 is the one region that takes no LocationConstraint.
-      ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
+      ...(region === 'us-east-1'
+        ? {}
+        : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
     }),
     new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled' } }),
     new PutObjectLockConfigurationCommand({
@@ -93,7 +97,9 @@ export function bucketSetup(def: DigestBucketDefinition, region: string): Bucket
     new PutBucketEncryptionCommand({
       Bucket,
       ServerSideEncryptionConfiguration: {
-        Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: def.encryption }, BucketKeyEnabled: true }],
+        Rules: [
+          { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: def.encryption }, BucketKeyEnabled: true },
+        ],
       },
     }),
   ];

@@ -6,8 +6,8 @@
  *   - `.idx`:   per event, 64 bytes: the leaf hash, then SHA-256 of the UTF-8 event id. The index lets a
  *               verifier say *which* event was modified, deleted, inserted, duplicated or reordered.
  */
-import { createHash } from 'node:crypto';
-import { hashLeaf, StreamingTree, sha256 } from '../merkle/rfc6962.ts';
+import { hash as oneShotHash } from 'node:crypto';
+import { hashLeaf, rootFromLeafHashes, sha256 } from '../merkle/rfc6962.ts';
 
 /** Bytes per index entry: leaf hash (32) + SHA-256 of the event id (32). */
 export const INDEX_ENTRY_SIZE = 64;
@@ -32,7 +32,9 @@ export interface BuiltChunk {
 
 /** SHA-256 of the UTF-8 bytes of an event id, as stored in the index. */
 export function eventIdHash(id: string): Buffer {
-  return createHash('sha256').update(id, 'utf8').digest();
+  // A string is hashed as its UTF-8 bytes, exactly as `update(id, 'utf8')` would; the latin1 ('binary')
+  // round trip is lossless and lands the 32 bytes in Buffer's pool instead of a separate allocation.
+  return Buffer.from(oneShotHash('sha256', id, 'binary'), 'binary');
 }
 
 /** Accumulates events into one chunk. */
@@ -40,7 +42,6 @@ export class ChunkBuilder {
   private readonly lines: Uint8Array[] = [];
   private readonly entries: Buffer[] = [];
   private readonly leafHashes: Buffer[] = [];
-  private readonly tree = new StreamingTree();
   private bytes = 0;
 
   get count(): number {
@@ -53,7 +54,6 @@ export class ChunkBuilder {
       throw new RangeError(`event ${event.id} contains a raw newline: not canonical JSON`);
     }
     const leaf = hashLeaf(event.bytes);
-    this.tree.appendLeafHash(leaf);
     this.leafHashes.push(leaf);
     this.lines.push(event.bytes);
     this.entries.push(leaf, eventIdHash(event.id));
@@ -74,7 +74,8 @@ export class ChunkBuilder {
       archive,
       index: Buffer.concat(this.entries),
       count: this.count,
-      root: this.tree.root(),
+      // Computed once here, over the leaf hashes the chunk keeps anyway.
+      root: rootFromLeafHashes(this.leafHashes),
       leafHashes: this.leafHashes,
     };
   }

@@ -131,6 +131,8 @@ export async function sealPeriod(req: SealRequest, deps: SealDeps): Promise<Seal
   const flush = async (): Promise<void> => {
     if (chunk.count === 0) return;
     const built = chunk.build();
+    // Drop the builder and the event buffers it holds before the writes; only the built bodies stay alive.
+    chunk = new ChunkBuilder();
     const n = archives.length;
     const key = archiveObjectKey(req.ledger, req.period, n, 'events');
     const indexKey = archiveObjectKey(req.ledger, req.period, n, 'index');
@@ -147,7 +149,6 @@ export async function sealPeriod(req: SealRequest, deps: SealDeps): Promise<Seal
       rootHash: toHex(built.root),
       indexSha256: toHex(sha256(built.index)),
     });
-    chunk = new ChunkBuilder();
   };
 
   for await (const event of req.events) {

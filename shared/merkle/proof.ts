@@ -95,49 +95,69 @@ function checkHash(hash: Uint8Array, what: string): void {
   }
 }
 
-function checkSize(value: number, what: string): bigint {
+function checkSize(value: number, what: string): number {
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new ProofError('BAD_TREE_SIZE', `${what} ${value} is not a non-negative safe integer`);
   }
-  return BigInt(value);
+  return value;
 }
 
-function bitLength(x: bigint): number {
-  return x === 0n ? 0 : x.toString(2).length;
+// Bit arithmetic on safe integers (< 2^53) without BigInt: JavaScript's bitwise operators are 32-bit,
+// so values are split into a high and a low 32-bit half where needed.
+const TWO_32 = 2 ** 32;
+
+function bit(x: number, i: number): number {
+  return Math.floor(x / 2 ** i) % 2;
 }
 
-function popCount(x: bigint): number {
+function shiftRight(x: number, n: number): number {
+  return Math.floor(x / 2 ** n);
+}
+
+function xor(a: number, b: number): number {
+  const hi = (Math.floor(a / TWO_32) ^ Math.floor(b / TWO_32)) >>> 0;
+  const lo = ((a >>> 0) ^ (b >>> 0)) >>> 0;
+  return hi * TWO_32 + lo;
+}
+
+function bitLength(x: number): number {
+  let n = 0;
+  for (let v = x; v > 0; v = Math.floor(v / 2)) n++;
+  return n;
+}
+
+function popCount(x: number): number {
   let c = 0;
-  for (let v = x; v > 0n; v >>= 1n) c += Number(v & 1n);
+  for (let v = x; v > 0; v = Math.floor(v / 2)) c += v % 2;
   return c;
 }
 
-function trailingZeros(x: bigint): number {
+function trailingZeros(x: number): number {
   let c = 0;
-  for (let v = x; v > 0n && (v & 1n) === 0n; v >>= 1n) c++;
+  for (let v = x; v > 0 && v % 2 === 0; v /= 2) c++;
   return c;
 }
 
 /** Splits an inclusion proof length into its inner part (below the split) and border part (right edge). */
-function decompose(index: bigint, size: bigint): { inner: number; border: number } {
-  const inner = bitLength(index ^ (size - 1n));
-  const border = popCount(index >> BigInt(inner));
+function decompose(index: number, size: number): { inner: number; border: number } {
+  const inner = bitLength(xor(index, size - 1));
+  const border = popCount(shiftRight(index, inner));
   return { inner, border };
 }
 
-function chainInner(seed: Buffer, proof: readonly Uint8Array[], index: bigint): Buffer {
+function chainInner(seed: Buffer, proof: readonly Uint8Array[], index: number): Buffer {
   let acc = seed;
-  proof.forEach((h, i) => {
-    acc = ((index >> BigInt(i)) & 1n) === 0n ? hashChildren(acc, h) : hashChildren(h, acc);
-  });
+  for (const [i, h] of proof.entries()) {
+    acc = bit(index, i) === 0 ? hashChildren(acc, h) : hashChildren(h, acc);
+  }
   return acc;
 }
 
-function chainInnerRight(seed: Buffer, proof: readonly Uint8Array[], index: bigint): Buffer {
+function chainInnerRight(seed: Buffer, proof: readonly Uint8Array[], index: number): Buffer {
   let acc = seed;
-  proof.forEach((h, i) => {
-    if (((index >> BigInt(i)) & 1n) === 1n) acc = hashChildren(h, acc);
-  });
+  for (const [i, h] of proof.entries()) {
+    if (bit(index, i) === 1) acc = hashChildren(h, acc);
+  }
   return acc;
 }
 
@@ -158,7 +178,7 @@ export function rootFromInclusionProof(
   if (!Number.isSafeInteger(index) || index < 0) {
     throw new ProofError('INDEX_OUT_OF_RANGE', `leaf index ${index} is not a non-negative safe integer`);
   }
-  const idx = BigInt(index);
+  const idx = index;
   if (idx >= n) throw new ProofError('INDEX_OUT_OF_RANGE', `leaf ${index} is outside a tree of ${size}`);
   checkHash(leafHash, 'leaf hash');
   const { inner, border } = decompose(idx, n);
@@ -201,7 +221,7 @@ export function verifyConsistency(
   checkHash(root1, 'root1');
   checkHash(root2, 'root2');
   if (n2 < n1) throw new ProofError('BAD_TREE_SIZE', `size2 ${size2} is smaller than size1 ${size1}`);
-  if (n1 === 0n) throw new ProofError('BAD_TREE_SIZE', 'a consistency proof needs size1 > 0');
+  if (n1 === 0) throw new ProofError('BAD_TREE_SIZE', 'a consistency proof needs size1 > 0');
   if (n1 === n2) {
     if (proof.length > 0) throw new ProofError('WRONG_PROOF_SIZE', 'equal sizes need an empty proof');
     if (!Buffer.from(root1).equals(root2)) {
@@ -214,10 +234,10 @@ export function verifyConsistency(
   }
   if (proof.length === 0) throw new ProofError('WRONG_PROOF_SIZE', 'proof is empty');
   for (const [i, h] of proof.entries()) checkHash(h, `proof[${i}]`);
-  const decomposed = decompose(n1 - 1n, n2);
+  const decomposed = decompose(n1 - 1, n2);
   const shift = trailingZeros(n1);
   const inner = decomposed.inner - shift;
-  const size1IsSubtree = n1 === 1n << BigInt(shift);
+  const size1IsSubtree = n1 === 2 ** shift;
   const seed = Buffer.from(size1IsSubtree ? root1 : proof[0]!);
   const start = size1IsSubtree ? 0 : 1;
   if (proof.length !== start + inner + decomposed.border) {
@@ -227,7 +247,7 @@ export function verifyConsistency(
     );
   }
   const rest = proof.slice(start);
-  const mask = (n1 - 1n) >> BigInt(shift);
+  const mask = shiftRight(n1 - 1, shift);
   const hash1 = chainBorderRight(chainInnerRight(seed, rest.slice(0, inner), mask), rest.slice(inner));
   if (!hash1.equals(root1)) {
     throw new ProofError('ROOT_MISMATCH', 'proof does not lead to root1', {

@@ -23,9 +23,9 @@ const LEAF_SCRATCH_LIMIT = 64 * 1024;
 const leafBuffer = Buffer.alloc(1 + LEAF_SCRATCH_LIMIT);
 
 /**
- * SHA-256 of `data` as a Buffer. The digest is taken as a 'binary' (latin1) string, a lossless byte-per-char form,
- * and copied into Buffer's small-allocation pool: for 32-byte results that is much cheaper than the
- * separately allocated Buffer that `hash(…, 'buffer')` returns.
+ * SHA-256 of `data` as a Buffer. The digest is taken as a 'binary' (latin1) string, a lossless
+ * byte-per-char form, and copied into Buffer's small-allocation pool: for 32-byte results that is much
+ * cheaper than the separately allocated Buffer that `hash(…, 'buffer')` returns.
  */
 function digestOf(data: Uint8Array): Buffer {
   return Buffer.from(oneShotHash('sha256', data, 'binary'), 'binary');
@@ -69,6 +69,14 @@ export function splitPoint(n: number): number {
   return k;
 }
 
+// Scratch for the interior nodes of rootFromLeafHashes: the 0x01 prefix sits at byte 3, so left || right
+// start at byte 4, a 32-bit boundary, and are copied in as 16 Int32 words: no view or copy call per node.
+const nodeWordsBuffer = new ArrayBuffer(4 + 2 * HASH_SIZE);
+const nodeWords = new Int32Array(nodeWordsBuffer);
+const nodeInput = Buffer.from(nodeWordsBuffer, 3, 1 + 2 * HASH_SIZE);
+nodeInput[0] = 0x01;
+const WORDS_PER_HASH = HASH_SIZE / 4;
+
 /**
  * MTH over leaf hashes already computed. For 32-byte hashes (the normal case) it builds the tree level by
  * level in one working buffer: pairing neighbours left to right and carrying an odd last node up unchanged
@@ -79,18 +87,37 @@ export function rootFromLeafHashes(leafHashes: readonly Uint8Array[]): Buffer {
   if (n === 0) return emptyRoot();
   if (n === 1) return Buffer.from(leafHashes[0]!);
   if (!leafHashes.every((h) => h.length === HASH_SIZE)) return subtreeRoot(leafHashes, 0, n);
-  const level = Buffer.allocUnsafe(n * HASH_SIZE);
+  const words = new Int32Array(n * WORDS_PER_HASH);
+  const level = Buffer.from(words.buffer);
   for (let i = 0; i < n; i++) level.set(leafHashes[i]!, i * HASH_SIZE);
   for (let width = n; width > 1; width = (width + 1) >> 1) {
     const pairs = width >> 1;
-    // Node i of the next level overwrites slot i, which is at or before the two slots it reads.
     for (let i = 0; i < pairs; i++) {
-      level.copy(nodeBuffer, 1, 2 * i * HASH_SIZE, (2 * i + 2) * HASH_SIZE);
-      level.write(oneShotHash('sha256', nodeBuffer, 'binary'), i * HASH_SIZE, HASH_SIZE, 'binary');
+      const from = 2 * i * WORDS_PER_HASH;
+      for (let w = 0; w < 2 * WORDS_PER_HASH; w++) nodeWords[1 + w] = words[from + w]!;
+      // Node i of the next level goes to slot i, at or before every slot still to be read on this level.
+      level.write(oneShotHash('sha256', nodeInput, 'binary'), i * HASH_SIZE, HASH_SIZE, 'latin1');
     }
     if (width % 2 === 1) level.copyWithin(pairs * HASH_SIZE, (width - 1) * HASH_SIZE, width * HASH_SIZE);
   }
   return Buffer.from(level.subarray(0, HASH_SIZE));
+}
+
+/**
+ * The level above `width` packed 32-byte node hashes: neighbours hashed in pairs left to right, an odd last
+ * node carried up unchanged (the RFC split, level by level). Used to build whole trees for many proofs.
+ */
+export function parentLevel(level: Uint8Array, width: number): Buffer {
+  const pairs = width >> 1;
+  const out = Buffer.allocUnsafe(((width + 1) >> 1) * HASH_SIZE);
+  const source = Buffer.from(level.buffer, level.byteOffset, width * HASH_SIZE);
+  for (let i = 0; i < pairs; i++) {
+    const from = 2 * i * HASH_SIZE;
+    source.copy(nodeInput, 1, from, from + 2 * HASH_SIZE);
+    out.write(oneShotHash('sha256', nodeInput, 'binary'), i * HASH_SIZE, HASH_SIZE, 'latin1');
+  }
+  if (width % 2 === 1) source.copy(out, pairs * HASH_SIZE, (width - 1) * HASH_SIZE, width * HASH_SIZE);
+  return out;
 }
 
 function subtreeRoot(leaves: readonly Uint8Array[], start: number, end: number): Buffer {

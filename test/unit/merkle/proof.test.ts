@@ -550,3 +550,27 @@ describe('Function: allInclusionProofs', () => {
     });
   });
 });
+
+describe('Class: TreeLevels', () => {
+  describe('Method: inclusionProof', () => {
+    describe('when built for trees of 0 to 70 leaves', () => {
+      it('gives the RFC root and the same audit path as inclusionProof for every leaf', async () => {
+        const { TreeLevels } = await import('../../../shared/merkle/tree-levels.ts');
+        const { inclusionProof } = await import('../../../shared/merkle/proof.ts');
+        const { hashLeaf, rootFromLeafHashes } = await import('../../../shared/merkle/rfc6962.ts');
+        for (let n = 0; n <= 70; n++) {
+          // Prepare
+          const leaves = Array.from({ length: n }, (_, i) => hashLeaf(Buffer.from(`leaf-${i}`)));
+
+          // Act
+          const tree = new TreeLevels(leaves);
+
+          // Assess
+          expect(tree.root()).toEqual(rootFromLeafHashes(leaves));
+          for (let i = 0; i < n; i++) expect(tree.inclusionProof(i)).toEqual(inclusionProof(leaves, i));
+          expect(() => tree.inclusionProof(n)).toThrow('outside');
+        }
+      });
+    });
+  });
+});

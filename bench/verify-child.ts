@@ -1,0 +1,142 @@
+/**
+ * Child process of the benchmark: verifies a sealed folder with the real verifyFolder, and measures the
+ * raw SHA-256 floors over the same archive bytes in the same process, interleaved with the verifier so
+ * that both see the same machine conditions (page cache, CPU frequency, other load).
+ *
+ *   node --import tsx bench/verify-child.ts --dir DIR --key PUBLIC.pem [--reps 3]
+ *
+ * Floors, both over the `.jsonl` archive files exactly as written, read the way the verifier reads them
+ * (FolderReader.read, one whole file at a time):
+ *   - file:      one createHash('sha256') over each whole file;
+ *   - per-event: crypto.hash('sha256', line) for each newline-terminated line (newline excluded), with
+ *                its default hex output, the cheapest result form Node offers.
+ *
+ * Last stdout line: JSON with every repetition's seconds, the best of each, and the verifier's peak RSS.
+ */
+import { createHash, hash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { loadPublicKey, TrustedKeySet } from '../shared/crypto/keys.ts';
+import { FolderReader } from '../shared/verify/object-reader.ts';
+import { type VerifyReport, verifyFolder } from '../shared/verify/verify-folder.ts';
+import { argValue, peakRssMb, positiveInt, round } from './bench-args.ts';
+
+const NEWLINE = 0x0a;
+
+function seconds(t0: bigint): number {
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** Process CPU time (user + system, all threads) since `from`, in seconds. */
+function cpuSeconds(from: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(from);
+  return (used.user + used.system) / 1e6;
+}
+
+/** One SHA-256 stream per archive file. Returns bytes hashed. */
+async function fileFloor(
+  reader: FolderReader,
+  keys: readonly string[],
+): Promise<{ bytes: number; sink: number }> {
+  let bytes = 0;
+  let sink = 0;
+  for (const key of keys) {
+    const data = (await reader.read(key))!;
+    sink ^= createHash('sha256').update(data).digest()[0]!;
+    bytes += data.length;
+  }
+  return { bytes, sink };
+}
+
+/** One SHA-256 per event line. Returns bytes read and lines hashed. */
+async function perEventFloor(
+  reader: FolderReader,
+  keys: readonly string[],
+): Promise<{ bytes: number; lines: number; sink: number }> {
+  let bytes = 0;
+  let lines = 0;
+  let sink = 0;
+  for (const key of keys) {
+    const data = (await reader.read(key))!;
+    let start = 0;
+    for (let nl = data.indexOf(NEWLINE); nl !== -1; nl = data.indexOf(NEWLINE, start)) {
+      sink ^= hash('sha256', data.subarray(start, nl)).charCodeAt(0);
+      lines++;
+      start = nl + 1;
+    }
+    bytes += data.length;
+  }
+  return { bytes, lines, sink };
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const dir = argValue(argv, 'dir');
+  const keyPath = argValue(argv, 'key');
+  const reps = positiveInt(argValue(argv, 'reps') ?? '3', '--reps');
+  if (!dir || !keyPath) throw new Error('usage: verify-child.ts --dir DIR --key PUBLIC.pem [--reps N]');
+
+  const keys = new TrustedKeySet([loadPublicKey(await readFile(keyPath, 'utf8'))]);
+  const reader = new FolderReader(dir);
+  const archiveKeys = (await reader.list('archives/')).filter((k) => k.endsWith('.jsonl')).sort();
+  const baseline = process.memoryUsage().rss / 2 ** 20;
+
+  const verifyS: number[] = [];
+  const verifyCpuS: number[] = [];
+  const fileS: number[] = [];
+  const fileCpuS: number[] = [];
+  const perEventS: number[] = [];
+  const perEventCpuS: number[] = [];
+  let report: VerifyReport | undefined;
+  let verifyPeak = 0;
+  let floorBytes = 0;
+  let floorLines = 0;
+  for (let rep = 0; rep < reps; rep++) {
+    const cpu0 = process.cpuUsage();
+    let t0 = process.hrtime.bigint();
+    report = await verifyFolder(reader, { keys });
+    verifyS.push(seconds(t0));
+    verifyCpuS.push(cpuSeconds(cpu0));
+    // The first pass runs before any floor, so this peak is the verifier's own (plus the process baseline).
+    if (rep === 0) verifyPeak = peakRssMb();
+    if (!report.valid) break;
+
+    let c0 = process.cpuUsage();
+    t0 = process.hrtime.bigint();
+    const file = await fileFloor(reader, archiveKeys);
+    fileS.push(seconds(t0));
+    fileCpuS.push(cpuSeconds(c0));
+
+    c0 = process.cpuUsage();
+    t0 = process.hrtime.bigint();
+    const perEvent = await perEventFloor(reader, archiveKeys);
+    perEventS.push(seconds(t0));
+    perEventCpuS.push(cpuSeconds(c0));
+    floorBytes = file.bytes;
+    floorLines = perEvent.lines;
+    if (perEvent.bytes !== file.bytes) throw new Error('floors read different byte counts');
+    process.stderr.write(
+      `  rep ${rep + 1}/${reps}: verify ${verifyS[rep]!.toFixed(2)} s, ` +
+        `sha256 file ${fileS[rep]!.toFixed(2)} s, sha256 per event ${perEventS[rep]!.toFixed(2)} s\n`,
+    );
+  }
+
+  const result = {
+    valid: report?.valid ?? false,
+    findings: report?.findings.slice(0, 5) ?? [],
+    stats: report?.stats,
+    archive_files: archiveKeys.length,
+    floor_bytes: floorBytes,
+    floor_lines: floorLines,
+    baseline_rss_mb: round(baseline, 1),
+    verify_peak_rss_mb: round(verifyPeak, 1),
+    verify_s: verifyS.map((s) => round(s, 3)),
+    verify_cpu_s: verifyCpuS.map((s) => round(s, 3)),
+    sha256_file_s: fileS.map((s) => round(s, 3)),
+    sha256_file_cpu_s: fileCpuS.map((s) => round(s, 3)),
+    sha256_per_event_s: perEventS.map((s) => round(s, 3)),
+    sha256_per_event_cpu_s: perEventCpuS.map((s) => round(s, 3)),
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+await main();

@@ -1,0 +1,228 @@
+/**
+ * G1 and G7 in IAM terms: no policy of the stack allows an action that changes or deletes a ledger item or
+ * an object, or a wildcard that would cover one; each function holds exactly the grants of its access,
+ * set together with the environment variable that names the resource.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCESS_CAPABILITIES } from '../../infra/constructs/function-environment.ts';
+import {
+  actionMatches,
+  actionsOf,
+  allStatements,
+  identityStatementsOfRole,
+  type LocatedStatement,
+  logicalIdOf,
+  renderList,
+  resourcesOfType,
+  type Synthesized,
+  synthesize,
+} from './synthesize.ts';
+
+/** Actions no Allow statement may grant, or cover with a wildcard. */
+const FORBIDDEN_ACTIONS = [
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PartiQLDelete',
+  'dynamodb:DeleteTable',
+  's3:DeleteObject',
+  's3:DeleteObjectVersion',
+  's3:PutObjectRetention',
+  's3:PutObjectLegalHold',
+  's3:BypassGovernanceRetention',
+  's3:PutBucketObjectLockConfiguration',
+  's3:DeleteBucket',
+] as const;
+
+/** Wildcards that must not appear literally in any Allow statement. */
+const FORBIDDEN_WILDCARDS = ['*', 'dynamodb:*', 's3:*', 'kms:*', 'sns:*', 'sqs:*', 'execute-api:*'] as const;
+
+/** The only AWS managed policies the stack may attach. */
+const ALLOWED_MANAGED_POLICIES = [
+  'service-role/AWSLambdaBasicExecutionRole',
+  'service-role/AWSLambdaVPCAccessExecutionRole',
+  'service-role/AmazonAPIGatewayPushToCloudWatchLogs',
+];
+
+let synthesized: Synthesized;
+let allows: LocatedStatement[];
+beforeAll(() => {
+  synthesized = synthesize();
+  allows = allStatements(synthesized.json).filter(({ statement }) => statement.Effect === 'Allow');
+});
+afterAll(() => synthesized.dispose());
+
+describe('Template: every policy statement', () => {
+  it('scans identity and resource policies alike', () => {
+    // Assess: a scan that found nothing would pass every test below.
+    const kinds = new Set(allows.map(({ where }) => synthesized.json.Resources[where]!.Type));
+    expect(kinds).toEqual(
+      new Set([
+        'AWS::IAM::Policy',
+        'AWS::IAM::Role',
+        'AWS::KMS::Key',
+        'AWS::S3::BucketPolicy',
+        'AWS::SQS::QueuePolicy',
+        'AWS::ApiGateway::RestApi',
+        'AWS::EC2::VPCEndpoint',
+      ]),
+    );
+    expect(allows.length).toBeGreaterThan(20);
+  });
+
+  describe('when an Allow statement names an action', () => {
+    it.each(FORBIDDEN_ACTIONS)('never allows %s, not even through a wildcard', (forbidden) => {
+      // Assess
+      const offending = allows.filter(({ statement }) =>
+        actionsOf(statement).some((pattern) => actionMatches(pattern, forbidden)),
+      );
+      expect(offending.map(({ where }) => where)).toEqual([]);
+    });
+
+    it.each(FORBIDDEN_WILDCARDS)('never allows the wildcard %s', (wildcard) => {
+      // Assess
+      const offending = allows.filter(({ statement }) => actionsOf(statement).includes(wildcard));
+      expect(offending.map(({ where }) => where)).toEqual([]);
+    });
+
+    it('never uses NotAction (an allow-list in disguise)', () => {
+      // Assess
+      expect(allows.filter(({ statement }) => statement.NotAction !== undefined)).toEqual([]);
+    });
+  });
+
+  it('attaches no managed policy but the AWS service-role ones functions and API Gateway need', () => {
+    // Prepare
+    const attached = resourcesOfType(synthesized.json, 'AWS::IAM::Role').flatMap(([, role]) =>
+      renderList(role.Properties['ManagedPolicyArns']),
+    );
+
+    // Assess
+    expect(attached.length).toBeGreaterThan(0);
+    for (const arn of attached) {
+      expect(
+        ALLOWED_MANAGED_POLICIES.some((name) => arn === `arn:\${AWS::Partition}:iam::aws:policy/${name}`),
+      ).toBe(true);
+    }
+  });
+});
+
+describe('Construct: Functions', () => {
+  describe('Property: each function holds exactly the grants of its access', () => {
+    it('gives the ledger to the ingest function for reads and conditional puts only', () => {
+      // Prepare
+      const fn = synthesized.stack.functions.routeHandlers.get('ingest-events')!;
+
+      // Assess
+      expect(dataActions(fn.role!)).toEqual({
+        dynamodb: [
+          'dynamodb:BatchGetItem',
+          'dynamodb:ConditionCheckItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+        ],
+        kms: ['kms:GetPublicKey', 'kms:Sign'],
+      });
+    });
+
+    it('gives the auditor functions reads only, and the public key, never kms:Sign', () => {
+      // Prepare
+      const auditors = ['list-digests', 'get-digest', 'get-keys', 'list-alarms'].map(
+        (handler) => synthesized.stack.functions.routeHandlers.get(handler)!,
+      );
+
+      // Assess
+      expect(ACCESS_CAPABILITIES.audit).not.toContain('sign');
+      for (const fn of auditors) {
+        expect(dataActions(fn.role!)).toEqual({
+          dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+          s3: ['s3:GetObject', 's3:ListBucket'],
+          kms: ['kms:GetPublicKey'],
+        });
+      }
+    });
+
+    it('lets the sealing functions create objects under digests/ and archives/ only', () => {
+      // Prepare
+      const { sealer, heartbeat } = synthesized.stack.functions;
+      const bucket = logicalIdOf(synthesized.stack.digests.bucket);
+
+      // Assess
+      for (const fn of [sealer, heartbeat]) {
+        const puts = identityStatementsOfRole(synthesized.json, logicalIdOf(fn.role!)).filter((s) =>
+          actionsOf(s).includes('s3:PutObject'),
+        );
+        expect(puts.flatMap((s) => renderList(s.Resource)).sort()).toEqual([
+          `\${${bucket}.Arn}/archives/*`,
+          `\${${bucket}.Arn}/digests/*`,
+        ]);
+      }
+    });
+
+    it('lets only the stream function publish to the alarm topic', () => {
+      // Prepare
+      const publishers = allows.filter(({ statement }) => actionsOf(statement).includes('sns:Publish'));
+      const sealerPolicy = identityStatementsOfRole(
+        synthesized.json,
+        logicalIdOf(synthesized.stack.functions.sealer.role!),
+      );
+
+      // Assess
+      expect(publishers).toHaveLength(1);
+      expect(sealerPolicy).toContainEqual(expect.objectContaining({ Action: 'sns:Publish' }));
+    });
+  });
+
+  describe('Property: a resource variable comes with its grant (withEnv)', () => {
+    it.each([
+      ['AUDITSEAL_TABLE', 'dynamodb'],
+      ['AUDITSEAL_BUCKET', 's3'],
+      ['AUDITSEAL_KMS_KEY_ID', 'kms'],
+      ['AUDITSEAL_ALARM_TOPIC', 'sns'],
+    ])(
+      'every function with %s may use %s, and every function that may use it has the variable',
+      (variable, service) => {
+        // Prepare
+        const functions = resourcesOfType(synthesized.json, 'AWS::Lambda::Function').filter(
+          ([, fn]) => fn.Properties['VpcConfig'] !== undefined,
+        );
+
+        // Assess
+        expect(functions.length).toBeGreaterThan(0);
+        for (const [, fn] of functions) {
+          const role = (fn.Properties['Role'] as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+          const variables = (fn.Properties['Environment'] as { Variables: Record<string, unknown> })
+            .Variables;
+          const mayUse = identityStatementsOfRole(synthesized.json, role).some((s) =>
+            actionsOf(s).some((a) => a.startsWith(`${service}:`) && !isEventSourceAction(a)),
+          );
+          expect(variables[variable] !== undefined).toBe(mayUse);
+        }
+      },
+    );
+  });
+});
+
+/** The data-plane actions a role may use, by service (tracing and event-source plumbing left out). */
+function dataActions(role: Parameters<typeof logicalIdOf>[0]): Record<string, string[]> {
+  const byService: Record<string, Set<string>> = {};
+  for (const statement of identityStatementsOfRole(synthesized.json, logicalIdOf(role))) {
+    for (const action of actionsOf(statement)) {
+      const service = action.split(':')[0]!;
+      if (service === 'xray' || isEventSourceAction(action)) continue;
+      const actions = byService[service] ?? new Set<string>();
+      actions.add(action);
+      byService[service] = actions;
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(byService).map(([service, actions]) => [service, [...actions].sort()]),
+  );
+}
+
+/** Actions Lambda's event source mappings use with the function's role (stream and queue polling). */
+function isEventSourceAction(action: string): boolean {
+  return /^dynamodb:(DescribeStream|GetRecords|GetShardIterator|ListStreams)$|^sqs:/.test(action);
+}
