@@ -37,7 +37,13 @@ export async function resolveTarget(options: {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
       throw new UsageError(`${localFile} is not a valid local stack file`);
   }
-  const endpoint = options.endpoint ?? env['AUDITSEAL_ENDPOINT'] ?? local?.endpoint;
+  // The local stack's own file wins unless an endpoint is named explicitly: AWS credentials in the shell
+  // would only be refused by the local gateway.
+  const explicit = options.endpoint ?? env['AUDITSEAL_ENDPOINT'];
+  if (local && explicit === undefined) {
+    return { endpoint: local.endpoint, region: local.region, credentials: local.roles[options.role] };
+  }
+  const endpoint = explicit ?? local?.endpoint;
   if (!endpoint)
     throw new UsageError('no API endpoint: start the local stack (npm start), or pass --endpoint');
   const region = env['AWS_REGION'] ?? local?.region ?? 'us-east-1';

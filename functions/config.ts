@@ -18,7 +18,7 @@ import { LEDGER_ID_PATTERN } from '../shared/ledger/object-keys.ts';
 import { assertPeriodSeconds, DEFAULT_PERIOD_SECONDS } from '../shared/ledger/period.ts';
 
 export const DEFAULT_GRACE_SECONDS = 60;
-export const DEFAULT_SHARDS = 16;
+export const DEFAULT_SHARDS = 32;
 
 /** Unset and empty variables are the same thing. */
 const optional = <T extends z.ZodType>(schema: T) =>

@@ -16,7 +16,7 @@ const recordSchema = z.object({
   eventID: z.string().min(1).max(256),
   eventName: z.enum(['INSERT', 'MODIFY', 'REMOVE']),
   dynamodb: z.object({
-    ApproximateCreationDateTime: z.number().nonnegative(),
+    ApproximateCreationDateTime: z.number().nonnegative().optional(),
     Keys: z
       .object({ pk: z.object({ S: z.string() }).optional(), sk: z.object({ S: z.string() }).optional() })
       .optional(),
@@ -38,7 +38,7 @@ export function toStreamChange(record: unknown, index: number): StreamChange {
   return {
     streamEventId: r.eventID,
     eventName: r.eventName,
-    changedAtMs: r.dynamodb.ApproximateCreationDateTime * 1000,
+    changedAtMs: (r.dynamodb.ApproximateCreationDateTime ?? Date.now() / 1000) * 1000,
     ...(r.dynamodb.Keys?.pk ? { pk: r.dynamodb.Keys.pk.S } : {}),
     ...(r.dynamodb.Keys?.sk ? { sk: r.dynamodb.Keys.sk.S } : {}),
     ...(r.userIdentity ? { userIdentity: r.userIdentity } : {}),

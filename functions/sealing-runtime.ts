@@ -5,14 +5,17 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { DynamoDbAlarmStore } from '../adapters/dynamodb/alarm-store.ts';
 import { DynamoDbLedgerStore } from '../adapters/dynamodb/ledger-store.ts';
 import { DynamoDbSealRegistry } from '../adapters/dynamodb/seal-registry.ts';
 import { KmsSigner } from '../adapters/kms/kms-signer.ts';
 import { S3ObjectStore } from '../adapters/s3/s3-object-store.ts';
+import { snsAlarmPublisher } from '../adapters/sns/alarm-publisher.ts';
 import type { AlarmSink } from '../shared/ports/sealing.ts';
 import { type SealingConfig, type SealingDeps, sealDuePeriods } from '../shared/sealing/seal-due-periods.ts';
+import { DEFAULT_SHARDS } from './config.ts';
 
 const envSchema = z.object({
   AUDITSEAL_TABLE: z.string().min(1),
@@ -21,6 +24,8 @@ const envSchema = z.object({
   AUDITSEAL_KMS_KEY_ID: z.string().min(1),
   AUDITSEAL_PERIOD_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
   AUDITSEAL_GRACE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  AUDITSEAL_SHARDS: z.coerce.number().int().min(1).max(100).default(DEFAULT_SHARDS),
+  AUDITSEAL_ALARM_TOPIC: z.string().min(1).optional(),
   AUDITSEAL_CHUNK_LEAVES: z.coerce
     .number()
     .int()
@@ -76,7 +81,11 @@ export function sealingRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env): Sea
   const deps: SealingDeps = {
     objects: new S3ObjectStore({ client: s3, bucket: c.AUDITSEAL_BUCKET }),
     signer: new KmsSigner({ client: kms, keyId: c.AUDITSEAL_KMS_KEY_ID }),
-    events: new DynamoDbLedgerStore({ client: dynamodb, tableName: c.AUDITSEAL_TABLE }),
+    events: new DynamoDbLedgerStore({
+      client: dynamodb,
+      tableName: c.AUDITSEAL_TABLE,
+      shardCount: c.AUDITSEAL_SHARDS,
+    }),
     registry: new DynamoDbSealRegistry({ client: dynamodb, tableName: c.AUDITSEAL_TABLE }),
     clock: () => new Date(),
   };
@@ -84,6 +93,15 @@ export function sealingRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env): Sea
     client: dynamodb,
     tableName: c.AUDITSEAL_TABLE,
     ledger: c.AUDITSEAL_LEDGER,
+    ...(c.AUDITSEAL_ALARM_TOPIC
+      ? {
+          publish: snsAlarmPublisher({
+            client: new SNSClient({ region }),
+            topicArn: c.AUDITSEAL_ALARM_TOPIC,
+            ledger: c.AUDITSEAL_LEDGER,
+          }),
+        }
+      : {}),
   });
   return { config, deps, alarms, sealDue: () => sealDuePeriods(config, deps) };
 }

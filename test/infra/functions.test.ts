@@ -103,7 +103,7 @@ describe('Construct: Functions', () => {
           ledger: 'main',
           periodSeconds: 3600,
           graceSeconds: 60,
-          shardCount: 16,
+          shardCount: 32,
         });
       }
     });

@@ -31,7 +31,7 @@ describe('Function: parseIngestConfig', () => {
       kmsKeyId: 'alias/auditseal-signing',
       periodSeconds: 3600,
       graceSeconds: 60,
-      shardCount: 16,
+      shardCount: 32,
       dynamoDbEndpoint: undefined,
       kmsEndpoint: undefined,
     });

@@ -153,7 +153,7 @@ describe('Function: sealDuePeriods', () => {
       await deps.registry.ensureGenesis(LEDGER, periodOf(T0, SECONDS));
       let writes = 0;
       const crashing: ObjectStore = {
-        putIfAbsent: async (key, body, type): Promise<PutOutcome> => {
+        putIfAbsent: async (key, body): Promise<PutOutcome> => {
           if (++writes === 4) throw new Error('crash after the archives');
           return deps.objects.putIfAbsent(key, body);
         },
