@@ -28,10 +28,13 @@ export function tryItText(info: LocalStackFile, dataDir: string): string {
     `     curl --aws-sigv4 "aws:amz:${info.region}:execute-api" --user "${writer.accessKeyId}:${writer.secretAccessKey}" \\`,
     `       -H 'content-type: application/json' -d '${event.replace('<now, e.g. 2025-01-01T12:00:00Z>', '\'"$(date -u +%Y-%m-%dT%H:%M:%SZ)"\'')}' \\`,
     `       ${info.endpoint}/v1/events`,
+    '     (or replay real CloudTrail records through EventBridge → SQS → the forwarder:',
+    '      npx auditseal local replay-cloudtrail examples/cloudtrail-sample.jsonl)',
     `  2. Each ${info.periodSeconds} s period is sealed into a signed digest in the bucket ${info.bucket}, under`,
-    `     digests/${info.ledger}/…; download them (auditor role, read from ${shown(join(dataDir, 'local.json'))}):`,
-    `     npx auditseal download --from <start> --to <end> --out ./audit`,
+    `     digests/${info.ledger}/…, about 15 s after it ends. Download them (auditor role, from ${shown(join(dataDir, 'local.json'))}):`,
+    `     npx auditseal download --from "$(date -u -d '-1 hour' +%FT%TZ)" --to "$(date -u +%FT%TZ)" --out ./audit`,
     '  3. Verify offline, trusting only the public key:',
     `     npx auditseal verify ./audit --key ${keyFile}`,
+    '  4. Tamper alarms (auditor): any change to a ledger item in DynamoDB shows up at GET /v1/alarms.',
   ].join('\n');
 }
