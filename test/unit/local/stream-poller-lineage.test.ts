@@ -129,10 +129,19 @@ describe('Function: startStreamPoller (shard lineage)', () => {
     // Act
     await start();
     await until(() => delivered.length >= 4, 5000);
+    // The checkpoint is persisted after the handler returns: wait for it rather than race it.
+    const shards = () => {
+      try {
+        return JSON.parse(readFileSync(checkpointFile, 'utf8')).streams[STREAM_ARN].shards;
+      } catch {
+        return {};
+      }
+    };
+    await until(() => shards()['shard-child'] !== undefined, 5000);
 
     // Assess
     expect(delivered).toEqual(['101', '102', '103', '301']);
-    const saved = JSON.parse(readFileSync(checkpointFile, 'utf8')).streams[STREAM_ARN].shards;
+    const saved = shards();
     expect(saved['shard-parent']).toEqual({ sequenceNumber: '103', finished: true });
     expect(saved['shard-child']).toEqual({ sequenceNumber: '301' });
   });
