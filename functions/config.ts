@@ -9,7 +9,7 @@
  * | `AUDITSEAL_KMS_KEY_ID` | KMS key id, ARN or alias of the signing key | required |
  * | `AUDITSEAL_PERIOD_SECONDS` | sealing period, dividing a day, 60..86400 | 3600 |
  * | `AUDITSEAL_GRACE_SECONDS` | wait after a period's end before it is sealed; > the ingest timeout | 60 |
- * | `AUDITSEAL_SHARDS` | event partitions per period, 1..100 | 16 |
+ * | `AUDITSEAL_SHARDS` | event partitions per period, 1..100 | 32 |
  * | `AUDITSEAL_DYNAMODB_ENDPOINT`, `AUDITSEAL_KMS_ENDPOINT` | endpoint overrides for the local stack | none |
  */
 import { z } from 'zod';

@@ -6,7 +6,11 @@
  */
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { type ForwardObserver, forwardCloudTrail } from '../shared/ingest/forward-cloudtrail.ts';
+import {
+  type ForwardObserver,
+  type ForwardOutcome,
+  forwardCloudTrail,
+} from '../shared/ingest/forward-cloudtrail.ts';
 import type { IngestDeps } from '../shared/ingest/ingest-batch.ts';
 import { parseIngestConfig } from './config.ts';
 import { describeError, type HandlerLogger } from './http/error-response.ts';
@@ -16,6 +20,8 @@ export interface ForwardCloudTrailDeps {
   readonly ledger: string;
   readonly ingest: IngestDeps;
   readonly logger: HandlerLogger;
+  /** Told the outcome of every delivery (the local replay tool reports it); never given message bodies. */
+  readonly observe?: (outcome: ForwardOutcome) => void;
 }
 
 /** Builds the handler around its dependencies (tests pass in-memory ones). */
@@ -54,6 +60,7 @@ export function createHandler(deps: ForwardCloudTrailDeps) {
         rejected: outcome.rejected.length,
         failed: outcome.failed.length,
       });
+      deps.observe?.(outcome);
       return { batchItemFailures: outcome.failed.map((itemIdentifier) => ({ itemIdentifier })) };
     },
   );

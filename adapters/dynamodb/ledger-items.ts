@@ -23,7 +23,7 @@ import {
 export type Item = Record<string, AttributeValue>;
 
 /** Shards per period by default (docs/LEDGER-TABLE.md). */
-export const DEFAULT_SHARD_COUNT = 16;
+export const DEFAULT_SHARD_COUNT = 32;
 /** Most shards: pk suffixes are two decimal digits. */
 export const MAX_SHARD_COUNT = 100;
 

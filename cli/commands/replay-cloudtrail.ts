@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { parseIngestConfig } from '../../functions/config.ts';
 import { createHandler } from '../../functions/forward-cloudtrail.ts';
 import { createIngestRuntime } from '../../functions/ingest-runtime.ts';
+import { LOCAL_GRACE_SECONDS } from '../../local/routes.ts';
 import { fromEventBridgeEnvelope, wrapInEventBridgeEnvelope } from '../../shared/events/cloudtrail.ts';
 import { UsageError } from '../errors.ts';
 import { ProgressBar } from '../progress.ts';
@@ -34,7 +35,13 @@ const QUEUE_ARN = 'arn:aws:sqs:us-east-1:000000000000:auditseal-cloudtrail';
 
 export interface ReplaySummary {
   readonly records: number;
+  /** Envelopes handed to the forwarder and acknowledged (stored, already stored, or dropped by it). */
   readonly delivered: number;
+  /** Envelopes whose event the forwarder stored. */
+  readonly stored: number;
+  /** Envelopes whose event was already stored with the same content. */
+  readonly duplicates: number;
+  /** Records not stored, with the reason: by the mapping here, or by the forwarder (e.g. `ID_CONFLICT`). */
   readonly rejected: { line: number; reason: string }[];
   readonly failed: number;
   readonly batches: number;
@@ -78,6 +85,8 @@ export async function runReplay(
     AUDITSEAL_LEDGER: local.ledger,
     AUDITSEAL_KMS_KEY_ID: local.kmsKeyId,
     AUDITSEAL_PERIOD_SECONDS: String(local.periodSeconds),
+    // The local sealer's grace (local/routes.ts): the ingest guard must stop writes before it seals.
+    AUDITSEAL_GRACE_SECONDS: process.env['AUDITSEAL_GRACE_SECONDS'] ?? String(LOCAL_GRACE_SECONDS),
     AUDITSEAL_DYNAMODB_ENDPOINT: local.dynamodbEndpoint,
     AUDITSEAL_KMS_ENDPOINT: local.kmsEndpoint,
   });
@@ -86,10 +95,23 @@ export async function runReplay(
   process.env['AWS_ACCESS_KEY_ID'] ??= 'local';
   process.env['AWS_SECRET_ACCESS_KEY'] ??= 'local';
   const runtime = createIngestRuntime(config, 'auditseal-replay');
-  const handler = createHandler({ ledger: config.ledger, ingest: runtime.ingest, logger: runtime.logger });
-
-  const envelopes: string[] = [];
   const rejected: { line: number; reason: string }[] = [];
+  const lineOf = new Map<string, number>();
+  let stored = 0;
+  let duplicates = 0;
+  const handler = createHandler({
+    ledger: config.ledger,
+    ingest: runtime.ingest,
+    logger: runtime.logger,
+    observe: (outcome) => {
+      stored += outcome.stored.length;
+      duplicates += outcome.duplicates.length;
+      for (const r of outcome.rejected)
+        rejected.push({ line: lineOf.get(r.messageId) ?? 0, reason: r.reason });
+    },
+  });
+
+  const envelopes: { line: number; body: string }[] = [];
   let n = 0;
   const input = createReadStream(file, { encoding: 'utf8' });
   try {
@@ -99,7 +121,7 @@ export async function runReplay(
       try {
         const envelope = wrapInEventBridgeEnvelope(JSON.parse(text));
         fromEventBridgeEnvelope(envelope); // the forwarder drops invalid ones; report why here
-        envelopes.push(JSON.stringify(envelope));
+        envelopes.push({ line: n, body: JSON.stringify(envelope) });
       } catch (error) {
         const e = error as { reason?: string; message: string };
         rejected.push({
@@ -119,27 +141,34 @@ export async function runReplay(
   for (let i = 0; i < envelopes.length; i += SQS_BATCH) {
     let pending = envelopes.slice(i, i + SQS_BATCH);
     for (let receive = 1; pending.length > 0 && receive <= MAX_RECEIVES; receive++) {
-      const records = pending.map((body) => sqsRecord(body, receive));
+      const records = pending.map((envelope) => {
+        const record = sqsRecord(envelope.body, receive);
+        lineOf.set(record.messageId, envelope.line);
+        return record;
+      });
       const event: SQSEvent = { Records: records };
       batches++;
       const result = await handler(event, { awsRequestId: randomUUID() } as Context);
       const failedIds = new Set((result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
       delivered += records.length - failedIds.size;
-      pending = records.filter((r) => failedIds.has(r.messageId)).map((r) => r.body);
+      pending = records
+        .filter((r) => failedIds.has(r.messageId))
+        .map((r) => ({ line: lineOf.get(r.messageId)!, body: r.body }));
     }
     failed += pending.length;
     bar.update(Math.min(i + SQS_BATCH, envelopes.length), envelopes.length);
   }
   bar.done();
-  return { records: n, delivered, rejected, failed, batches };
+  rejected.sort((a, b) => a.line - b.line);
+  return { records: n, delivered, stored, duplicates, rejected, failed, batches };
 }
 
 export function renderReplay(file: string, s: ReplaySummary): string {
   const reasons = new Map<string, number>();
   for (const r of s.rejected) reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + 1);
   return [
-    `Replayed ${file}: ${s.delivered} envelopes delivered in ${s.batches} SQS batches, ${s.rejected.length} records rejected, ${s.failed} failed after ${MAX_RECEIVES} receives`,
+    `Replayed ${file}: ${s.delivered} envelopes delivered in ${s.batches} SQS batches: ${s.stored} stored, ${s.duplicates} already stored; ${s.rejected.length} records rejected, ${s.failed} failed after ${MAX_RECEIVES} receives`,
     ...[...reasons].map(([reason, count]) => `  rejected ${reason}: ${count}`),
-    '  (envelopes whose event id was already stored are acknowledged as duplicates; a reused id with other content is recorded as a security signal)',
+    '  (an event id already stored with the same content is a duplicate; with other content it is rejected as ID_CONFLICT and recorded as a security signal)',
   ].join('\n');
 }

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { eventPartitionKey, shardOf } from '../../../adapters/dynamodb/ledger-items.ts';
+import { DEFAULT_SHARD_COUNT, eventPartitionKey, shardOf } from '../../../adapters/dynamodb/ledger-items.ts';
 import { DynamoDbLedgerStore } from '../../../adapters/dynamodb/ledger-store.ts';
 import { canonicalString } from '../../../shared/canonical/jcs.ts';
 import {
@@ -50,7 +50,7 @@ function validationError(): Error {
   return validationErrorInstance;
 }
 
-function idItemOf(event: ReturnType<typeof ledgerEvent>, shards = 16) {
+function idItemOf(event: ReturnType<typeof ledgerEvent>, shards = DEFAULT_SHARD_COUNT) {
   return {
     pk: { S: `ID#${LEDGER}#${event.id}` },
     sk: { S: 'ID' },
@@ -120,7 +120,7 @@ describe('Class: DynamoDbLedgerStore', () => {
             Put: {
               TableName: TABLE,
               Item: {
-                pk: { S: eventPartitionKey(LEDGER, PERIOD, shardOf(event.id, 16)) },
+                pk: { S: eventPartitionKey(LEDGER, PERIOD, shardOf(event.id, DEFAULT_SHARD_COUNT)) },
                 sk: { S: `${RECEIVED_AT}#${event.id}` },
                 id: { S: event.id },
                 body: { B: event.bytes },
@@ -530,7 +530,7 @@ describe('Class: DynamoDbLedgerStore', () => {
       expect(read.map((e) => e.id)).toEqual(['app-2', 'app-4', 'app-3', 'app-1']);
       expect(read[0]).toEqual({ id: 'app-2', bytes: events[1]!.bytes, receivedAt: times[0] });
       const calls = ddb.commandCalls(QueryCommand);
-      expect(calls).toHaveLength(17);
+      expect(calls).toHaveLength(DEFAULT_SHARD_COUNT + 1); // every shard once, shard 00 twice (two pages)
       expect(calls[0]!.args[0].input).toEqual({
         TableName: TABLE,
         KeyConditionExpression: '#pk = :pk',
@@ -627,7 +627,7 @@ describe('Class: DynamoDbLedgerStore', () => {
       // Prepare
       const e = ledgerEvent(2);
       const eventKey = {
-        pk: { S: eventPartitionKey(LEDGER, PERIOD, shardOf(e.id, 16)) },
+        pk: { S: eventPartitionKey(LEDGER, PERIOD, shardOf(e.id, DEFAULT_SHARD_COUNT)) },
         sk: { S: `${RECEIVED_AT}#${e.id}` },
       };
       ddb
