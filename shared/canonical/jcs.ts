@@ -21,7 +21,7 @@ export const MAX_CANONICAL_DEPTH = 64;
 /** Serializes a JSON value to its RFC 8785 canonical string. */
 export function canonicalString(value: unknown): string {
   const parts: string[] = [];
-  write(value, parts, '$', 0, new Set());
+  write(value, parts, [], 0, new Set());
   return parts.join('');
 }
 
@@ -30,14 +30,88 @@ export function canonicalBytes(value: unknown): Uint8Array {
   return encoder.encode(canonicalString(value));
 }
 
-function writeString(s: string, parts: string[], path: string): void {
+/** One member of a canonical object: its name and its canonical `"name":value` text. */
+export interface CanonicalMember {
+  readonly name: string;
+  readonly text: string;
+}
+
+/**
+ * The members of a plain object, each as its canonical `"name":value` text, in RFC 8785 member order;
+ * members whose value is `undefined` are left out, as `canonicalString` leaves them out. Checks and
+ * errors are those of `canonicalString`, so `{` + the texts joined with `,` + `}` is exactly
+ * `canonicalString(object)`. It lets a caller that needs the canonical form of an object and of a copy
+ * with a few members added splice those members in, instead of canonicalizing everything twice.
+ */
+export function canonicalMembers(object: object): CanonicalMember[] {
+  const proto = Object.getPrototypeOf(object);
+  if (Array.isArray(object) || (proto !== Object.prototype && proto !== null)) {
+    throw new CanonicalizationError('UNSUPPORTED_TYPE', '$', 'only plain objects are JSON objects');
+  }
+  const record = object as Record<string, unknown>;
+  const seen = new Set<object>([record]);
+  const keys = sortNames(Object.keys(record).filter((k) => record[k] !== undefined));
+  const members: CanonicalMember[] = [];
+  const path: PathSegment[] = [];
+  const parts: string[] = [];
+  for (const name of keys) {
+    writeString(name, parts, path);
+    parts.push(':');
+    path.push(name);
+    write(record[name], parts, path, 1, seen);
+    path.pop();
+    members.push({ name, text: parts.join('') });
+    parts.length = 0;
+  }
+  return members;
+}
+
+/**
+ * Where the writer is, as the member names and array indices from the root. It is one array per call,
+ * pushed and popped on the way down, and turned into text (`$`, `$.name`, `$[3]`) only for an error:
+ * building a path string for every value cost more than writing most values.
+ */
+type PathSegment = string | number;
+
+/** Up to this many names are sorted by insertion, in place; `Array#sort` copies into a scratch array. */
+const INSERTION_SORT_MAX = 32;
+
+/**
+ * Sorts member names in place, in the order `Array#sort` gives them (UTF-16 code units, which is what
+ * RFC 8785 §3.2.3 asks for; names are unique, so stability does not matter), and returns the array.
+ */
+function sortNames(names: string[]): string[] {
+  if (names.length > INSERTION_SORT_MAX) return names.sort();
+  for (let i = 1; i < names.length; i++) {
+    const name = names[i]!;
+    let j = i - 1;
+    while (j >= 0 && names[j]! > name) {
+      names[j + 1] = names[j]!;
+      j--;
+    }
+    names[j + 1] = name;
+  }
+  return names;
+}
+
+function pathText(path: readonly PathSegment[]): string {
+  let text = '$';
+  for (const segment of path) text += typeof segment === 'number' ? `[${segment}]` : `.${segment}`;
+  return text;
+}
+
+function writeString(s: string, parts: string[], path: readonly PathSegment[]): void {
   if (LONE_SURROGATE.test(s)) {
-    throw new CanonicalizationError('LONE_SURROGATE', path, 'string contains a lone UTF-16 surrogate');
+    throw new CanonicalizationError(
+      'LONE_SURROGATE',
+      pathText(path),
+      'string contains a lone UTF-16 surrogate',
+    );
   }
   parts.push(JSON.stringify(s));
 }
 
-function write(value: unknown, parts: string[], path: string, depth: number, seen: Set<object>): void {
+function write(value: unknown, parts: string[], path: PathSegment[], depth: number, seen: Set<object>): void {
   if (value === null) {
     parts.push('null');
     return;
@@ -48,7 +122,11 @@ function write(value: unknown, parts: string[], path: string, depth: number, see
       return;
     case 'number':
       if (!Number.isFinite(value)) {
-        throw new CanonicalizationError('NON_FINITE_NUMBER', path, `number ${value} has no JSON form`);
+        throw new CanonicalizationError(
+          'NON_FINITE_NUMBER',
+          pathText(path),
+          `number ${value} has no JSON form`,
+        );
       }
       // Number::toString; also maps -0 to "0" as RFC 8785 requires.
       parts.push(JSON.stringify(value));
@@ -59,37 +137,48 @@ function write(value: unknown, parts: string[], path: string, depth: number, see
     case 'object':
       break;
     default:
-      throw new CanonicalizationError('UNSUPPORTED_TYPE', path, `${typeof value} is not a JSON value`);
+      throw new CanonicalizationError(
+        'UNSUPPORTED_TYPE',
+        pathText(path),
+        `${typeof value} is not a JSON value`,
+      );
   }
   if (depth >= MAX_CANONICAL_DEPTH) {
-    throw new CanonicalizationError('TOO_DEEP', path, `nesting deeper than ${MAX_CANONICAL_DEPTH}`);
+    throw new CanonicalizationError('TOO_DEEP', pathText(path), `nesting deeper than ${MAX_CANONICAL_DEPTH}`);
   }
   const obj = value as object;
-  if (seen.has(obj)) throw new CanonicalizationError('CYCLE', path, 'value contains a cycle');
+  if (seen.has(obj)) throw new CanonicalizationError('CYCLE', pathText(path), 'value contains a cycle');
   seen.add(obj);
   if (Array.isArray(obj)) {
     parts.push('[');
     for (let i = 0; i < obj.length; i++) {
       if (i > 0) parts.push(',');
-      write(obj[i], parts, `${path}[${i}]`, depth + 1, seen);
+      path.push(i);
+      write(obj[i], parts, path, depth + 1, seen);
+      path.pop();
     }
     parts.push(']');
   } else {
     const proto = Object.getPrototypeOf(obj);
     if (proto !== Object.prototype && proto !== null) {
-      throw new CanonicalizationError('UNSUPPORTED_TYPE', path, 'only plain objects are JSON objects');
+      throw new CanonicalizationError(
+        'UNSUPPORTED_TYPE',
+        pathText(path),
+        'only plain objects are JSON objects',
+      );
     }
     const record = obj as Record<string, unknown>;
-    const keys = Object.keys(record)
-      .filter((k) => record[k] !== undefined)
-      .sort();
+    const keys = sortNames(Object.keys(record).filter((k) => record[k] !== undefined));
     parts.push('{');
-    keys.forEach((key, i) => {
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
       if (i > 0) parts.push(',');
       writeString(key, parts, path);
       parts.push(':');
-      write(record[key], parts, `${path}.${key}`, depth + 1, seen);
-    });
+      path.push(key);
+      write(record[key], parts, path, depth + 1, seen);
+      path.pop();
+    }
     parts.push('}');
   }
   seen.delete(obj);

@@ -10,8 +10,7 @@
  *    A conditional failure at write time (a concurrent writer) is re-checked id by id, so the answer
  *    always says exactly which events this request stored.
  */
-import { createHash } from 'node:crypto';
-import { canonicalBytes } from '../canonical/jcs.ts';
+import { hash } from 'node:crypto';
 import { SigningError } from '../crypto/errors.ts';
 import { type AuditEventInput, parseAuditEventInput } from '../events/audit-event.ts';
 import { CLOUDTRAIL_ID_PREFIX } from '../events/cloudtrail.ts';
@@ -32,7 +31,7 @@ import {
   type StoredEventId,
 } from '../ports/ledger-store.ts';
 import type { Signer } from '../ports/signer.ts';
-import { type CanonicalEvent, canonicalizeEvent } from './canonical-event.ts';
+import { type CanonicalEvent, canonicalizeParsedInput } from './canonical-event.ts';
 import {
   BeforeGenesisError,
   EmptyBatchError,
@@ -97,7 +96,7 @@ export interface IngestResult {
 
 interface PreparedEvent {
   readonly input: AuditEventInput;
-  readonly canonical: CanonicalEvent;
+  readonly canonical: Pick<CanonicalEvent, 'bytes' | 'leafHash'>;
   readonly inputSha256: string;
 }
 
@@ -212,8 +211,9 @@ function prepareEvents(
         return;
       }
       firstIndexById.set(input.id, index);
-      const canonical = canonicalizeEvent(input, receivedAt, channel);
-      prepared.push({ input, canonical, inputSha256: sha256Hex(canonicalBytes(input)) });
+      // The stored form and the input's own canonical text (its idempotency hash) in one pass.
+      const { bytes, leafHash, inputCanonical } = canonicalizeParsedInput(input, receivedAt, channel);
+      prepared.push({ input, canonical: { bytes, leafHash }, inputSha256: sha256Hex(inputCanonical) });
     } catch (error) {
       if (!(error instanceof EventValidationError)) throw error;
       errors.push({ index, code: error.code, path: error.path, message: error.message });
@@ -238,8 +238,9 @@ function reservedIdMessage(id: string, channel: IngestChannel): string | undefin
   return undefined;
 }
 
-function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+/** Hex SHA-256 of the UTF-8 bytes of a canonical text (well-formed: canonicalization rejects lone surrogates). */
+function sha256Hex(text: string): string {
+  return hash('sha256', text, 'hex');
 }
 
 function evidence(existing: StoredEventId, attemptedInputSha256: string): IdConflictEvidence {

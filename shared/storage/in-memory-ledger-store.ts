@@ -6,6 +6,7 @@
  *
  * `beforeGroup` lets tests play a concurrent writer or a failing backend between groups.
  */
+import type { Receipt } from '../ledger/formats.ts';
 import type { Period } from '../ledger/period.ts';
 import {
   type BatchSeal,
@@ -160,7 +161,7 @@ export class InMemoryLedgerStore implements LedgerStore {
       id: event.id,
       inputSha256: event.inputSha256,
       receivedAt: event.receivedAt,
-      receipt: structuredClone(event.receipt),
+      receipt: copyReceipt(event.receipt),
       bytes: Uint8Array.from(event.bytes),
       leafHash: Uint8Array.from(event.leafHash),
       batchId: event.batchId,
@@ -168,6 +169,14 @@ export class InMemoryLedgerStore implements LedgerStore {
       sortKey: `${event.receivedAt}#${event.id}`,
     });
   }
+}
+
+/**
+ * A deep copy of a receipt: its members are strings and numbers plus `auditPath`, an array of strings.
+ * Same result as `structuredClone`, at a small fraction of its cost per event.
+ */
+function copyReceipt(receipt: Receipt): Receipt {
+  return { ...receipt, auditPath: [...receipt.auditPath] };
 }
 
 function eventKey(ledger: string, id: string): string {
@@ -179,7 +188,7 @@ function idRecordOf(row: EventRow): StoredEventId {
     id: row.id,
     inputSha256: row.inputSha256,
     receivedAt: row.receivedAt,
-    receipt: structuredClone(row.receipt),
+    receipt: copyReceipt(row.receipt),
   };
 }
 
