@@ -3,6 +3,7 @@
  * shared with the in-memory fake, then `ingestBatch` end to end with the DynamoDB adapter.
  * The table is created from the same resource definitions the CDK app and the local stack use.
  */
+
 import { fileURLToPath } from 'node:url';
 import {
   CreateTableCommand,
@@ -12,6 +13,7 @@ import {
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SHARD_COUNT } from '../../adapters/dynamodb/ledger-items.ts';
 import { DynamoDbLedgerStore } from '../../adapters/dynamodb/ledger-store.ts';
 import { ledgerTable } from '../../infra/resources/definitions.ts';
 import { createTableInput } from '../../infra/resources/sdk-commands.ts';
@@ -142,7 +144,7 @@ describe('Function: ingestBatch with the DynamoDB adapter', () => {
         .map((item) => (item['pk'] as { S: string }).S)
         .filter((pk) => pk.startsWith(`EV#${ledger}#`)),
     );
-    expect(partitions.size).toBe(16);
+    expect(partitions.size).toBe(DEFAULT_SHARD_COUNT);
   });
 
   it('answers a retry with the original receipts and a conflicting reuse with 409 and a signal item', async () => {

@@ -544,7 +544,12 @@ describe('Function: startGateway', () => {
           res.resume();
           resolve(res.statusCode ?? 0);
         });
-        req.on('error', reject);
+        req.on('error', (error: NodeJS.ErrnoException) => {
+          // The gateway answers 413 and closes the socket; under load the client can see its own write
+          // fail (EPIPE / ECONNRESET) before it reads that answer. A cut connection is still a refusal.
+          if (error.code === 'EPIPE' || error.code === 'ECONNRESET') setTimeout(() => resolve(-1), 500);
+          else reject(error);
+        });
         const pump = () => {
           while (sentChunks < totalChunks) {
             sentChunks++;
@@ -558,8 +563,8 @@ describe('Function: startGateway', () => {
         pump();
       });
 
-      // Assess
-      expect(status).toBe(413);
+      // Assess: a 413, or (when the write error wins the race) a connection cut before the body ended
+      expect([413, -1]).toContain(status);
       expect(sentChunks).toBeLessThan(totalChunks);
     });
   });
