@@ -38,7 +38,8 @@ export function toStreamChange(record: unknown, index: number): StreamChange {
   return {
     streamEventId: r.eventID,
     eventName: r.eventName,
-    changedAtMs: (r.dynamodb.ApproximateCreationDateTime ?? Date.now() / 1000) * 1000,
+    // Deterministic even without a creation time, so a redelivered record maps to the same alarm id.
+    changedAtMs: (r.dynamodb.ApproximateCreationDateTime ?? 0) * 1000,
     ...(r.dynamodb.Keys?.pk ? { pk: r.dynamodb.Keys.pk.S } : {}),
     ...(r.dynamodb.Keys?.sk ? { sk: r.dynamodb.Keys.sk.S } : {}),
     ...(r.userIdentity ? { userIdentity: r.userIdentity } : {}),
