@@ -173,14 +173,16 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndFig
   const cleanup = () => {
     cleaned ??= (async () => {
       await stack?.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 3 });
     })();
     return cleaned;
   };
-  const onSigint = () => {
-    void cleanup().finally(() => process.exit(130));
+  // Ctrl-C (or a kill) stops the stack and removes its folder before exiting.
+  const onSignal = (signal: NodeJS.Signals) => {
+    void cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
-  process.once('SIGINT', onSigint);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const t0 = performance.now();
     stack = await startLocalStack({
@@ -328,7 +330,8 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndFig
       log(`  local stack output (last lines):\n    ${stackLines.slice(-20).join('\n    ')}`);
     throw error;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     await cleanup();
   }
 }

@@ -7,8 +7,9 @@
  * clock and `randomBatchId`, invoked with API Gateway REST proxy events (JSON body string) and a fresh
  * Lambda context per invocation, one invocation at a time, as one Lambda instance runs them.
  *
- * Floor: for each body, `JSON.parse`, then for each event its stored form (`v`, `receivedAt`, `channel`
- * added as the handler adds them) through the product's `canonicalBytes`, then `hashLeaf`. Nothing else.
+ * Floor: for each body, `JSON.parse`, then for each event its stored form (`v`, `receivedAt` and `channel`
+ * added in place, with the values the handler gives them) through the product's `canonicalBytes`, then
+ * `hashLeaf`. Nothing else.
  */
 import { hash } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';

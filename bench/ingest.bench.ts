@@ -2,21 +2,24 @@
  * `npm run bench:ingest`: ingest handler CPU per event against the canonicalize+hash floor, and
  * end-to-end events/s through the local stack, in one run.
  *
- *   npm run bench:ingest [-- --reps R] [--events E] [--single-requests S] [--no-e2e]
+ *   npm run bench:ingest [-- --reps R] [--events E] [--single-requests S] [--no-breakdown] [--no-e2e]
  *                        [--e2e-seconds S] [--e2e-warmup S] [--clients C]
  *
- * 1. Checks first: one request through the handler; every receipt verifies offline, and the floor
- *    reproduces the stored canonical bytes and the receipts' leaf hashes exactly.
+ * 1. Checks first: one request of 500 events and one of 1 through the handler; every receipt verifies
+ *    offline, and the floor reproduces the stored canonical bytes and the receipts' leaf hashes exactly.
  * 2. For batches of 1, 100 and 500 events (~1 KiB app events, unique ids): the real middy handler of
  *    `POST /v1/events` with in-memory adapters, invoked with API Gateway REST events, against the floor
  *    (parse the body, canonicalize each event's stored form, leaf-hash it) over the same bodies. Each
  *    repetition runs E events (S single-event requests for batch 1) through both, alternating which goes
  *    first; figures are the best of R repetitions by process CPU time, with wall time beside it.
+ *    At batch 500, the floor with the `canonicalize` npm package and (unless --no-breakdown) the stage
+ *    split of bench/ingest-breakdown.ts run in the same repetitions.
  * 3. Unless --no-e2e: the real local stack (DynamoDB Local, moto, gateway, poller, heartbeat) on a free
  *    port in a temporary folder; C concurrent clients send SigV4-signed batches of 500 for a warm-up and
  *    then S seconds; stored events/s and request latency over the measured window.
  *
  * The last stdout line is one JSON object with every figure. docs/BENCHMARKS.md explains each one.
+ * Exit status 1 when a check fails or an end-to-end request is not a 201 that stored every event.
  */
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
