@@ -1,33 +1,18 @@
 /** Cold-start wiring of the auditor's read functions (digests, keys, alarms). */
 
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDbAlarmStore } from '../adapters/dynamodb/alarm-store.ts';
 import { DynamoDbSealRegistry } from '../adapters/dynamodb/seal-registry.ts';
 import { KmsSigner } from '../adapters/kms/kms-signer.ts';
 import { PresignedObjectLinks } from '../adapters/s3/presigned-links.ts';
 import { S3ObjectStore } from '../adapters/s3/s3-object-store.ts';
 import type { AuditorDeps } from './auditor-handlers.ts';
-import { sealingConfigFromEnv } from './sealing-runtime.ts';
+import { awsClientsFromConfig, sealingConfigFromEnv } from './sealing-runtime.ts';
 
 /** Builds the auditor handlers' dependencies from the environment. */
 export function auditorDepsFromEnv(env: NodeJS.ProcessEnv = process.env): AuditorDeps {
   const c = sealingConfigFromEnv(env);
-  const region = c.AWS_REGION;
-  const dynamodb = new DynamoDBClient({
-    region,
-    ...(c.AUDITSEAL_DYNAMODB_ENDPOINT ? { endpoint: c.AUDITSEAL_DYNAMODB_ENDPOINT } : {}),
-  });
-  const kms = new KMSClient({
-    region,
-    ...(c.AUDITSEAL_KMS_ENDPOINT ? { endpoint: c.AUDITSEAL_KMS_ENDPOINT } : {}),
-  });
-  const s3 = new S3Client({
-    region,
-    ...(c.AUDITSEAL_S3_ENDPOINT ? { endpoint: c.AUDITSEAL_S3_ENDPOINT, forcePathStyle: true } : {}),
-  });
+  const { dynamodb, kms, s3 } = awsClientsFromConfig(c);
   return {
     ledger: c.AUDITSEAL_LEDGER,
     catalog: new DynamoDbSealRegistry({ client: dynamodb, tableName: c.AUDITSEAL_TABLE }),

@@ -56,9 +56,12 @@ export function sealingConfigFromEnv(env: NodeJS.ProcessEnv): z.infer<typeof env
   return parsed.data;
 }
 
-/** Builds the runtime from the environment. Called once at cold start. */
-export function sealingRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env): SealingRuntime {
-  const c = sealingConfigFromEnv(env);
+/** The SDK clients of the sealing and auditor functions, with the local stack's endpoint overrides. */
+export function awsClientsFromConfig(c: z.infer<typeof envSchema>): {
+  dynamodb: DynamoDBClient;
+  kms: KMSClient;
+  s3: S3Client;
+} {
   const region = c.AWS_REGION;
   const dynamodb = new DynamoDBClient({
     region,
@@ -72,6 +75,14 @@ export function sealingRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env): Sea
     region,
     ...(c.AUDITSEAL_S3_ENDPOINT ? { endpoint: c.AUDITSEAL_S3_ENDPOINT, forcePathStyle: true } : {}),
   });
+  return { dynamodb, kms, s3 };
+}
+
+/** Builds the runtime from the environment. Called once at cold start. */
+export function sealingRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env): SealingRuntime {
+  const c = sealingConfigFromEnv(env);
+  const region = c.AWS_REGION;
+  const { dynamodb, kms, s3 } = awsClientsFromConfig(c);
   const config: SealingConfig = {
     ledger: c.AUDITSEAL_LEDGER,
     periodSeconds: c.AUDITSEAL_PERIOD_SECONDS,
