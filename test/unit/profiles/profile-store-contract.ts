@@ -4,6 +4,7 @@
  * exactly one winner for position n+1, the loser told the current head, time-ordered reads.
  */
 import { describe, expect, it } from 'vitest';
+import type { JsonValue } from '../../../shared/events/json-guard.ts';
 import { type ProfileStore, ProfileVersionConflictError } from '../../../shared/ports/profile-store.ts';
 import { parseProfile } from '../../../shared/profiles/profile.ts';
 import { createVersion, type ProfileVersion } from '../../../shared/profiles/version.ts';
@@ -118,7 +119,7 @@ export function profileStoreContract(name: string, fresh: () => Promise<ProfileS
           const store = await fresh();
           const [v1] = chainOf([10]);
           await store.putVersion(v1!);
-          const [a, b] = [{ a: 1 }, { b: 2 }].map((configuration, i) =>
+          const [a, b] = ([{ a: 1 }, { b: 2 }] as JsonValue[]).map((configuration, i) =>
             createVersion(parseProfile(profileInput(minute(20 + i), configuration)), {
               n: 2,
               previousHash: v1!.hash,
