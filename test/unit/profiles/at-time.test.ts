@@ -2,8 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { insertByTime, profileAt, versionInForce } from '../../../shared/profiles/at-time.ts';
 import { parseProfile } from '../../../shared/profiles/profile.ts';
+import { readProfileAt } from '../../../shared/profiles/read-profile.ts';
 import { createVersion } from '../../../shared/profiles/version.ts';
-import { byTime, chainOf, minute, profileInput } from './profile-fixtures.ts';
+import { InMemoryProfileStore } from '../../../shared/storage/in-memory-profile-store.ts';
+import { byTime, chainOf, INSTANCE_ARN, minute, profileInput } from './profile-fixtures.ts';
 
 describe('Function: profileAt', () => {
   // Versions effective at minutes 10, 20 and 30.
@@ -120,5 +122,25 @@ describe('Function: insertByTime', () => {
         },
       ),
     );
+  });
+});
+
+describe('Function: readProfileAt', () => {
+  it('answers from a store: found, deleted, none, and the latest in time without T', async () => {
+    // Prepare: version 3 is a late item, older than version 2, so the latest in time is version 2.
+    const store = new InMemoryProfileStore();
+    const chain = chainOf([10, 30, 20]);
+    for (const v of chain) await store.putVersion(v);
+
+    // Act
+    const latest = await readProfileAt(store, INSTANCE_ARN);
+    const before = await readProfileAt(store, INSTANCE_ARN, minute(5));
+    const unknown = await readProfileAt(store, 'arn:aws:s3:::nothing-here', minute(5));
+
+    // Assess
+    expect(latest).toMatchObject({ status: 'found', version: { n: 2 } });
+    expect(before).toMatchObject({ status: 'none', reason: 'BEFORE_FIRST_VERSION', first: { n: 1 } });
+    expect(unknown).toEqual({ status: 'none', reason: 'NO_VERSIONS' });
+    await expect(readProfileAt(store, INSTANCE_ARN, '2026-11-22')).rejects.toThrow(RangeError);
   });
 });
