@@ -282,7 +282,7 @@ export const SHIPPED_RULE_FIXTURES: readonly RuleFixture[] = [
     quiet: [
       {
         ref: pa(69, 'GetSigninToken'),
-        reason: 'GetSigninToken from the SSO portal (Jersey/${project.version}), filtered out',
+        reason: 'GetSigninToken from the SSO portal (its Jersey user agent), which the rule filters out',
       },
     ],
   },
