@@ -32,7 +32,8 @@ export function compileSigmaRegex(pattern: string, flags: RegexFlags, path: stri
   checkSubset(pattern, path);
   const jsFlags = `${flags.ignoreCase ? 'i' : ''}${flags.multiline ? 'm' : ''}${flags.dotAll ? 's' : ''}`;
   try {
-    return new RegExp(pattern, jsFlags);
+    new RegExp(pattern, jsFlags);
+    return new RegExp(searchEquivalent(pattern), jsFlags);
   } catch (error) {
     throw new SigmaRuleError(
       'INVALID_RULE',
@@ -41,6 +42,26 @@ export function compileSigmaRegex(pattern: string, flags: RegexFlags, path: stri
       { cause: error },
     );
   }
+}
+
+/**
+ * A pattern with the same search result (match or not) and less backtracking: a leading `.*` is
+ * dropped and a leading `.+` becomes `.` (if `.+R` matches from i, `.R` matches from the last character
+ * `.+` took), and the same at the end. `.+:assumed-role/aws:.+`, a shipped rule's, is otherwise quadratic
+ * in the value's length. Only done when the pattern has no `|`, so that the dots apply to all of it.
+ * `test/unit/detect/sigma-regex.test.ts` checks the equivalence with fast-check.
+ */
+export function searchEquivalent(pattern: string): string {
+  if (pattern.includes('|')) return pattern;
+  let p = pattern;
+  const head = /^\.([*+])\??/.exec(p);
+  if (head !== null) p = (head[1] === '+' ? '.' : '') + p.slice(head[0].length);
+  const tail = /(\\*)\.([*+])\??$/.exec(p);
+  // The dot is a wildcard only when an even number of backslashes precedes it.
+  if (tail !== null && tail[1]!.length % 2 === 0) {
+    p = p.slice(0, tail.index) + tail[1] + (tail[2] === '+' ? '.' : '');
+  }
+  return p;
 }
 
 function unsupported(feature: string, path: string, pattern: string): never {
