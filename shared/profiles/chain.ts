@@ -12,22 +12,24 @@
 import { VersionDocumentError } from './errors.ts';
 import { type ProfileVersion, parseVersionBytes } from './version.ts';
 
-/** The closed set of chain finding codes. */
-export type ProfileFindingCode =
+/** The closed set of chain finding codes (docs/PROFILES.md, "Verifying a chain"). */
+export const PROFILE_FINDING_CODES = [
   /** Bytes that are not a canonical, schema-valid version document. */
-  | 'PROFILE_VERSION_MALFORMED'
+  'PROFILE_VERSION_MALFORMED',
   /** A version's bytes no longer hash to what its successor (or its stored hash, or the anchor) commits to. */
-  | 'PROFILE_VERSION_MODIFIED'
+  'PROFILE_VERSION_MODIFIED',
   /** Chain positions are missing: at the start, in the middle, or before the anchor. */
-  | 'PROFILE_VERSION_REMOVED'
+  'PROFILE_VERSION_REMOVED',
   /** A version that the chain does not link: a second version at a taken position, or one beyond the anchor. */
-  | 'PROFILE_VERSION_INSERTED'
+  'PROFILE_VERSION_INSERTED',
   /** The same version (same bytes) found more than once. */
-  | 'PROFILE_VERSION_DUPLICATED'
+  'PROFILE_VERSION_DUPLICATED',
   /** A version found after a version with a higher position. */
-  | 'PROFILE_VERSION_REORDERED'
+  'PROFILE_VERSION_REORDERED',
   /** A well-linked chain whose `recordedAt` does not increase with `n`. */
-  | 'PROFILE_VERSION_TIME_REVERSED';
+  'PROFILE_VERSION_TIME_REVERSED',
+] as const;
+export type ProfileFindingCode = (typeof PROFILE_FINDING_CODES)[number];
 
 export interface ProfileFinding {
   readonly code: ProfileFindingCode;

@@ -8,17 +8,19 @@ import type { EventErrorCode } from '../events/errors.ts';
 export type ProfileValidationCode = Exclude<EventErrorCode, 'UNSUPPORTED_RECORD'>;
 
 /** Why an AWS Config event could not become a profile version at all. */
-export type ConfigRejectReason =
-  | 'NOT_AN_EVENT'
-  | 'BAD_ENVELOPE'
-  | 'UNSUPPORTED_DETAIL_TYPE'
-  | 'UNSUPPORTED_MESSAGE_TYPE'
-  | 'MISSING_CONFIGURATION_ITEM'
-  | 'MISSING_RESOURCE_TYPE'
-  | 'MISSING_RESOURCE_ID'
-  | 'BAD_CAPTURE_TIME'
-  | 'BAD_STATUS'
-  | 'INVALID_ITEM';
+export const CONFIG_REJECT_REASONS = [
+  'NOT_AN_EVENT',
+  'BAD_ENVELOPE',
+  'UNSUPPORTED_DETAIL_TYPE',
+  'UNSUPPORTED_MESSAGE_TYPE',
+  'MISSING_CONFIGURATION_ITEM',
+  'MISSING_RESOURCE_TYPE',
+  'MISSING_RESOURCE_ID',
+  'BAD_CAPTURE_TIME',
+  'BAD_STATUS',
+  'INVALID_ITEM',
+] as const;
+export type ConfigRejectReason = (typeof CONFIG_REJECT_REASONS)[number];
 
 export type ProfileErrorCode =
   | 'PROFILE_INVALID'
