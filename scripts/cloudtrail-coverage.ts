@@ -57,9 +57,10 @@ function readInputs(path: string): [string, string][] {
     .filter(([, line]) => line.trim().length > 0);
 }
 
-function mapOne(value: unknown): AuditEventInput {
+/** Maps one input from its text, as the forwarder and `seal --in` do; `value` only tells an envelope. */
+function mapOne(text: string, value: unknown): AuditEventInput {
   const isEnvelope = typeof value === 'object' && value !== null && 'detail-type' in value;
-  return isEnvelope ? fromEventBridgeEnvelope(value) : fromCloudTrailRecord(value);
+  return isEnvelope ? fromEventBridgeEnvelope(text) : fromCloudTrailRecord(text);
 }
 
 function measure(path: string): FileFigures {
@@ -88,7 +89,7 @@ function measure(path: string): FileFigures {
       continue;
     }
     try {
-      const input = mapOne(value);
+      const input = mapOne(text, value);
       const stored = parseAuditEvent({
         ...input,
         v: 1,

@@ -26,7 +26,7 @@ function cloudTrailInputs(): AuditEventInput[] {
   for (const line of readFileSync(url, 'utf8').split('\n')) {
     if (line === '') continue;
     try {
-      inputs.push(fromCloudTrailRecord(JSON.parse(line)));
+      inputs.push(fromCloudTrailRecord(line));
     } catch (error) {
       if (!(error instanceof CloudTrailMappingError) && !(error instanceof EventValidationError)) throw error;
     }
