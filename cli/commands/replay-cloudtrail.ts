@@ -131,7 +131,10 @@ export async function runReplay(
         envelopes.push({ line: n, body });
       } catch (error) {
         if (!(error instanceof EventValidationError)) throw error;
-        rejected.push({ line: n, reason: error instanceof CloudTrailMappingError ? error.reason : error.code });
+        rejected.push({
+          line: n,
+          reason: error instanceof CloudTrailMappingError ? error.reason : error.code,
+        });
       }
     }
   } catch (error) {

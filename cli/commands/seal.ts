@@ -1,5 +1,4 @@
 /** `auditseal seal`: seals an existing log (JSON lines) into a verifiable folder with the cloud sealing code. */
-import { createReadStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KeyFileSigner } from '../../shared/crypto/key-file-signer.ts';
@@ -13,8 +12,8 @@ import { compareEvents, type OrderedEvent, sealRange } from '../../shared/ledger
 import { FolderObjectStore } from '../../shared/storage/folder-object-store.ts';
 import { FolderReader } from '../../shared/verify/object-reader.ts';
 import { UsageError } from '../errors.ts';
-import { readLines } from '../read-lines.ts';
 import { ProgressBar } from '../progress.ts';
+import { readLines } from '../read-lines.ts';
 
 export interface SealOptions {
   readonly in: string;

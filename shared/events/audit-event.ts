@@ -4,8 +4,8 @@
  * are rejected, so a stored event never carries data that its schema version does not describe.
  */
 import { z } from 'zod';
-import { EventValidationError } from './errors.ts';
 import { parseRecordText } from './cloudtrail-record.ts';
+import { EventValidationError } from './errors.ts';
 import type { JsonValue } from './json-guard.ts';
 import { assertSafeJson, isPlainObject } from './json-guard.ts';
 import { formatJsonPath } from './json-path.ts';

@@ -130,7 +130,9 @@ export function wrapInEventBridgeEnvelope(
     throw new CloudTrailMappingError('NOT_A_RECORD', '$', 'a CloudTrail record must be a JSON object');
   const { eventId, eventTime, service } = requireCoreFields(record, '$');
   const account =
-    opts.account ?? str(own(record, 'recipientAccountId')) ?? str(at(own(record, 'userIdentity'), 'accountId'));
+    opts.account ??
+    str(own(record, 'recipientAccountId')) ??
+    str(at(own(record, 'userIdentity'), 'accountId'));
   const region = opts.region ?? str(own(record, 'awsRegion'));
   const header = {
     version: '0',
@@ -193,14 +195,14 @@ function mapRecord(text: string, record: Record<string, unknown>, base: string):
     id: `${CLOUDTRAIL_ID_PREFIX}${eventId}`,
     eventTime,
     actor: mapActor(record, identity, eventName),
-    action: fit(`${service}:${eventName}`, MAX_LENGTH.action),
+    action: fitTo(`${service}:${eventName}`, MAX_LENGTH.action),
   };
   const resource = deriveResource(record, service);
   if (resource !== undefined) {
     event['resource'] = {
-      id: fit(resource.id, MAX_LENGTH.resourceId),
-      type: fit(resource.type, MAX_LENGTH.resourceType),
-      ...(resource.name !== undefined ? { name: fit(resource.name, MAX_LENGTH.resourceName) } : {}),
+      id: fitTo(resource.id, MAX_LENGTH.resourceId),
+      type: fitTo(resource.type, MAX_LENGTH.resourceType),
+      ...(resource.name !== undefined ? { name: fitTo(resource.name, MAX_LENGTH.resourceName) } : {}),
     };
   }
   event['outcome'] = mapOutcome(record, eventName);
@@ -301,15 +303,15 @@ function mapActor(
     invokedBy ??
     str(own(identity, 'userName')) ??
     'unknown';
-  const actor: AuditEventInput['actor'] = { id: fit(id, MAX_LENGTH.actorId), type };
+  const actor: AuditEventInput['actor'] = { id: fitTo(id, MAX_LENGTH.actorId), type };
   const authMethod = authMethodOf(identityType, type, eventName, identity);
   if (authMethod !== undefined) actor.authMethod = authMethod;
   const mfa = mfaOf(record, identity);
   if (mfa !== undefined) actor.mfa = mfa;
   const sessionId = sessionIdOf(identity);
-  if (sessionId !== undefined) actor.sessionId = fit(sessionId, MAX_LENGTH.sessionId);
+  if (sessionId !== undefined) actor.sessionId = fitTo(sessionId, MAX_LENGTH.sessionId);
   const accountId = str(own(identity, 'accountId'));
-  if (accountId !== undefined) actor.accountId = fit(accountId, MAX_LENGTH.accountId);
+  if (accountId !== undefined) actor.accountId = fitTo(accountId, MAX_LENGTH.accountId);
   return actor;
 }
 
@@ -361,15 +363,15 @@ function mapOutcome(record: Record<string, unknown>, eventName: string): AuditEv
   if (errorCode === undefined && errorMessage === undefined && answer !== 'Failure')
     return { result: 'success' };
   const outcome: AuditEventInput['outcome'] = { result: 'failure' };
-  if (errorCode !== undefined) outcome.errorCode = fit(errorCode, MAX_LENGTH.errorCode);
-  if (errorMessage !== undefined) outcome.errorMessage = fit(errorMessage, MAX_LENGTH.errorMessage);
+  if (errorCode !== undefined) outcome.errorCode = fitTo(errorCode, MAX_LENGTH.errorCode);
+  if (errorMessage !== undefined) outcome.errorMessage = fitTo(errorMessage, MAX_LENGTH.errorMessage);
   return outcome;
 }
 
 function mapLabels(record: Record<string, unknown>): string[] {
   const labels = ['cloudtrail'];
   const category = str(own(record, 'eventCategory'));
-  if (category !== undefined) labels.push(fit(`category:${category}`, MAX_LENGTH.label));
+  if (category !== undefined) labels.push(fitTo(`category:${category}`, MAX_LENGTH.label));
   if (own(record, 'readOnly') === true) labels.push('read-only');
   return labels;
 }
@@ -407,7 +409,7 @@ function str(value: unknown): string | undefined {
  * `s`, made well-formed, if it has at most `max` UTF-16 code units; else its first `max - 1` (one fewer
  * if that would split a surrogate pair) followed by `…`.
  */
-function fit(s: string, max: number): string {
+function fitTo(s: string, max: number): string {
   const w = wellFormed(s);
   if (w.length <= max) return w;
   let end = max - 1;
@@ -427,7 +429,7 @@ function at(value: unknown, key: string): unknown {
 
 function putString(target: Record<string, unknown>, key: string, value: unknown, max: number): void {
   const s = str(value);
-  if (s !== undefined) target[key] = fit(s, max);
+  if (s !== undefined) target[key] = fitTo(s, max);
 }
 
 /** Namespace of the envelope ids built by `wrapInEventBridgeEnvelope` (a fixed random UUID). */

@@ -532,7 +532,12 @@ describe('Function: fromCloudTrailRecord', () => {
     it.each<[string, () => string, CloudTrailRejectReason, RegExp]>([
       ['not JSON', () => valid().slice(0, -1), 'INVALID_JSON', /not valid JSON \(offset \d+\)/],
       ['two values', () => `${valid()} {}`, 'INVALID_JSON', /not valid JSON/],
-      ['a raw control character in a string', () => valid().replace('Stop', 'St\u0001op'), 'INVALID_JSON', /JSON/],
+      [
+        'a raw control character in a string',
+        () => valid().replace('Stop', 'St\u0001op'),
+        'INVALID_JSON',
+        /JSON/,
+      ],
       [
         'a literal lone surrogate (not UTF-8 text)',
         () => valid().replace('Stop', 'St\uD800op'),
@@ -541,7 +546,10 @@ describe('Function: fromCloudTrailRecord', () => {
       ],
       [
         `nesting deeper than ${MAX_RECORD_DEPTH}`,
-        () => valid().replace('{"name"', `${'{"a":'.repeat(MAX_RECORD_DEPTH - 1)}{"name"`).replace(/}}$/, `${'}'.repeat(MAX_RECORD_DEPTH)}}`),
+        () =>
+          valid()
+            .replace('{"name"', `${'{"a":'.repeat(MAX_RECORD_DEPTH - 1)}{"name"`)
+            .replace(/}}$/, `${'}'.repeat(MAX_RECORD_DEPTH)}}`),
         'UNSAFE_JSON',
         /nests deeper than 1100/,
       ],
@@ -579,7 +587,10 @@ describe('Function: fromCloudTrailRecord', () => {
         userAgent: 'u'.repeat(2_000),
         errorCode: 'AccessDenied',
         errorMessage: '😀'.repeat(3_000),
-        userIdentity: { type: 'AssumedRole', arn: `arn:aws:sts::143434273843:assumed-role/${'p/'.repeat(300)}r/s` },
+        userIdentity: {
+          type: 'AssumedRole',
+          arn: `arn:aws:sts::143434273843:assumed-role/${'p/'.repeat(300)}r/s`,
+        },
       };
 
       // Act
@@ -807,8 +818,10 @@ describe('Function: fromEventBridgeEnvelope', () => {
   describe('when the envelope has extra members', () => {
     it('tolerates them, even prototype names, and does not store them', () => {
       // Prepare
-      const text = JSON.stringify({ ...readEnvelope('awsdocs-cwe_EventTypes_s3-CreateBucket.json'), debug: true })
-        .replace('{', '{"constructor":{"__proto__":1},');
+      const text = JSON.stringify({
+        ...readEnvelope('awsdocs-cwe_EventTypes_s3-CreateBucket.json'),
+        debug: true,
+      }).replace('{', '{"constructor":{"__proto__":1},');
 
       // Act
       const event = fromEventBridgeEnvelope(text);
@@ -835,7 +848,8 @@ describe('Function: wrapInEventBridgeEnvelope', () => {
       // Act
       const mismatches = accepted.filter(
         ({ line, event }) =>
-          canonicalString(fromEventBridgeEnvelope(wrapInEventBridgeEnvelope(line))) !== canonicalString(event),
+          canonicalString(fromEventBridgeEnvelope(wrapInEventBridgeEnvelope(line))) !==
+          canonicalString(event),
       );
 
       // Assess
