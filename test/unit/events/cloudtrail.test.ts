@@ -114,6 +114,53 @@ describe('Function: fromCloudTrailRecord', () => {
     });
   });
 
+  describe('when mapping every record of every file under ../shared/data/cloudtrail', () => {
+    const files = readdirSync(CLOUDTRAIL_DIR, { recursive: true })
+      .map(String)
+      .filter((name) => name.endsWith('.jsonl') && !name.endsWith('.provenance.jsonl'))
+      .sort();
+
+    it('accepts each one, or refuses it only for no eventID or a placeholder eventTime', () => {
+      // Act
+      const refusals = files.flatMap((name) =>
+        readLines(name).flatMap((line, i) => {
+          try {
+            fromCloudTrailRecord(line);
+            return [];
+          } catch (error) {
+            if (!(error instanceof CloudTrailMappingError)) throw error;
+            const time = (JSON.parse(line) as { eventTime?: unknown }).eventTime;
+            return [{ where: `${name}:${i + 1}`, reason: error.reason, time }];
+          }
+        }),
+      );
+
+      // Assess
+      expect(files).toEqual([
+        'all_permissive.jsonl',
+        'records/awsdocs.jsonl',
+        'records/cloud-custodian.jsonl',
+        'records/otrf-security-datasets.jsonl',
+        'records/panther-analysis.jsonl',
+        'records/stratus-red-team.jsonl',
+        'strict_permissive.jsonl',
+      ]);
+      const unexplained = refusals.filter(
+        (r) =>
+          r.reason !== 'MISSING_EVENT_ID' &&
+          !(
+            r.reason === 'BAD_EVENT_TIME' &&
+            typeof r.time === 'string' &&
+            (/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/.test(r.time) || r.time === 'redacted')
+          ),
+      );
+      expect(unexplained).toEqual([]);
+      // all_permissive 171, strict_permissive 16, and by source: awsdocs 7, cloud-custodian 1, panther 172
+      // (`npm run report:cloudtrail`, docs/EVENTS.md §6).
+      expect(refusals.length).toBe(171 + 16 + 7 + 1 + 172);
+    });
+  });
+
   describe('when mapping every record of strict_permissive.jsonl', () => {
     it('accepts all but the 16 that have no eventID', () => {
       // Act
