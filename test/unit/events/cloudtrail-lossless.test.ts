@@ -93,3 +93,16 @@ describe('Function: fromCloudTrailRecord', () => {
     });
   });
 });
+
+describe('Document: docs/FORMAT.md §1', () => {
+  describe('when a record holds 12345678901234567890 and -0', () => {
+    it('stores it as the section shows: a JCS string holding the record text', () => {
+      // Act
+      const canonical = canonicalString({ cloudtrail: '{"size":12345678901234567890,"z":-0}' });
+
+      // Assess
+      expect(canonical).toBe('{"cloudtrail":"{\\"size\\":12345678901234567890,\\"z\\":-0}"}');
+      expect(JSON.parse(canonical).cloudtrail).toBe('{"size":12345678901234567890,"z":-0}');
+    });
+  });
+});
