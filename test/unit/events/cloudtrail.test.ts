@@ -626,6 +626,28 @@ describe('Function: fromCloudTrailRecord', () => {
     });
   });
 
+  describe(`when the record nests exactly ${MAX_RECORD_DEPTH} deep, EventBridge's limit`, () => {
+    it('maps it bare and inside an envelope (one level deeper)', () => {
+      // Prepare: the record is level 1 and requestParameters level 2.
+      const nested = (levels: number) =>
+        allLines[117]!.replace(
+          '"requestParameters":{',
+          `"requestParameters":{"deep":${'['.repeat(levels)}-0${']'.repeat(levels)},`,
+        );
+      const text = nested(MAX_RECORD_DEPTH - 2);
+
+      // Act
+      const bare = fromCloudTrailRecord(text);
+      const wrapped = fromEventBridgeEnvelope(wrapInEventBridgeEnvelope(text));
+
+      // Assess
+      expect(bare.cloudtrail).toBe(text);
+      expect(wrapped).toEqual(bare);
+      const deeper = nested(MAX_RECORD_DEPTH - 1);
+      expect(mappingFailure(() => fromCloudTrailRecord(deeper)).reason).toBe('UNSAFE_JSON');
+    });
+  });
+
   describe('when a projected member does not fit its limit', () => {
     it('cuts it with a mark, and the record keeps it whole', () => {
       // Prepare
