@@ -7,7 +7,7 @@ import type { JsonTextLimits } from './json-text.ts';
 /**
  * Largest RFC 8785 canonical size, in bytes, of one stored event (server fields included): 384 KiB.
  * It leaves room for a 256 KB EventBridge event's record once it is escaped as a JSON string, and the
- * event's DynamoDB item (body plus at most ~9.2 KB of key and index attributes) stays under the 400 KB
+ * event's DynamoDB item (body plus at most ~9 KB of key and index attributes) stays under the 400 KB
  * item limit. The budget is in docs/EVENTS.md §3.
  */
 export const MAX_EVENT_BYTES = 393_216;
