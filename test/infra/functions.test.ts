@@ -285,8 +285,8 @@ describe('Construct: AlarmTopic', () => {
 
   it('watches for the phrase the stream function logs', () => {
     // Assess
-    const source = readFileSync(new URL('../../functions/seal-periods.ts', import.meta.url), 'utf8');
-    expect(source).toContain(`'${TAMPER_ALARM_LOG_PHRASE}`);
+    const source = readFileSync(new URL('../../functions/sealing-runtime.ts', import.meta.url), 'utf8');
+    expect(source).toContain(`\`${TAMPER_ALARM_LOG_PHRASE} \${alarm.kind}`);
   });
 
   it('turns each TAMPER ALARM line of the stream function into an alarm on the topic', () => {

@@ -134,7 +134,10 @@ describe('Function: ingestBatch with the DynamoDB adapter', () => {
     for (const receipt of result.receipts.slice(0, 20)) expect(checkReceipt(receipt, h.keys).ok).toBe(true);
     const period = { startMs: Date.UTC(2026, 10, 22, 21), seconds: 3600 };
     const read = [];
-    for await (const event of store.readPeriod(ledger, period)) read.push(event);
+    for await (const row of store.readPeriod(ledger, period)) {
+      if ('malformed' in row) throw new Error(`malformed row ${row.item.pk}`);
+      read.push(row);
+    }
     expect(read.map((e) => e.id)).toEqual(items.map((i) => i['id'] as string).sort());
     const byId = new Map(result.receipts.map((r) => [r.eventId, r]));
     for (const event of read)
