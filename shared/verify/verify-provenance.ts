@@ -17,6 +17,7 @@ import {
   exclusionSchema,
 } from '../ledger/formats.ts';
 import { fromHex, toHex } from '../ledger/hex.ts';
+import { EventIdSet } from '../ledger/id-set.ts';
 import { batchFileKey, exclusionsKey } from '../ledger/object-keys.ts';
 import type { Period } from '../ledger/period.ts';
 import { sha256 } from '../merkle/rfc6962.ts';
@@ -112,11 +113,11 @@ export class PeriodProvenance {
   #queue: Buffer[] = [];
   #queueFile = '';
   #queueLine = 0;
-  #recordsRead = 0;
   #broken = false;
   #disabled = false;
   #previous: { receivedAt: string; id: string } | undefined;
   #skipped = new Set<number>();
+  readonly #sealedIds = new EventIdSet();
 
   constructor(options: {
     enabled?: boolean;
@@ -218,6 +219,16 @@ export class PeriodProvenance {
       return;
     }
     const prev = this.#previous;
+    const firstTime = this.#sealedIds.add(signed.id);
+    if (!firstTime && prev?.id !== signed.id) {
+      this.#push({
+        code: 'EVENT_ID_REUSED',
+        object,
+        eventId: signed.id,
+        eventIndex: index,
+        message: `event id ${signed.id} is sealed more than once in this period`,
+      });
+    }
     if (prev) {
       if (prev.id === signed.id) {
         this.#push({
@@ -274,7 +285,6 @@ export class PeriodProvenance {
     }
     const line = this.#queue.shift()!;
     const lineNo = ++this.#queueLine;
-    this.#recordsRead++;
     this.#record(line, this.#queueFile, lineNo);
     return true;
   }

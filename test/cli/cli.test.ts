@@ -438,41 +438,41 @@ describe('Function: main (verify, in-process)', () => {
   });
 });
 
+const batchEvents = () =>
+  loadCloudTrailSample(WINDOW).filter((e) => e.receivedAt === '2024-07-31T12:36:51.000Z');
+
+async function receiptFile(
+  name: string,
+  damage?: (signature: Buffer) => void,
+  pick?: number,
+): Promise<string> {
+  const events = batchEvents();
+  const batch = await signBatch(
+    {
+      ledger: TEST_LEDGER,
+      batchId: 'cli-batch',
+      leaves: events.map((e) => ({ eventId: e.id, receivedAt: e.receivedAt, leafHash: e.leafHash })),
+    },
+    new KeyFileSigner(signingPem),
+  );
+  const receipts = batch.receipts.map((r) => {
+    if (!damage) return r;
+    const signature = Buffer.from(r.signature, 'base64');
+    damage(signature);
+    return { ...r, signature: signature.toString('base64') };
+  });
+  const file = join(work, name);
+  writeFileSync(file, JSON.stringify(pick === undefined ? receipts : receipts[pick]));
+  return file;
+}
+
+function eventFile(name: string, index: number): string {
+  const file = join(work, name);
+  writeFileSync(file, batchEvents()[index]!.bytes);
+  return file;
+}
+
 describe.concurrent('Command: auditseal verify-receipt', () => {
-  const batchEvents = () =>
-    loadCloudTrailSample(WINDOW).filter((e) => e.receivedAt === '2024-07-31T12:36:51.000Z');
-
-  async function receiptFile(
-    name: string,
-    damage?: (signature: Buffer) => void,
-    pick?: number,
-  ): Promise<string> {
-    const events = batchEvents();
-    const batch = await signBatch(
-      {
-        ledger: TEST_LEDGER,
-        batchId: 'cli-batch',
-        leaves: events.map((e) => ({ eventId: e.id, receivedAt: e.receivedAt, leafHash: e.leafHash })),
-      },
-      new KeyFileSigner(signingPem),
-    );
-    const receipts = batch.receipts.map((r) => {
-      if (!damage) return r;
-      const signature = Buffer.from(r.signature, 'base64');
-      damage(signature);
-      return { ...r, signature: signature.toString('base64') };
-    });
-    const file = join(work, name);
-    writeFileSync(file, JSON.stringify(pick === undefined ? receipts : receipts[pick]));
-    return file;
-  }
-
-  function eventFile(name: string, index: number): string {
-    const file = join(work, name);
-    writeFileSync(file, batchEvents()[index]!.bytes);
-    return file;
-  }
-
   describe('when the receipts are valid', () => {
     it('exits 0 and prints VALID per receipt', async () => {
       // Prepare
@@ -504,6 +504,23 @@ describe.concurrent('Command: auditseal verify-receipt', () => {
     });
   });
 
+  describe('when the receipt file is not JSON', () => {
+    it('exits 2', async () => {
+      // Prepare
+      const file = join(work, 'not-json.json');
+      writeFileSync(file, '{"type":');
+
+      // Act
+      const run = await auditseal('verify-receipt', file, '--key', publicKey);
+
+      // Assess
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('cannot read receipt');
+    });
+  });
+});
+
+describe('Function: main (verify-receipt --event, in-process)', () => {
   describe('when --event gives the receipt event', () => {
     it('exits 0 and prints VALID', async () => {
       // Prepare
@@ -511,7 +528,7 @@ describe.concurrent('Command: auditseal verify-receipt', () => {
       const event = eventFile('event-1.json', 1);
 
       // Act
-      const run = await auditseal('verify-receipt', file, '--key', publicKey, '--event', event);
+      const run = await auditsealInProcess('verify-receipt', file, '--key', publicKey, '--event', event);
 
       // Assess
       expect(run.code, run.stderr).toBe(0);
@@ -526,7 +543,15 @@ describe.concurrent('Command: auditseal verify-receipt', () => {
       const event = eventFile('event-2.json', 2);
 
       // Act
-      const run = await auditseal('verify-receipt', file, '--key', publicKey, '--event', event, '--json');
+      const run = await auditsealInProcess(
+        'verify-receipt',
+        file,
+        '--key',
+        publicKey,
+        '--event',
+        event,
+        '--json',
+      );
 
       // Assess
       expect(run.code).toBe(1);
@@ -543,26 +568,11 @@ describe.concurrent('Command: auditseal verify-receipt', () => {
       const event = eventFile('event-3.json', 0);
 
       // Act
-      const run = await auditseal('verify-receipt', file, '--key', publicKey, '--event', event);
+      const run = await auditsealInProcess('verify-receipt', file, '--key', publicKey, '--event', event);
 
       // Assess
       expect(run.code).toBe(2);
       expect(run.stderr).toContain('--event checks one receipt');
-    });
-  });
-
-  describe('when the receipt file is not JSON', () => {
-    it('exits 2', async () => {
-      // Prepare
-      const file = join(work, 'not-json.json');
-      writeFileSync(file, '{"type":');
-
-      // Act
-      const run = await auditseal('verify-receipt', file, '--key', publicKey);
-
-      // Assess
-      expect(run.code).toBe(2);
-      expect(run.stderr).toContain('cannot read receipt');
     });
   });
 });

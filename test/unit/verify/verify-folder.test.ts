@@ -10,7 +10,7 @@ import { KeyFileSigner } from '../../../shared/crypto/key-file-signer.ts';
 import { signBatch } from '../../../shared/ledger/batch-receipts.ts';
 import { archiveObjectKey, digestObjectKey } from '../../../shared/ledger/object-keys.ts';
 import type { Period } from '../../../shared/ledger/period.ts';
-import { type ChainHead, sealPeriod } from '../../../shared/ledger/seal-period.ts';
+import type { ChainHead } from '../../../shared/ledger/seal-period.ts';
 import { InMemoryObjectStore } from '../../../shared/storage/in-memory-object-store.ts';
 import type { FindingCode } from '../../../shared/verify/findings.ts';
 import { type VerifyProgress, verifyFolder } from '../../../shared/verify/verify-folder.ts';
