@@ -20,11 +20,15 @@
 import { z } from 'zod';
 import { EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH } from '../events/audit-event.ts';
 import { CLOUDTRAIL_ID_PREFIX } from '../events/cloudtrail.ts';
+import { EventValidationError } from '../events/errors.ts';
 import { isPlainObject } from '../events/json-guard.ts';
 import { formatJsonPath } from '../events/json-path.ts';
+import { parseJsonText } from '../events/json-text.ts';
+import { SOURCE_TEXT_LIMITS } from '../events/limits.ts';
 import { parseRfc3339 } from '../events/rfc3339.ts';
 import { ConfigMappingError, type ConfigRejectReason, ProfileValidationError } from './errors.ts';
 import { MAX_RELATED_EVENT_IDS } from './limits.ts';
+import { holdsInexactNumber, withExactNumbers } from './lossless.ts';
 import { jcsSha256, type ParsedProfile, parseProfile } from './profile.ts';
 
 /** The EventBridge detail-type of every AWS Config item notification, normal or oversized. */
@@ -67,12 +71,24 @@ export interface ConfigProfile {
 }
 
 /**
- * Maps an EventBridge `Config Configuration Item Change` event. Throws `ConfigMappingError` when the
- * event or its item cannot become a profile (then nothing may be written).
+ * Maps the JSON text of an EventBridge `Config Configuration Item Change` event. The text is read
+ * without loss, as CloudTrail's is: a number no double holds exactly is never rounded (the
+ * configuration that holds it is kept out, and the version says so). Throws `ConfigMappingError` when
+ * the event or its item cannot become a profile (then nothing may be written).
  */
-export function profileFromConfigEvent(envelope: unknown): ConfigProfile {
-  if (!isPlainObject(envelope))
+export function profileFromConfigEvent(text: string): ConfigProfile {
+  let envelope: unknown;
+  try {
+    envelope = withExactNumbers(parseJsonText(text, SOURCE_TEXT_LIMITS, '$'));
+  } catch (error) {
+    if (!(error instanceof EventValidationError)) throw error;
+    throw new ConfigMappingError('INVALID_JSON', '$', error.message.replace(/ at \S+$/, ''), {
+      cause: error,
+    });
+  }
+  if (!isPlainObject(envelope)) {
     throw new ConfigMappingError('NOT_AN_EVENT', '$', 'an EventBridge event must be a JSON object');
+  }
   const parsed = envelopeSchema.safeParse(envelope);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -108,10 +124,12 @@ export function profileFromConfigNotification(notification: unknown, base = '$')
     );
   }
   const messageType = named as ConfigMessageType;
-  const origin: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(notification)) {
-    if (key !== 'configurationItemDiff' && key !== 'configurationItem') origin[key] = value;
-  }
+  // fromEntries defines own members: a `__proto__` name stays a member, for the guard to refuse.
+  const origin = Object.fromEntries(
+    Object.entries(notification).filter(
+      ([key]) => key !== 'configurationItemDiff' && key !== 'configurationItem',
+    ),
+  );
   if (messageType === 'ConfigurationItemChangeNotification') {
     const item = singleItem(notification['configurationItem'], `${base}.configurationItem`);
     return { ...mapItem(item, origin, `${base}.configurationItem`), messageType };
@@ -140,10 +158,9 @@ function mapItem(
   path: string,
 ): Omit<ConfigProfile, 'messageType'> {
   const core = readCore(item, path);
-  const metadata: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(item)) {
-    if (!(BULKY_MEMBERS as readonly string[]).includes(key)) metadata[key] = value;
-  }
+  const metadata = Object.fromEntries(
+    Object.entries(item).filter(([key]) => !(BULKY_MEMBERS as readonly string[]).includes(key)),
+  );
   const candidate: Record<string, unknown> = {
     resourceId: core.resourceId,
     resourceType: core.resourceType,
@@ -313,13 +330,12 @@ function parseWithFallback(candidate: Record<string, unknown>, path: string): Pa
 }
 
 function withoutConfiguration(candidate: Record<string, unknown>, check: string): Record<string, unknown> {
-  const group: Record<string, unknown> = {};
-  const rest: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(candidate)) {
-    if ((CONFIGURATION_GROUP as readonly string[]).includes(key)) group[key] = value;
-    else rest[key] = value;
-  }
-  const notDelivered: Record<string, string> = { reason: 'PROFILE_LIMIT', detail: check };
+  const inGroup = ([key]: [string, unknown]) => (CONFIGURATION_GROUP as readonly string[]).includes(key);
+  const group = Object.fromEntries(Object.entries(candidate).filter(inGroup));
+  const rest = Object.fromEntries(Object.entries(candidate).filter((entry) => !inGroup(entry)));
+  // A number no double holds exactly: name it, rather than the guard's generic "not a JSON value".
+  const detail = check === 'INVALID_JSON_VALUE' && holdsInexactNumber(group) ? 'INEXACT_NUMBER' : check;
+  const notDelivered: Record<string, string> = { reason: 'PROFILE_LIMIT', detail };
   try {
     notDelivered['sha256'] = jcsSha256(group);
   } catch {

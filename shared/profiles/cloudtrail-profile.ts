@@ -12,9 +12,11 @@
  *    full snapshots are authoritative and CloudTrail only links. Table and reasons: docs/PROFILES.md.
  */
 import type { AuditEventInput } from '../events/audit-event.ts';
+import { cloudTrailRecordOf } from '../events/cloudtrail.ts';
 import { isPlainObject, type JsonValue } from '../events/json-guard.ts';
 import { normalizeTimestamp } from '../events/rfc3339.ts';
 import { ProfileValidationError } from './errors.ts';
+import { withExactNumbers } from './lossless.ts';
 import { type ParsedProfile, type Profile, parseProfile } from './profile.ts';
 import type { ProfileVersion } from './version.ts';
 
@@ -78,9 +80,14 @@ const WRITING_VERBS = [
 
 /** The link of a mapped CloudTrail event to its resource, or undefined when it names none. */
 export function resourceLinkOf(event: AuditEventInput): ResourceLink | undefined {
-  const record = event.cloudtrail;
-  if (record === undefined || event.resource === undefined) return undefined;
-  const eventName = typeof record['eventName'] === 'string' ? record['eventName'] : event.action;
+  const record = cloudTrailRecordOf(event);
+  return record === undefined ? undefined : linkOf(event, record);
+}
+
+function linkOf(event: AuditEventInput, record: Record<string, unknown>): ResourceLink | undefined {
+  if (event.resource === undefined) return undefined;
+  const name = own(record, 'eventName');
+  const eventName = typeof name === 'string' ? name : event.action;
   return {
     resourceId: event.resource.id,
     resourceType: event.resource.type,
@@ -92,7 +99,7 @@ export function resourceLinkOf(event: AuditEventInput): ResourceLink | undefined
 }
 
 function writes(record: Record<string, unknown>, eventName: string): boolean {
-  const readOnly = record['readOnly'];
+  const readOnly = own(record, 'readOnly');
   if (typeof readOnly === 'boolean') return !readOnly;
   return WRITING_VERBS.some(
     (verb) => eventName.startsWith(verb) && /^[A-Z0-9]?$/.test(eventName.charAt(verb.length)),
@@ -229,17 +236,21 @@ export function profileFromCloudTrail(
   event: AuditEventInput,
   inForce: ProfileVersion | undefined,
 ): CloudTrailDerivation {
-  const link = resourceLinkOf(event);
-  if (link === undefined || !link.changes) return { derived: false, reason: 'NOT_A_CHANGE' };
+  const record = cloudTrailRecordOf(event);
+  const link = record === undefined ? undefined : linkOf(event, record);
+  if (record === undefined || link === undefined || !link.changes)
+    return { derived: false, reason: 'NOT_A_CHANGE' };
   if (inForce !== undefined && inForce.resourceId !== link.resourceId)
     throw new RangeError('inForce is another resource');
-  const record = event.cloudtrail!;
-  const service = String(record['eventSource'] ?? '').replace(/\.amazonaws\.com$/, '');
+  const eventSource = own(record, 'eventSource');
+  const service = typeof eventSource === 'string' ? eventSource.replace(/\.amazonaws\.com$/, '') : '';
   const rule = ruleFor(service, link.eventName);
   if (rule === undefined) return { derived: false, reason: 'STATE_NOT_IN_RECORD' };
   if (inForce !== undefined && inForce.profile.source !== 'cloudtrail')
     return { derived: false, reason: 'AUTHORITATIVE_SOURCE' };
-  const params = isPlainObject(record['requestParameters']) ? record['requestParameters'] : {};
+  // Policy documents may hold numbers (`NumericLessThan` conditions): exact ones become numbers.
+  const requested = withExactNumbers(own(record, 'requestParameters'));
+  const params = isPlainObject(requested) ? requested : {};
   const change = rule(params);
   if (change === undefined) return { derived: false, reason: 'STATE_MISSING' };
 
@@ -271,12 +282,7 @@ export function profileFromCloudTrail(
   next['source'] = 'cloudtrail';
   next['lastModified'] = link.time;
   next['relatedEventIds'] = [link.eventId];
-  next['origin'] = {
-    eventSource: record['eventSource'],
-    eventName: link.eventName,
-    eventID: record['eventID'],
-    aspect,
-  };
+  next['origin'] = { eventSource, eventName: link.eventName, eventID: own(record, 'eventID'), aspect };
   try {
     return { derived: true, parsed: parseProfile(next), aspect };
   } catch (error) {
@@ -300,6 +306,11 @@ function baseProfile(link: ResourceLink, inForce: ProfileVersion | undefined): P
     lastModified: link.time,
     source: 'cloudtrail',
   };
+}
+
+/** An own member of a record (never one reached through the prototype). */
+function own(record: Record<string, unknown>, name: string): unknown {
+  return Object.hasOwn(record, name) ? record[name] : undefined;
 }
 
 /** A member at a dotted path (`Tagging.TagSet.Tag`), own properties only. */

@@ -9,6 +9,7 @@ export type ProfileValidationCode = Exclude<EventErrorCode, 'UNSUPPORTED_RECORD'
 
 /** Why an AWS Config event could not become a profile version at all. */
 export const CONFIG_REJECT_REASONS = [
+  'INVALID_JSON',
   'NOT_AN_EVENT',
   'BAD_ENVELOPE',
   'UNSUPPORTED_DETAIL_TYPE',

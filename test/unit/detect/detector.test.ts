@@ -24,15 +24,19 @@ describe('Function: subjectOf', () => {
   it('takes the verbatim CloudTrail record of a CloudTrail event', () => {
     // Prepare
     const record = { eventName: 'StopLogging' };
-    const event = { ...appEvent(), cloudtrail: record, tags: { 'sigma.product': 'vault-proxy' } };
+    const event = {
+      ...appEvent(),
+      cloudtrail: JSON.stringify(record),
+      tags: { 'sigma.product': 'vault-proxy' },
+    };
 
     // Act
     const subject = subjectOf(event);
 
     // Assess
     expect(subject.source.kind).toBe('cloudtrail');
-    expect(subject.record).toBe(record);
-    expect(cloudTrailRecordOf(event)).toBe(record);
+    expect(subject.record).toEqual(record);
+    expect(cloudTrailRecordOf(event)).toEqual(record);
   });
 
   it('takes the verbatim Event of a Kubernetes event', () => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalBytes } from '../../../shared/canonical/jcs.ts';
 import { SigningError } from '../../../shared/crypto/errors.ts';
+import { MAX_EVENT_BYTES } from '../../../shared/events/limits.ts';
 import {
   EmptyBatchError,
   IdConflictError,
@@ -256,7 +257,10 @@ describe('Function: ingestBatch', () => {
     it('rejects an event that is too large once canonical', async () => {
       // Prepare
       const { store, deps } = await harness();
-      const details = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`k${i}`, 'x'.repeat(30_000)]));
+      const pieces = Math.ceil(MAX_EVENT_BYTES / 30_000) + 1;
+      const details = Object.fromEntries(
+        Array.from({ length: pieces }, (_, i) => [`k${i}`, 'x'.repeat(30_000)]),
+      );
 
       // Act
       const error = await rejection(

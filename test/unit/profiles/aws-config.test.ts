@@ -14,11 +14,13 @@ import { writeProfile } from '../../../shared/profiles/write-profile.ts';
 import { InMemoryProfileStore } from '../../../shared/storage/in-memory-profile-store.ts';
 import { readSharedText } from '../../support/shared-data.ts';
 import {
+  configEventText,
   configItemFiles,
   itemOf,
   jsonLines,
   notificationInSample,
   notificationsOf,
+  textLines,
   wrapInConfigEvent,
 } from './config-fixtures.ts';
 
@@ -72,7 +74,7 @@ describe('Function: profileFromConfigEvent', () => {
       if (f.parseError !== undefined) return [{ file: f.file, outcome: 'NOT_JSON' }];
       return notificationsOf(f.value).map((notification, i): Outcome => {
         try {
-          const mapped = profileFromConfigEvent(wrapInConfigEvent(notification, i));
+          const mapped = profileFromConfigEvent(configEventText(notification, i));
           return { file: f.file, outcome: 'MAPPED', mapped, item: itemOf(notification) };
         } catch (error) {
           if (!(error instanceof ConfigMappingError)) throw error;
@@ -144,7 +146,9 @@ describe('Function: profileFromConfigEvent', () => {
       };
 
       // Assess
-      expect(mappingError(() => profileFromConfigEvent(envelope)).reason).toBe('UNSUPPORTED_DETAIL_TYPE');
+      expect(mappingError(() => profileFromConfigEvent(JSON.stringify(envelope))).reason).toBe(
+        'UNSUPPORTED_DETAIL_TYPE',
+      );
     });
   });
 
@@ -156,7 +160,7 @@ describe('Function: profileFromConfigEvent', () => {
       );
 
       // Act
-      const error = mappingError(() => profileFromConfigEvent(envelope));
+      const error = mappingError(() => profileFromConfigEvent(JSON.stringify(envelope)));
 
       // Assess
       expect(error.reason).toBe('BAD_ENVELOPE');
@@ -171,7 +175,7 @@ describe('Function: profileFromConfigNotification', () => {
 
     it('maps each one, keeps its item and leaves out configurationItemDiff', () => {
       // Act
-      const mapped = notifications.map((n) => profileFromConfigEvent(wrapInConfigEvent(n)));
+      const mapped = notifications.map((n) => profileFromConfigEvent(configEventText(n)));
 
       // Assess
       expect(mapped.map((m) => m.parsed.profile.resourceId)).toEqual([
@@ -238,13 +242,15 @@ describe('Function: profileFromConfigNotification', () => {
 
   describe('when given every sample of more-samples.jsonl, whatever carries it', () => {
     const samples = jsonLines('config/more-samples.jsonl');
+    const sampleTexts = textLines('config/more-samples.jsonl');
 
     it('maps all 18, with the message types and statuses they carry', () => {
       // Act
       const mapped = samples.map((sample, i) => {
         const { carrier, notification } = notificationInSample(sample);
-        const envelope = carrier === 'eventbridge' ? sample : wrapInConfigEvent(notification, i);
-        return { carrier, ...profileFromConfigEvent(envelope) };
+        // The real EventBridge events are mapped from their own text, as delivered.
+        const text = carrier === 'eventbridge' ? sampleTexts[i]! : configEventText(notification, i);
+        return { carrier, ...profileFromConfigEvent(text) };
       });
 
       // Assess
@@ -297,9 +303,7 @@ describe('Function: profileFromConfigNotification', () => {
 
     it('makes the real ResourceDeleted item a tombstone, with its related CloudTrail event', () => {
       // Act
-      const deleted = profileFromConfigEvent(
-        wrapInConfigEvent(notificationInSample(samples[8]!).notification),
-      );
+      const deleted = profileFromConfigEvent(configEventText(notificationInSample(samples[8]!).notification));
 
       // Assess
       expect(deleted.status).toBe('ResourceDeleted');
@@ -314,8 +318,8 @@ describe('Function: profileFromConfigNotification', () => {
 
     it('keeps the real oversized EventBridge event as a version whose configuration was not delivered', () => {
       // Act
-      const oversized = profileFromConfigEvent(samples[3]!);
-      const failed = profileFromConfigEvent(wrapInConfigEvent(samples[17]!));
+      const oversized = profileFromConfigEvent(sampleTexts[3]!);
+      const failed = profileFromConfigEvent(configEventText(samples[17]!));
 
       // Assess
       expect(oversized.parsed.profile).toMatchObject({
@@ -338,7 +342,7 @@ describe('Function: profileFromConfigNotification', () => {
       const notification = JSON.parse(text.slice(text.indexOf('{'))) as Json;
 
       // Act
-      const mapped = profileFromConfigEvent(wrapInConfigEvent(notification));
+      const mapped = profileFromConfigEvent(configEventText(notification));
 
       // Assess
       expect(mapped.messageType).toBe('OversizedConfigurationItemChangeNotification');
@@ -360,7 +364,7 @@ describe('Function: profileFromConfigNotification', () => {
       // Prepare
       const item = structuredClone(itemOf(notificationsOf(jsonLines('config/more-samples.jsonl')[14])[0]!));
       item['configuration'] = Object.fromEntries(
-        Array.from({ length: 150 }, (_, i) => [`k${i}`, 'x'.repeat(2_000)]),
+        Array.from({ length: 200 }, (_, i) => [`k${i}`, 'x'.repeat(2_000)]),
       );
 
       // Act
@@ -382,6 +386,45 @@ describe('Function: profileFromConfigNotification', () => {
         }),
       });
       expect(profile.tags).toEqual({ Planet: 'Earth', Verbose: 'Game' });
+    });
+  });
+
+  describe('when a configuration number is one no double holds exactly', () => {
+    it('never rounds it: the configuration is kept out and the version names why', () => {
+      // Prepare: the text as EventBridge would deliver it, with an integer beyond 2^53.
+      const text =
+        '{"version":"0","id":"e-1","detail-type":"Config Configuration Item Change","source":"aws.config","account":"123456789012","time":"2024-01-01T00:00:00Z","region":"us-east-1","resources":[],' +
+        '"detail":{"messageType":"ConfigurationItemChangeNotification","configurationItem":{"resourceType":"AWS::S3::Bucket","ARN":"arn:aws:s3:::b","configurationItemCaptureTime":"2024-01-01T00:00:00Z","configurationItemStatus":"OK","configurationStateId":1549956556288,"configuration":{"objects":12345678901234567890,"ratio":1.50}}}}';
+
+      // Act
+      const mapped = profileFromConfigEvent(text);
+
+      // Assess
+      const { profile } = mapped.parsed;
+      expect(profile.configuration).toBeNull();
+      expect(profile.configurationNotDelivered).toEqual({
+        reason: 'PROFILE_LIMIT',
+        detail: 'INEXACT_NUMBER',
+      });
+      expect((profile.origin as Json)['configurationItem']).toMatchObject({
+        configurationStateId: 1549956556288,
+      });
+    });
+  });
+
+  describe('when the event text is not JSON', () => {
+    it('refuses it with INVALID_JSON, without quoting it', () => {
+      // Prepare: one of the two sample files that are not JSON, as if it were delivered.
+      const broken = configItemFiles().find((f) => f.file === 'AWS_EC2_NetworkInterface.json')!;
+      const text = readSharedText('config/configuration-items/AWS_EC2_NetworkInterface.json');
+
+      // Act
+      const error = mappingError(() => profileFromConfigEvent(text));
+
+      // Assess
+      expect(broken.parseError).toBeDefined();
+      expect(error.reason).toBe('INVALID_JSON');
+      expect(error.message).not.toContain('eni-');
     });
   });
 
@@ -510,13 +553,13 @@ describe('Scenario: a real bucket created, then deleted, read at any time', () =
     const clock = () => new Date('2026-11-23T00:00:00.000Z');
 
     // Act
-    const first = await writeProfile(store, profileFromConfigEvent(wrapInConfigEvent(created)).parsed, {
+    const first = await writeProfile(store, profileFromConfigEvent(configEventText(created)).parsed, {
       clock,
     });
-    const second = await writeProfile(store, profileFromConfigEvent(wrapInConfigEvent(deletion)).parsed, {
+    const second = await writeProfile(store, profileFromConfigEvent(configEventText(deletion)).parsed, {
       clock,
     });
-    const again = await writeProfile(store, profileFromConfigEvent(wrapInConfigEvent(created)).parsed, {
+    const again = await writeProfile(store, profileFromConfigEvent(configEventText(created)).parsed, {
       clock,
     });
     const versions = await store.listByTime('arn:aws:s3:::custodian-test-data-23', { limit: 10 });

@@ -18,9 +18,9 @@ const allLines = readSharedText('cloudtrail/all_permissive.jsonl')
 
 /** The mapped audit event of line `index` of all_permissive.jsonl, checked against its eventID. */
 function realEvent(index: number, eventId: string): AuditEventInput {
-  const record = JSON.parse(allLines[index]!) as Record<string, unknown>;
-  expect(record['eventID']).toBe(eventId);
-  return fromCloudTrailRecord(record);
+  const line = allLines[index]!;
+  expect((JSON.parse(line) as Record<string, unknown>)['eventID']).toBe(eventId);
+  return fromCloudTrailRecord(line);
 }
 
 const clock = () => new Date('2026-11-23T00:00:00.000Z');
@@ -39,7 +39,7 @@ describe('Function: resourceLinkOf', () => {
   describe('when mapping every record of all_permissive.jsonl', () => {
     const events = allLines.flatMap((line) => {
       try {
-        return [fromCloudTrailRecord(JSON.parse(line))];
+        return [fromCloudTrailRecord(line)];
       } catch (error) {
         if (error instanceof CloudTrailMappingError) return [];
         throw error;
@@ -117,12 +117,10 @@ describe('Function: resourceLinkOf', () => {
 
   it('links events that arrive through EventBridge', () => {
     // Prepare
-    const envelope = JSON.parse(
-      readFileSync(
-        sharedDataPath('cloudtrail', 'eventbridge', 'cloud-custodian_event-cloud-trail-appelb-add-tags.json'),
-        'utf8',
-      ),
-    ) as unknown;
+    const envelope = readFileSync(
+      sharedDataPath('cloudtrail', 'eventbridge', 'cloud-custodian_event-cloud-trail-appelb-add-tags.json'),
+      'utf8',
+    );
 
     // Act
     const link = resourceLinkOf(fromEventBridgeEnvelope(envelope));
@@ -197,6 +195,33 @@ describe('Function: profileFromCloudTrail', () => {
     expect(derivation.derived && derivation.parsed.profile).toMatchObject({
       resourceId: 'arn:aws:s3:::secrets',
       tombstone: true,
+    });
+  });
+
+  describe('when a policy document holds numbers', () => {
+    it('keeps exact ones as numbers and gives no version for one it would have to round', () => {
+      // Prepare: the real PutBucketPolicy record with a numeric condition added (ours).
+      const withCondition = (value: string) => {
+        const line = allLines[700]!;
+        return fromCloudTrailRecord(
+          line.replace(
+            '"Sid":"Public Access"',
+            `"Sid":"Public Access","Condition":{"NumericLessThan":{"aws:MultiFactorAuthAge":${value}}}`,
+          ),
+        );
+      };
+
+      // Act
+      const exact = profileFromCloudTrail(withCondition('3600'), undefined);
+      const inexact = profileFromCloudTrail(withCondition('12345678901234567890'), undefined);
+
+      // Assess
+      const statement = exact.derived
+        ? (exact.parsed.profile.policies?.['bucketPolicy'] as { Statement: { Condition: unknown }[] })
+            .Statement[0]
+        : undefined;
+      expect(statement?.Condition).toEqual({ NumericLessThan: { 'aws:MultiFactorAuthAge': 3600 } });
+      expect(inexact).toEqual({ derived: false, reason: 'PROFILE_INVALID' });
     });
   });
 
@@ -304,7 +329,7 @@ describe('Function: profileFromCloudTrail', () => {
     };
     deleteRecord.requestParameters.bucketName = 'example-bucket';
     deleteRecord.eventTime = '2020-01-01T00:00:00Z';
-    const deletion = fromCloudTrailRecord(deleteRecord);
+    const deletion = fromCloudTrailRecord(JSON.stringify(deleteRecord));
 
     // Act
     await apply(store, put);

@@ -78,6 +78,18 @@ export function wrapInConfigEvent(detail: Json, index = 0): Json {
   };
 }
 
+/** `wrapInConfigEvent` as the JSON text the forwarder receives. */
+export function configEventText(detail: Json, index = 0): string {
+  return JSON.stringify(wrapInConfigEvent(detail, index));
+}
+
+/** Lines of a shared `.jsonl` file, as text. */
+export function textLines(relativePath: string): string[] {
+  return readFileSync(sharedDataPath(...relativePath.split('/')), 'utf8')
+    .split('\n')
+    .filter((line) => line.length > 0);
+}
+
 /** Lines of a shared `.jsonl` file, parsed. */
 export function jsonLines(relativePath: string): Json[] {
   return readFileSync(sharedDataPath(...relativePath.split('/')), 'utf8')
