@@ -216,10 +216,8 @@ describe('Function: profileFromCloudTrail', () => {
       const inexact = profileFromCloudTrail(withCondition('12345678901234567890'), undefined);
 
       // Assess
-      const statement = exact.derived
-        ? (exact.parsed.profile.policies?.['bucketPolicy'] as { Statement: { Condition: unknown }[] })
-            .Statement[0]
-        : undefined;
+      const policy = exact.derived ? exact.parsed.profile.policies!['bucketPolicy'] : undefined;
+      const statement = (policy as { Statement: { Condition: unknown }[] } | undefined)?.Statement[0];
       expect(statement?.Condition).toEqual({ NumericLessThan: { 'aws:MultiFactorAuthAge': 3600 } });
       expect(inexact).toEqual({ derived: false, reason: 'PROFILE_INVALID' });
     });
