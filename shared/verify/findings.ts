@@ -36,6 +36,12 @@ export const FINDING_CODES = {
   RECEIPT_PROOF_INVALID: 'a receipt audit path does not lead to its signed batch root',
   RECEIPT_NOT_SEALED: 'a valid receipt names an event that is not in the sealed period it belongs to',
   OBJECT_UNEXPECTED: 'an object under digests/ or archives/ does not fit the key layout',
+  OBJECT_NOT_REGULAR:
+    'an object is a symbolic link, FIFO, device, socket or folder, not a regular file; it is not read and counts as absent',
+  LEDGER_TRUNCATED:
+    'the folder ends before the signed head given with --head: its newest periods are missing',
+  HEAD_MISMATCH:
+    'the folder holds the period of the signed head given with --head, with a different statement',
 } as const;
 
 export type FindingCode = keyof typeof FINDING_CODES;
@@ -52,4 +58,15 @@ export interface Finding {
   readonly message: string;
   /** Expected and computed values (hashes, sizes), for the report. */
   readonly evidence?: { readonly expected?: string; readonly computed?: string };
+  /** For a run of missing periods (PERIOD_MISSING, LEDGER_TRUNCATED): one finding for the whole run. */
+  readonly periods?: PeriodRun;
+}
+
+/** A run of consecutive periods, reported as one finding so that a report stays linear in the objects. */
+export interface PeriodRun {
+  /** Start of the first and of the last period of the run (RFC 3339, whole seconds). */
+  readonly first: string;
+  readonly last: string;
+  readonly count: number;
+  readonly seconds: number;
 }

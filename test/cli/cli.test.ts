@@ -321,7 +321,8 @@ describe('Function: main (verify, in-process)', () => {
 
       // Assess
       expect(run.code).toBe(1);
-      expect(run.stdout).toContain('PERIOD_MISSING (2)');
+      expect(run.stdout).toContain('PERIOD_MISSING (1)');
+      expect(run.stdout).toContain('no digest for the 2 periods 2024-08-02T10:00:00Z … 2024-08-02T11:00:00Z');
     });
   });
 

@@ -55,6 +55,7 @@ async function sealedDeps(periods: number): Promise<AuditorDeps> {
   const alarms = new InMemoryAlarmSink();
   return {
     ledger: 'test',
+    schedule: { periodSeconds: 60, graceSeconds: 1 },
     catalog: registry,
     objects,
     links: { urlFor: async (key) => `memory://${key}` },
