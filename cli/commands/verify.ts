@@ -111,7 +111,9 @@ export async function runVerify(options: VerifyCommandOptions): Promise<VerifyCo
 
 /** An object key as the text report prints it: control characters and odd spaces escaped, long keys cut. */
 function printable(text: string, max = 300): string {
-  const escaped = /[\p{C}\p{Zl}\p{Zp}\\]/u.test(text) ? JSON.stringify(text).slice(1, -1) : text;
+  const escaped = text.replace(/[\p{C}\p{Zl}\p{Zp}\\]/gu, (c) =>
+    c === '\\' ? '\\\\' : c === '\n' ? '\\n' : `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`,
+  );
   return escaped.length > max ? `${escaped.slice(0, 200)}…(${escaped.length} chars)` : escaped;
 }
 
