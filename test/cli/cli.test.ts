@@ -121,7 +121,12 @@ afterAll(() => {
 
 describe.concurrent('Command: auditseal --help', () => {
   describe.each([
-    ['verify', ['--key', '--from', '--to', '--deep', '--json', 'Exit status: 0 valid, 1 findings, 2 usage']],
+    [
+      'verify',
+      ['--key', '--from', '--to', '--head', '--deep', '--json', 'Exit status: 0 valid, 1 findings, 2 usage'],
+    ],
+    ['head', ['--out', '--endpoint', '--local-file', '--json']],
+    ['download', ['--from', '--to', '--out', '--endpoint', '--local-file', '--json']],
     ['seal', ['--in', '--out', '--key', '--period', '--ledger', '--skip-invalid', '--json']],
     ['verify-receipt', ['--key', '--json']],
   ])('when asking for help on %s', (command, options) => {
@@ -333,6 +338,36 @@ describe('Function: main (verify, in-process)', () => {
       'cannot read key file',
     ],
     ['the key file is a private key', () => ['verify', sealed, '--key', privateKey], 'bad key file'],
+    [
+      '--to is a day that does not exist',
+      () => ['verify', sealed, '--key', publicKey, '--to', '2026-02-30'],
+      '--to is not a valid time: 2026-02-30 (day 30 does not exist in 2026-02)',
+    ],
+    [
+      '--from is a month that does not exist',
+      () => ['verify', sealed, '--key', publicKey, '--from', '2026-13-01'],
+      '--from is not a valid time: 2026-13-01 (month 13 does not exist)',
+    ],
+    [
+      '--to is hour 24',
+      () => ['verify', sealed, '--key', publicKey, '--to', '2026-01-01T24:00:00Z'],
+      'no such time of day',
+    ],
+    [
+      '--head names a file that does not exist',
+      () => ['verify', sealed, '--key', publicKey, '--head', join(work, 'absent-head.json')],
+      'cannot read --head',
+    ],
+    [
+      '--head names a file that is not a head',
+      () => ['verify', sealed, '--key', publicKey, '--head', publicKey],
+      'is not JSON',
+    ],
+    [
+      '--head names a file far too large for a head',
+      () => ['verify', sealed, '--key', publicKey, '--head', input],
+      'is larger than 16384 bytes: not a head file',
+    ],
     [
       '--from is after --to',
       () => ['verify', sealed, '--key', publicKey, '--from', '2024-08-02', '--to', '2024-08-01'],
