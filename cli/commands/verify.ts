@@ -1,6 +1,5 @@
 /** `auditseal verify DIR`: thin shell over the verifier library. */
 import { readdir, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import { canonicalString } from '../../shared/canonical/jcs.ts';
 import { parseAuditEvent } from '../../shared/events/audit-event.ts';
 import {
@@ -12,11 +11,12 @@ import {
 import { type Period, periodEndMs } from '../../shared/ledger/period.ts';
 import { FINDING_CODES, type Finding } from '../../shared/verify/findings.ts';
 import { type FolderKeyFile, folderKeyFiles } from '../../shared/verify/folder-keys.ts';
-import { FolderReader, NotRegularObjectError } from '../../shared/verify/object-reader.ts';
+import { FolderReader } from '../../shared/verify/object-reader.ts';
 import { type VerifyReport, verifyFolder } from '../../shared/verify/verify-folder.ts';
 import { UsageError } from '../errors.ts';
 import { formatBytes, ProgressBar } from '../progress.ts';
 import { loadTrustedKeys } from '../trusted-keys.ts';
+import { readUserFile } from '../user-files.ts';
 
 export interface VerifyCommandOptions {
   readonly dir: string;
@@ -50,18 +50,7 @@ export function deepCheckEvent(line: Buffer, period: Period): Finding['code'] | 
 
 /** Reads and checks `--head FILE` with the trusted keys; exit 2 (UsageError) when it cannot be used. */
 async function loadHead(path: string, keys: Parameters<typeof verifySignedHead>[1]): Promise<VerifiedHead> {
-  let bytes: Buffer | undefined;
-  try {
-    // The head file is read like an object of the folder: regular files only, bounded.
-    bytes = await new FolderReader(dirname(resolve(path))).read(
-      resolve(path).slice(dirname(resolve(path)).length + 1),
-      MAX_HEAD_FILE_BYTES + 1,
-    );
-  } catch (error) {
-    if (error instanceof NotRegularObjectError) throw new UsageError(`--head ${path} is not a regular file`);
-    throw new UsageError(`cannot read --head ${path}: ${(error as Error).message}`);
-  }
-  if (!bytes) throw new UsageError(`cannot read --head ${path}: no such file`);
+  const bytes = await readUserFile(path, MAX_HEAD_FILE_BYTES, '--head');
   try {
     return verifySignedHead(bytes, keys);
   } catch (error) {

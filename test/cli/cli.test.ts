@@ -7,7 +7,7 @@
  * longer matrix of usage errors calls the same `main()` in-process.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -20,6 +20,7 @@ import { signBatch } from '../../shared/ledger/batch-receipts.ts';
 import { digestStatementSchema } from '../../shared/ledger/formats.ts';
 import { digestObjectKey } from '../../shared/ledger/object-keys.ts';
 import { FINDING_CODES } from '../../shared/verify/findings.ts';
+import { mkfifoSync } from '../support/fifo.ts';
 import { openssl } from '../support/openssl.ts';
 import {
   cloudTrailSampleLines,
@@ -83,6 +84,12 @@ async function auditsealInProcess(...args: string[]): Promise<Run> {
 }
 
 const work = tempFolder('cli');
+/** A FIFO in the work folder: nothing ever writes to it, so reading it would block forever. */
+function fifo(name: string): string {
+  const path = join(work, `fifo-${name}`);
+  if (!existsSync(path)) mkfifoSync(path);
+  return path;
+}
 const input = join(work, 'events.jsonl');
 const privateKey = join(work, 'signing-key.pem');
 const sealed = join(work, 'sealed');
@@ -366,7 +373,13 @@ describe('Function: main (verify, in-process)', () => {
     [
       '--head names a file far too large for a head',
       () => ['verify', sealed, '--key', publicKey, '--head', input],
-      'is larger than 16384 bytes: not a head file',
+      'is larger than 16384 bytes',
+    ],
+    ['--key is a FIFO', () => ['verify', sealed, '--key', fifo('key.pem')], 'is not a regular file'],
+    [
+      '--head is a FIFO',
+      () => ['verify', sealed, '--key', publicKey, '--head', fifo('head.json')],
+      'is not a regular file',
     ],
     [
       '--from is after --to',
