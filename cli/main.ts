@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ApiError } from './api-client.ts';
 import { runDemo } from './commands/demo.ts';
 import { renderDownload, runDownload } from './commands/download.ts';
+import { renderHead, runHead } from './commands/head.ts';
 import { renderReplay, runReplay } from './commands/replay-cloudtrail.ts';
 import { DEFAULT_CHUNK_LEAVES, renderSeal, runSeal } from './commands/seal.ts';
 import { renderReport, runVerify } from './commands/verify.ts';
@@ -34,19 +35,25 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--key <pem>', 'trusted public key (PEM); repeat for rotated keys', collect, [])
     .option('--from <time>', 'only periods from this RFC 3339 time; every period after it must be present')
     .option('--to <time>', 'only periods before this RFC 3339 time; every period before it must be present')
+    .option('--head <file>', 'a head kept with `auditseal head`: the folder must reach it (LEDGER_TRUNCATED)')
     .option('--deep', 'also check that every event is schema-valid, canonical and inside its period', false)
     .option('--json', 'print the report as JSON', false)
     .addHelpText(
       'after',
-      '\nExit status: 0 valid, 1 findings, 2 usage or I/O error.\nFinding codes are listed in docs/FORMAT.md.',
+      '\nExit status: 0 valid, 1 findings, 2 usage or I/O error.\nFinding codes are listed in docs/FORMAT.md.' +
+        '\nKey files inside DIR are never trusted; only --key files are.',
     )
     .action(
-      async (dir: string, o: { key: string[]; from?: string; to?: string; deep: boolean; json: boolean }) => {
+      async (
+        dir: string,
+        o: { key: string[]; from?: string; to?: string; head?: string; deep: boolean; json: boolean },
+      ) => {
         const report = await runVerify({
           dir,
           keys: o.key,
           ...(o.from ? { fromMs: parseInstant(o.from, '--from') } : {}),
           ...(o.to ? { toMs: parseInstant(o.to, '--to') } : {}),
+          ...(o.head ? { head: o.head } : {}),
           deep: o.deep,
           json: o.json,
         });
@@ -152,6 +159,31 @@ export function buildProgram(setExit: (code: number) => void): Command {
         setExit(0);
       },
     );
+
+  program
+    .command('head')
+    .description('Save the newest signed statement (GET /v1/head, auditor role) for later `verify --head`')
+    .requiredOption('--out <file>', 'file to write the head to (JSON)')
+    .option('--endpoint <url>', 'API endpoint (default: .auditseal/local.json or AUDITSEAL_ENDPOINT)')
+    .option(
+      '--local-file <path>',
+      'local stack description with the auditor credentials',
+      '.auditseal/local.json',
+    )
+    .option('--json', 'print the summary as JSON', false)
+    .addHelpText(
+      'after',
+      '\nCredentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else the auditor role in .auditseal/local.json.',
+    )
+    .action(async (o: { out: string; endpoint?: string; localFile: string; json: boolean }) => {
+      const summary = await runHead({
+        out: o.out,
+        ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+        localFile: o.localFile,
+      });
+      print(o.json ? JSON.stringify(summary, null, 2) : renderHead(summary));
+      setExit(0);
+    });
 
   const local = program.command('local').description('Tools for the local stack started by npm start');
   local

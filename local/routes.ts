@@ -19,6 +19,7 @@ export async function loadLocalFunctions(context: LocalStackContext): Promise<Lo
   const { handler: ingestEvents } = await import('../functions/ingest-events.ts');
   const { handler: listDigests } = await import('../functions/list-digests.ts');
   const { handler: getDigest } = await import('../functions/get-digest.ts');
+  const { handler: getHead } = await import('../functions/get-head.ts');
   const { handler: getKeys } = await import('../functions/get-keys.ts');
   const { handler: listAlarms } = await import('../functions/list-alarms.ts');
   const { handler: sealPeriods } = await import('../functions/seal-periods.ts');
@@ -28,6 +29,7 @@ export async function loadLocalFunctions(context: LocalStackContext): Promise<Lo
       { method: 'POST', path: '/v1/events', role: 'writer', handler: ingestEvents },
       { method: 'GET', path: '/v1/digests', role: 'auditor', handler: listDigests },
       { method: 'GET', path: '/v1/digests/{id}', role: 'auditor', handler: getDigest },
+      { method: 'GET', path: '/v1/head', role: 'auditor', handler: getHead },
       { method: 'GET', path: '/v1/keys', role: 'auditor', handler: getKeys },
       { method: 'GET', path: '/v1/alarms', role: 'auditor', handler: listAlarms },
     ],
