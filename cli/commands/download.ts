@@ -6,7 +6,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
-import { type ApiTarget, resolveTarget, signedJson } from '../api-client.ts';
+import { type ApiTarget, clientFor, resolveTarget } from '../api-client.ts';
 import { UsageError } from '../errors.ts';
 import { ProgressBar } from '../progress.ts';
 
@@ -68,14 +68,15 @@ export async function runDownload(options: DownloadOptions, target?: ApiTarget):
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       ...(options.localFile ? { localFile: options.localFile } : {}),
     }));
+  const client = clientFor(api);
   const ids: string[] = [];
   let nextToken: string | undefined;
   do {
     const page = listSchema.parse(
-      await signedJson(api, 'GET', '/v1/digests', {
-        from: new Date(options.fromMs).toISOString(),
-        to: new Date(options.toMs).toISOString(),
-        limit: '500',
+      await client.listDigests({
+        from: new Date(options.fromMs),
+        to: new Date(options.toMs),
+        limit: 500,
         ...(nextToken ? { nextToken } : {}),
       }),
     );
@@ -88,9 +89,7 @@ export async function runDownload(options: DownloadOptions, target?: ApiTarget):
   let bytes = 0;
   let unchanged = 0;
   for (const [i, id] of ids.entries()) {
-    const described = describeSchema.parse(
-      await signedJson(api, 'GET', `/v1/digests/${encodeURIComponent(id)}`),
-    );
+    const described = describeSchema.parse(await client.getDigest(id));
     for (const object of described.objects) {
       const response = await fetch(object.url);
       if (!response.ok) throw new Error(`download of ${object.key} failed: HTTP ${response.status}`);
@@ -103,7 +102,7 @@ export async function runDownload(options: DownloadOptions, target?: ApiTarget):
   }
   bar.done();
 
-  const keys = keysSchema.parse(await signedJson(api, 'GET', '/v1/keys'));
+  const keys = keysSchema.parse(await client.listKeys());
   await mkdir(join(options.out, 'keys'), { recursive: true });
   for (const k of keys.keys) await writeFile(join(options.out, 'keys', `${k.keyId}.pem`), k.publicKeyPem);
   return {
