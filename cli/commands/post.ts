@@ -6,10 +6,12 @@
  * checked before the first request, so bad input sends nothing. Receipts are written after each stored
  * batch, so a run that fails part-way keeps the receipts of what was stored; running it again is safe.
  */
+import { createHash } from 'node:crypto';
 import { link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { AuditsealInputError, AuditsealPostError } from '../../client/errors.ts';
+import { validateEvents } from '../../client/validate-events.ts';
 import type { Receipt } from '../../shared/ledger/formats.ts';
 import { type ApiTarget, clientFor, resolveTarget } from '../api-client.ts';
 import { UsageError } from '../errors.ts';
@@ -52,11 +54,16 @@ export interface PostSummary {
   };
 }
 
+/** Longest file name most file systems accept, in bytes. */
+const MAX_FILE_NAME_BYTES = 255;
+
 /**
  * The receipt file name of an event id: the id with every character outside `A-Z a-z 0-9 . _ @ + = -`
  * written as `%XX` (so `/` is `%2F` and `:` is `%3A`), then `.receipt.json`. `decodeURIComponent` of the
  * name without its suffix gives the id back. Ids start with a letter or digit, so no name is hidden or
- * `..`.
+ * `..`. A name that would be longer than 255 bytes (an id of up to 128 characters, mostly `/` and `:`)
+ * is cut to 200 characters and ends in `~` and 32 hex digits of the id's SHA-256 instead; `~` never
+ * occurs otherwise. The receipt inside always names its event.
  */
 export function receiptFileName(eventId: string): string {
   const encoded = eventId.replace(
@@ -64,12 +71,18 @@ export function receiptFileName(eventId: string): string {
     (c) =>
       `${[...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('')}`,
   );
-  return `${encoded}${RECEIPT_SUFFIX}`;
+  const name = `${encoded}${RECEIPT_SUFFIX}`;
+  if (Buffer.byteLength(name) <= MAX_FILE_NAME_BYTES) return name;
+  const cut = encoded.slice(0, 200).replace(/%[0-9A-F]?$/, '');
+  return `${cut}~${createHash('sha256').update(eventId, 'utf8').digest('hex').slice(0, 32)}${RECEIPT_SUFFIX}`;
 }
 
-/** The event id a receipt file name stands for; undefined for a name `receiptFileName` cannot produce. */
+/**
+ * The event id a receipt file name stands for; undefined for a name `receiptFileName` cannot produce,
+ * and for a shortened (`~`) name, whose id is only in the receipt.
+ */
 export function eventIdOfReceiptFile(name: string): string | undefined {
-  if (!name.endsWith(RECEIPT_SUFFIX)) return undefined;
+  if (!name.endsWith(RECEIPT_SUFFIX) || name.includes('~')) return undefined;
   try {
     const id = decodeURIComponent(name.slice(0, -RECEIPT_SUFFIX.length));
     return receiptFileName(id) === name ? id : undefined;
@@ -195,6 +208,12 @@ export async function runPost(
   const keys = options.keys.length > 0 ? await loadTrustedKeys(options.keys) : undefined;
   const name = options.input === '-' ? 'standard input' : options.input;
   const { events, where } = parseEventsInput(await readInput(options.input, stdin), name);
+  try {
+    validateEvents(events);
+  } catch (error) {
+    if (error instanceof AuditsealInputError) throw new UsageError(inputMessage(error, name, where));
+    throw error;
+  }
   const api =
     target ??
     (await resolveTarget({
@@ -224,6 +243,7 @@ export async function runPost(
   try {
     result = await client.postEvents(events, {
       verifyReceipts: false,
+      validate: false,
       onBatch: async (progress) => {
         for (const receipt of progress.receipts) {
           const outcome = await writeReceipt(options.out, receipt);
