@@ -1,6 +1,6 @@
 /**
  * Errors of `auditseal/client`. Every error the client throws is an `AuditsealError`; `kind` tells which
- * subclass it is, so callers can switch on it without `instanceof` across bundles.
+ * subclass it is (`isAuditsealError` narrows on it).
  *
  * - `AuditsealApiError`: the API answered with an error status; carries its `{code, message}`.
  * - `AuditsealNetworkError`: the API could not be reached (after retries); names the endpoint.
@@ -133,6 +133,24 @@ export class AuditsealReceiptError extends AuditsealError {
 export class AuditsealConfigError extends AuditsealError {
   override readonly name = 'AuditsealConfigError';
   readonly kind = 'config';
+}
+
+/** Every error the client throws; `kind` narrows it to one class. */
+export type AnyAuditsealError =
+  | AuditsealApiError
+  | AuditsealNetworkError
+  | AuditsealInputError
+  | AuditsealResponseError
+  | AuditsealPostError
+  | AuditsealReceiptError
+  | AuditsealConfigError;
+
+/**
+ * True for any error of the client, typed so that `kind` narrows it.
+ * @example if (isAuditsealError(e) && e.kind === 'post') keep(e.receipts);
+ */
+export function isAuditsealError(error: unknown): error is AnyAuditsealError {
+  return error instanceof AuditsealError;
 }
 
 /** Throttling (429) and server errors (5xx) may pass on a retry; nothing else will. */

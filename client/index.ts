@@ -16,6 +16,7 @@ export {
 } from './auditseal-client.ts';
 export { type BatchLimits, MAX_BATCH_EVENTS, MAX_REQUEST_BYTES, splitIntoBatches } from './batches.ts';
 export {
+  type AnyAuditsealError,
   AuditsealApiError,
   AuditsealConfigError,
   AuditsealError,
@@ -26,6 +27,7 @@ export {
   AuditsealReceiptError,
   AuditsealResponseError,
   type InputProblem,
+  isAuditsealError,
 } from './errors.ts';
 export { type PinnedKeys, type ReceiptCheck, verifyReceipt } from './receipts.ts';
 export type {

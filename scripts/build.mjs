@@ -56,6 +56,7 @@ const common = {
 const started = Date.now();
 rmSync(join(dist, 'cli'), { recursive: true, force: true });
 rmSync(join(dist, 'client'), { recursive: true, force: true });
+rmSync(join(dist, 'cli-meta.json'), { force: true });
 const cli = await esbuild.build({
   ...common,
   entryPoints: [{ in: join(root, 'cli', 'main.ts'), out: 'auditseal' }, ...workerEntries()],
