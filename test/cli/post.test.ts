@@ -270,6 +270,30 @@ describe('Command: auditseal post', () => {
   });
 });
 
+describe('Command: auditseal local replay-cloudtrail (from the bundle)', () => {
+  it('feeds records through the bundled forwarder code into the stack', async () => {
+    // Prepare: five records of the shipped sample
+    const sample = readFileSync(join(REPO_ROOT, 'examples', 'cloudtrail-sample.jsonl'), 'utf8');
+    writeFileSync(join(work, 'trail.jsonl'), `${sample.split('\n').slice(0, 5).join('\n')}\n`);
+
+    // Act
+    const replay = await auditseal([
+      'local',
+      'replay-cloudtrail',
+      'trail.jsonl',
+      '--local-file',
+      localFile,
+      '--json',
+    ]);
+
+    // Assess
+    expect(replay.code, replay.stderr).toBe(0);
+    const summary = JSON.parse(replay.stdout) as { records: number; stored: number; failed: number };
+    expect(summary).toMatchObject({ records: 5, failed: 0 });
+    expect(summary.stored).toBeGreaterThan(0);
+  });
+});
+
 describe('Function: receiptFileName', () => {
   it('is a single safe file name that gives the id back, for every valid id', () => {
     const idChars = fc.constantFrom(...'ABCXYZabcxyz0189._:@/+=-'.split(''));
