@@ -123,7 +123,7 @@ describe.concurrent('Command: auditseal --help', () => {
   describe.each([
     ['verify', ['--key', '--from', '--to', '--deep', '--json', 'Exit status: 0 valid, 1 findings, 2 usage']],
     ['seal', ['--in', '--out', '--key', '--period', '--ledger', '--skip-invalid', '--json']],
-    ['verify-receipt', ['--key', '--json']],
+    ['verify-receipt', ['--key', '--event', '--json']],
   ])('when asking for help on %s', (command, options) => {
     it('exits 0 and documents every option', async () => {
       // Act
@@ -360,29 +360,41 @@ describe('Function: main (verify, in-process)', () => {
   });
 });
 
-describe.concurrent('Command: auditseal verify-receipt', () => {
-  async function receiptFile(name: string, damage?: (signature: Buffer) => void): Promise<string> {
-    const events = loadCloudTrailSample(WINDOW).filter((e) => e.receivedAt === '2024-07-31T12:36:51.000Z');
-    const batch = await signBatch(
-      {
-        ledger: TEST_LEDGER,
-        batchId: 'cli-batch',
-        receivedAt: events[0]!.receivedAt,
-        leaves: events.map((e) => ({ eventId: e.id, leafHash: e.leafHash })),
-      },
-      new KeyFileSigner(signingPem),
-    );
-    const receipts = batch.receipts.map((r) => {
-      if (!damage) return r;
-      const signature = Buffer.from(r.signature, 'base64');
-      damage(signature);
-      return { ...r, signature: signature.toString('base64') };
-    });
-    const file = join(work, name);
-    writeFileSync(file, JSON.stringify(receipts));
-    return file;
-  }
+const batchEvents = () =>
+  loadCloudTrailSample(WINDOW).filter((e) => e.receivedAt === '2024-07-31T12:36:51.000Z');
 
+async function receiptFile(
+  name: string,
+  damage?: (signature: Buffer) => void,
+  pick?: number,
+): Promise<string> {
+  const events = batchEvents();
+  const batch = await signBatch(
+    {
+      ledger: TEST_LEDGER,
+      batchId: 'cli-batch',
+      leaves: events.map((e) => ({ eventId: e.id, receivedAt: e.receivedAt, leafHash: e.leafHash })),
+    },
+    new KeyFileSigner(signingPem),
+  );
+  const receipts = batch.receipts.map((r) => {
+    if (!damage) return r;
+    const signature = Buffer.from(r.signature, 'base64');
+    damage(signature);
+    return { ...r, signature: signature.toString('base64') };
+  });
+  const file = join(work, name);
+  writeFileSync(file, JSON.stringify(pick === undefined ? receipts : receipts[pick]));
+  return file;
+}
+
+function eventFile(name: string, index: number): string {
+  const file = join(work, name);
+  writeFileSync(file, batchEvents()[index]!.bytes);
+  return file;
+}
+
+describe.concurrent('Command: auditseal verify-receipt', () => {
   describe('when the receipts are valid', () => {
     it('exits 0 and prints VALID per receipt', async () => {
       // Prepare
@@ -426,6 +438,63 @@ describe.concurrent('Command: auditseal verify-receipt', () => {
       // Assess
       expect(run.code).toBe(2);
       expect(run.stderr).toContain('cannot read receipt');
+    });
+  });
+});
+
+describe('Function: main (verify-receipt --event, in-process)', () => {
+  describe('when --event gives the receipt event', () => {
+    it('exits 0 and prints VALID', async () => {
+      // Prepare
+      const file = await receiptFile('receipt-1.json', undefined, 1);
+      const event = eventFile('event-1.json', 1);
+
+      // Act
+      const run = await auditsealInProcess('verify-receipt', file, '--key', publicKey, '--event', event);
+
+      // Assess
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(new RegExp(`^VALID {3}${batchEvents()[1]!.id}:`, 'm'));
+    });
+  });
+
+  describe('when --event gives another event of the same batch', () => {
+    it('exits 1 with RECEIPT_EVENT_MISMATCH', async () => {
+      // Prepare
+      const file = await receiptFile('receipt-2.json', undefined, 1);
+      const event = eventFile('event-2.json', 2);
+
+      // Act
+      const run = await auditsealInProcess(
+        'verify-receipt',
+        file,
+        '--key',
+        publicKey,
+        '--event',
+        event,
+        '--json',
+      );
+
+      // Assess
+      expect(run.code).toBe(1);
+      expect(JSON.parse(run.stdout)).toMatchObject([
+        { ok: false, code: 'RECEIPT_EVENT_MISMATCH', eventId: batchEvents()[1]!.id },
+      ]);
+    });
+  });
+
+  describe('when --event is given with an array of receipts', () => {
+    it('exits 2 and says why', async () => {
+      // Prepare
+      const file = await receiptFile('receipts-array.json');
+      const event = eventFile('event-3.json', 0);
+
+      // Act
+      const run = await auditsealInProcess('verify-receipt', file, '--key', publicKey, '--event', event);
+
+      // Assess
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('--event checks one receipt');
     });
   });
 });
