@@ -3,8 +3,8 @@
  * auditor runs it. The input is the CloudTrail sample's window 2024-07-30 … 2024-08-02 (288 records):
  * sealing all eleven years of the sample hourly would take minutes.
  *
- * Each child process costs a second of start-up (tsx), so the contract cases run concurrently, and the
- * longer matrix of usage errors calls the same `main()` in-process.
+ * The command is the esbuild bundle (built by test/support/build-cli.ts before the run). The contract
+ * cases run concurrently, and the longer matrix of usage errors calls the same `main()` in-process.
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
