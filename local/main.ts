@@ -1,6 +1,8 @@
 /**
  * `npm start`: `node --import tsx local/main.ts`. Starts the local stack and stops everything it started
- * on Ctrl-C (SIGINT) or SIGTERM; a second signal exits at once.
+ * on Ctrl-C (SIGINT), SIGTERM or SIGHUP, and when the process that started it (`npm`) goes away; a second
+ * signal exits at once. The servers it starts also stop by themselves if this process is killed outright
+ * (see `spawnGroup` in process-group.ts).
  *
  * Environment: PORT (default 4010), AUDITSEAL_PERIOD_SECONDS (default 60), AUDITSEAL_DATA_DIR (default
  * .auditseal), AUDITSEAL_MOTO_ENDPOINT (use a moto server that is already running), AUDITSEAL_CACHE_DIR.
@@ -8,7 +10,11 @@
 
 import { z } from 'zod';
 import { loadLocalFunctions } from './routes.ts';
+import { silenceSdkNodeVersionWarning } from './sdk-warnings.ts';
 import { DEFAULT_PERIOD_SECONDS, startLocalStack } from './stack.ts';
+
+/** How often the parent process is checked. */
+const PARENT_CHECK_MS = 1000;
 
 const envSchema = z.object({
   PORT: z
@@ -35,6 +41,7 @@ const envSchema = z.object({
 });
 
 async function main(): Promise<number> {
+  silenceSdkNodeVersionWarning();
   const parsed = envSchema.safeParse(
     Object.fromEntries(
       Object.entries(process.env).filter(([, value]) => value !== undefined && value !== ''),
@@ -45,28 +52,37 @@ async function main(): Promise<number> {
     return 2;
   }
   const env = parsed.data;
-  // This is a local tool: the SDK's notice about future Node.js versions (read when a client is created)
-  // would only push the summary off the screen.
-  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+  // A closed terminal (SIGHUP) or a reader that went away must not turn the stop into a crash.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 
   // Signals are handled from the start: a Ctrl-C while the servers come up stops them once they are up.
   let signals = 0;
-  let stopRequested: (signal: NodeJS.Signals) => void = () => {};
-  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+  let stopRequested: (reason: string) => void = () => {};
+  const stopSignal = new Promise<string>((resolve) => {
     stopRequested = resolve;
   });
-  const onSignal = (signal: NodeJS.Signals) => {
+  const onStop = (reason: string) => {
     signals++;
     if (signals > 1) {
       // process.exit still runs the exit hook that kills the servers' process groups.
-      console.error(`${signal} again: exiting without waiting`);
+      console.error(`${reason} again: exiting without waiting`);
       process.exit(130);
     }
-    console.log(`\n${signal}: stopping the local stack…`);
-    stopRequested(signal);
+    console.log(`\n${reason}: stopping the local stack…`);
+    stopRequested(reason);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onStop);
+  // `npm start` runs this under npm, which does not pass SIGHUP on and cannot pass SIGKILL on: when the
+  // parent goes away (this process is re-parented), stop as if it had sent SIGTERM.
+  const parent = process.ppid;
+  if (parent > 1) {
+    const watch = setInterval(() => {
+      if (process.ppid === parent) return;
+      clearInterval(watch);
+      onStop(`parent process ${parent} exited`);
+    }, PARENT_CHECK_MS);
+    watch.unref();
+  }
 
   const stack = await startLocalStack({
     port: env.PORT ?? 4010,

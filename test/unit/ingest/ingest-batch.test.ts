@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalBytes } from '../../../shared/canonical/jcs.ts';
 import { SigningError } from '../../../shared/crypto/errors.ts';
+import type { AuditEventInput } from '../../../shared/events/audit-event.ts';
+import { idempotencyCanonical } from '../../../shared/ingest/canonical-event.ts';
 import {
   EmptyBatchError,
   IdConflictError,
@@ -37,8 +38,11 @@ async function readAll(iterable: AsyncIterable<{ id: string; bytes: Uint8Array; 
   return events;
 }
 
+/** The idempotency hash of an input (JCS with `eventTime` normalized). */
 function sha256Hex(value: unknown): string {
-  return createHash('sha256').update(canonicalBytes(value)).digest('hex');
+  return createHash('sha256')
+    .update(idempotencyCanonical(value as AuditEventInput))
+    .digest('hex');
 }
 
 describe('Function: ingestBatch', () => {
