@@ -8,6 +8,7 @@
  * .auditseal), AUDITSEAL_MOTO_ENDPOINT (use a moto server that is already running), AUDITSEAL_CACHE_DIR.
  */
 
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { loadLocalFunctions } from './routes.ts';
 import { silenceSdkNodeVersionWarning } from './sdk-warnings.ts';
@@ -72,14 +73,16 @@ async function main(): Promise<number> {
     stopRequested(reason);
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onStop);
-  // `npm start` runs this under npm, which does not pass SIGHUP on and cannot pass SIGKILL on: when the
-  // parent goes away (this process is re-parented), stop as if it had sent SIGTERM.
-  const parent = process.ppid;
-  if (parent > 1) {
+  // `npm start` runs this under npm (through `sh -c`), and npm does not pass SIGHUP on and cannot pass
+  // SIGKILL on: when the process that started the stack goes away, stop as if it had sent SIGTERM.
+  const started = ancestry();
+  if (started.length > 0) {
     const watch = setInterval(() => {
-      if (process.ppid === parent) return;
+      const now = ancestry();
+      const gone = started.find((pid, i) => now[i] !== pid);
+      if (gone === undefined) return;
       clearInterval(watch);
-      onStop(`parent process ${parent} exited`);
+      onStop(`parent process ${gone} exited`);
     }, PARENT_CHECK_MS);
     watch.unref();
   }
@@ -99,6 +102,24 @@ async function main(): Promise<number> {
   } catch (error) {
     console.error(`stop failed: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
+  }
+}
+
+/**
+ * The processes whose end stops the stack: the parent, and under npm (`npm_lifecycle_event` is set) the
+ * parent's parent too, since npm runs scripts through a shell that outlives npm. Where /proc is missing,
+ * only the parent.
+ */
+function ancestry(): number[] {
+  const parent = process.ppid;
+  if (parent <= 1) return [];
+  if (process.env['npm_lifecycle_event'] === undefined) return [parent];
+  try {
+    const stat = readFileSync(`/proc/${parent}/stat`, 'utf8');
+    const grandparent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return grandparent > 1 ? [parent, grandparent] : [parent];
+  } catch {
+    return [parent];
   }
 }
 
