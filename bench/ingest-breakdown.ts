@@ -74,8 +74,8 @@ export async function stageSamples(
         inputs.push(input);
         canonical.push({ bytes: c.bytes, leafHash: c.leafHash });
       }
-      const leaves = canonical.map((c, i) => ({ eventId: inputs[i]!.id, leafHash: c.leafHash }));
-      const signed = await signBatch({ ledger: BENCH_INGEST_LEDGER, batchId, receivedAt, leaves }, signer);
+      const leaves = canonical.map((c, i) => ({ eventId: inputs[i]!.id, receivedAt, leafHash: c.leafHash }));
+      const signed = await signBatch({ ledger: BENCH_INGEST_LEDGER, batchId, leaves }, signer);
       mark('sign_receipts');
       const events = canonical.map((c, i) =>
         ledgerEvent(inputs[i]!, c, {
@@ -98,6 +98,7 @@ export async function stageSamples(
           statement: Buffer.from(signed.statementBytes).toString('utf8'),
           signature: signed.signature,
           size: events.length,
+          leaves,
         },
         events,
       );

@@ -29,7 +29,8 @@ import type {
   BatchSeal,
   LedgerEvent,
   LedgerStore,
-  PeriodEvent,
+  PeriodBatchRow,
+  PeriodRow,
   SecuritySignal,
   StoredEvent,
   StoredEventId,
@@ -141,8 +142,16 @@ export class PerRequestStore implements LedgerStore {
     return this.#current.findEventIds(ledger, ids);
   }
 
-  putBatch(batch: BatchSeal, events: readonly LedgerEvent[]): Promise<void> {
-    return this.#current.putBatch(batch, events);
+  putBatch(batch: BatchSeal, events: readonly LedgerEvent[], guard?: () => void): Promise<void> {
+    return this.#current.putBatch(batch, events, guard);
+  }
+
+  putAbandon(
+    batch: BatchSeal,
+    period: Period,
+    abandon: { statement: string; signature: Uint8Array },
+  ): Promise<void> {
+    return this.#current.putAbandon(batch, period, abandon);
   }
 
   recordSecuritySignal(signal: SecuritySignal): Promise<void> {
@@ -153,8 +162,16 @@ export class PerRequestStore implements LedgerStore {
     return this.#current.getEvent(ledger, id);
   }
 
-  readPeriod(ledger: string, period: Period): AsyncIterable<PeriodEvent> {
+  readPeriod(ledger: string, period: Period): AsyncIterable<PeriodRow> {
     return this.#current.readPeriod(ledger, period);
+  }
+
+  readPeriodBatches(ledger: string, period: Period): AsyncIterable<PeriodBatchRow> {
+    return this.#current.readPeriodBatches(ledger, period);
+  }
+
+  closePeriod(ledger: string, period: Period): Promise<void> {
+    return this.#current.closePeriod(ledger, period);
   }
 }
 

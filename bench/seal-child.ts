@@ -10,8 +10,13 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { KeyFileSigner } from '../shared/crypto/key-file-signer.ts';
+import { loadPublicKey, TrustedKeySet } from '../shared/crypto/keys.ts';
 import type { SealableEvent } from '../shared/ledger/archive-chunk.ts';
+import { signBatch } from '../shared/ledger/batch-receipts.ts';
+import { MAX_BATCH_LEAVES } from '../shared/ledger/formats.ts';
 import { sealPeriod } from '../shared/ledger/seal-period.ts';
+import { hashLeaf } from '../shared/merkle/rfc6962.ts';
+import type { BatchSeal, PeriodEvent } from '../shared/ports/ledger-store.ts';
 import { FolderObjectStore } from '../shared/storage/folder-object-store.ts';
 import { argValue, peakRssMb, positiveInt, round } from './bench-args.ts';
 import { BENCH_LEDGER, BENCH_PERIOD, SyntheticEvents } from './synthetic-events.ts';
@@ -19,17 +24,49 @@ import { BENCH_LEDGER, BENCH_PERIOD, SyntheticEvents } from './synthetic-events.
 interface GeneratorCost {
   ns: bigint;
   bytes: number;
+  count: number;
+}
+
+/**
+ * The period's signed import batches, produced lazily: each block of MAX_BATCH_LEAVES events is generated,
+ * hashed and signed when the sealer first needs it (the same deterministic generator then yields the rows).
+ */
+async function* signedBatches(source: SyntheticEvents, signer: KeyFileSigner): AsyncGenerator<BatchSeal> {
+  for (let start = 0, n = 0; start < source.count; start += MAX_BATCH_LEAVES, n++) {
+    const leaves = [];
+    for (let i = start; i < Math.min(source.count, start + MAX_BATCH_LEAVES); i++) {
+      const e = source.event(i);
+      leaves.push({ eventId: e.id, receivedAt: e.receivedAt, leafHash: hashLeaf(e.bytes) });
+    }
+    const batchId = `bench-${String(n).padStart(6, '0')}`;
+    const signed = await signBatch({ ledger: BENCH_LEDGER, batchId, leaves }, signer);
+    yield {
+      ledger: BENCH_LEDGER,
+      batchId,
+      receivedAt: signed.statement.receivedFrom,
+      statement: Buffer.from(signed.statementBytes).toString('utf8'),
+      signature: signed.signature,
+      size: leaves.length,
+      leaves,
+    };
+  }
 }
 
 /** Passes events through while adding up the time spent producing them and their canonical bytes. */
-function* metered(inner: Iterator<SealableEvent>, cost: GeneratorCost): Generator<SealableEvent> {
+function* metered(
+  inner: Iterator<SealableEvent & { receivedAt: string }>,
+  cost: GeneratorCost,
+): Generator<PeriodEvent> {
   for (;;) {
     const t0 = process.hrtime.bigint();
     const next = inner.next();
     cost.ns += process.hrtime.bigint() - t0;
     if (next.done) return;
     cost.bytes += next.value.bytes.length;
-    yield next.value;
+    yield {
+      ...next.value,
+      batchId: `bench-${String(Math.floor(cost.count++ / MAX_BATCH_LEAVES)).padStart(6, '0')}`,
+    };
   }
 }
 
@@ -45,7 +82,7 @@ async function main(): Promise<void> {
   const store = new FolderObjectStore(out);
   const baseline = process.memoryUsage().rss / 2 ** 20;
 
-  const cost: GeneratorCost = { ns: 0n, bytes: 0 };
+  const cost: GeneratorCost = { ns: 0n, bytes: 0, count: 0 };
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   // Canonicalizing the generator's distinct bodies is generation work too.
@@ -56,7 +93,9 @@ async function main(): Promise<void> {
       ledger: BENCH_LEDGER,
       period: BENCH_PERIOD,
       previous: null,
-      events: metered(source[Symbol.iterator](), cost),
+      rows: metered(source[Symbol.iterator](), cost),
+      batches: signedBatches(source, signer),
+      keys: new TrustedKeySet([loadPublicKey(await signer.publicKeyPem())]),
     },
     { store, signer },
   );

@@ -217,7 +217,7 @@ export class SyntheticEvents implements Iterable<SealableEvent> {
   }
 
   /** Canonical bytes of event `i` (a fresh buffer) and its id. */
-  event(i: number): SealableEvent {
+  event(i: number): SealableEvent & { receivedAt: string } {
     const { template, counter, eventTime, receivedAt } = this.fields(i);
     if (
       counter.length !== COUNTER_DIGITS ||
@@ -232,10 +232,10 @@ export class SyntheticEvents implements Iterable<SealableEvent> {
     bytes.write(eventTime, template.eventTimeAt, 'latin1');
     bytes.write(receivedAt, template.receivedAtAt, 'latin1');
     const idStart = template.idAt - 4;
-    return { id: bytes.toString('latin1', idStart, bytes.indexOf(0x22, idStart)), bytes };
+    return { id: bytes.toString('latin1', idStart, bytes.indexOf(0x22, idStart)), bytes, receivedAt };
   }
 
-  *[Symbol.iterator](): Generator<SealableEvent> {
+  *[Symbol.iterator](): Generator<SealableEvent & { receivedAt: string }> {
     for (let i = 0; i < this.count; i++) yield this.event(i);
   }
 }

@@ -60,9 +60,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('Verify an ingest receipt (or a JSON array of receipts) offline')
     .argument('<file>', 'receipt JSON file')
     .option('--key <pem>', 'trusted public key (PEM); repeat for rotated keys', collect, [])
+    .option('--event <file>', 'the event itself (its stored canonical JSON): the receipt must be about it')
     .option('--json', 'print the result as JSON', false)
-    .action(async (file: string, o: { key: string[]; json: boolean }) => {
-      const checks = await runVerifyReceipt(file, o.key);
+    .action(async (file: string, o: { key: string[]; event?: string; json: boolean }) => {
+      const checks = await runVerifyReceipt(file, o.key, o.event);
       print(o.json ? JSON.stringify(checks, null, 2) : renderReceipts(file, checks));
       setExit(checks.every((c) => c.ok) ? 0 : 1);
     });

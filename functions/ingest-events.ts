@@ -42,7 +42,7 @@ export function createHandler(deps: IngestEventsDeps) {
           principal,
           requestId: event.requestContext?.requestId || context.awsRequestId,
         },
-        deps.ingest,
+        { ...deps.ingest, ...deadlineOf(context, deps.ingest.clock) },
       );
       return jsonResponse(result.status, {
         stored: result.stored,
@@ -50,6 +50,17 @@ export function createHandler(deps: IngestEventsDeps) {
         receipts: result.receipts,
       });
     });
+}
+
+/** Time kept back from the invocation's deadline: no write transaction starts later than this before it. */
+export const DEADLINE_SAFETY_MS = 2_000;
+
+/** The epoch ms after which the request must not start another write (it answers 503 instead). */
+function deadlineOf(context: Context, clock: () => Date): { deadlineMs?: number } {
+  const remaining =
+    typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : NaN;
+  if (!Number.isFinite(remaining)) return {};
+  return { deadlineMs: clock().getTime() + remaining - DEADLINE_SAFETY_MS };
 }
 
 /** The caller's IAM identity; the API uses IAM auth, so a request without one is refused. */

@@ -2,6 +2,7 @@
  * Cold-start wiring shared by the sealing functions (stream trigger and heartbeat): configuration parsed
  * once with a strict schema, SDK clients created once, adapters built around them.
  */
+import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -9,11 +10,26 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { DynamoDbAlarmStore } from '../adapters/dynamodb/alarm-store.ts';
 import { DynamoDbLedgerStore } from '../adapters/dynamodb/ledger-store.ts';
+import { createRowRecognizer, type RowRecognizer } from '../adapters/dynamodb/row-recognizer.ts';
 import { DynamoDbSealRegistry } from '../adapters/dynamodb/seal-registry.ts';
 import { KmsSigner } from '../adapters/kms/kms-signer.ts';
 import { S3ObjectStore } from '../adapters/s3/s3-object-store.ts';
 import { snsAlarmPublisher } from '../adapters/sns/alarm-publisher.ts';
+import { loadPublicKey, loadPublicKeys, type TrustedKey, TrustedKeySet } from '../shared/crypto/keys.ts';
 import type { AlarmSink } from '../shared/ports/sealing.ts';
+import type { TamperAlarm } from '../shared/sealing/tamper-alarms.ts';
+
+/**
+ * The log line of an alarm: `AUDITSEAL ALARM <KIND>: <detail>`. CloudWatch metric filters in `infra/`
+ * (TAMPER_ALARM_LOG_PHRASE, SEALING_LAG_LOG_PHRASE) turn these lines into alarms on the SNS topic.
+ */
+export function alarmLogLine(alarm: TamperAlarm): string {
+  return `AUDITSEAL ALARM ${alarm.kind}: ${alarm.detail ?? `${alarm.eventName} of a ledger item`}`;
+}
+
+const alarmLogger = new Logger({ serviceName: 'auditseal-alarms' });
+
+import type { Signer } from '../shared/ports/signer.ts';
 import { type SealingConfig, type SealingDeps, sealDuePeriods } from '../shared/sealing/seal-due-periods.ts';
 import { DEFAULT_SHARDS } from './config.ts';
 
@@ -26,6 +42,9 @@ const envSchema = z.object({
   AUDITSEAL_GRACE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   AUDITSEAL_SHARDS: z.coerce.number().int().min(1).max(100).default(DEFAULT_SHARDS),
   AUDITSEAL_ALARM_TOPIC: z.string().min(1).optional(),
+  /** PEM public keys of earlier (rotated) signing keys whose batch signatures are still trusted. */
+  AUDITSEAL_TRUSTED_KEYS_PEM: z.string().min(1).max(65_536).optional(),
+  AUDITSEAL_LAG_MARGIN_SECONDS: z.coerce.number().int().min(0).max(86_400).optional(),
   AUDITSEAL_CHUNK_LEAVES: z.coerce
     .number()
     .int()
@@ -44,6 +63,8 @@ export interface SealingRuntime {
   readonly deps: SealingDeps;
   readonly alarms: AlarmSink;
   readonly sealDue: () => ReturnType<typeof sealDuePeriods>;
+  /** Recognizes inserted rows the service wrote (anything else raises FOREIGN_ROW). */
+  readonly recognizeInsert: RowRecognizer;
 }
 
 /** Parses the environment (throws with the offending variable names, never their values). */
@@ -88,31 +109,85 @@ export function sealingRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env): Sea
     periodSeconds: c.AUDITSEAL_PERIOD_SECONDS,
     graceSeconds: c.AUDITSEAL_GRACE_SECONDS,
     ...(c.AUDITSEAL_CHUNK_LEAVES ? { chunkLeaves: c.AUDITSEAL_CHUNK_LEAVES } : {}),
+    ...(c.AUDITSEAL_LAG_MARGIN_SECONDS !== undefined
+      ? { lagMarginSeconds: c.AUDITSEAL_LAG_MARGIN_SECONDS }
+      : {}),
   };
-  const deps: SealingDeps = {
-    objects: new S3ObjectStore({ client: s3, bucket: c.AUDITSEAL_BUCKET }),
-    signer: new KmsSigner({ client: kms, keyId: c.AUDITSEAL_KMS_KEY_ID }),
-    events: new DynamoDbLedgerStore({
-      client: dynamodb,
-      tableName: c.AUDITSEAL_TABLE,
-      shardCount: c.AUDITSEAL_SHARDS,
-    }),
-    registry: new DynamoDbSealRegistry({ client: dynamodb, tableName: c.AUDITSEAL_TABLE }),
-    clock: () => new Date(),
-  };
+  const signer = new KmsSigner({ client: kms, keyId: c.AUDITSEAL_KMS_KEY_ID });
   const alarms = new DynamoDbAlarmStore({
     client: dynamodb,
     tableName: c.AUDITSEAL_TABLE,
     ledger: c.AUDITSEAL_LEDGER,
-    ...(c.AUDITSEAL_ALARM_TOPIC
-      ? {
-          publish: snsAlarmPublisher({
+    publish: logThen(
+      c.AUDITSEAL_ALARM_TOPIC
+        ? snsAlarmPublisher({
             client: new SNSClient({ region }),
             topicArn: c.AUDITSEAL_ALARM_TOPIC,
             ledger: c.AUDITSEAL_LEDGER,
-          }),
-        }
-      : {}),
+          })
+        : undefined,
+    ),
   });
-  return { config, deps, alarms, sealDue: () => sealDuePeriods(config, deps) };
+  const store = new DynamoDbLedgerStore({
+    client: dynamodb,
+    tableName: c.AUDITSEAL_TABLE,
+    shardCount: c.AUDITSEAL_SHARDS,
+  });
+  const objects = new S3ObjectStore({ client: s3, bucket: c.AUDITSEAL_BUCKET });
+  const trustedKeys = serviceKeys(signer, c.AUDITSEAL_TRUSTED_KEYS_PEM);
+  const clock = () => new Date();
+  const deps: SealingDeps = {
+    objects,
+    signer,
+    events: store,
+    registry: new DynamoDbSealRegistry({ client: dynamodb, tableName: c.AUDITSEAL_TABLE }),
+    clock,
+    trustedKeys,
+    alarms,
+  };
+  const recognizeInsert = createRowRecognizer({
+    ledger: c.AUDITSEAL_LEDGER,
+    periodSeconds: c.AUDITSEAL_PERIOD_SECONDS,
+    graceSeconds: c.AUDITSEAL_GRACE_SECONDS,
+    keys: trustedKeys,
+    getBatch: (period, receivedAt, batchId) =>
+      store.getBatchItem(c.AUDITSEAL_LEDGER, period, receivedAt, batchId),
+    objects,
+    clock,
+  });
+  return { config, deps, alarms, sealDue: () => sealDuePeriods(config, deps), recognizeInsert };
+}
+
+/** Logs each newly stored alarm (never the payload), then hands it on. */
+function logThen(next?: (alarm: TamperAlarm) => Promise<void>): (alarm: TamperAlarm) => Promise<void> {
+  return async (alarm) => {
+    alarmLogger.error(alarmLogLine(alarm), {
+      alarmId: alarm.alarmId,
+      kind: alarm.kind,
+      pk: alarm.pk,
+      sk: alarm.sk,
+      ...(alarm.period ? { period: alarm.period } : {}),
+      ...(alarm.eventId ? { eventId: alarm.eventId } : {}),
+    });
+    await next?.(alarm);
+  };
+}
+
+/**
+ * The keys whose ingest signatures the sealer trusts: the signer's own public key (fetched once) plus
+ * the configured earlier keys. Anything else (a batch row signed by another key) is excluded.
+ */
+export function serviceKeys(signer: Signer, extraPem?: string): () => Promise<TrustedKeySet> {
+  let keys: Promise<TrustedKeySet> | undefined;
+  return () => {
+    keys ??= (async () => {
+      const own: TrustedKey = loadPublicKey(await signer.publicKeyPem());
+      const extra = extraPem ? loadPublicKeys(extraPem) : [];
+      return new TrustedKeySet([own, ...extra]);
+    })().catch((error: unknown) => {
+      keys = undefined;
+      throw error;
+    });
+    return keys;
+  };
 }

@@ -3,12 +3,14 @@
  * test/fixtures/keys. Run: `node --import tsx scripts/format-example.ts > /tmp/example.md`.
  * test/unit/format-doc.test.ts regenerates it and checks that the document still matches the code.
  */
+
 import { createPublicKey, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { KeyFileSigner } from '../shared/crypto/key-file-signer.ts';
+import { loadPublicKey, TrustedKeySet } from '../shared/crypto/keys.ts';
 import { canonicalizeEvent } from '../shared/ingest/canonical-event.ts';
-import { signBatch } from '../shared/ledger/batch-receipts.ts';
+import { batchLeafHash, signBatch } from '../shared/ledger/batch-receipts.ts';
 import { digestObjectKey } from '../shared/ledger/object-keys.ts';
 import { sealPeriod } from '../shared/ledger/seal-period.ts';
 import { hashChildren, sha256 } from '../shared/merkle/rfc6962.ts';
@@ -57,8 +59,7 @@ export async function renderExample(replay: readonly Buffer[] = []): Promise<str
     {
       ledger: 'example',
       batchId: 'b-example',
-      receivedAt,
-      leaves: events.map((e) => ({ eventId: e.event.id, leafHash: e.leafHash })),
+      leaves: events.map((e) => ({ eventId: e.event.id, receivedAt, leafHash: e.leafHash })),
     },
     signer,
   );
@@ -69,7 +70,19 @@ export async function renderExample(replay: readonly Buffer[] = []): Promise<str
       ledger: 'example',
       period,
       previous: null,
-      events: events.map((e) => ({ id: e.event.id, bytes: e.bytes })),
+      rows: events.map((e) => ({ id: e.event.id, bytes: e.bytes, receivedAt, batchId: 'b-example' })),
+      batches: [
+        {
+          ledger: 'example',
+          batchId: 'b-example',
+          receivedAt,
+          statement: Buffer.from(batch.statementBytes).toString('utf8'),
+          signature: batch.signature,
+          size: events.length,
+          leaves: events.map((e) => ({ eventId: e.event.id, receivedAt, leafHash: e.leafHash })),
+        },
+      ],
+      keys: new TrustedKeySet([loadPublicKey(await signer.publicKeyPem())]),
       chunkLeaves: 2,
     },
     { store, signer },
@@ -81,6 +94,7 @@ export async function renderExample(replay: readonly Buffer[] = []): Promise<str
   const [l0, l1, l2] = events.map((e) => e.leafHash) as [Buffer, Buffer, Buffer];
   const chunk0 = hashChildren(l0, l1);
   const idx1 = get('archives/example/2026/11/22/20261122T210000Z-3600s/000001.idx');
+  const batchKey = 'archives/example/2026/11/22/20261122T210000Z-3600s/batches-000000.jsonl';
   const out: string[] = [];
   out.push(
     'Ledger `example`, one period (2026-11-22T21:00:00Z, 3600 s), three events received in one batch,',
@@ -103,6 +117,16 @@ export async function renderExample(replay: readonly Buffer[] = []): Promise<str
     '| --- | --- |',
     ...events.map((e) => `| \`${e.event.id}\` | \`${hex(e.leafHash)}\` |`),
     '',
+    'Batch leaves `BL = SHA-256(0x00 ‖ LH ‖ SHA-256(UTF-8 id) ‖ UTF-8 receivedAt)` (§8), all received at',
+    `\`${receivedAt}\`:`,
+    '',
+    '| event | batch leaf |',
+    '| --- | --- |',
+    ...events.map(
+      (e) =>
+        `| \`${e.event.id}\` | \`${hex(batchLeafHash({ eventId: e.event.id, receivedAt, leafHash: e.leafHash }))}\` |`,
+    ),
+    '',
     '### 10.2 Chunks, index and roots',
     '',
     `- chunk 0 root = \`SHA-256(0x01 ‖ leaf0 ‖ leaf1)\` = \`${hex(chunk0)}\``,
@@ -110,6 +134,10 @@ export async function renderExample(replay: readonly Buffer[] = []): Promise<str
     `- period root = \`SHA-256(0x01 ‖ chunk0 ‖ chunk1)\` = \`${hex(hashChildren(chunk0, l2))}\``,
     `- \`000001.idx\` (64 bytes: leaf2 ‖ SHA-256("evt-0003")) = \`${hex(idx1)}\``,
     `- \`000000.jsonl\` is ${get('archives/example/2026/11/22/20261122T210000Z-3600s/000000.jsonl').length} bytes: the first two events' canonical bytes, each followed by 0x0A.`,
+    '',
+    '`batches-000000.jsonl` holds the one batch record of the period (§5.1), then 0x0A:',
+    '',
+    fence('json', text(get(batchKey)).trimEnd()),
     '',
     '### 10.3 Digest',
     '',
@@ -133,7 +161,7 @@ export async function renderExample(replay: readonly Buffer[] = []): Promise<str
     '',
     '### 10.5 Receipt',
     '',
-    'The receipt of `evt-0002` from the ingest batch (batch root over the same three leaves):',
+    'The receipt of `evt-0002` from the ingest batch (batch root over the three batch leaves above):',
     '',
     fence('json', JSON.stringify(batch.receipts[1], null, 2)),
   );

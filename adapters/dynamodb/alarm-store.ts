@@ -32,7 +32,11 @@ export class DynamoDbAlarmStore implements AlarmSink {
             Item: {
               pk: { S: `AL#${this.options.ledger}` },
               sk: { S: alarm.alarmId },
+              kind: { S: alarm.kind },
               eventName: { S: alarm.eventName },
+              ...(alarm.eventId !== undefined ? { eventId: { S: alarm.eventId } } : {}),
+              ...(alarm.period !== undefined ? { period: { S: alarm.period } } : {}),
+              ...(alarm.detail !== undefined ? { detail: { S: alarm.detail.slice(0, 1024) } } : {}),
               itemPk: { S: alarm.pk },
               itemSk: { S: alarm.sk },
               changedAt: { S: alarm.changedAt },
@@ -63,7 +67,11 @@ export class DynamoDbAlarmStore implements AlarmSink {
     );
     return (result.Items ?? []).map((item) => ({
       alarmId: item['sk']?.S ?? '',
+      kind: (item['kind']?.S ?? 'TAMPER') as TamperAlarm['kind'],
       eventName: (item['eventName']?.S ?? 'MODIFY') as TamperAlarm['eventName'],
+      ...(item['eventId']?.S !== undefined ? { eventId: item['eventId'].S } : {}),
+      ...(item['period']?.S !== undefined ? { period: item['period'].S } : {}),
+      ...(item['detail']?.S !== undefined ? { detail: item['detail'].S } : {}),
       pk: item['itemPk']?.S ?? '',
       sk: item['itemSk']?.S ?? '',
       changedAt: item['changedAt']?.S ?? '',

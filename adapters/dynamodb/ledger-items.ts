@@ -13,6 +13,7 @@ import {
   type BatchSeal,
   CorruptItemError,
   type LedgerEvent,
+  type MalformedRow,
   type PeriodEvent,
   type SecuritySignal,
   type StoredEvent,
@@ -54,9 +55,47 @@ export function idItemKey(ledger: string, id: string): Item {
   return { pk: { S: `ID#${ledger}#${id}` }, sk: { S: 'ID' } };
 }
 
-/** Key of a batch seal: `BA#<ledger>#<batchId>` / `BA`. */
-export function batchItemKey(ledger: string, batchId: string): Item {
-  return { pk: { S: `BA#${ledger}#${batchId}` }, sk: { S: 'BA' } };
+/**
+ * Key of a batch seal: `BA#<ledger>#<periodLabel>#<shard:2>` / `<receivedAt>#<batchId>`, sharded by the
+ * batch id like events, so the sealer reads a period's batches in (receivedAt, batchId) order.
+ */
+export function batchItemKey(
+  ledger: string,
+  period: Period,
+  receivedAt: string,
+  batchId: string,
+  shardCount: number,
+): Item {
+  return {
+    pk: { S: batchPartitionKey(ledger, period, shardOf(batchId, shardCount)) },
+    sk: { S: `${receivedAt}#${batchId}` },
+  };
+}
+
+/** Partition key of a period's batch shard. */
+export function batchPartitionKey(ledger: string, period: Period, shard: number): string {
+  return `BA#${ledger}#${compactLabel(period.startMs)}#${String(shard).padStart(2, '0')}`;
+}
+
+/** The abandon row of a batch: same partition, sort key `<receivedAt>#<batchId>#abandon`. */
+export function abandonItem(
+  batch: BatchSeal,
+  period: Period,
+  shardCount: number,
+  abandon: { statement: string; signature: Uint8Array },
+): Item {
+  const key = batchItemKey(batch.ledger, period, batch.receivedAt, batch.batchId, shardCount);
+  return {
+    pk: key['pk']!,
+    sk: { S: `${key['sk']!.S}#abandon` },
+    statement: { S: abandon.statement },
+    signature: { B: abandon.signature },
+  };
+}
+
+/** Key of a period's close marker: `CL#<ledger>` / `<periodLabel>-<seconds>s`. */
+export function closeMarkerKey(ledger: string, period: Period): Item {
+  return { pk: { S: `CL#${ledger}` }, sk: { S: `${compactLabel(period.startMs)}-${period.seconds}s` } };
 }
 
 /** The event item: canonical bytes plus the query attributes. */
@@ -89,14 +128,21 @@ export function idItem(ledger: string, event: LedgerEvent, shardCount: number): 
   };
 }
 
-/** The batch seal item: the signed statement and its signature. */
-export function batchItem(batch: BatchSeal): Item {
+/**
+ * The batch seal item: the signed statement, its signature and the leaves it covers (`leaves`: JSON
+ * `[[id, leafHashHex], …]` in tree order; every leaf's receivedAt is the batch's).
+ */
+export function batchItem(batch: BatchSeal, period: Period, shardCount: number): Item {
   return {
-    ...batchItemKey(batch.ledger, batch.batchId),
+    ...batchItemKey(batch.ledger, period, batch.receivedAt, batch.batchId, shardCount),
+    batchId: { S: batch.batchId },
     statement: { S: batch.statement },
     signature: { B: batch.signature },
     receivedAt: { S: batch.receivedAt },
     size: { N: String(batch.size) },
+    leaves: {
+      S: JSON.stringify(batch.leaves.map((l) => [l.eventId, Buffer.from(l.leafHash).toString('hex')])),
+    },
   };
 }
 
@@ -145,9 +191,21 @@ const eventItemSchema = z.looseObject({
   receivedAt: str,
 });
 
-const periodItemSchema = z.looseObject({ sk: str, id: str, body: bytes, receivedAt: str });
+const periodItemSchema = z.looseObject({ sk: str, id: str, body: bytes, receivedAt: str, batchId: str });
 
-const batchItemSchema = z.looseObject({ statement: str, signature: bytes, receivedAt: str, size: num });
+const batchItemSchema = z.looseObject({
+  sk: str,
+  batchId: str,
+  statement: str,
+  signature: bytes,
+  receivedAt: str,
+  size: num,
+  leaves: str,
+});
+const leavesSchema = z
+  .array(z.tuple([z.string().min(1).max(128), z.string().regex(/^[0-9a-f]{64}$/)]))
+  .min(1)
+  .max(10_000);
 
 function keyOf(item: Item): { pk: string; sk: string } {
   return { pk: item['pk']?.S ?? '(missing)', sk: item['sk']?.S ?? '(missing)' };
@@ -207,13 +265,96 @@ export function parseEventItem(item: Item, idRecord: StoredEventId): StoredEvent
   };
 }
 
-/** An event as the period reader needs it, with its sort key for merging. */
-export function parsePeriodItem(item: Item): PeriodEvent & { readonly sk: string } {
-  const parsed = parse(periodItemSchema, item, 'event item');
-  if (parsed.sk !== eventSortKey(parsed.receivedAt, parsed.id)) {
-    throw new CorruptItemError(keyOf(item), 'sort key does not match receivedAt and id');
+/**
+ * An event row as the period reader needs it, keyed by its sort key for merging. A row that does not have
+ * the shape the ledger writes is returned as a malformed row (never thrown): one poison item must not
+ * stop sealing.
+ */
+export function parsePeriodItem(item: Item): {
+  readonly sk: string;
+  readonly row: PeriodEvent | MalformedRow;
+} {
+  const key = keyOf(item);
+  const result = periodItemSchema.safeParse(item);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    return {
+      sk: key.sk,
+      row: { malformed: true, item: key, reason: `${issue.path.join('.') || '(item)'} ${issue.message}` },
+    };
   }
-  return { sk: parsed.sk, id: parsed.id, bytes: parsed.body, receivedAt: parsed.receivedAt };
+  const parsed = result.data;
+  if (parsed.sk !== eventSortKey(parsed.receivedAt, parsed.id) || !millisTime.test(parsed.receivedAt)) {
+    return {
+      sk: key.sk,
+      row: { malformed: true, item: key, reason: 'sort key does not match receivedAt and id' },
+    };
+  }
+  return {
+    sk: parsed.sk,
+    row: {
+      id: parsed.id,
+      bytes: parsed.body,
+      receivedAt: parsed.receivedAt,
+      batchId: parsed.batchId,
+      item: key,
+    },
+  };
+}
+
+const abandonItemSchema = z.looseObject({ sk: str, statement: str, signature: bytes });
+
+/** An abandon row read back: the batch sort key it belongs to and its signed statement. */
+export function parseAbandonItem(
+  item: Item,
+): { readonly batchSk: string; readonly abandon: { statement: string; signature: Uint8Array } } | undefined {
+  const parsed = abandonItemSchema.safeParse(item);
+  if (!parsed.success || !parsed.data.sk.endsWith('#abandon')) return undefined;
+  return {
+    batchSk: parsed.data.sk.slice(0, -'#abandon'.length),
+    abandon: { statement: parsed.data.statement, signature: parsed.data.signature },
+  };
+}
+
+/** A batch row read back for sealing, or a malformed row (never thrown). */
+export function parseBatchItem(
+  ledger: string,
+  item: Item,
+): { readonly sk: string; readonly row: BatchSeal | MalformedRow } {
+  const key = keyOf(item);
+  const malformed = (reason: string) => ({
+    sk: key.sk,
+    row: { malformed: true as const, item: key, reason },
+  });
+  const result = batchItemSchema.safeParse(item);
+  if (!result.success)
+    return malformed(`batch item: ${result.error.issues[0]?.path.join('.') ?? ''} invalid`);
+  const parsed = result.data;
+  if (parsed.sk !== `${parsed.receivedAt}#${parsed.batchId}` || !millisTime.test(parsed.receivedAt)) {
+    return malformed('sort key does not match receivedAt and batchId');
+  }
+  let leaves: [string, string][];
+  try {
+    leaves = leavesSchema.parse(JSON.parse(parsed.leaves));
+  } catch {
+    return malformed('leaves are not a list of [id, leaf hash]');
+  }
+  return {
+    sk: key.sk,
+    row: {
+      ledger,
+      batchId: parsed.batchId,
+      receivedAt: parsed.receivedAt,
+      statement: parsed.statement,
+      signature: parsed.signature,
+      size: parsed.size,
+      leaves: leaves.map(([eventId, hex]) => ({
+        eventId,
+        receivedAt: parsed.receivedAt,
+        leafHash: Buffer.from(hex, 'hex'),
+      })),
+    },
+  };
 }
 
 /** True when an existing batch item holds exactly this seal (a retried write). */

@@ -24,7 +24,7 @@ import {
   TransactionCanceledException,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { Period } from '../../shared/ledger/period.ts';
+import { isoSeconds, type Period } from '../../shared/ledger/period.ts';
 import {
   type BatchSeal,
   BatchSealConflictError,
@@ -34,16 +34,22 @@ import {
   type LedgerStore,
   LedgerUnavailableError,
   LedgerWriteError,
-  type PeriodEvent,
+  type PeriodBatchRow,
+  PeriodClosedError,
+  type PeriodRow,
   type SecuritySignal,
   type StoredEvent,
   type StoredEventId,
+  WriteStoppedError,
 } from '../../shared/ports/ledger-store.ts';
 import { mergeSorted } from './k-way-merge.ts';
 import {
+  abandonItem,
   assertShardCount,
   batchItem,
   batchItemKey,
+  batchPartitionKey,
+  closeMarkerKey,
   DEFAULT_SHARD_COUNT,
   eventItem,
   eventKeyOfIdItem,
@@ -52,6 +58,8 @@ import {
   idItem,
   idItemKey,
   itemSizeBytes,
+  parseAbandonItem,
+  parseBatchItem,
   parseEventItem,
   parseIdItem,
   parsePeriodItem,
@@ -59,8 +67,11 @@ import {
   securitySignalItem,
 } from './ledger-items.ts';
 
-/** DynamoDB's limits for one TransactWriteItems call, and ours below them. */
-export const MAX_EVENTS_PER_TRANSACTION = 50;
+/**
+ * DynamoDB's limits for one TransactWriteItems call, and ours below them: 49 events and their id items
+ * (98 items) plus the period's close-marker ConditionCheck stay within the 100-item limit.
+ */
+export const MAX_EVENTS_PER_TRANSACTION = 49;
 export const MAX_TRANSACTION_BYTES = 4_000_000;
 const MAX_KEYS_PER_BATCH_GET = 100;
 const IF_ABSENT = 'attribute_not_exists(pk)';
@@ -133,16 +144,28 @@ export class DynamoDbLedgerStore implements LedgerStore {
     return records;
   }
 
-  async putBatch(batch: BatchSeal, events: readonly LedgerEvent[]): Promise<void> {
-    await this.#putSeal(batch);
+  async putBatch(
+    batch: BatchSeal,
+    events: readonly LedgerEvent[],
+    beforeEachTransaction?: () => void,
+  ): Promise<void> {
+    const period = events[0]?.period ?? this.#periodOfBatch(batch);
+    await this.#putSeal(batch, period);
     const stored: string[] = [];
     for (const group of this.#transactionGroups(batch.ledger, events)) {
       try {
-        await this.#writeGroup(batch.ledger, batch.batchId, group);
+        beforeEachTransaction?.();
+      } catch (cause) {
+        throw new WriteStoppedError(stored, { cause });
+      }
+      try {
+        await this.#writeGroup(batch.ledger, batch.batchId, group, period);
       } catch (error) {
         if (error instanceof EventIdsTakenError) {
           throw new EventIdsTakenError(error.taken, error.existing, stored);
         }
+        if (error instanceof PeriodClosedError)
+          throw new PeriodClosedError(isoSeconds(period.startMs), stored);
         if (error instanceof LedgerUnavailableError) {
           throw new LedgerUnavailableError(error.message, stored, { cause: error.cause });
         }
@@ -189,16 +212,77 @@ export class DynamoDbLedgerStore implements LedgerStore {
     return parseEventItem(eventOutput.Item, record);
   }
 
-  async *readPeriod(ledger: string, period: Period): AsyncIterable<PeriodEvent> {
+  async *readPeriod(ledger: string, period: Period): AsyncIterable<PeriodRow> {
     const partitions = Array.from({ length: this.#shards }, (_, shard) =>
-      this.#queryPartition(eventPartitionKey(ledger, period, shard)),
+      this.#queryPartition(eventPartitionKey(ledger, period, shard), PERIOD_PROJECTION, parsePeriodItem),
     );
-    for await (const event of mergeSorted(partitions, (a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0))) {
-      yield { id: event.id, bytes: event.bytes, receivedAt: event.receivedAt };
+    for await (const entry of mergeSorted(partitions, bySortKey)) yield entry.row;
+  }
+
+  async *readPeriodBatches(ledger: string, period: Period): AsyncIterable<PeriodBatchRow> {
+    const partitions = Array.from({ length: this.#shards }, (_, shard) =>
+      withAbandons(
+        this.#queryPartition(batchPartitionKey(ledger, period, shard), undefined, (item) => item),
+        ledger,
+      ),
+    );
+    for await (const entry of mergeSorted(partitions, bySortKey)) yield entry.row;
+  }
+
+  async putAbandon(
+    batch: BatchSeal,
+    period: Period,
+    abandon: { statement: string; signature: Uint8Array },
+  ): Promise<void> {
+    try {
+      await this.#call(() =>
+        this.#client.send(
+          new PutItemCommand({
+            TableName: this.#table,
+            Item: abandonItem(batch, period, this.#shards, abandon),
+            ConditionExpression: IF_ABSENT,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (error.Item?.['statement']?.S !== abandon.statement) throw new BatchSealConflictError(batch.batchId);
     }
   }
 
-  async *#queryPartition(pk: string): AsyncGenerator<PeriodEvent & { readonly sk: string }> {
+  /** The raw batch row of `batchId` in `period`, for the stream handler's row recognition. */
+  async getBatchItem(
+    ledger: string,
+    period: Period,
+    receivedAt: string,
+    batchId: string,
+  ): Promise<Item | undefined> {
+    return this.#getItem(batchItemKey(ledger, period, receivedAt, batchId, this.#shards));
+  }
+
+  async closePeriod(ledger: string, period: Period): Promise<void> {
+    try {
+      await this.#call(() =>
+        this.#client.send(
+          new PutItemCommand({
+            TableName: this.#table,
+            Item: { ...closeMarkerKey(ledger, period), closedAt: { S: new Date().toISOString() } },
+            ConditionExpression: IF_ABSENT,
+          }),
+        ),
+      );
+    } catch (error) {
+      // Closed before (a re-run, or a concurrent sealer): the marker exists, which is all that counts.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async *#queryPartition<T>(
+    pk: string,
+    projection: { expression: string; names: Record<string, string> } | undefined,
+    parseItem: (item: Item) => T,
+  ): AsyncGenerator<T> {
     let startKey: Item | undefined;
     do {
       const exclusiveStartKey = startKey;
@@ -207,32 +291,30 @@ export class DynamoDbLedgerStore implements LedgerStore {
           new QueryCommand({
             TableName: this.#table,
             KeyConditionExpression: '#pk = :pk',
-            ProjectionExpression: '#sk, #id, #body, #receivedAt',
-            ExpressionAttributeNames: {
-              '#pk': 'pk',
-              '#sk': 'sk',
-              '#id': 'id',
-              '#body': 'body',
-              '#receivedAt': 'receivedAt',
-            },
+            ...(projection ? { ProjectionExpression: projection.expression } : {}),
+            ExpressionAttributeNames: { '#pk': 'pk', ...(projection?.names ?? {}) },
             ExpressionAttributeValues: { ':pk': { S: pk } },
             ConsistentRead: true,
             ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
           }),
         ),
       );
-      for (const item of page.Items ?? []) yield parsePeriodItem(item);
+      for (const item of page.Items ?? []) yield parseItem(item);
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
   }
 
-  async #putSeal(batch: BatchSeal): Promise<void> {
+  #periodOfBatch(batch: BatchSeal): Period {
+    throw new LedgerWriteError(`batch ${batch.batchId} has no events to place in a period`, []);
+  }
+
+  async #putSeal(batch: BatchSeal, period: Period): Promise<void> {
     try {
       await this.#call(() =>
         this.#client.send(
           new PutItemCommand({
             TableName: this.#table,
-            Item: batchItem(batch),
+            Item: batchItem(batch, period, this.#shards),
             ConditionExpression: IF_ABSENT,
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
@@ -240,7 +322,11 @@ export class DynamoDbLedgerStore implements LedgerStore {
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const existing = error.Item ?? (await this.#getItem(batchItemKey(batch.ledger, batch.batchId)));
+      const existing =
+        error.Item ??
+        (await this.#getItem(
+          batchItemKey(batch.ledger, period, batch.receivedAt, batch.batchId, this.#shards),
+        ));
       if (existing === undefined || !sameBatchSeal(existing, batch))
         throw new BatchSealConflictError(batch.batchId);
     }
@@ -272,7 +358,7 @@ export class DynamoDbLedgerStore implements LedgerStore {
   }
 
   /** One transaction, retried on transaction conflicts and throttling; conditional failures are final. */
-  async #writeGroup(ledger: string, batchId: string, group: TransactionGroup): Promise<void> {
+  async #writeGroup(ledger: string, batchId: string, group: TransactionGroup, period: Period): Promise<void> {
     // Same token for every attempt: if an attempt committed but its answer was lost, the retry succeeds
     // instead of failing on its own items (DynamoDB honors a token for 10 minutes). The token hashes the
     // whole group (ledger, batch, ids and leaf hashes), so a different group can never reuse it.
@@ -282,14 +368,24 @@ export class DynamoDbLedgerStore implements LedgerStore {
       .slice(0, 36);
     const command = new TransactWriteItemsCommand({
       ClientRequestToken: token,
-      TransactItems: group.items.map((item) => ({
-        Put: {
-          TableName: this.#table,
-          Item: item,
-          ConditionExpression: IF_ABSENT,
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      TransactItems: [
+        ...group.items.map((item) => ({
+          Put: {
+            TableName: this.#table,
+            Item: item,
+            ConditionExpression: IF_ABSENT,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+          },
+        })),
+        // Last: the period must not be closed for sealing. Checked atomically with the writes.
+        {
+          ConditionCheck: {
+            TableName: this.#table,
+            Key: closeMarkerKey(ledger, period),
+            ConditionExpression: IF_ABSENT,
+          },
         },
-      })),
+      ],
     });
     for (let attempt = 1; ; attempt++) {
       if (attempt > 1) await this.#backoff(attempt);
@@ -299,6 +395,9 @@ export class DynamoDbLedgerStore implements LedgerStore {
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
         const reasons = error.CancellationReasons ?? [];
+        if (reasons[group.items.length]?.Code === 'ConditionalCheckFailed') {
+          throw new PeriodClosedError(isoSeconds(period.startMs), []);
+        }
         const taken = this.#takenIds(ledger, group, reasons);
         if (taken.ids.length > 0) throw new EventIdsTakenError(taken.ids, taken.existing, []);
         const transient = reasons.some((r) => r.Code !== undefined && TRANSIENT_REASONS.has(r.Code));
@@ -349,6 +448,46 @@ export class DynamoDbLedgerStore implements LedgerStore {
     const ceiling = this.#backoffBaseMs * 2 ** Math.min(attempt - 2, 8);
     await this.#sleep(ceiling / 2 + Math.random() * (ceiling / 2));
   }
+}
+
+/**
+ * Batch rows of one partition with their abandon rows attached: an abandon row sorts right after its
+ * batch row (`<sk>#abandon`). An abandon row without its batch row is reported as a malformed row.
+ */
+async function* withAbandons(
+  items: AsyncIterable<Item>,
+  ledger: string,
+): AsyncGenerator<{ sk: string; row: PeriodBatchRow }> {
+  let held: { sk: string; row: PeriodBatchRow } | undefined;
+  for await (const item of items) {
+    const abandon = parseAbandonItem(item);
+    if (abandon) {
+      if (held && held.sk === abandon.batchSk && !('malformed' in held.row)) {
+        held = { sk: held.sk, row: { ...held.row, abandon: abandon.abandon } };
+      } else {
+        if (held) yield held;
+        held = undefined;
+        const key = { pk: item['pk']?.S ?? '(missing)', sk: item['sk']?.S ?? '(missing)' };
+        yield {
+          sk: key.sk,
+          row: { malformed: true, item: key, reason: 'an abandon row without its batch row' },
+        };
+      }
+      continue;
+    }
+    if (held) yield held;
+    held = parseBatchItem(ledger, item);
+  }
+  if (held) yield held;
+}
+
+const PERIOD_PROJECTION = {
+  expression: '#sk, #id, #body, #receivedAt, #batchId',
+  names: { '#sk': 'sk', '#id': 'id', '#body': 'body', '#receivedAt': 'receivedAt', '#batchId': 'batchId' },
+};
+
+function bySortKey(a: { sk: string }, b: { sk: string }): number {
+  return a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0;
 }
 
 interface TransactionGroup {

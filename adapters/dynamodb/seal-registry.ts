@@ -4,16 +4,18 @@
  * chronologically. All writes are conditional puts; nothing is ever updated or deleted.
  */
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  type QueryCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { compactLabel, type Period, parseCompactLabel } from '../../shared/ledger/period.ts';
 import type { ChainHead } from '../../shared/ledger/seal-period.ts';
 import type { DigestCatalog, SealPage } from '../../shared/ports/digest-catalog.ts';
-import type { SealRegistry } from '../../shared/ports/sealing.ts';
+import { SealRecordConflictError, type SealRegistry } from '../../shared/ports/sealing.ts';
 
 export interface DynamoDbSealRegistryOptions {
   readonly client: DynamoDBClient;
@@ -98,6 +100,29 @@ export class DynamoDbSealRegistry implements SealRegistry, DigestCatalog {
     };
   }
 
+  async *sealsNewestFirst(ledger: string): AsyncIterable<ChainHead> {
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page: QueryCommandOutput = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: `SE#${ledger}` } },
+          ScanIndexForward: false,
+          Limit: 25,
+          ConsistentRead: true,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const period = parsePeriodSortKey(item['sk']?.S ?? '');
+        // An unreadable row is skipped here: the stream handler has already raised its alarm.
+        if (period) yield this.headOf(ledger, item);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+  }
+
   async listSeals(
     ledger: string,
     fromMs: number,
@@ -166,7 +191,7 @@ export class DynamoDbSealRegistry implements SealRegistry, DigestCatalog {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       if (error.Item?.['statementSha256']?.S !== head.statementSha256) {
-        throw new Error(`period ${head.digestKey} is already recorded with a different statement`);
+        throw new SealRecordConflictError(head.digestKey);
       }
     }
   }

@@ -10,12 +10,16 @@ export function snsAlarmPublisher(options: { client: SNSClient; topicArn: string
     await options.client.send(
       new PublishCommand({
         TopicArn: options.topicArn,
-        Subject: `auditseal TAMPER ALARM (${options.ledger}): ${alarm.eventName} on a ledger item`.slice(
-          0,
-          99,
-        ),
+        Subject:
+          `auditseal ${alarm.kind} ALARM (${options.ledger}): ${alarm.detail ?? `${alarm.eventName} on a ledger item`}`.slice(
+            0,
+            99,
+          ),
         Message: JSON.stringify({ ledger: options.ledger, ...alarm }),
-        MessageAttributes: { eventName: { DataType: 'String', StringValue: alarm.eventName } },
+        MessageAttributes: {
+          kind: { DataType: 'String', StringValue: alarm.kind },
+          eventName: { DataType: 'String', StringValue: alarm.eventName },
+        },
       }),
     );
   };

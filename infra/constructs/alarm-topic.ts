@@ -18,7 +18,9 @@ import { Construct } from 'constructs';
 import { administeredKeyPolicy } from './key-policy.ts';
 
 /** The phrase the stream function logs for every tamper alarm (functions/seal-periods.ts). */
-export const TAMPER_ALARM_LOG_PHRASE = 'TAMPER ALARM';
+export const TAMPER_ALARM_LOG_PHRASE = 'AUDITSEAL ALARM';
+/** The phrase the sealing functions log when a period is not sealed within its grace plus a margin. */
+export const SEALING_LAG_LOG_PHRASE = 'AUDITSEAL ALARM SEALING_LAG';
 
 /** Namespace of the metrics auditseal defines itself. */
 export const METRIC_NAMESPACE = 'AuditSeal';
@@ -27,7 +29,7 @@ export const METRIC_NAMESPACE = 'AuditSeal';
 export interface SealingHealth {
   /** The stream function: tamper alarms and sealing. */
   readonly sealer: lambda.IFunction & { readonly logGroup: logs.ILogGroup };
-  readonly heartbeat: lambda.IFunction;
+  readonly heartbeat: lambda.IFunction & { readonly logGroup: logs.ILogGroup };
   /** Stream batches the event source mapping gave up on: possibly unraised tamper alarms. */
   readonly streamFailures: sqs.IQueue;
   /** CloudTrail events that could not be forwarded. */
@@ -114,6 +116,7 @@ export class AlarmTopic extends Construct {
   /** Tamper alarms, and every way sealing can stall or lose input. */
   watchSealing(health: SealingHealth): void {
     this.watchTamperAlarms(health.sealer.logGroup);
+    this.watchSealingLag([health.sealer.logGroup, health.heartbeat.logGroup]);
     const atLeastOne = {
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -169,7 +172,35 @@ export class AlarmTopic extends Construct {
     });
   }
 
-  /** Fires on the first tamper alarm the stream function logs. */
+  /**
+   * Fires when a sealing function logs a SEALING_LAG alarm: the oldest unsealed period ended more than its
+   * grace plus a margin ago (G6: sealing never stops silently).
+   */
+  watchSealingLag(logGroups: readonly logs.ILogGroup[]): cloudwatch.Alarm {
+    const metrics = logGroups.map((group, i) =>
+      group
+        .addMetricFilter(`SealingLagFilter${i}`, {
+          filterPattern: logs.FilterPattern.literal(`"${SEALING_LAG_LOG_PHRASE}"`),
+          metricNamespace: METRIC_NAMESPACE,
+          metricName: 'SealingLag',
+          metricValue: '1',
+          defaultValue: 0,
+        })
+        .metric({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(1) }),
+    );
+    // Every filter publishes to the same metric (same namespace and name, no dimensions): one alarm watches all.
+    return this.addAlarm('SealingLag', {
+      alarmDescription:
+        'A period is not sealed within its grace plus a margin (G3, G6). See GET /v1/alarms and the heartbeat logs.',
+      metric: metrics[0]!,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** Fires on the first alarm (tamper, foreign row, exclusion, refused head, lag) a sealing function logs. */
   watchTamperAlarms(logGroup: logs.ILogGroup): cloudwatch.Alarm {
     const filter = logGroup.addMetricFilter('TamperAlarmFilter', {
       filterPattern: logs.FilterPattern.literal(`"${TAMPER_ALARM_LOG_PHRASE}"`),

@@ -79,7 +79,8 @@ const SERVER_MEMBERS = new Set(['v', 'receivedAt', 'channel']);
  * - The input's members are canonicalized once; the stored form is the same members with `channel`,
  *   `receivedAt` and `v` spliced in at their RFC 8785 positions.
  * - The stored event is not validated a second time. `parseAuditEventInput` already applied every rule of
- *   the stored schema and of `assertSafeJson` to the input's members, and adding three top-level members
+ *   the stored schema and of its guard (`assertSafeJson`, and the record-text check of a `cloudtrail`
+ *   member) to the input's members, and adding three top-level members
  *   with valid values can only break the total-size bound. That bound is a lower bound of the canonical
  *   size, so an event within `MAX_EVENT_BYTES` once canonical passes it. Anything else (a `receivedAt` or
  *   `channel` the schema would refuse, an event over the size limit) goes through `canonicalizeEvent`

@@ -11,12 +11,13 @@
  *    always says exactly which events this request stored.
  */
 import { hash } from 'node:crypto';
+import { canonicalBytes } from '../canonical/jcs.ts';
 import { SigningError } from '../crypto/errors.ts';
 import { type AuditEventInput, parseAuditEventInput } from '../events/audit-event.ts';
 import { CLOUDTRAIL_ID_PREFIX } from '../events/cloudtrail.ts';
 import { EventValidationError } from '../events/errors.ts';
 import { signBatch } from '../ledger/batch-receipts.ts';
-import type { Receipt } from '../ledger/formats.ts';
+import { ABANDON_STATEMENT_TYPE, type Receipt } from '../ledger/formats.ts';
 import { assertLedgerId } from '../ledger/object-keys.ts';
 import { assertPeriodSeconds, type Period, periodEndMs, periodOf } from '../ledger/period.ts';
 import {
@@ -28,7 +29,9 @@ import {
   LedgerStoreError,
   LedgerUnavailableError,
   LedgerWriteError,
+  PeriodClosedError,
   type StoredEventId,
+  WriteStoppedError,
 } from '../ports/ledger-store.ts';
 import type { Signer } from '../ports/signer.ts';
 import { type CanonicalEvent, canonicalizeParsedInput } from './canonical-event.ts';
@@ -81,6 +84,11 @@ export interface IngestDeps {
    * sealer can never start the chain after an event's period. Usually a `GenesisGuard`.
    */
   readonly genesis: { ensure(ledger: string, candidate: Period): Promise<Period> };
+  /**
+   * Epoch ms after which no write may start (the invocation's own deadline minus a safety margin), so a
+   * request that ran out of time answers 503 instead of acknowledging late. Optional.
+   */
+  readonly deadlineMs?: number;
 }
 
 /** A successful answer: 201 if this request stored at least one event, 200 if all were duplicates. */
@@ -140,7 +148,12 @@ export async function ingestBatch(request: IngestRequest, deps: IngestDeps): Pro
   const writer = new BatchWriter(request, deps, period, ids);
   writer.assertPeriodOpen();
   const records = await signFresh(request.ledger, receivedAt, period, fresh, deps);
-  const outcome = await writer.write(records);
+  let outcome: WriteOutcome;
+  try {
+    outcome = await writer.write(records);
+  } finally {
+    await abandonUnstored(request.ledger, period, records, writer, deps);
+  }
   if (outcome.conflicts.length > 0) {
     await recordConflicts(request, deps, outcome.conflicts);
     throw new IdConflictError(
@@ -278,8 +291,7 @@ async function signFresh(
       {
         ledger,
         batchId,
-        receivedAt,
-        leaves: fresh.map((e) => ({ eventId: e.input.id, leafHash: e.canonical.leafHash })),
+        leaves: fresh.map((e) => ({ eventId: e.input.id, receivedAt, leafHash: e.canonical.leafHash })),
       },
       deps.signer,
     );
@@ -306,6 +318,7 @@ async function signFresh(
     statement: Buffer.from(signed.statementBytes).toString('utf8'),
     signature: signed.signature,
     size: fresh.length,
+    leaves: fresh.map((e) => ({ eventId: e.input.id, receivedAt, leafHash: e.canonical.leafHash })),
   };
   const events = fresh.map(
     (e, i): LedgerEvent => ({
@@ -328,6 +341,43 @@ async function signFresh(
   return { seal, events };
 }
 
+/**
+ * When a request ends without storing some leaves of its signed batch (an id conflict or race, the period
+ * closing, a failed write), signs an abandon statement for them and stores it beside the batch, so the
+ * sealer and the verifier know their absence is explained (FORMAT.md §8). Best effort, and fail-safe: if
+ * this cannot be done (the signer or the table is down, or the process dies), the missing leaves are
+ * reported by the verifier as BATCH_LEAF_MISSING, never hidden.
+ */
+async function abandonUnstored(
+  ledger: string,
+  period: Period,
+  records: { seal: BatchSeal; events: LedgerEvent[] },
+  writer: BatchWriter,
+  deps: IngestDeps,
+): Promise<void> {
+  // Nothing to explain when the batch row was never written (the request stopped before its first write).
+  if (!writer.writeAttempted) return;
+  const abandoned = records.events.flatMap((e, i) => (writer.receiptIfStored(e.id) ? [] : [i]));
+  if (abandoned.length === 0) return;
+  try {
+    const statement = canonicalBytes({
+      type: ABANDON_STATEMENT_TYPE,
+      ledger,
+      batchId: records.seal.batchId,
+      batchStatementSha256: hash('sha256', records.seal.statement, 'hex'),
+      abandoned,
+      keyId: await deps.signer.keyId(),
+    });
+    const signature = await deps.signer.sign(statement);
+    await deps.store.putAbandon(records.seal, period, {
+      statement: Buffer.from(statement).toString('utf8'),
+      signature,
+    });
+  } catch {
+    // Fail-safe by design: see the doc comment. The request's own answer is unaffected.
+  }
+}
+
 interface WriteOutcome {
   /** Ids a concurrent request stored with the same content while this one was writing. */
   readonly raced: ReadonlyMap<string, StoredEventId>;
@@ -337,6 +387,7 @@ interface WriteOutcome {
 
 /** Writes one signed batch and keeps the exact set of ids it stored. */
 class BatchWriter {
+  #writeAttempted = false;
   readonly #stored = new Map<string, Receipt>();
   readonly #request: IngestRequest;
   readonly #deps: IngestDeps;
@@ -352,6 +403,11 @@ class BatchWriter {
     this.#closesAtMs = periodEndMs(period) + deps.graceSeconds * 1000 - margin;
   }
 
+  /** True once a write (and so possibly the batch row) was sent to the store. */
+  get writeAttempted(): boolean {
+    return this.#writeAttempted;
+  }
+
   receiptIfStored(id: string): Receipt | undefined {
     return this.#stored.get(id);
   }
@@ -364,9 +420,10 @@ class BatchWriter {
     return this.storedIds().map((id) => this.#stored.get(id)!);
   }
 
-  /** Throws `PeriodClosingError` once no write may start in this batch's period. */
+  /** Throws `PeriodClosingError` once no write may start in this batch's period or before the deadline. */
   assertPeriodOpen(): void {
-    if (this.#deps.clock().getTime() >= this.#closesAtMs) {
+    const now = this.#deps.clock().getTime();
+    if (now >= this.#closesAtMs || (this.#deps.deadlineMs !== undefined && now >= this.#deps.deadlineMs)) {
       throw new PeriodClosingError(this.storedIds(), this.storedReceipts());
     }
   }
@@ -378,13 +435,19 @@ class BatchWriter {
     let pending = batch.events;
     while (pending.length > 0) {
       this.assertPeriodOpen();
+      this.#writeAttempted = true;
       try {
-        await this.#deps.store.putBatch(batch.seal, pending);
+        // The store checks the period's close marker inside every transaction, and calls the guard
+        // before each one: no transaction starts once the period is closing or the deadline is near.
+        await this.#deps.store.putBatch(batch.seal, pending, () => this.assertPeriodOpen());
         for (const event of pending) this.#markStored(event);
         pending = [];
       } catch (error) {
         if (error instanceof LedgerStoreError) {
           for (const id of error.stored) this.#markStored(byId.get(id));
+        }
+        if (error instanceof PeriodClosedError || error instanceof WriteStoppedError) {
+          throw new PeriodClosingError(this.storedIds(), this.storedReceipts());
         }
         if (!(error instanceof EventIdsTakenError)) throw this.#failure(error);
         const existing = await this.#resolveTaken(error);

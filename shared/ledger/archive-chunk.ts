@@ -48,12 +48,15 @@ export class ChunkBuilder {
     return this.leafHashes.length;
   }
 
-  /** Adds an event; returns its leaf hash. Rejects bytes that would break the line framing. */
-  add(event: SealableEvent): Buffer {
+  /**
+   * Adds an event; returns its leaf hash (`leafHash` when the caller already computed it from these very
+   * bytes). Rejects bytes that would break the line framing.
+   */
+  add(event: SealableEvent, leafHash?: Buffer): Buffer {
     if (event.bytes.includes(NEWLINE)) {
       throw new RangeError(`event ${event.id} contains a raw newline: not canonical JSON`);
     }
-    const leaf = hashLeaf(event.bytes);
+    const leaf = leafHash ?? hashLeaf(event.bytes);
     this.leafHashes.push(leaf);
     this.lines.push(event.bytes);
     this.entries.push(leaf, eventIdHash(event.id));

@@ -1,14 +1,18 @@
 /**
- * Ingest batches and receipts (G2). A batch of events is one RFC 6962 tree; its root goes into a small
- * signed statement (one Sign per batch, never per event). Each event's receipt carries its leaf hash,
- * its audit path, the exact statement bytes and the DER signature, so a client can verify it offline.
+ * Ingest batches and receipts (G2, FORMAT.md §8). A batch of events is one RFC 6962 tree whose leaves are
+ * *batch leaves*: each binds an event's leaf hash, its id and its `receivedAt`, so neither a receipt's
+ * event id nor its time can be changed without breaking the proof. The root goes into a small signed
+ * statement (one Sign per batch, never per event). Each event's receipt carries its leaf hash, its audit
+ * path, the exact statement bytes and the DER signature, so a client can verify it offline.
  */
-import { type KeyObject, verify } from 'node:crypto';
+import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { canonicalBytes } from '../canonical/jcs.ts';
+import { verifyStatement } from '../crypto/keys.ts';
 import { ProofError } from '../merkle/errors.ts';
 import { allInclusionProofs, verifyInclusion } from '../merkle/proof.ts';
-import { rootFromLeafHashes } from '../merkle/rfc6962.ts';
+import { hashLeaf, rootFromLeafHashes } from '../merkle/rfc6962.ts';
 import { MAX_STATEMENT_BYTES, type Signer } from '../ports/signer.ts';
+import { eventIdHash } from './archive-chunk.ts';
 import {
   BATCH_STATEMENT_TYPE,
   type BatchStatement,
@@ -22,7 +26,32 @@ import { fromHex, toHex } from './hex.ts';
 /** One event of a batch, already canonicalized and hashed. */
 export interface BatchLeaf {
   readonly eventId: string;
+  /** `YYYY-MM-DDTHH:MM:SS.sssZ`: the event's `receivedAt`, as in its canonical bytes. */
+  readonly receivedAt: string;
+  /** LH(e) = SHA-256(0x00 ‖ canonical bytes). */
   readonly leafHash: Uint8Array;
+}
+
+const MILLIS_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * The batch leaf hash (FORMAT.md §8):
+ * `BL = SHA-256(0x00 ‖ LH(e) ‖ SHA-256(UTF-8(id)) ‖ UTF-8(receivedAt))`, an 88-byte leaf input.
+ */
+export function batchLeafHash(leaf: BatchLeaf): Buffer {
+  if (leaf.leafHash.length !== 32) throw new RangeError('a leaf hash is 32 bytes');
+  if (!MILLIS_TIME.test(leaf.receivedAt))
+    throw new RangeError(`receivedAt ${leaf.receivedAt} is not a millisecond time`);
+  const input = Buffer.allocUnsafe(88);
+  input.set(leaf.leafHash, 0);
+  input.set(eventIdHash(leaf.eventId), 32);
+  input.write(leaf.receivedAt, 64, 'latin1');
+  return hashLeaf(input);
+}
+
+/** The root of a batch tree over its leaves, in batch order. */
+export function batchRoot(leaves: readonly BatchLeaf[]): Buffer {
+  return rootFromLeafHashes(leaves.map(batchLeafHash));
 }
 
 export interface SignedBatch {
@@ -35,30 +64,48 @@ export interface SignedBatch {
 
 /** Builds the batch tree, signs its statement once, and returns one receipt per event. */
 export async function signBatch(
-  req: { ledger: string; batchId: string; receivedAt: string; leaves: readonly BatchLeaf[] },
+  req: { ledger: string; batchId: string; leaves: readonly BatchLeaf[] },
   signer: Signer,
+  /**
+   * A signature already made for these exact statement bytes (a resumed import): used instead of a new
+   * Sign when it verifies with the signer's key, so re-running a seal writes byte-identical objects.
+   */
+  earlier?: (statementText: string) => Uint8Array | undefined,
 ): Promise<SignedBatch> {
   if (req.leaves.length === 0) throw new RangeError('a batch needs at least one event');
-  const leafHashes = req.leaves.map((l) => Buffer.from(l.leafHash));
+  const leafHashes = req.leaves.map(batchLeafHash);
+  let receivedFrom = req.leaves[0]!.receivedAt;
+  let receivedTo = receivedFrom;
+  for (const leaf of req.leaves) {
+    if (leaf.receivedAt < receivedFrom) receivedFrom = leaf.receivedAt;
+    if (leaf.receivedAt > receivedTo) receivedTo = leaf.receivedAt;
+  }
   const statement = batchStatementSchema.parse({
     type: BATCH_STATEMENT_TYPE,
     ledger: req.ledger,
     batchId: req.batchId,
-    receivedAt: req.receivedAt,
+    receivedFrom,
+    receivedTo,
     treeSize: leafHashes.length,
     rootHash: toHex(rootFromLeafHashes(leafHashes)),
     keyId: await signer.keyId(),
   });
   const statementBytes = canonicalBytes(statement);
   if (statementBytes.length > MAX_STATEMENT_BYTES) throw new RangeError('batch statement exceeds 4096 bytes');
-  const signature = await signer.sign(statementBytes);
   const statementText = Buffer.from(statementBytes).toString('utf8');
+  const previous = earlier?.(statementText);
+  const signature =
+    previous !== undefined &&
+    verifyStatement(createPublicKey(await signer.publicKeyPem()), statementBytes, previous)
+      ? previous
+      : await signer.sign(statementBytes);
   const signatureText = Buffer.from(signature).toString('base64');
   const paths = allInclusionProofs(leafHashes);
   const receipts = req.leaves.map(
     (leaf, i): Receipt => ({
       type: RECEIPT_TYPE,
       eventId: leaf.eventId,
+      receivedAt: leaf.receivedAt,
       leafHash: toHex(leaf.leafHash),
       leafIndex: i,
       auditPath: paths[i]!.map(toHex),
@@ -74,7 +121,8 @@ export type ReceiptErrorCode =
   | 'RECEIPT_MALFORMED'
   | 'RECEIPT_KEY_UNKNOWN'
   | 'RECEIPT_SIGNATURE_INVALID'
-  | 'RECEIPT_PROOF_INVALID';
+  | 'RECEIPT_PROOF_INVALID'
+  | 'RECEIPT_EVENT_MISMATCH';
 
 /** Any key lookup: the verifier's trusted key set satisfies it. */
 export interface KeyLookup {
@@ -143,11 +191,19 @@ export function checkReceipt(value: unknown, keys: KeyLookup): ReceiptCheck {
   }
   if (!signed)
     return { ok: false, code: 'RECEIPT_SIGNATURE_INVALID', message: 'signature does not verify', eventId };
+  if (receipt.receivedAt < statement.data.receivedFrom || receipt.receivedAt > statement.data.receivedTo) {
+    return {
+      ok: false,
+      code: 'RECEIPT_PROOF_INVALID',
+      message: `receivedAt ${receipt.receivedAt} lies outside the signed batch's time range`,
+      eventId,
+    };
+  }
   try {
     verifyInclusion(
       receipt.leafIndex,
       statement.data.treeSize,
-      fromHex(receipt.leafHash, 32)!,
+      batchLeafHash({ eventId, receivedAt: receipt.receivedAt, leafHash: fromHex(receipt.leafHash, 32)! }),
       receipt.auditPath.map((h) => fromHex(h, 32)!),
       fromHex(statement.data.rootHash, 32)!,
     );
@@ -156,4 +212,44 @@ export function checkReceipt(value: unknown, keys: KeyLookup): ReceiptCheck {
     return { ok: false, code: 'RECEIPT_PROOF_INVALID', message: `inclusion proof: ${reason}`, eventId };
   }
   return { ok: true, receipt, statement: statement.data };
+}
+
+/**
+ * Checks that a receipt is about this very event: the event's canonical bytes hash to the receipt's leaf
+ * hash, and its `id` and `receivedAt` are the receipt's. `eventBytes` are the stored canonical bytes
+ * (FORMAT.md §1); one trailing newline is tolerated, as a saved archive line has one.
+ */
+export function checkReceiptAgainstEvent(
+  receipt: Receipt,
+  eventBytes: Uint8Array,
+): { ok: true } | { ok: false; message: string } {
+  let bytes = Buffer.from(eventBytes);
+  if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0a) bytes = bytes.subarray(0, bytes.length - 1);
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return { ok: false, message: 'the event file is not JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, message: 'the event file is not a JSON object' };
+  }
+  const event = value as { id?: unknown; receivedAt?: unknown };
+  if (event.id !== receipt.eventId) {
+    return {
+      ok: false,
+      message: `the event's id ${JSON.stringify(event.id)} is not the receipt's ${receipt.eventId}`,
+    };
+  }
+  if (event.receivedAt !== receipt.receivedAt) {
+    return { ok: false, message: `the event's receivedAt is not the receipt's ${receipt.receivedAt}` };
+  }
+  const leaf = toHex(hashLeaf(bytes));
+  if (leaf !== receipt.leafHash) {
+    return {
+      ok: false,
+      message: `the event's bytes hash to leaf ${leaf}, not the receipt's ${receipt.leafHash} (the file must hold the stored canonical bytes)`,
+    };
+  }
+  return { ok: true };
 }

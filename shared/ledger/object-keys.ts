@@ -7,6 +7,8 @@
  *   digests/<ledger>/<YYYY>/<MM>/<DD>/<YYYYMMDDTHHMMSSZ>-<seconds>s.sig
  *   archives/<ledger>/<YYYY>/<MM>/<DD>/<YYYYMMDDTHHMMSSZ>-<seconds>s/<chunk:6>.jsonl
  *   archives/<ledger>/<YYYY>/<MM>/<DD>/<YYYYMMDDTHHMMSSZ>-<seconds>s/<chunk:6>.idx
+ *   archives/<ledger>/<YYYY>/<MM>/<DD>/<YYYYMMDDTHHMMSSZ>-<seconds>s/batches-<file:6>.jsonl
+ *   archives/<ledger>/<YYYY>/<MM>/<DD>/<YYYYMMDDTHHMMSSZ>-<seconds>s/exclusions.jsonl
  */
 import { assertPeriodSeconds, compactLabel, type Period, parseCompactLabel } from './period.ts';
 
@@ -50,6 +52,20 @@ export function archiveObjectKey(
   const name = String(chunk).padStart(6, '0');
   return `${datedPrefix('archives', ledger, period)}/${name}.${kind === 'events' ? 'jsonl' : 'idx'}`;
 }
+
+/** Key of batch-record file `file` of a period (FORMAT.md §5.1). */
+export function batchFileKey(ledger: string, period: Period, file: number): string {
+  if (!Number.isInteger(file) || file < 0 || file > 999_999) throw new RangeError(`bad batch file ${file}`);
+  return `${datedPrefix('archives', ledger, period)}/batches-${String(file).padStart(6, '0')}.jsonl`;
+}
+
+/** Key of a period's exclusions file (FORMAT.md §5.2). */
+export function exclusionsKey(ledger: string, period: Period): string {
+  return `${datedPrefix('archives', ledger, period)}/exclusions.jsonl`;
+}
+
+/** The archive object names a period folder may hold (FORMAT.md §4). */
+export const ARCHIVE_OBJECT_NAME = /^(\d{6}\.(jsonl|idx)|batches-\d{6}\.jsonl|exclusions\.jsonl)$/;
 
 /** What a digest object key names, or undefined if it is not one. */
 export interface ParsedDigestKey {

@@ -1,7 +1,9 @@
 /**
  * Sealing one period: the single code path used by the stream-triggered function and by
- * `auditseal seal`. It streams events in committed order, writes archive chunks, then the digest,
- * the signed statement and finally the signature, all put-only. Memory is one chunk plus O(log n).
+ * `auditseal seal`. It streams the period's stored rows through the provenance check (only rows a
+ * trusted signed batch covers are sealed; see period-provenance.ts), writes archive chunks, the batch
+ * records and the exclusions, then the digest, the signed statement and finally the signature, all
+ * put-only. Memory is one chunk plus one batch file plus O(log n).
  *
  * Idempotent: every object except the signature is a pure function of the input, so a re-run writes
  * byte-identical objects (the store treats them as success). ECDSA signatures are randomized, so an
@@ -10,21 +12,28 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { canonicalBytes } from '../canonical/jcs.ts';
 import { StreamingTree, sha256 } from '../merkle/rfc6962.ts';
+import type { PeriodBatchRow, PeriodRow } from '../ports/ledger-store.ts';
 import { ObjectConflictError, type ObjectStore } from '../ports/object-store.ts';
 import { MAX_STATEMENT_BYTES, type Signer } from '../ports/signer.ts';
-import { ChunkBuilder, DEFAULT_CHUNK_LEAVES, type SealableEvent } from './archive-chunk.ts';
+import { ChunkBuilder, DEFAULT_CHUNK_LEAVES } from './archive-chunk.ts';
+import type { KeyLookup } from './batch-receipts.ts';
 import { SealError } from './errors.ts';
 import {
   type ArchiveRef,
+  type BatchFileRef,
+  type BatchRecord,
   DIGEST_STATEMENT_TYPE,
   DIGEST_TYPE,
   type Digest,
   type DigestStatement,
   digestStatementSchema,
+  type Exclusion,
+  type ExclusionsRef,
 } from './formats.ts';
 import { toHex } from './hex.ts';
-import { archiveObjectKey, digestObjectKey } from './object-keys.ts';
+import { archiveObjectKey, batchFileKey, digestObjectKey, exclusionsKey } from './object-keys.ts';
 import { isoSeconds, nextPeriod, type Period, periodEndMs, samePeriod } from './period.ts';
+import { type MissingLeaf, provePeriod } from './period-provenance.ts';
 
 /** What the next period needs to chain to this one. */
 export interface ChainHead {
@@ -40,10 +49,31 @@ export interface SealRequest {
   readonly period: Period;
   /** The head of the chain, or null to start a new chain (sequence 0) at this period. */
   readonly previous: ChainHead | null;
-  /** The period's events, in the order the digest commits to. */
-  readonly events: AsyncIterable<SealableEvent> | Iterable<SealableEvent>;
+  /** The period's stored rows in (receivedAt, id) order: the order the digest commits to. */
+  readonly rows: AsyncIterable<PeriodRow> | Iterable<PeriodRow>;
+  /** The period's signed batches in (receivedAt, batchId) order. */
+  readonly batches: AsyncIterable<PeriodBatchRow> | Iterable<PeriodBatchRow>;
+  /** The keys whose batch signatures are trusted (the service's own signing keys). */
+  readonly keys: KeyLookup;
   /** Events per archive chunk; a power of two. */
   readonly chunkLeaves?: number;
+}
+
+/** Most exclusion records written per period; the rest are counted as `omitted` in the digest. */
+export const MAX_EXCLUSIONS_RECORDED = 10_000;
+/** A batch-record file is cut after this many bytes or records. */
+export const BATCH_FILE_MAX_BYTES = 4 * 1024 * 1024;
+export const BATCH_FILE_MAX_RECORDS = 4096;
+/** How many excluded rows and missing leaves a seal result carries as examples, for alarms. */
+export const PROVENANCE_SAMPLES = 100;
+
+/** What provenance left out of a sealed period (G6): the evidence behind its alarms. */
+export interface ProvenanceOutcome {
+  readonly excluded: number;
+  readonly missing: number;
+  /** The first exclusions and missing leaves, at most PROVENANCE_SAMPLES of each. */
+  readonly excludedSamples: readonly Exclusion[];
+  readonly missingSamples: readonly MissingLeaf[];
 }
 
 export interface SealDeps {
@@ -57,6 +87,7 @@ export interface SealedPeriod extends ChainHead {
   readonly statement: DigestStatement;
   /** 'created' if this call wrote the signature, 'already-sealed' if the period was sealed before. */
   readonly outcome: 'created' | 'already-sealed';
+  readonly provenance: ProvenanceOutcome;
 }
 
 const JSON_TYPE = 'application/json';
@@ -99,6 +130,39 @@ function headOf(statement: DigestStatement, statementBytes: Uint8Array, period: 
     digestKey: statement.digestKey,
     statementSha256: toHex(sha256(statementBytes)),
   };
+}
+
+/** Accumulates newline-terminated lines for one object. */
+class LineFileWriter {
+  #lines: Uint8Array[] = [];
+  #bytes = 0;
+
+  get count(): number {
+    return this.#lines.length;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  add(line: Uint8Array): void {
+    this.#lines.push(line);
+    this.#bytes += line.length + 1;
+  }
+
+  take(): { body: Buffer; count: number } {
+    const body = Buffer.allocUnsafe(this.#bytes);
+    let at = 0;
+    for (const line of this.#lines) {
+      body.set(line, at);
+      at += line.length;
+      body[at++] = 0x0a;
+    }
+    const count = this.#lines.length;
+    this.#lines = [];
+    this.#bytes = 0;
+    return { body, count };
+  }
 }
 
 /** Reads back an already sealed period's head, or undefined if its signature is not written yet. */
@@ -151,15 +215,59 @@ export async function sealPeriod(req: SealRequest, deps: SealDeps): Promise<Seal
     });
   };
 
-  for await (const event of req.events) {
+  const batches = new LineFileWriter();
+  const batchFiles: BatchFileRef[] = [];
+  const flushBatches = async (): Promise<void> => {
+    if (batches.count === 0) return;
+    const { body, count } = batches.take();
+    const key = batchFileKey(req.ledger, req.period, batchFiles.length);
+    await putDeterministic(store, key, body, 'application/x-ndjson');
+    batchFiles.push({ key, count, size: body.length, sha256: toHex(sha256(body)) });
+  };
+  const exclusions = new LineFileWriter();
+  let excluded = 0;
+  let missing = 0;
+  const excludedSamples: Exclusion[] = [];
+  const missingSamples: MissingLeaf[] = [];
+  const sink = {
+    async batchRecord(record: BatchRecord): Promise<void> {
+      batches.add(canonicalBytes(record));
+      if (batches.count >= BATCH_FILE_MAX_RECORDS || batches.bytes >= BATCH_FILE_MAX_BYTES)
+        await flushBatches();
+    },
+    async exclusion(exclusion: Exclusion): Promise<void> {
+      excluded++;
+      if (excludedSamples.length < PROVENANCE_SAMPLES) excludedSamples.push(exclusion);
+      if (exclusions.count < MAX_EXCLUSIONS_RECORDED) exclusions.add(canonicalBytes(exclusion));
+    },
+    missing(leaf: MissingLeaf): void {
+      missing++;
+      if (missingSamples.length < PROVENANCE_SAMPLES) missingSamples.push(leaf);
+    },
+  };
+
+  const proven = provePeriod(
+    { ledger: req.ledger, period: req.period, rows: req.rows, batches: req.batches, keys: req.keys },
+    sink,
+  );
+  for await (const event of proven) {
     try {
-      chunk.add(event);
+      chunk.add(event, event.leafHash);
     } catch (error) {
       throw new SealError('BAD_EVENT', (error as Error).message, { cause: error });
     }
     if (chunk.count === chunkLeaves) await flush();
   }
   await flush();
+  await flushBatches();
+  let exclusionsRef: ExclusionsRef | null = null;
+  if (exclusions.count > 0) {
+    const { body, count } = exclusions.take();
+    const key = exclusionsKey(req.ledger, req.period);
+    await putDeterministic(store, key, body, 'application/x-ndjson');
+    exclusionsRef = { key, count, size: body.length, sha256: toHex(sha256(body)), omitted: excluded - count };
+  }
+  const provenance: ProvenanceOutcome = { excluded, missing, excludedSamples, missingSamples };
 
   const digestKey = digestObjectKey(req.ledger, req.period, 'digest');
   const digest: Digest = {
@@ -175,6 +283,8 @@ export async function sealPeriod(req: SealRequest, deps: SealDeps): Promise<Seal
     rootHash: toHex(tree.root()),
     chunkLeaves,
     archives,
+    batches: batchFiles,
+    exclusions: exclusionsRef,
     previous: req.previous
       ? { digestKey: req.previous.digestKey, statementSha256: req.previous.statementSha256 }
       : null,
@@ -212,6 +322,7 @@ export async function sealPeriod(req: SealRequest, deps: SealDeps): Promise<Seal
     treeSize: digest.treeSize,
     rootHash: digest.rootHash,
     statement,
+    provenance,
   };
   if ((await store.get(signatureKey)) !== undefined && (await existingSignatureValid())) {
     return { ...base, outcome: 'already-sealed' };

@@ -2,9 +2,20 @@
  * Sealing a range of periods from events already in hand (imports, backfills, tests). Events are grouped
  * by the period of their `receivedAt` and ordered by (`receivedAt`, `id`) — the same order as the ledger
  * table's sort key — and every period from the first to the last is sealed, empty ones included.
+ *
+ * Imports follow the ingest rule (G6): nothing is sealed that no batch signature covers. Each period's
+ * events are signed here in import batches of at most MAX_BATCH_LEAVES leaves (one Sign each), and then
+ * sealed through the same provenance check as events read from the ledger table.
  */
+import { loadPublicKey, TrustedKeySet } from '../crypto/keys.ts';
+import { hashLeaf } from '../merkle/rfc6962.ts';
+import type { BatchSeal, PeriodEvent } from '../ports/ledger-store.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
 import type { SealableEvent } from './archive-chunk.ts';
-import { isoSeconds, nextPeriod, type Period, periodOf } from './period.ts';
+import { signBatch } from './batch-receipts.ts';
+import { batchRecordSchema, MAX_BATCH_LEAVES } from './formats.ts';
+import { batchFileKey } from './object-keys.ts';
+import { compactLabel, isoSeconds, nextPeriod, type Period, periodOf } from './period.ts';
 import { type ChainHead, type SealDeps, type SealedPeriod, sealPeriod } from './seal-period.ts';
 
 /** An event with what ordering needs. */
@@ -54,14 +65,18 @@ export async function sealRange(req: SealRangeRequest, deps: SealDeps): Promise<
   );
   const sealed: SealedPeriod[] = [];
   let previous = req.previous;
+  const keys = new TrustedKeySet([loadPublicKey(await deps.signer.publicKeyPem())]);
   for (let period = first; period.startMs <= lastStart; period = nextPeriod(period)) {
     const events = (groups.get(period.startMs) ?? []).sort(compareEvents);
+    const { rows, batches } = await signImportBatches(req.ledger, period, events, deps, deps.store);
     const result = await sealPeriod(
       {
         ledger: req.ledger,
         period,
         previous,
-        events,
+        rows,
+        batches,
+        keys,
         ...(req.chunkLeaves ? { chunkLeaves: req.chunkLeaves } : {}),
       },
       deps,
@@ -71,4 +86,73 @@ export async function sealRange(req: SealRangeRequest, deps: SealDeps): Promise<
     previous = result;
   }
   return sealed;
+}
+
+/**
+ * Signs one period's import events in batches of at most MAX_BATCH_LEAVES, in period order. Batch ids are
+ * `imp-<period label>-<n>`: deterministic, so sealing the same input twice gives the same objects.
+ */
+export async function signImportBatches(
+  ledger: string,
+  period: Period,
+  events: readonly OrderedEvent[],
+  deps: Pick<SealDeps, 'signer'>,
+  /** Where an earlier run may have archived this period's batches: their signatures are reused. */
+  existing?: ObjectStore,
+): Promise<{ rows: PeriodEvent[]; batches: BatchSeal[] }> {
+  const earlier = existing
+    ? await earlierSignatures(existing, ledger, period)
+    : new Map<string, Uint8Array>();
+  const rows: PeriodEvent[] = [];
+  const batches: BatchSeal[] = [];
+  for (let start = 0; start < events.length; start += MAX_BATCH_LEAVES) {
+    const slice = events.slice(start, start + MAX_BATCH_LEAVES);
+    const batchId = `imp-${compactLabel(period.startMs)}-${String(batches.length).padStart(6, '0')}`;
+    const leaves = slice.map((e) => ({
+      eventId: e.id,
+      receivedAt: e.receivedAt,
+      leafHash: hashLeaf(e.bytes),
+    }));
+    const signed = await signBatch({ ledger, batchId, leaves }, deps.signer, (text) => earlier.get(text));
+    batches.push({
+      ledger,
+      batchId,
+      receivedAt: signed.statement.receivedFrom,
+      statement: Buffer.from(signed.statementBytes).toString('utf8'),
+      signature: signed.signature,
+      size: leaves.length,
+      leaves,
+    });
+    for (const e of slice) rows.push({ id: e.id, bytes: e.bytes, receivedAt: e.receivedAt, batchId });
+  }
+  // The provenance check wants batches in (receivedAt, batchId) order, as the ledger table reads them.
+  batches.sort((a, b) =>
+    a.receivedAt !== b.receivedAt ? (a.receivedAt < b.receivedAt ? -1 : 1) : a.batchId < b.batchId ? -1 : 1,
+  );
+  return { rows, batches };
+}
+
+/**
+ * Statement → signature of the batch records an earlier run archived for this period. A resumed or
+ * repeated import must write byte-identical batch files, and ECDSA signatures are randomized.
+ */
+async function earlierSignatures(
+  store: ObjectStore,
+  ledger: string,
+  period: Period,
+): Promise<Map<string, Uint8Array>> {
+  const found = new Map<string, Uint8Array>();
+  for (let file = 0; ; file++) {
+    const bytes = await store.get(batchFileKey(ledger, period, file));
+    if (bytes === undefined) return found;
+    for (const line of Buffer.from(bytes).toString('utf8').split('\n')) {
+      if (line === '') continue;
+      try {
+        const record = batchRecordSchema.parse(JSON.parse(line));
+        found.set(record.statement, Buffer.from(record.signature, 'base64'));
+      } catch {
+        // Not a record this code wrote: ignored here; sealing will refuse to overwrite the file anyway.
+      }
+    }
+  }
 }

@@ -7,6 +7,7 @@
  * One AWS adapter (`adapters/dynamodb/ledger-store.ts`) and one in-memory fake
  * (`shared/storage/in-memory-ledger-store.ts`) implement it with the same semantics.
  */
+import type { BatchLeaf } from '../ledger/batch-receipts.ts';
 import type { Receipt } from '../ledger/formats.ts';
 import type { Period } from '../ledger/period.ts';
 
@@ -20,10 +21,14 @@ export interface StoredEventId {
   readonly receipt: Receipt;
 }
 
-/** The signed statement of one ingest batch (FORMAT.md §8), stored once before its events. */
+/**
+ * The signed statement of one ingest batch (FORMAT.md §8) with the leaves its tree covers, stored once
+ * before its events. The sealer checks every stored event against it, and archives it with the period.
+ */
 export interface BatchSeal {
   readonly ledger: string;
   readonly batchId: string;
+  /** The batch's `receivedFrom` (for an API request, the one `receivedAt` of all its events). */
   readonly receivedAt: string;
   /** The batch statement's JCS text, exactly as signed. */
   readonly statement: string;
@@ -31,6 +36,10 @@ export interface BatchSeal {
   readonly signature: Uint8Array;
   /** Number of events the statement's tree covers. */
   readonly size: number;
+  /** The batch's leaves in tree order: what the signed root is computed over. */
+  readonly leaves: readonly BatchLeaf[];
+  /** The signed abandon statement, when ingest could not store some of the leaves (FORMAT.md §8). */
+  readonly abandon?: { readonly statement: string; readonly signature: Uint8Array };
 }
 
 /** Searchable projection of an event, stored beside its canonical bytes. */
@@ -68,7 +77,27 @@ export interface PeriodEvent {
   readonly id: string;
   readonly bytes: Uint8Array;
   readonly receivedAt: string;
+  /** The batch the row claims to belong to; the sealer checks the claim against the signed batch. */
+  readonly batchId?: string;
+  /** Where the row is stored, for exclusion records and alarms. */
+  readonly item?: { readonly pk: string; readonly sk: string };
 }
+
+/**
+ * A row of a period that does not have the shape the ledger writes (a poison or forged item). The period
+ * reader yields it instead of throwing, so one bad row can never stop sealing (G6).
+ */
+export interface MalformedRow {
+  readonly malformed: true;
+  readonly item: { readonly pk: string; readonly sk: string };
+  readonly reason: string;
+}
+
+/** What the period reader yields, in period order (malformed rows where their sort key puts them). */
+export type PeriodRow = PeriodEvent | MalformedRow;
+
+/** A batch seal read back for sealing, or a batch row that does not parse. */
+export type PeriodBatchRow = BatchSeal | MalformedRow;
 
 /** One conflicting reuse of an event id, as evidence. */
 export interface IdConflictEvidence {
@@ -96,16 +125,39 @@ export interface LedgerStore {
    * Stores the batch seal (an identical existing seal counts as success), then the events, each
    * together with its id record, in atomic groups (at most 50 events per group on DynamoDB). Never
    * overwrites. Throws `EventIdsTakenError` when ids exist, `LedgerUnavailableError` when the backend
-   * stays throttled or unavailable, `LedgerWriteError` for anything else; each names the ids this call
-   * did store before it failed (`stored`), so the caller can always say exactly what was written.
+   * stays throttled or unavailable, `PeriodClosedError` when the period's close marker exists (checked
+   * inside every transaction), `LedgerWriteError` for anything else; each names the ids this call did
+   * store before it failed (`stored`), so the caller can always say exactly what was written.
+   * `beforeEachTransaction` runs before each atomic group; what it throws stops the write there.
    */
-  putBatch(batch: BatchSeal, events: readonly LedgerEvent[]): Promise<void>;
+  putBatch(
+    batch: BatchSeal,
+    events: readonly LedgerEvent[],
+    beforeEachTransaction?: () => void,
+  ): Promise<void>;
+  /**
+   * Stores a batch's signed abandon statement beside its batch row (put-only; an identical one counts as
+   * success). `batch` is the seal as written by `putBatch`.
+   */
+  putAbandon(
+    batch: BatchSeal,
+    period: Period,
+    abandon: { statement: string; signature: Uint8Array },
+  ): Promise<void>;
   /** Records a security signal (put-only, unique key per call). */
   recordSecuritySignal(signal: SecuritySignal): Promise<void>;
   /** One event by id, or undefined. */
   getEvent(ledger: string, id: string): Promise<StoredEvent | undefined>;
   /** Every event of `period`, ordered by (receivedAt, id): the order its digest commits to. */
-  readPeriod(ledger: string, period: Period): AsyncIterable<PeriodEvent>;
+  readPeriod(ledger: string, period: Period): AsyncIterable<PeriodRow>;
+  /** Every batch seal whose `receivedAt` lies in `period`, ordered by (receivedAt, batchId). */
+  readPeriodBatches(ledger: string, period: Period): AsyncIterable<PeriodBatchRow>;
+  /**
+   * Marks `period` closed before it is sealed (put-only; closing twice is a no-op). From then on every
+   * `putBatch` transaction into that period fails with `PeriodClosedError`, atomically: an event is either
+   * stored before the sealer reads the period, or not stored at all.
+   */
+  closePeriod(ledger: string, period: Period): Promise<void>;
 }
 
 /** Closed set of ledger storage failures. */
@@ -114,6 +166,8 @@ export type LedgerStoreErrorCode =
   | 'BATCH_SEAL_CONFLICT'
   | 'UNAVAILABLE'
   | 'WRITE_FAILED'
+  | 'PERIOD_CLOSED'
+  | 'WRITE_STOPPED'
   | 'CORRUPT_ITEM';
 
 /** Base class of ledger storage errors. `stored` lists the event ids the failing call did write. */
@@ -165,6 +219,22 @@ export class LedgerWriteError extends LedgerStoreError {
   override readonly name = 'LedgerWriteError';
   constructor(message: string, stored: readonly string[], options?: { cause?: unknown }) {
     super('WRITE_FAILED', message, stored, options);
+  }
+}
+
+/** The period is closed for sealing: nothing of this transaction (or later ones) was stored. */
+export class PeriodClosedError extends LedgerStoreError {
+  override readonly name = 'PeriodClosedError';
+  constructor(period: string, stored: readonly string[]) {
+    super('PERIOD_CLOSED', `period ${period} is closed for sealing`, stored);
+  }
+}
+
+/** The caller's `beforeEachTransaction` guard stopped the write; `cause` is what it threw. */
+export class WriteStoppedError extends LedgerStoreError {
+  override readonly name = 'WriteStoppedError';
+  constructor(stored: readonly string[], options: { cause: unknown }) {
+    super('WRITE_STOPPED', 'the write was stopped before its next transaction', stored, options);
   }
 }
 

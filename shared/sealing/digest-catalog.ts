@@ -92,7 +92,12 @@ export async function describeDigest(
   ];
   if (digestBytes) {
     const digest = digestSchema.safeParse(JSON.parse(Buffer.from(digestBytes).toString('utf8')));
-    if (digest.success) for (const a of digest.data.archives) keys.push(a.key, a.indexKey);
+    if (digest.success) {
+      for (const a of digest.data.archives) keys.push(a.key, a.indexKey);
+      // The provenance objects (FORMAT.md §5.1, §5.2): without them a folder cannot be verified.
+      for (const b of digest.data.batches) keys.push(b.key);
+      if (digest.data.exclusions) keys.push(digest.data.exclusions.key);
+    }
   }
   const objects = await Promise.all(
     keys.map(async (key) => ({ key, url: await deps.links.urlFor(key, LINK_SECONDS) })),

@@ -4,10 +4,11 @@
  * `eventsPerGroup` with their id records, conditional failures that name every taken id with its record,
  * and period reads in (receivedAt, id) order.
  *
- * `beforeGroup` lets tests play a concurrent writer or a failing backend between groups.
+ * `beforeGroup` lets tests play a concurrent writer or a failing backend between groups. `tamper` plays
+ * an attacker with write access to the table (rows edited, deleted, inserted or malformed).
  */
 import type { Receipt } from '../ledger/formats.ts';
-import type { Period } from '../ledger/period.ts';
+import { compactLabel, isoSeconds, type Period } from '../ledger/period.ts';
 import {
   type BatchSeal,
   BatchSealConflictError,
@@ -16,10 +17,13 @@ import {
   type LedgerStore,
   LedgerUnavailableError,
   LedgerWriteError,
-  type PeriodEvent,
+  type PeriodBatchRow,
+  PeriodClosedError,
+  type PeriodRow,
   type SecuritySignal,
   type StoredEvent,
   type StoredEventId,
+  WriteStoppedError,
 } from '../ports/ledger-store.ts';
 
 /** Events per atomic group, as on DynamoDB (100 items per transaction, two items per event). */
@@ -41,11 +45,21 @@ interface EventRow extends StoredEvent {
   readonly sortKey: string;
 }
 
+/** A row an attacker wrote that is not an event at all (a poison item). */
+interface MalformedEventRow {
+  readonly ledger: string;
+  readonly periodStartMs: number;
+  readonly sortKey: string;
+  readonly reason: string;
+}
+
 /** Keeps everything in maps; every read returns copies, so callers cannot mutate stored bytes. */
 export class InMemoryLedgerStore implements LedgerStore {
   readonly #events = new Map<string, EventRow>();
   readonly #seals = new Map<string, BatchSeal>();
   readonly #signals: SecuritySignal[] = [];
+  readonly #closed = new Set<string>();
+  readonly #malformed: MalformedEventRow[] = [];
   readonly #eventsPerGroup: number;
   readonly #beforeGroup: InMemoryLedgerStoreOptions['beforeGroup'];
   /** Number of write calls that changed something; tests compare it to prove "nothing written". */
@@ -65,11 +79,20 @@ export class InMemoryLedgerStore implements LedgerStore {
     return found;
   }
 
-  async putBatch(batch: BatchSeal, events: readonly LedgerEvent[]): Promise<void> {
+  async putBatch(
+    batch: BatchSeal,
+    events: readonly LedgerEvent[],
+    beforeEachTransaction?: () => void,
+  ): Promise<void> {
     this.#putSeal(batch);
     const stored: string[] = [];
     for (let start = 0; start < events.length; start += this.#eventsPerGroup) {
       const group = events.slice(start, start + this.#eventsPerGroup);
+      try {
+        beforeEachTransaction?.();
+      } catch (cause) {
+        throw new WriteStoppedError(stored, { cause });
+      }
       try {
         await this.#beforeGroup?.(group, this);
       } catch (cause) {
@@ -79,6 +102,8 @@ export class InMemoryLedgerStore implements LedgerStore {
         }
         throw new LedgerWriteError('write failed after a partial commit', stored, { cause });
       }
+      const closed = group.find((e) => this.#closed.has(closedKey(batch.ledger, e.period)));
+      if (closed) throw new PeriodClosedError(isoSeconds(closed.period.startMs), stored);
       const taken = group.filter((e) => this.#events.has(eventKey(batch.ledger, e.id))).map((e) => e.id);
       if (taken.length > 0) {
         throw new EventIdsTakenError(taken, await this.findEventIds(batch.ledger, taken), stored);
@@ -94,6 +119,25 @@ export class InMemoryLedgerStore implements LedgerStore {
     for (const event of events) this.#insert(ledger, event);
   }
 
+  async putAbandon(
+    batch: BatchSeal,
+    _period: Period,
+    abandon: { statement: string; signature: Uint8Array },
+  ): Promise<void> {
+    const key = `${batch.ledger}#${batch.batchId}`;
+    const existing = this.#seals.get(key);
+    if (!existing) throw new LedgerWriteError(`no batch ${batch.batchId} to abandon leaves of`, []);
+    if (existing.abandon) {
+      if (existing.abandon.statement === abandon.statement) return;
+      throw new BatchSealConflictError(batch.batchId);
+    }
+    this.#seals.set(key, {
+      ...existing,
+      abandon: { statement: abandon.statement, signature: Uint8Array.from(abandon.signature) },
+    });
+    this.writes++;
+  }
+
   async recordSecuritySignal(signal: SecuritySignal): Promise<void> {
     this.#signals.push(structuredClone(signal));
     this.writes++;
@@ -104,13 +148,102 @@ export class InMemoryLedgerStore implements LedgerStore {
     return row ? storedEventOf(row) : undefined;
   }
 
-  async *readPeriod(ledger: string, period: Period): AsyncIterable<PeriodEvent> {
-    const rows = [...this.#events.values()]
-      .filter((r) => r.ledger === ledger && r.periodStartMs === period.startMs)
-      .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
-    for (const row of rows)
-      yield { id: row.id, bytes: Uint8Array.from(row.bytes), receivedAt: row.receivedAt };
+  async *readPeriod(ledger: string, period: Period): AsyncIterable<PeriodRow> {
+    const pk = `EV#${ledger}#${compactLabel(period.startMs)}`;
+    const rows: { sortKey: string; row: PeriodRow }[] = [];
+    for (const r of this.#events.values()) {
+      if (r.ledger !== ledger || r.periodStartMs !== period.startMs) continue;
+      rows.push({
+        sortKey: r.sortKey,
+        row: {
+          id: r.id,
+          bytes: Uint8Array.from(r.bytes),
+          receivedAt: r.receivedAt,
+          batchId: r.batchId,
+          item: { pk, sk: r.sortKey },
+        },
+      });
+    }
+    for (const m of this.#malformed) {
+      if (m.ledger !== ledger || m.periodStartMs !== period.startMs) continue;
+      rows.push({
+        sortKey: m.sortKey,
+        row: { malformed: true, item: { pk, sk: m.sortKey }, reason: m.reason },
+      });
+    }
+    rows.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+    for (const { row } of rows) yield row;
   }
+
+  async *readPeriodBatches(ledger: string, period: Period): AsyncIterable<PeriodBatchRow> {
+    const end = period.startMs + period.seconds * 1000;
+    const seals = [...this.#seals.values()]
+      .filter((b) => {
+        const ms = Date.parse(b.receivedAt);
+        return b.ledger === ledger && ms >= period.startMs && ms < end;
+      })
+      .sort((a, b) =>
+        a.receivedAt !== b.receivedAt
+          ? a.receivedAt < b.receivedAt
+            ? -1
+            : 1
+          : a.batchId < b.batchId
+            ? -1
+            : 1,
+      );
+    for (const seal of seals) yield copySeal(seal);
+  }
+
+  async closePeriod(ledger: string, period: Period): Promise<void> {
+    const key = closedKey(ledger, period);
+    if (this.#closed.has(key)) return;
+    this.#closed.add(key);
+    this.writes++;
+  }
+
+  /** True once `closePeriod` ran for the period. */
+  isClosed(ledger: string, period: Period): boolean {
+    return this.#closed.has(closedKey(ledger, period));
+  }
+
+  /**
+   * An attacker with write access to the table: edits an event's stored bytes, deletes an event row,
+   * inserts an event row under a batch id of its choice, or inserts a row that is not an event at all.
+   */
+  readonly tamper = {
+    editBytes: (ledger: string, id: string, bytes: Uint8Array): void => {
+      const key = eventKey(ledger, id);
+      const row = this.#events.get(key);
+      if (!row) throw new Error(`no event ${id}`);
+      this.#events.set(key, { ...row, bytes: Uint8Array.from(bytes) });
+    },
+    deleteEvent: (ledger: string, id: string): void => {
+      if (!this.#events.delete(eventKey(ledger, id))) throw new Error(`no event ${id}`);
+    },
+    insertEvent: (
+      ledger: string,
+      row: { id: string; receivedAt: string; bytes: Uint8Array; batchId: string; period: Period },
+    ): void => {
+      this.#events.set(eventKey(ledger, row.id), {
+        ledger,
+        id: row.id,
+        inputSha256: '0'.repeat(64),
+        receivedAt: row.receivedAt,
+        receipt: undefined as unknown as Receipt,
+        bytes: Uint8Array.from(row.bytes),
+        leafHash: new Uint8Array(32),
+        batchId: row.batchId,
+        periodStartMs: row.period.startMs,
+        sortKey: `${row.receivedAt}#${row.id}`,
+      });
+    },
+    insertMalformed: (ledger: string, period: Period, sortKey: string, reason: string): void => {
+      this.#malformed.push({ ledger, periodStartMs: period.startMs, sortKey, reason });
+    },
+    insertBatch: (batch: BatchSeal): void => {
+      this.#seals.set(`${batch.ledger}#${batch.batchId}`, copySeal(batch));
+    },
+  };
 
   /** Security signals recorded so far, oldest first. */
   securitySignals(): SecuritySignal[] {
@@ -120,7 +253,7 @@ export class InMemoryLedgerStore implements LedgerStore {
   /** The stored batch seal, if any. */
   batchSeal(ledger: string, batchId: string): BatchSeal | undefined {
     const seal = this.#seals.get(`${ledger}#${batchId}`);
-    return seal ? { ...seal, signature: Uint8Array.from(seal.signature) } : undefined;
+    return seal ? copySeal(seal) : undefined;
   }
 
   /** Number of stored events across ledgers. */
@@ -141,7 +274,7 @@ export class InMemoryLedgerStore implements LedgerStore {
     const key = `${batch.ledger}#${batch.batchId}`;
     const existing = this.#seals.get(key);
     if (existing === undefined) {
-      this.#seals.set(key, { ...batch, signature: Uint8Array.from(batch.signature) });
+      this.#seals.set(key, copySeal(batch));
       this.writes++;
       return;
     }
@@ -177,6 +310,21 @@ export class InMemoryLedgerStore implements LedgerStore {
  */
 function copyReceipt(receipt: Receipt): Receipt {
   return { ...receipt, auditPath: [...receipt.auditPath] };
+}
+
+function copySeal(seal: BatchSeal): BatchSeal {
+  return {
+    ...seal,
+    ...(seal.abandon
+      ? { abandon: { statement: seal.abandon.statement, signature: Uint8Array.from(seal.abandon.signature) } }
+      : {}),
+    signature: Uint8Array.from(seal.signature),
+    leaves: seal.leaves.map((l) => ({ ...l, leafHash: Uint8Array.from(l.leafHash) })),
+  };
+}
+
+function closedKey(ledger: string, period: Period): string {
+  return `${ledger}\u0000${period.startMs}\u0000${period.seconds}`;
 }
 
 function eventKey(ledger: string, id: string): string {

@@ -1,7 +1,7 @@
 import type { Period } from '../ledger/period.ts';
 import type { ChainHead } from '../ledger/seal-period.ts';
 import type { DigestCatalog, SealPage } from '../ports/digest-catalog.ts';
-import type { SealRegistry } from '../ports/sealing.ts';
+import { SealRecordConflictError, type SealRegistry } from '../ports/sealing.ts';
 
 function headOnly(h: ChainHead): ChainHead {
   return {
@@ -28,6 +28,19 @@ export class InMemorySealRegistry implements SealRegistry, DigestCatalog {
   async lastSeal(ledger: string): Promise<ChainHead | undefined> {
     const list = this.seals.get(ledger) ?? [];
     return list[list.length - 1];
+  }
+
+  async *sealsNewestFirst(ledger: string): AsyncIterable<ChainHead> {
+    const list = [...(this.seals.get(ledger) ?? [])];
+    for (let i = list.length - 1; i >= 0; i--) yield list[i]!;
+  }
+
+  /** Writes a row as an attacker with table access would (no check at all). */
+  forgeForTest(head: ChainHead): void {
+    const list = this.seals.get(head.ledger) ?? [];
+    list.push(headOnly(head));
+    list.sort((a, b) => a.period.startMs - b.period.startMs);
+    this.seals.set(head.ledger, list);
   }
 
   async listSeals(
@@ -63,8 +76,7 @@ export class InMemorySealRegistry implements SealRegistry, DigestCatalog {
     const list = this.seals.get(head.ledger) ?? [];
     const same = list.find((h) => h.period.startMs === head.period.startMs);
     if (same) {
-      if (same.statementSha256 !== head.statementSha256)
-        throw new Error(`period already sealed differently: ${head.digestKey}`);
+      if (same.statementSha256 !== head.statementSha256) throw new SealRecordConflictError(head.digestKey);
       return;
     }
     list.push(headOnly(head));

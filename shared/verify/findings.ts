@@ -36,6 +36,19 @@ export const FINDING_CODES = {
   RECEIPT_PROOF_INVALID: 'a receipt audit path does not lead to its signed batch root',
   RECEIPT_NOT_SEALED: 'a valid receipt names an event that is not in the sealed period it belongs to',
   OBJECT_UNEXPECTED: 'an object under digests/ or archives/ does not fit the key layout',
+  RECEIPT_EVENT_MISMATCH:
+    'a receipt names an event id or leaf that differs from the sealed event it is matched to',
+  BATCH_FILE_MISSING: 'a batch-record file or the exclusions file named by a digest is missing',
+  BATCH_FILE_MODIFIED:
+    'a batch-record file or the exclusions file does not match the size and SHA-256 in its digest',
+  BATCH_INVALID:
+    'an archived batch record is malformed, signed by an untrusted key, badly signed, outside its period, or its leaves do not reproduce its signed root',
+  EVENT_UNSIGNED: 'a sealed event is not a leaf of any trusted, signed ingest batch of its period',
+  BATCH_LEAF_MISSING: 'an event signed at ingest is not among the sealed events of its period',
+  EVENT_ID_REUSED: 'two sealed events carry the same event id',
+  EVENT_ORDER_INVALID: 'sealed events are not in period order (receivedAt, then id)',
+  EVENT_EXCLUDED:
+    'the sealer left a stored row out of the period (edited, unsigned, duplicated or malformed)',
 } as const;
 
 export type FindingCode = keyof typeof FINDING_CODES;

@@ -34,6 +34,7 @@ import { StreamingTree, sha256 } from '../merkle/rfc6962.ts';
 import type { Finding } from './findings.ts';
 import type { ObjectReader } from './object-reader.ts';
 import { hashFromHex, verifyChunk } from './verify-chunk.ts';
+import { PeriodProvenance } from './verify-provenance.ts';
 import { type BatchLeafCheck, checkReceiptFile } from './verify-receipts.ts';
 
 /** Trusted public keys by key id. */
@@ -188,6 +189,18 @@ export async function verifyFolder(reader: ObjectReader, options: VerifyOptions)
     let complete = true;
     let chunkFindings = 0;
     const height = Math.log2(digest.chunkLeaves);
+    for (const key of PeriodProvenance.referencedKeys(digest)) referenced.add(key);
+    // Provenance is judged only under a trusted digest: an untrusted one is already a finding, and its
+    // batches would be signed by the same untrusted key.
+    const provenance = new PeriodProvenance({
+      enabled: entry.trusted,
+      reader,
+      digest,
+      period,
+      keys: options.keys,
+      findings,
+      onEvent: (e) => receiptWork.observeEvent(digest.ledger, period, e.id, e.leafHash),
+    });
     digest.archives.forEach((ref, i) => {
       referenced.add(ref.key);
       referenced.add(ref.indexKey);
@@ -218,8 +231,11 @@ export async function verifyFolder(reader: ObjectReader, options: VerifyOptions)
       const leaves = result.committedLeaves;
       if (!leaves || leaves.length !== ref.count || tree.size !== ref.firstIndex) {
         complete = false;
+        provenance.skip(ref.firstIndex, ref.count);
         continue;
       }
+      if (result.findings.length > 0) provenance.skip(ref.firstIndex, ref.count);
+      else await provenance.observe(ref.firstIndex, leaves);
       stats.events += leaves.length;
       receiptWork.observe(digest.ledger, period, leaves);
       if (Number.isInteger(height) && ref.count === digest.chunkLeaves)
@@ -228,6 +244,7 @@ export async function verifyFolder(reader: ObjectReader, options: VerifyOptions)
       if (options.deepCheck && archive && firstReport)
         deepCheckChunk(archive, ref.key, ref.firstIndex, period, options.deepCheck, findings);
     }
+    await provenance.finish();
     const root = toHex(tree.root());
     if (
       chunkFindings === 0 &&
@@ -246,7 +263,7 @@ export async function verifyFolder(reader: ObjectReader, options: VerifyOptions)
   for (const key of (await reader.list('archives/')).sort()) {
     if (referenced.has(key)) continue;
     const m =
-      /^archives\/([a-z0-9][a-z0-9-]{0,62})\/\d{4}\/\d{2}\/\d{2}\/(\d{8}T\d{6}Z)-(\d+)s\/\d{6}\.(jsonl|idx)$/.exec(
+      /^archives\/([a-z0-9][a-z0-9-]{0,62})\/\d{4}\/\d{2}\/\d{2}\/(\d{8}T\d{6}Z)-(\d+)s\/(\d{6}\.(jsonl|idx)|batches-\d{6}\.jsonl|exclusions\.jsonl)$/.exec(
         key,
       );
     if (!m) {

@@ -21,6 +21,8 @@ interface PendingReceipt {
 export interface ReceiptWork {
   readonly count: number;
   observe(ledger: string, period: Period, leaves: readonly Buffer[]): void;
+  /** A sealed event whose id and leaf provenance established: receipts for that id must name that leaf. */
+  observeEvent(ledger: string, period: Period, id: string, leafHash: string): void;
   finish(inRange: (ms: number) => boolean): Finding[];
 }
 
@@ -29,6 +31,8 @@ export type BatchLeafCheck = PendingReceipt;
 
 async function collect(reader: ObjectReader, keys: KeyLookup, findings: Finding[]): Promise<ReceiptWork> {
   const wanted = new Map<string, PendingReceipt[]>();
+  const byId = new Map<string, (PendingReceipt & { leafHash: string })[]>();
+  const mismatches: Finding[] = [];
   const all: PendingReceipt[] = [];
   for (const object of (await reader.list('receipts/')).sort()) {
     if (!object.endsWith('.json')) continue;
@@ -55,13 +59,16 @@ async function collect(reader: ObjectReader, keys: KeyLookup, findings: Finding[
         object,
         eventId: check.receipt.eventId,
         ledger: check.statement.ledger,
-        receivedAtMs: Date.parse(check.statement.receivedAt),
+        receivedAtMs: Date.parse(check.receipt.receivedAt),
         found: false,
       };
       all.push(pending);
       const list = wanted.get(check.receipt.leafHash) ?? [];
       list.push(pending);
       wanted.set(check.receipt.leafHash, list);
+      const sameId = byId.get(pending.eventId) ?? [];
+      sameId.push(Object.assign(pending, { leafHash: check.receipt.leafHash }));
+      byId.set(pending.eventId, sameId);
     }
   }
   return {
@@ -77,17 +84,36 @@ async function collect(reader: ObjectReader, keys: KeyLookup, findings: Finding[
         }
       }
     },
+    observeEvent(ledger, period, id, leafHash) {
+      const list = byId.get(id);
+      if (!list) return;
+      const end = periodEndMs(period);
+      for (const r of list) {
+        if (r.ledger !== ledger || r.receivedAtMs < period.startMs || r.receivedAtMs >= end) continue;
+        if (r.leafHash === leafHash) continue;
+        r.found = true;
+        mismatches.push({
+          code: 'RECEIPT_EVENT_MISMATCH',
+          object: r.object,
+          eventId: id,
+          message: `the sealed event ${id} is not the one this receipt acknowledged`,
+          evidence: { expected: r.leafHash, computed: leafHash },
+        });
+      }
+    },
     finish(inRange) {
-      return all
-        .filter((r) => !r.found && inRange(r.receivedAtMs))
-        .map(
-          (r): Finding => ({
-            code: 'RECEIPT_NOT_SEALED',
-            object: r.object,
-            eventId: r.eventId,
-            message: `event ${r.eventId} has a valid receipt but is not in the sealed period of ${new Date(r.receivedAtMs).toISOString()}`,
-          }),
-        );
+      return mismatches.concat(
+        all
+          .filter((r) => !r.found && inRange(r.receivedAtMs))
+          .map(
+            (r): Finding => ({
+              code: 'RECEIPT_NOT_SEALED',
+              object: r.object,
+              eventId: r.eventId,
+              message: `event ${r.eventId} has a valid receipt but is not in the sealed period of ${new Date(r.receivedAtMs).toISOString()}`,
+            }),
+          ),
+      );
     },
   };
 }

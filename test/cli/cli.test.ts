@@ -20,10 +20,13 @@ import { signBatch } from '../../shared/ledger/batch-receipts.ts';
 import { digestStatementSchema } from '../../shared/ledger/formats.ts';
 import { digestObjectKey } from '../../shared/ledger/object-keys.ts';
 import { FINDING_CODES } from '../../shared/verify/findings.ts';
+import { oneLine, sampleRecords } from '../support/cloudtrail-records.ts';
 import { openssl } from '../support/openssl.ts';
 import {
+  archiveLines,
   cloudTrailSampleLines,
   copyFolder,
+  listObjects,
   loadCloudTrailSample,
   modifyEvent,
   readObject,
@@ -123,7 +126,7 @@ describe.concurrent('Command: auditseal --help', () => {
   describe.each([
     ['verify', ['--key', '--from', '--to', '--deep', '--json', 'Exit status: 0 valid, 1 findings, 2 usage']],
     ['seal', ['--in', '--out', '--key', '--period', '--ledger', '--skip-invalid', '--json']],
-    ['verify-receipt', ['--key', '--json']],
+    ['verify-receipt', ['--key', '--event', '--json']],
   ])('when asking for help on %s', (command, options) => {
     it('exits 0 and documents every option', async () => {
       // Act
@@ -164,7 +167,7 @@ describe('Command: auditseal seal', () => {
       const lines = readFileSync(sharedDataPath('cloudtrail', 'strict_permissive.jsonl'), 'utf8').split('\n');
       const unsupported = lines.find((line) => {
         try {
-          importLine(JSON.parse(line));
+          importLine(line);
           return false;
         } catch {
           return line.trim() !== '';
@@ -193,6 +196,81 @@ describe('Command: auditseal seal', () => {
       expect(strict.stderr).toContain('--skip-invalid');
       expect(lenient.code).toBe(0);
       expect(JSON.parse(lenient.stdout)).toMatchObject({ lines: 6, events: 5, rejected: [{ line: 6 }] });
+    });
+  });
+
+  describe('when the input holds 600 generated CloudTrail records with the edge cases', () => {
+    it('seals all 600 with each record text verbatim, and the folder verifies VALID with --deep', async () => {
+      // Prepare: one hour of records holding big integers, exponents, -0, deep nesting, any Unicode.
+      const hour = { fromMs: Date.parse('2026-11-22T21:00:00Z'), toMs: Date.parse('2026-11-22T22:00:00Z') };
+      const texts = sampleRecords(600, hour).map(oneLine);
+      const file = join(work, 'generated.jsonl');
+      writeFileSync(file, `${texts.join('\n')}\n`);
+      const out = join(work, 'generated-out');
+
+      // Act
+      const seal = await auditsealInProcess(
+        'seal',
+        '--in',
+        file,
+        '--out',
+        out,
+        '--key',
+        privateKey,
+        '--json',
+      );
+      const summary = JSON.parse(seal.stdout) as { events: number; rejected: unknown[]; publicKey: string };
+      const verify = await auditsealInProcess('verify', out, '--key', summary.publicKey, '--json', '--deep');
+
+      // Assess
+      expect(seal.code, seal.stderr).toBe(0);
+      expect(summary).toMatchObject({ events: 600, rejected: [] });
+      expect(verify.code, verify.stdout).toBe(0);
+      expect(JSON.parse(verify.stdout)).toMatchObject({ valid: true, findings: [], stats: { events: 600 } });
+      const archived = listObjects(out, 'archives/')
+        .filter((key) => key.endsWith('.jsonl'))
+        .flatMap((key) => archiveLines(out, key))
+        .map((line) => (JSON.parse(line.toString('utf8')) as { cloudtrail: string }).cloudtrail);
+      expect(archived.sort()).toEqual([...texts].sort());
+    });
+  });
+
+  describe('when a line is not valid UTF-8', () => {
+    it('rejects that line as INVALID_UTF8 instead of sealing a repaired record', async () => {
+      // Prepare
+      const [good, bad] = cloudTrailSampleLines(WINDOW) as [string, string];
+      const file = join(work, 'bad-utf8.jsonl');
+      const at = bad.indexOf('"eventName":"') + '"eventName":"'.length;
+      // 0xC3 0x28 is not UTF-8: a lead byte followed by "(".
+      writeFileSync(
+        file,
+        Buffer.concat([
+          Buffer.from(`${good}\n${bad.slice(0, at)}`),
+          Buffer.from([0xc3, 0x28]),
+          Buffer.from(`${bad.slice(at)}\n`),
+        ]),
+      );
+
+      // Act
+      const run = await auditsealInProcess(
+        'seal',
+        '--in',
+        file,
+        '--out',
+        join(work, 'bad-utf8-out'),
+        '--key',
+        privateKey,
+        '--skip-invalid',
+        '--json',
+      );
+
+      // Assess
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({
+        lines: 2,
+        events: 1,
+        rejected: [{ line: 2, code: 'INVALID_UTF8' }],
+      });
     });
   });
 
@@ -360,29 +438,41 @@ describe('Function: main (verify, in-process)', () => {
   });
 });
 
-describe.concurrent('Command: auditseal verify-receipt', () => {
-  async function receiptFile(name: string, damage?: (signature: Buffer) => void): Promise<string> {
-    const events = loadCloudTrailSample(WINDOW).filter((e) => e.receivedAt === '2024-07-31T12:36:51.000Z');
-    const batch = await signBatch(
-      {
-        ledger: TEST_LEDGER,
-        batchId: 'cli-batch',
-        receivedAt: events[0]!.receivedAt,
-        leaves: events.map((e) => ({ eventId: e.id, leafHash: e.leafHash })),
-      },
-      new KeyFileSigner(signingPem),
-    );
-    const receipts = batch.receipts.map((r) => {
-      if (!damage) return r;
-      const signature = Buffer.from(r.signature, 'base64');
-      damage(signature);
-      return { ...r, signature: signature.toString('base64') };
-    });
-    const file = join(work, name);
-    writeFileSync(file, JSON.stringify(receipts));
-    return file;
-  }
+const batchEvents = () =>
+  loadCloudTrailSample(WINDOW).filter((e) => e.receivedAt === '2024-07-31T12:36:51.000Z');
 
+async function receiptFile(
+  name: string,
+  damage?: (signature: Buffer) => void,
+  pick?: number,
+): Promise<string> {
+  const events = batchEvents();
+  const batch = await signBatch(
+    {
+      ledger: TEST_LEDGER,
+      batchId: 'cli-batch',
+      leaves: events.map((e) => ({ eventId: e.id, receivedAt: e.receivedAt, leafHash: e.leafHash })),
+    },
+    new KeyFileSigner(signingPem),
+  );
+  const receipts = batch.receipts.map((r) => {
+    if (!damage) return r;
+    const signature = Buffer.from(r.signature, 'base64');
+    damage(signature);
+    return { ...r, signature: signature.toString('base64') };
+  });
+  const file = join(work, name);
+  writeFileSync(file, JSON.stringify(pick === undefined ? receipts : receipts[pick]));
+  return file;
+}
+
+function eventFile(name: string, index: number): string {
+  const file = join(work, name);
+  writeFileSync(file, batchEvents()[index]!.bytes);
+  return file;
+}
+
+describe.concurrent('Command: auditseal verify-receipt', () => {
   describe('when the receipts are valid', () => {
     it('exits 0 and prints VALID per receipt', async () => {
       // Prepare
@@ -426,6 +516,63 @@ describe.concurrent('Command: auditseal verify-receipt', () => {
       // Assess
       expect(run.code).toBe(2);
       expect(run.stderr).toContain('cannot read receipt');
+    });
+  });
+});
+
+describe('Function: main (verify-receipt --event, in-process)', () => {
+  describe('when --event gives the receipt event', () => {
+    it('exits 0 and prints VALID', async () => {
+      // Prepare
+      const file = await receiptFile('receipt-1.json', undefined, 1);
+      const event = eventFile('event-1.json', 1);
+
+      // Act
+      const run = await auditsealInProcess('verify-receipt', file, '--key', publicKey, '--event', event);
+
+      // Assess
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(new RegExp(`^VALID {3}${batchEvents()[1]!.id}:`, 'm'));
+    });
+  });
+
+  describe('when --event gives another event of the same batch', () => {
+    it('exits 1 with RECEIPT_EVENT_MISMATCH', async () => {
+      // Prepare
+      const file = await receiptFile('receipt-2.json', undefined, 1);
+      const event = eventFile('event-2.json', 2);
+
+      // Act
+      const run = await auditsealInProcess(
+        'verify-receipt',
+        file,
+        '--key',
+        publicKey,
+        '--event',
+        event,
+        '--json',
+      );
+
+      // Assess
+      expect(run.code).toBe(1);
+      expect(JSON.parse(run.stdout)).toMatchObject([
+        { ok: false, code: 'RECEIPT_EVENT_MISMATCH', eventId: batchEvents()[1]!.id },
+      ]);
+    });
+  });
+
+  describe('when --event is given with an array of receipts', () => {
+    it('exits 2 and says why', async () => {
+      // Prepare
+      const file = await receiptFile('receipts-array.json');
+      const event = eventFile('event-3.json', 0);
+
+      // Act
+      const run = await auditsealInProcess('verify-receipt', file, '--key', publicKey, '--event', event);
+
+      // Assess
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('--event checks one receipt');
     });
   });
 });

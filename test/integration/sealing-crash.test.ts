@@ -7,6 +7,7 @@
  * holds each acknowledged event exactly once, in objects byte-identical to the ones written before the
  * crash and to a crash-free seal, with one signature per period, and it verifies offline.
  */
+
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,7 @@ import { KmsSigner } from '../../adapters/kms/kms-signer.ts';
 import { S3ObjectStore } from '../../adapters/s3/s3-object-store.ts';
 import { randomBatchId } from '../../functions/ingest-runtime.ts';
 import { createSealPeriodsHandler } from '../../functions/seal-periods.ts';
+import { serviceKeys } from '../../functions/sealing-runtime.ts';
 import { ledgerTable, resourceDefinitions } from '../../infra/resources/definitions.ts';
 import { bootstrapResources, ensureLedgerTable } from '../../local/bootstrap.ts';
 import type { StreamBatchFailure } from '../../local/stream-poller.ts';
@@ -43,6 +45,7 @@ import {
   type SealingDeps,
   sealDuePeriods,
 } from '../../shared/sealing/seal-due-periods.ts';
+import { InMemoryAlarmSink } from '../../shared/storage/in-memory-alarm-sink.ts';
 import { InMemoryObjectStore } from '../../shared/storage/in-memory-object-store.ts';
 import { InMemorySealRegistry } from '../../shared/storage/in-memory-seal-registry.ts';
 import { FolderReader } from '../../shared/verify/object-reader.ts';
@@ -150,6 +153,10 @@ class CrashingSealRegistry implements SealRegistry {
     return this.inner.lastSeal(ledger);
   }
 
+  sealsNewestFirst(ledger: string): AsyncIterable<ChainHead> {
+    return this.inner.sealsNewestFirst(ledger);
+  }
+
   async recordSeal(head: ChainHead): Promise<void> {
     if (this.#armed && head.period.startMs === this.period.startMs) {
       this.#armed = false;
@@ -246,6 +253,8 @@ function realSealingDeps(table = tableName): SealingDeps {
     events: new DynamoDbLedgerStore({ client: dynamodb, tableName: table, shardCount: SHARDS }),
     registry: new DynamoDbSealRegistry({ client: dynamodb, tableName: table }),
     clock: () => SEAL_TIME,
+    trustedKeys: serviceKeys(signer),
+    alarms: new InMemoryAlarmSink(),
   };
 }
 
@@ -312,7 +321,7 @@ async function verifyCopy(
 /** The ids of the events in the archive chunks, in period order. */
 function sealedEventIds(objects: ReadonlyMap<string, Buffer>): string[] {
   return [...objects.keys()]
-    .filter((key) => key.endsWith('.jsonl'))
+    .filter((key) => /\d{6}\.jsonl$/.test(key))
     .sort()
     .flatMap((key) =>
       objects

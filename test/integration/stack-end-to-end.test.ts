@@ -18,6 +18,7 @@ import {
   DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
   ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -64,7 +65,13 @@ const scratch = mkdtempSync(join(tmpdir(), 'auditseal-e2e-'));
 const appReceipts: Receipt[] = [];
 /** The first period boundary after everything of the first phase was stored. */
 let boundaryMs: number;
-const openPeriod = { receipts: [] as Receipt[], modifiedId: 'open-0', deletedId: 'open-1', keptId: 'open-2' };
+const openPeriod = {
+  receipts: [] as Receipt[],
+  modifiedId: 'open-0',
+  deletedId: 'open-1',
+  keptId: 'open-2',
+  forgedId: 'open-3-forged',
+};
 let sealedFolder: string;
 
 beforeAll(async () => {
@@ -157,9 +164,28 @@ async function waitForSeal(periodStartMs: number, timeoutMs: number): Promise<Di
 }
 
 interface Alarm {
-  readonly eventName: 'MODIFY' | 'REMOVE';
+  readonly kind: string;
+  readonly period?: string;
+  readonly eventId?: string;
+  readonly detail?: string;
+  readonly eventName: 'INSERT' | 'MODIFY' | 'REMOVE' | 'NONE';
   readonly pk: string;
   readonly sk: string;
+}
+
+/** Polls `GET /v1/alarms` until one satisfies `wanted`. */
+async function waitForAlarmWhere(
+  what: string,
+  wanted: (alarm: Alarm) => boolean,
+  timeoutMs = 20_000,
+): Promise<Alarm[]> {
+  let alarms: Alarm[] = [];
+  const raised = await until(async () => {
+    ({ alarms } = await auditorGet<{ alarms: Alarm[] }>('/v1/alarms'));
+    return alarms.some(wanted);
+  }, timeoutMs);
+  expect(raised, what).toBe(true);
+  return alarms;
 }
 
 /** Polls `GET /v1/alarms` until an alarm names `eventName` on the item `key`. */
@@ -208,6 +234,37 @@ async function modifyEventBody(id: string): Promise<EventKey> {
       UpdateExpression: 'SET #body = :body',
       ExpressionAttributeNames: { '#body': 'body' },
       ExpressionAttributeValues: { ':body': { B: canonicalBytes({ ...event, action: 'ssh.logout' }) } },
+    }),
+  );
+  return key;
+}
+
+/**
+ * Inserts an event row the service never wrote: a copy of `templateId`'s row under a new id, claiming
+ * that row's batch (as an attacker with table write access would).
+ */
+async function insertForgedEvent(templateId: string, id: string): Promise<EventKey> {
+  const template = await eventKeyOf(templateId);
+  const { Item } = await dynamodb.send(
+    new GetItemCommand({
+      TableName: stack.info.tableName,
+      Key: { pk: { S: template.pk }, sk: { S: template.sk } },
+      ConsistentRead: true,
+    }),
+  );
+  const event = JSON.parse(Buffer.from(Item!['body']!.B!).toString('utf8')) as Record<string, unknown>;
+  const receivedAt = Item!['receivedAt']!.S!;
+  const key = { pk: template.pk, sk: `${receivedAt}#${id}` };
+  await dynamodb.send(
+    new PutItemCommand({
+      TableName: stack.info.tableName,
+      Item: {
+        ...Item!,
+        pk: { S: key.pk },
+        sk: { S: key.sk },
+        id: { S: id },
+        body: { B: canonicalBytes({ ...event, id, action: 'iam.grant-admin' }) },
+      },
     }),
   );
   return key;
@@ -287,7 +344,7 @@ function filesOf(dir: string, sub: string): Map<string, string> {
 /** The events in the archive chunks of the period starting at `periodStartMs`, in period order. */
 function archivedEvents(dir: string, periodStartMs: number): { id: string; action: string }[] {
   const chunks = readdirSync(join(dir, 'archives'), { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.jsonl'))
+    .filter((entry) => entry.isFile() && /^\d{6}\.jsonl$/.test(entry.name))
     .map((entry) => join(entry.parentPath, entry.name))
     .filter((path) => path.includes(`/${compactLabel(periodStartMs)}-${PERIOD_SECONDS}s/`))
     .sort();
@@ -372,8 +429,8 @@ describe('Local stack with the real handlers', () => {
     }, 120_000);
   });
 
-  describe('when events of a period that is still open are modified and deleted in the table', () => {
-    it('raises a MODIFY and a REMOVE tamper alarm, readable by the auditor', async () => {
+  describe('when events of a period that is still open are modified, deleted and inserted in the table', () => {
+    it('raises a MODIFY and a REMOVE tamper alarm and a FOREIGN_ROW alarm, readable by the auditor', async () => {
       // Prepare: the first events of a fresh period, so that it cannot be sealed before the tampering.
       boundaryMs = Math.ceil(Date.now() / PERIOD_MS) * PERIOD_MS;
       await new Promise((resolve) => setTimeout(resolve, boundaryMs + 300 - Date.now()));
@@ -382,16 +439,21 @@ describe('Local stack with the real handlers', () => {
       );
       expect(posted.status).toBe(201);
       openPeriod.receipts.push(...posted.body.receipts);
-      const receivedAt = Date.parse(JSON.parse(posted.body.receipts[0]!.statement).receivedAt);
+      const receivedAt = Date.parse(posted.body.receipts[0]!.receivedAt);
       expect(receivedAt).toBeGreaterThanOrEqual(boundaryMs);
       expect(receivedAt).toBeLessThan(boundaryMs + PERIOD_MS);
 
       // Act
       const modified = await modifyEventBody(openPeriod.modifiedId);
       const deleted = await deleteEvent(openPeriod.deletedId);
+      const forged = await insertForgedEvent(openPeriod.keptId, openPeriod.forgedId);
 
       // Assess
       await waitForAlarm('MODIFY', modified);
+      await waitForAlarmWhere(
+        'FOREIGN_ROW alarm on the forged row',
+        (a) => a.kind === 'FOREIGN_ROW' && a.pk === forged.pk && a.sk === forged.sk,
+      );
       const alarms = await waitForAlarm('REMOVE', deleted);
       expect(
         alarms.filter((a) => a.pk === modified.pk && a.sk === modified.sk).map((a) => a.eventName),
@@ -574,7 +636,7 @@ describe('Local stack with the real handlers', () => {
   });
 
   describe('when the period tampered with before its seal is sealed', () => {
-    it('verifies a fresh download with RECEIPT_NOT_SEALED for exactly the modified and the deleted event', async () => {
+    it('seals only what ingest signed, and the downloaded folder names every edit, deletion and insertion', async () => {
       // Prepare
       await waitForSeal(boundaryMs, boundaryMs + PERIOD_MS + 40_000 - Date.now());
 
@@ -585,25 +647,39 @@ describe('Local stack with the real handlers', () => {
       ]);
       const report = await verify(dir);
 
-      // Assess
+      // Assess: the edited and the inserted rows were excluded (with evidence), the edited and the deleted
+      // events' signed leaves are reported missing, and their receipts are not sealed. Nothing else.
       expect(report.valid).toBe(false);
-      expect(
-        report.findings
-          .map((finding) => ({ code: finding.code, eventId: finding.eventId }))
-          .sort((a, b) => String(a.eventId).localeCompare(String(b.eventId))),
-      ).toEqual([
-        { code: 'RECEIPT_NOT_SEALED', eventId: openPeriod.modifiedId },
-        { code: 'RECEIPT_NOT_SEALED', eventId: openPeriod.deletedId },
-      ]);
-      // The modified event was sealed with its new bytes; the deleted one is not there at all.
+      expect(report.findings.map((finding) => `${finding.code} ${finding.eventId}`).sort()).toEqual(
+        [
+          `BATCH_LEAF_MISSING ${openPeriod.deletedId}`,
+          `BATCH_LEAF_MISSING ${openPeriod.modifiedId}`,
+          `EVENT_EXCLUDED ${openPeriod.forgedId}`,
+          `EVENT_EXCLUDED ${openPeriod.modifiedId}`,
+          `RECEIPT_NOT_SEALED ${openPeriod.deletedId}`,
+          `RECEIPT_NOT_SEALED ${openPeriod.modifiedId}`,
+        ].sort(),
+      );
+      // The untouched event of that period is sealed; the edited, deleted and forged ones are not.
       const sealed = archivedEvents(dir, boundaryMs);
       expect(
         sealed.filter((event) => event.id.startsWith('open-')).map((event) => [event.id, event.action]),
-      ).toEqual([
-        [openPeriod.modifiedId, 'ssh.logout'],
-        [openPeriod.keptId, 'ssh.login'],
-      ]);
-      expect(report.ledgers).toEqual([expect.objectContaining({ events: 121 + 619 + 2 })]);
+      ).toEqual([[openPeriod.keptId, 'ssh.login']]);
+      expect(report.ledgers).toEqual([expect.objectContaining({ events: 121 + 619 + 1 })]);
+      // And the sealer raised an alarm naming each of them and the period.
+      const period = isoSeconds(boundaryMs);
+      const alarms = await waitForAlarmWhere(
+        'sealing exclusion alarms',
+        (a) => a.kind === 'SEALING_EXCLUSION',
+      );
+      const exclusions = alarms.filter((a) => a.kind === 'SEALING_EXCLUSION' && a.period === period);
+      expect(new Set(exclusions.map((a) => a.eventId))).toEqual(
+        new Set([openPeriod.modifiedId, openPeriod.deletedId, openPeriod.forgedId]),
+      );
+      // Every row the service wrote itself was recognized: the one FOREIGN_ROW alarm is the forged row's.
+      expect(
+        alarms.filter((a) => a.kind === 'FOREIGN_ROW').map((a) => a.sk.endsWith(`#${openPeriod.forgedId}`)),
+      ).toEqual([true]);
     }, 120_000);
   });
 });

@@ -8,6 +8,7 @@
  * window 2024-07-30 … 2024-08-02 with one-hour periods (the default) and 16-event chunks: 288 events,
  * 61 periods of which 49 are empty, 26 chunks. That keeps the whole suite to a few seconds.
  */
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deepCheckEvent } from '../../cli/commands/verify.ts';
 import { canonicalBytes, canonicalString } from '../../shared/canonical/jcs.ts';
@@ -16,21 +17,25 @@ import { loadPublicKey, TrustedKeySet } from '../../shared/crypto/keys.ts';
 import { eventIdHash, INDEX_ENTRY_SIZE } from '../../shared/ledger/archive-chunk.ts';
 import { signBatch } from '../../shared/ledger/batch-receipts.ts';
 import {
+  type BatchRecord,
   type Digest,
   type DigestStatement,
   digestStatementSchema,
   type Receipt,
 } from '../../shared/ledger/formats.ts';
 import { toHex } from '../../shared/ledger/hex.ts';
-import { archiveObjectKey } from '../../shared/ledger/object-keys.ts';
+import { archiveObjectKey, batchFileKey, exclusionsKey } from '../../shared/ledger/object-keys.ts';
 import { type Period, periodOf } from '../../shared/ledger/period.ts';
 import { readSealedHead, sealPeriod } from '../../shared/ledger/seal-period.ts';
 import { hashLeaf, rootFromLeafHashes, sha256 } from '../../shared/merkle/rfc6962.ts';
+import type { BatchSeal, PeriodEvent } from '../../shared/ports/ledger-store.ts';
 import type { Signer } from '../../shared/ports/signer.ts';
 import { FolderObjectStore } from '../../shared/storage/folder-object-store.ts';
+import { InMemoryLedgerStore } from '../../shared/storage/in-memory-ledger-store.ts';
 import { FINDING_CODES, type Finding, type FindingCode } from '../../shared/verify/findings.ts';
 import { FolderReader } from '../../shared/verify/object-reader.ts';
 import { type VerifyOptions, type VerifyReport, verifyFolder } from '../../shared/verify/verify-folder.ts';
+import { appItem, ingestInto, sealFromTable } from '../support/ledger-table.ts';
 import {
   appendTrailing,
   archiveLines,
@@ -58,8 +63,10 @@ import {
   TEST_LEDGER,
   tempFolder,
   truncateArchive,
+  trustedKeysOf,
   writeObject,
 } from '../support/sealed-folder.ts';
+import { sealSignedPeriod } from '../support/signed-seal.ts';
 
 const HOUR = 3600;
 const CHUNK_LEAVES = 16;
@@ -127,8 +134,10 @@ interface Scenario {
 // ---------------------------------------------------------------------------------------------------
 // Helpers for crafted cases.
 
-function readStatement(dir: string, period: Period): DigestStatement {
-  return digestStatementSchema.parse(JSON.parse(readObject(dir, keysOf(period).statement).toString('utf8')));
+function readStatement(dir: string, period: Period, ledger = TEST_LEDGER): DigestStatement {
+  return digestStatementSchema.parse(
+    JSON.parse(readObject(dir, digestKeys(ledger, period).statement).toString('utf8')),
+  );
 }
 
 /** Writes a digest and its statement for `period`, signed by `signer` (a buggy or forging sealer). */
@@ -138,6 +147,7 @@ async function writeSigned(
   digest: Digest,
   statement: DigestStatement,
   signer: Signer,
+  ledger = TEST_LEDGER,
 ) {
   const digestBytes = canonicalBytes(digest);
   const nextStatement: DigestStatement = {
@@ -147,7 +157,7 @@ async function writeSigned(
     digestSha256: toHex(sha256(digestBytes)),
   };
   const statementBytes = canonicalBytes(nextStatement);
-  const keys = keysOf(period);
+  const keys = digestKeys(ledger, period);
   writeObject(dir, keys.digest, digestBytes);
   writeObject(dir, keys.statement, statementBytes);
   writeObject(dir, keys.signature, await signer.sign(statementBytes));
@@ -186,8 +196,7 @@ async function receiptsFor(
     {
       ledger: TEST_LEDGER,
       batchId: 'batch-0001',
-      receivedAt: events[0]!.receivedAt,
-      leaves: events.map((e) => ({ eventId: e.id, leafHash: e.leafHash })),
+      leaves: events.map((e) => ({ eventId: e.id, receivedAt: e.receivedAt, leafHash: e.leafHash })),
     },
     signer,
   );
@@ -205,6 +214,107 @@ function forgedEventLine(dir: string, key: string, at: number, id: string): Buff
   const event = JSON.parse(archiveLines(dir, key)[at]!.toString('utf8')) as Record<string, unknown>;
   event['id'] = id;
   return Buffer.from(canonicalString(event), 'utf8');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Provenance (format v2): a second ledger, `table`, ingested through the real ingest path into an
+// in-memory ledger table, changed there by an attacker with table access, and sealed from the table the
+// way the sealing function does. Its one period sits in the same folder as the sample ledger.
+
+const TABLE_LEDGER = 'table';
+const TABLE_PERIOD = hour('2024-08-05T10:00:00Z');
+const tableAt = (minutes: number): number => TABLE_PERIOD.startMs + minutes * 60_000 + 123;
+const tableChunk = (n: number): string => archiveObjectKey(TABLE_LEDGER, TABLE_PERIOD, n, 'events');
+const tableBatches = batchFileKey(TABLE_LEDGER, TABLE_PERIOD, 0);
+const tableExclusions = exclusionsKey(TABLE_LEDGER, TABLE_PERIOD);
+
+/** The table after two API requests of TABLE_PERIOD: `app-1`…`app-3` at 10:05, `app-4`, `app-5` at 10:20. */
+async function ingestedTable(signer: Signer): Promise<InMemoryLedgerStore> {
+  const store = new InMemoryLedgerStore();
+  await ingestInto(
+    store,
+    signer,
+    TABLE_LEDGER,
+    tableAt(5),
+    ['app-1', 'app-2', 'app-3'].map((id) => appItem(id)),
+  );
+  await ingestInto(
+    store,
+    signer,
+    TABLE_LEDGER,
+    tableAt(20),
+    ['app-4', 'app-5'].map((id) => appItem(id)),
+  );
+  return store;
+}
+
+/** Seals TABLE_PERIOD from `store` into `dir` with the sample's signer, trusting `keys` for batches. */
+async function sealTable(dir: string, store: InMemoryLedgerStore, signer: Signer, keys = pristine.keys) {
+  return sealFromTable({
+    store,
+    ledger: TABLE_LEDGER,
+    period: TABLE_PERIOD,
+    keys,
+    objects: new FolderObjectStore(dir),
+    signer,
+    chunkLeaves: CHUNK_LEAVES,
+  });
+}
+
+/** The stored row of event `id` in the table, as the period reader yields it. */
+async function tableRow(store: InMemoryLedgerStore, id: string): Promise<PeriodEvent> {
+  for await (const row of store.readPeriod(TABLE_LEDGER, TABLE_PERIOD)) {
+    if (!('malformed' in row) && row.id === id) return row;
+  }
+  throw new Error(`no row ${id}`);
+}
+
+/** A batch seal of `events` signed by `signer`, as ingest stores it. */
+async function batchSealOf(
+  signer: Signer,
+  ledger: string,
+  batchId: string,
+  events: readonly { id: string; receivedAt: string; bytes: Uint8Array }[],
+): Promise<BatchSeal> {
+  const leaves = events.map((e) => ({
+    eventId: e.id,
+    receivedAt: e.receivedAt,
+    leafHash: hashLeaf(e.bytes),
+  }));
+  const signed = await signBatch({ ledger, batchId, leaves }, signer);
+  return {
+    ledger,
+    batchId,
+    receivedAt: signed.statement.receivedFrom,
+    statement: Buffer.from(signed.statementBytes).toString('utf8'),
+    signature: signed.signature,
+    size: leaves.length,
+    leaves,
+  };
+}
+
+/**
+ * A sealer that holds the digest key rewrites a sealed period's batch records and signs the digest
+ * again: what a buggy or compromised sealer could publish. The archives are left as they are.
+ */
+async function rewriteBatchRecords(
+  dir: string,
+  ledger: string,
+  period: Period,
+  edit: (records: BatchRecord[]) => BatchRecord[],
+  signer: Signer,
+): Promise<void> {
+  const digest = readDigest(dir, ledger, period);
+  const ref = digest.batches[0]!;
+  const records = edit(archiveLines(dir, ref.key).map((l) => JSON.parse(l.toString('utf8')) as BatchRecord));
+  const body = Buffer.from(records.map((r) => `${canonicalString(r)}\n`).join(''), 'utf8');
+  const batches =
+    records.length === 0
+      ? []
+      : [{ ...ref, count: records.length, size: body.length, sha256: toHex(sha256(body)) }];
+  if (records.length === 0) removeObject(dir, ref.key);
+  else writeObject(dir, ref.key, body);
+  await writeSigned(dir, period, { ...digest, batches }, readStatement(dir, period, ledger), signer, ledger);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -384,11 +494,13 @@ const SCENARIOS: readonly Scenario[] = [
     tamper: ({ dir }) => {
       deleteDigest(dir, TEST_LEDGER, JUL31_12);
       return {
-        count: 5,
+        // Two chunks of two objects each, and (format v2) the period's batch-record file.
+        count: 6,
         findings: [
           { code: 'PERIOD_MISSING', object: keysOf(JUL31_12).digest },
           { code: 'ARCHIVE_UNREFERENCED', object: chunk(JUL31_12, 0) },
           { code: 'ARCHIVE_UNREFERENCED', object: index(JUL31_12, 1) },
+          { code: 'ARCHIVE_UNREFERENCED', object: batchFileKey(TEST_LEDGER, JUL31_12, 0) },
         ],
       };
     },
@@ -417,7 +529,7 @@ const SCENARIOS: readonly Scenario[] = [
       const previous = await readSealedHead(new FolderObjectStore(pristine.dir), TEST_LEDGER, JUL31_12);
       const forgery = tempFolder('tamper-forgery');
       caseFolders.push(forgery);
-      await sealPeriod(
+      await sealSignedPeriod(
         {
           ledger: TEST_LEDGER,
           period: JUL31_13,
@@ -444,7 +556,7 @@ const SCENARIOS: readonly Scenario[] = [
     tamper: async ({ dir, pristine }) => {
       const forgery = tempFolder('tamper-forgery');
       caseFolders.push(forgery);
-      await sealPeriod(
+      await sealSignedPeriod(
         {
           ledger: TEST_LEDGER,
           period: JUL31_13,
@@ -474,7 +586,7 @@ const SCENARIOS: readonly Scenario[] = [
       const events = pristine.events.filter(
         (e) => periodOf(Date.parse(e.receivedAt), HOUR).startMs === JUL31_13.startMs,
       );
-      await sealPeriod(
+      await sealSignedPeriod(
         { ledger: TEST_LEDGER, period: JUL31_13, previous: previous!, events, chunkLeaves: CHUNK_LEAVES },
         { store: new FolderObjectStore(forgery), signer: KeyFileSigner.generate() },
       );
@@ -515,7 +627,7 @@ const SCENARIOS: readonly Scenario[] = [
     when: 'a second chain of another period length overlaps the first period',
     codes: ['PERIOD_OVERLAP'],
     tamper: async ({ dir, pristine }) => {
-      await sealPeriod(
+      await sealSignedPeriod(
         {
           ledger: TEST_LEDGER,
           period: { startMs: FIRST.startMs, seconds: 1800 },
@@ -573,10 +685,12 @@ const SCENARIOS: readonly Scenario[] = [
       deleteDigest(dir, TEST_LEDGER, FIRST);
       return {
         options: { fromMs: FIRST.startMs },
-        count: 7,
+        // Three chunks of two objects each, and (format v2) the period's batch-record file.
+        count: 8,
         findings: [
           { code: 'PERIOD_MISSING', object: keysOf(FIRST).digest },
           { code: 'ARCHIVE_UNREFERENCED', object: chunk(FIRST, 2) },
+          { code: 'ARCHIVE_UNREFERENCED', object: batchFileKey(TEST_LEDGER, FIRST, 0) },
         ],
       };
     },
@@ -587,11 +701,13 @@ const SCENARIOS: readonly Scenario[] = [
     tamper: ({ dir }) => {
       deleteDigest(dir, TEST_LEDGER, FIRST);
       return {
-        count: 7,
+        // Three chunks of two objects each and the batch-record file, plus CHAIN_START_MISSING.
+        count: 8,
         findings: [
           { code: 'CHAIN_START_MISSING', object: keysOf(SECOND).statement },
           { code: 'ARCHIVE_UNREFERENCED', object: chunk(FIRST, 0) },
           { code: 'ARCHIVE_UNREFERENCED', object: index(FIRST, 2) },
+          { code: 'ARCHIVE_UNREFERENCED', object: batchFileKey(TEST_LEDGER, FIRST, 0) },
         ],
       };
     },
@@ -779,6 +895,258 @@ const SCENARIOS: readonly Scenario[] = [
     },
   },
 
+  // Provenance (format v2): batch records, exclusions, and what a sealer can and cannot seal.
+  {
+    when: 'the batch-record file of a period is deleted',
+    codes: ['BATCH_FILE_MISSING'],
+    tamper: ({ dir }) => {
+      const key = batchFileKey(TEST_LEDGER, AUG01_12, 0);
+      removeObject(dir, key);
+      return { count: 1, findings: [{ code: 'BATCH_FILE_MISSING', object: key }] };
+    },
+  },
+  {
+    when: 'a batch record is rewritten to report a sealed event as never stored',
+    codes: ['BATCH_FILE_MODIFIED'],
+    tamper: ({ dir }) => {
+      const key = batchFileKey(TEST_LEDGER, AUG01_12, 0);
+      const lines = archiveLines(dir, key).map((l) => JSON.parse(l.toString('utf8')) as BatchRecord);
+      const [leaf, ...rest] = lines[0]!.leaves;
+      lines[0] = { ...lines[0]!, leaves: [{ ...leaf!, index: null, missing: 'ABSENT' }, ...rest] };
+      writeObject(dir, key, lines.map((r) => `${canonicalString(r)}\n`).join(''));
+      return { count: 1, findings: [{ code: 'BATCH_FILE_MODIFIED', object: key }] };
+    },
+  },
+  {
+    when: 'an event row is deleted from the ledger table before its period is sealed',
+    codes: ['BATCH_LEAF_MISSING'],
+    tamper: async ({ dir, pristine }) => {
+      const store = await ingestedTable(pristine.signer);
+      store.tamper.deleteEvent(TABLE_LEDGER, 'app-2');
+      const sealed = await sealTable(dir, store, pristine.signer);
+      return {
+        count: 1,
+        findings: [{ code: 'BATCH_LEAF_MISSING', object: tableBatches, eventId: 'app-2' }],
+        assess: (report) => {
+          // The untouched events are sealed; the deleted one is named, never silently gone.
+          expect(sealed.treeSize).toBe(4);
+          expect(sealed.provenance.missingSamples).toEqual([
+            expect.objectContaining({ eventId: 'app-2', reason: 'ABSENT' }),
+          ]);
+          expect(report.findings[0]!.message).toContain('no stored row');
+        },
+      };
+    },
+  },
+  {
+    when: 'an event row is edited in the ledger table before its period is sealed',
+    codes: ['BATCH_LEAF_MISSING', 'EVENT_EXCLUDED'],
+    tamper: async ({ dir, pristine }) => {
+      const store = await ingestedTable(pristine.signer);
+      const row = await tableRow(store, 'app-4');
+      const edited = Buffer.from(Buffer.from(row.bytes).toString('utf8').replace('ssh.login', 'ssh.logout'));
+      store.tamper.editBytes(TABLE_LEDGER, 'app-4', edited);
+      const sealed = await sealTable(dir, store, pristine.signer);
+      return {
+        count: 2,
+        findings: [
+          { code: 'EVENT_EXCLUDED', object: tableExclusions, eventId: 'app-4' },
+          { code: 'BATCH_LEAF_MISSING', object: tableBatches, eventId: 'app-4' },
+        ],
+        assess: (report) => {
+          expect(sealed.treeSize).toBe(4);
+          expect(report.findings.find((f) => f.code === 'EVENT_EXCLUDED')!.message).toMatch(
+            /^EVENT_MODIFIED/,
+          );
+          expect(report.findings.find((f) => f.code === 'BATCH_LEAF_MISSING')!.message).toContain('changed');
+        },
+      };
+    },
+  },
+  {
+    when: 'a forged event row and a poison row are inserted in the ledger table before sealing',
+    codes: ['EVENT_EXCLUDED'],
+    tamper: async ({ dir, pristine }) => {
+      const store = await ingestedTable(pristine.signer);
+      const forged = await tableRow(store, 'app-5');
+      const bytes = Buffer.from(Buffer.from(forged.bytes).toString('utf8').replaceAll('app-5', 'app-9'));
+      // It claims a genuine batch; that batch never signed app-9.
+      store.tamper.insertEvent(TABLE_LEDGER, {
+        id: 'app-9',
+        receivedAt: forged.receivedAt,
+        bytes,
+        batchId: forged.batchId!,
+        period: TABLE_PERIOD,
+      });
+      store.tamper.insertMalformed(
+        TABLE_LEDGER,
+        TABLE_PERIOD,
+        `${forged.receivedAt}#app-9~`,
+        'body is not binary',
+      );
+      const sealed = await sealTable(dir, store, pristine.signer);
+      return {
+        count: 2,
+        findings: [
+          { code: 'EVENT_EXCLUDED', object: tableExclusions, eventId: 'app-9' },
+          { code: 'EVENT_EXCLUDED', object: tableExclusions },
+        ],
+        assess: (report) => {
+          expect(sealed.treeSize).toBe(5);
+          expect(report.findings.map((f) => f.message.split(' ')[0]).sort()).toEqual([
+            'EVENT_UNSIGNED',
+            'ITEM_MALFORMED',
+          ]);
+        },
+      };
+    },
+  },
+  {
+    when: 'a forged batch row signed by an unknown key covers an inserted event, and the sealer was configured to trust that key',
+    codes: ['BATCH_INVALID', 'EVENT_UNSIGNED'],
+    tamper: async ({ dir, pristine }) => {
+      const store = await ingestedTable(pristine.signer);
+      const forger = KeyFileSigner.generate();
+      const event = makeEvent('ct:00000000-0000-4000-8000-0000000f0bad', new Date(tableAt(30)).toISOString());
+      const seal = await batchSealOf(forger, TABLE_LEDGER, 'forged-batch', [event]);
+      store.tamper.insertBatch(seal);
+      store.tamper.insertEvent(TABLE_LEDGER, { ...event, batchId: 'forged-batch', period: TABLE_PERIOD });
+      const sealed = await sealTable(
+        dir,
+        store,
+        pristine.signer,
+        await trustedKeysOf(pristine.signer, forger),
+      );
+      return {
+        count: 2,
+        findings: [
+          { code: 'BATCH_INVALID', object: tableBatches },
+          { code: 'EVENT_UNSIGNED', object: tableChunk(0), eventIndex: 5 },
+        ],
+        assess: (report) => {
+          expect(sealed.treeSize).toBe(6);
+          expect(report.findings.find((f) => f.code === 'BATCH_INVALID')!.message).toContain('untrusted key');
+        },
+      };
+    },
+  },
+  {
+    when: 'a sealer signs a batch record whose leaves do not reproduce its signed root',
+    codes: ['BATCH_INVALID', 'EVENT_UNSIGNED'],
+    tamper: async ({ dir, pristine }) => {
+      await sealTable(dir, await ingestedTable(pristine.signer), pristine.signer);
+      const forgedLeaf = toHex(hashLeaf(Buffer.from('{"id":"app-4","forged":true}')));
+      await rewriteBatchRecords(
+        dir,
+        TABLE_LEDGER,
+        TABLE_PERIOD,
+        (records) =>
+          records.map((r, i) =>
+            i === 1
+              ? { ...r, leaves: r.leaves.map((l, j) => (j === 0 ? { ...l, leafHash: forgedLeaf } : l)) }
+              : r,
+          ),
+        pristine.signer,
+      );
+      return {
+        count: 3,
+        findings: [
+          { code: 'BATCH_INVALID', object: tableBatches },
+          { code: 'EVENT_UNSIGNED', object: tableChunk(0), eventIndex: 3 },
+          { code: 'EVENT_UNSIGNED', object: tableChunk(0), eventIndex: 4 },
+        ],
+        assess: (report) =>
+          expect(report.findings.find((f) => f.code === 'BATCH_INVALID')!.message).toContain(
+            'do not reproduce the signed root',
+          ),
+      };
+    },
+  },
+  {
+    when: 'a sealer seals events that no batch record covers',
+    codes: ['EVENT_UNSIGNED'],
+    tamper: async ({ dir, pristine }) => {
+      await sealTable(dir, await ingestedTable(pristine.signer), pristine.signer);
+      await rewriteBatchRecords(
+        dir,
+        TABLE_LEDGER,
+        TABLE_PERIOD,
+        (records) => records.slice(0, 1),
+        pristine.signer,
+      );
+      return {
+        count: 2,
+        findings: [
+          { code: 'EVENT_UNSIGNED', object: tableChunk(0), eventIndex: 3 },
+          { code: 'EVENT_UNSIGNED', object: tableChunk(0), eventIndex: 4 },
+        ],
+      };
+    },
+  },
+  {
+    when: 'a sealer seals one event id twice, each copy under its own signed batch',
+    codes: ['EVENT_ID_REUSED'],
+    tamper: async ({ dir, pristine }) => {
+      const at = new Date(tableAt(10)).toISOString();
+      const first = makeEvent('ct:00000000-0000-4000-8000-0000000d0b1e', at);
+      const second = makeEvent(first.id, at, { action: 's3:DeleteObject' });
+      const batches = [
+        await batchSealOf(pristine.signer, TABLE_LEDGER, 'batch-a', [first]),
+        await batchSealOf(pristine.signer, TABLE_LEDGER, 'batch-b', [second]),
+      ];
+      const rows = [
+        { id: first.id, receivedAt: at, bytes: first.bytes, batchId: 'batch-a' },
+        { id: second.id, receivedAt: at, bytes: second.bytes, batchId: 'batch-b' },
+      ];
+      await sealPeriod(
+        { ledger: TABLE_LEDGER, period: TABLE_PERIOD, previous: null, rows, batches, keys: pristine.keys },
+        { store: new FolderObjectStore(dir), signer: pristine.signer },
+      );
+      return {
+        count: 1,
+        findings: [{ code: 'EVENT_ID_REUSED', object: tableChunk(0), eventId: first.id, eventIndex: 1 }],
+      };
+    },
+  },
+  {
+    when: 'a sealer seals signed events out of period order',
+    codes: ['EVENT_ORDER_INVALID'],
+    tamper: async ({ dir, pristine }) => {
+      const early = makeEvent('ct:00000000-0000-4000-8000-00000000ea71', new Date(tableAt(10)).toISOString());
+      const late = makeEvent('ct:00000000-0000-4000-8000-0000000001a7', new Date(tableAt(40)).toISOString());
+      // One import batch signs both; the sealer writes the later one first.
+      await sealSignedPeriod(
+        { ledger: TABLE_LEDGER, period: TABLE_PERIOD, previous: null, events: [late, early] },
+        { store: new FolderObjectStore(dir), signer: pristine.signer },
+      );
+      return {
+        count: 1,
+        findings: [{ code: 'EVENT_ORDER_INVALID', object: tableChunk(0), eventId: early.id, eventIndex: 1 }],
+      };
+    },
+  },
+  {
+    when: 'a receipt names a sealed event id whose sealed bytes are not the acknowledged ones',
+    codes: ['RECEIPT_EVENT_MISMATCH'],
+    tamper: async ({ dir, pristine }) => {
+      const sealed = pristine.events.find(
+        (e) => periodOf(Date.parse(e.receivedAt), HOUR).startMs === AUG01_12.startMs,
+      )!;
+      // What the client sent and was acknowledged for; the ledger sealed other bytes under that id.
+      const acknowledged = Buffer.from(
+        Buffer.from(sealed.bytes)
+          .toString('utf8')
+          .replace(/"action":"[^"]*"/, '"action":"iam:CreateAccessKey"'),
+      );
+      const [receipt] = await receiptsFor(
+        [{ id: sealed.id, receivedAt: sealed.receivedAt, leafHash: hashLeaf(acknowledged) }],
+        pristine.signer,
+      );
+      const object = writeReceipts(dir, 'acknowledged.json', [receipt!]);
+      return { count: 1, findings: [{ code: 'RECEIPT_EVENT_MISMATCH', object, eventId: sealed.id }] };
+    },
+  },
+
   // --deep: events that only a buggy sealer could have sealed.
   {
     when: 'a buggy sealer sealed non-canonical, invalid and out-of-period events (--deep)',
@@ -789,15 +1157,21 @@ const SCENARIOS: readonly Scenario[] = [
       // Same event, one space after the opening brace: valid JSON, not RFC 8785.
       const spaced = Buffer.from(canonical.bytes).toString('utf8').replace(/^\{/, '{ ');
       const outside = makeEvent('crafted-3', '2024-08-05T11:15:00.000Z');
-      await sealPeriod(
+      await sealSignedPeriod(
         {
           ledger: 'crafted',
           period,
           previous: null,
+          // The rows' receivedAt (what ingest signed) lie in the period; the bytes say otherwise or
+          // are not events at all. Provenance cannot see that; only --deep can.
           events: [
-            { id: 'crafted-1', bytes: Buffer.from(spaced) },
-            { id: 'crafted-2', bytes: Buffer.from('{"id":"crafted-2","v":1}') },
-            { id: 'crafted-3', bytes: outside.bytes },
+            { id: 'crafted-1', bytes: Buffer.from(spaced), receivedAt: '2024-08-05T10:15:00.000Z' },
+            {
+              id: 'crafted-2',
+              bytes: Buffer.from('{"id":"crafted-2","v":1}'),
+              receivedAt: '2024-08-05T10:20:00.000Z',
+            },
+            { id: 'crafted-3', bytes: outside.bytes, receivedAt: '2024-08-05T10:30:00.000Z' },
             makeEvent('crafted-4', '2024-08-05T10:59:59.999Z'),
           ],
         },
@@ -829,7 +1203,9 @@ describe('Function: verifyFolder (tamper suite)', () => {
       const counts = pristine.sealed.map((s) => s.treeSize);
 
       // Act
-      const chunks = listObjects(pristine.dir, 'archives/').filter((k) => k.endsWith('.jsonl'));
+      const objects = listObjects(pristine.dir, 'archives/');
+      const chunks = objects.filter((k) => /\/\d{6}\.jsonl$/.test(k));
+      const batchFiles = objects.filter((k) => /\/batches-\d{6}\.jsonl$/.test(k));
 
       // Assess
       expect(pristine.events.length).toBe(288);
@@ -839,6 +1215,9 @@ describe('Function: verifyFolder (tamper suite)', () => {
       expect(counts.filter((n) => n === 0)).toHaveLength(49);
       expect(counts.reduce((a, b) => a + b, 0)).toBe(288);
       expect(chunks).toHaveLength(26);
+      // Format v2: one batch-record file per period with events, no exclusions.
+      expect(batchFiles).toHaveLength(12);
+      expect(objects.filter((k) => k.endsWith('exclusions.jsonl'))).toEqual([]);
       expect(readDigest(pristine.dir, TEST_LEDGER, AUG01_12).archives).toHaveLength(5);
     });
   });
@@ -869,7 +1248,16 @@ describe('Function: verifyFolder (tamper suite)', () => {
         for (const finding of report.findings) {
           expect(finding.object).toMatch(/^(digests|archives|receipts)\/./);
           if (
-            ['EVENT_MODIFIED', 'EVENT_INSERTED', 'EVENT_DUPLICATED', 'EVENT_REORDERED'].includes(finding.code)
+            [
+              'EVENT_MODIFIED',
+              'EVENT_INSERTED',
+              'EVENT_DUPLICATED',
+              'EVENT_REORDERED',
+              'BATCH_LEAF_MISSING',
+              'EVENT_ID_REUSED',
+              'EVENT_ORDER_INVALID',
+              'RECEIPT_EVENT_MISMATCH',
+            ].includes(finding.code)
           ) {
             expect(finding.eventId).toEqual(expect.any(String));
           }

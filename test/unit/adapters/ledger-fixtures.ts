@@ -9,8 +9,10 @@ export const LEDGER = 'main';
 export const TABLE = 'auditseal-ledger';
 export const PERIOD = { startMs: Date.UTC(2026, 10, 22, 21), seconds: 3600 };
 export const RECEIVED_AT = '2026-11-22T21:10:00.123Z';
-export const STATEMENT = canonicalString({ type: 'auditseal.batch-statement.v1', batchId: 'b1' });
+/** A stand-in statement: the stores keep it verbatim and never check it (the sealer does). */
+export const STATEMENT = canonicalString({ type: 'auditseal.batch-statement.v2', batchId: 'b1' });
 
+/** The seal of batch `b1`; its leaves are those of `app-1` and `app-2` as `ledgerEvent` builds them. */
 export const SEAL: BatchSeal = {
   ledger: LEDGER,
   batchId: 'b1',
@@ -18,12 +20,23 @@ export const SEAL: BatchSeal = {
   statement: STATEMENT,
   signature: new Uint8Array([0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01]),
   size: 2,
+  leaves: [1, 2].map((n) => ({
+    eventId: `app-${n}`,
+    receivedAt: RECEIVED_AT,
+    leafHash: ledgerEvent(n).leafHash,
+  })),
 };
 
-export function receiptFor(id: string, leafHash: Uint8Array, leafIndex = 0): Receipt {
+export function receiptFor(
+  id: string,
+  leafHash: Uint8Array,
+  leafIndex = 0,
+  receivedAt = RECEIVED_AT,
+): Receipt {
   return {
     type: RECEIPT_TYPE,
     eventId: id,
+    receivedAt,
     leafHash: Buffer.from(leafHash).toString('hex'),
     leafIndex,
     auditPath: [],
@@ -56,7 +69,7 @@ export function ledgerEvent(
     leafHash: canonical.leafHash,
     batchId: 'b1',
     inputSha256: 'ab'.repeat(32),
-    receipt: receiptFor(input.id, canonical.leafHash, n),
+    receipt: receiptFor(input.id, canonical.leafHash, n, receivedAt),
     index: {
       actorId: 'alice',
       action: 'ssh.login',

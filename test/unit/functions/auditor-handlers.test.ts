@@ -11,8 +11,11 @@ import { KeyFileSigner } from '../../../shared/crypto/key-file-signer.ts';
 import { periodOf } from '../../../shared/ledger/period.ts';
 import { sealDuePeriods } from '../../../shared/sealing/seal-due-periods.ts';
 import { InMemoryAlarmSink } from '../../../shared/storage/in-memory-alarm-sink.ts';
+import { InMemoryLedgerStore } from '../../../shared/storage/in-memory-ledger-store.ts';
 import { InMemoryObjectStore } from '../../../shared/storage/in-memory-object-store.ts';
 import { InMemorySealRegistry } from '../../../shared/storage/in-memory-seal-registry.ts';
+import { appItem, ingestInto } from '../../support/ledger-table.ts';
+import { trustedKeysOf } from '../../support/sealed-folder.ts';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
 const context = { awsRequestId: 'req-1' } as Context;
@@ -38,21 +41,40 @@ function request(overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxy
   };
 }
 
-async function sealedDeps(periods: number): Promise<AuditorDeps> {
+/**
+ * `periods` sealed one-minute periods of ledger `test`, one ingested event in each; `tamper` runs on the
+ * ledger table before sealing.
+ */
+async function sealedDeps(
+  periods: number,
+  tamper: (store: InMemoryLedgerStore) => void = () => undefined,
+): Promise<AuditorDeps> {
   const signer = KeyFileSigner.generate();
   const objects = new InMemoryObjectStore();
   const registry = new InMemorySealRegistry();
   await registry.ensureGenesis('test', periodOf(T0, 60));
-  const events = {
-    async *readPeriod(_l: string, p: { startMs: number }) {
-      yield { id: `e-${p.startMs}`, bytes: Buffer.from(`{"id":"e-${p.startMs}"}`) };
-    },
-  };
-  await sealDuePeriods(
-    { ledger: 'test', periodSeconds: 60, graceSeconds: 1, chunkLeaves: 2 },
-    { objects, signer, events, registry, clock: () => new Date(T0 + periods * 60_000 + 1_000) },
-  );
+  const store = new InMemoryLedgerStore();
+  for (let i = 0; i < periods; i++) {
+    await ingestInto(store, signer, 'test', T0 + i * 60_000 + 500, [appItem(`e-${i}`)], {
+      periodSeconds: 60,
+      graceSeconds: 10,
+    });
+  }
+  tamper(store);
   const alarms = new InMemoryAlarmSink();
+  const keys = await trustedKeysOf(signer);
+  await sealDuePeriods(
+    { ledger: 'test', periodSeconds: 60, graceSeconds: 10, chunkLeaves: 2 },
+    {
+      objects,
+      signer,
+      events: store,
+      registry,
+      clock: () => new Date(T0 + periods * 60_000 + 10_000),
+      trustedKeys: async () => keys,
+      alarms,
+    },
+  );
   return {
     ledger: 'test',
     catalog: registry,
@@ -133,7 +155,7 @@ describe('Handler: GET /v1/digests', () => {
 
 describe('Handler: GET /v1/digests/{id}', () => {
   describe('when the period is sealed', () => {
-    it('lists its digest, statement, signature, archive and index objects with links', async () => {
+    it('lists its digest, statement, signature, archive, index and batch-record objects with links', async () => {
       // Prepare
       const deps = await sealedDeps(1);
 
@@ -152,7 +174,34 @@ describe('Handler: GET /v1/digests/{id}', () => {
         'digests/test/2026/11/22/20261122T100000Z-60s.sig',
         'archives/test/2026/11/22/20261122T100000Z-60s/000000.jsonl',
         'archives/test/2026/11/22/20261122T100000Z-60s/000000.idx',
+        // Format v2: without its batch records a downloaded period cannot be verified (BATCH_FILE_MISSING).
+        'archives/test/2026/11/22/20261122T100000Z-60s/batches-000000.jsonl',
       ]);
+    });
+  });
+
+  describe('when rows of the period were excluded at sealing', () => {
+    it('lists its exclusions file too', async () => {
+      // Prepare
+      const deps = await sealedDeps(1, (store) =>
+        store.tamper.insertMalformed(
+          'test',
+          periodOf(T0, 60),
+          '2026-11-22T10:00:00.600Z#poison',
+          'not an event',
+        ),
+      );
+
+      // Act
+      const res = await createGetDigestHandler(() => deps)(
+        request({ pathParameters: { id: '20261122T100000Z-60s' } }),
+        context,
+      );
+
+      // Assess
+      expect(res.statusCode).toBe(200);
+      const keys = JSON.parse(res.body).objects.map((o: { key: string }) => o.key);
+      expect(keys).toContain('archives/test/2026/11/22/20261122T100000Z-60s/exclusions.jsonl');
     });
   });
 

@@ -111,11 +111,77 @@ describe('Handler: seal-periods with inserts only', () => {
       expect(alarms.alarms.size).toBe(0);
     });
   });
+
+  describe('when the row recogniser says an inserted row is not one the service wrote', () => {
+    it('raises a FOREIGN_ROW alarm for that INSERT only, naming the row and the reason', async () => {
+      // Prepare
+      const event = sample('powertools-ts_sampleDynamoDBStreamsEvent.json');
+      // The sample's two records share eventID "1"; a real stream's ids are unique (the alarm id uses it).
+      event.Records.forEach((r, i) => {
+        r.eventID = `insert-${i}`;
+      });
+      const alarms = new InMemoryAlarmSink();
+      const seen: unknown[] = [];
+      const handler = createSealPeriodsHandler({
+        alarms,
+        sealDue: async () => [],
+        logger: silent,
+        recognizeInsert: async (image) => {
+          seen.push(image);
+          return seen.length === 2 ? 'no signed batch lists this event' : undefined;
+        },
+      });
+
+      // Act
+      await handler(event, context);
+
+      // Assess
+      expect(seen).toHaveLength(event.Records.filter((r) => r.eventName === 'INSERT').length);
+      const raised = [...alarms.alarms.values()];
+      expect(raised).toEqual([
+        expect.objectContaining({
+          kind: 'FOREIGN_ROW',
+          eventName: 'INSERT',
+          streamEventId: 'insert-1',
+          detail: expect.stringContaining('no signed batch lists this event'),
+        }),
+      ]);
+    });
+  });
+
+  describe('when an INSERT carries no readable new image', () => {
+    it('raises a FOREIGN_ROW alarm instead of trusting it', async () => {
+      // Prepare
+      const event = sample('powertools-ts_sampleDynamoDBStreamsEvent.json');
+      // The sample's two records share eventID "1"; a real stream's ids are unique (the alarm id uses it).
+      event.Records.forEach((r, i) => {
+        r.eventID = `insert-${i}`;
+        if (r.dynamodb) delete r.dynamodb.NewImage;
+      });
+      const alarms = new InMemoryAlarmSink();
+      const handler = createSealPeriodsHandler({
+        alarms,
+        sealDue: async () => [],
+        logger: silent,
+        recognizeInsert: async () => undefined,
+      });
+
+      // Act
+      await handler(event, context);
+
+      // Assess
+      const raised = [...alarms.alarms.values()];
+      expect(raised.length).toBe(event.Records.filter((r) => r.eventName === 'INSERT').length);
+      expect(
+        raised.every((a) => a.kind === 'FOREIGN_ROW' && /no readable new image/.test(a.detail ?? '')),
+      ).toBe(true);
+    });
+  });
 });
 
 describe('Function: toStreamChange', () => {
   describe('when a record is a TTL delete from the service', () => {
-    it('keeps the service identity so no alarm is raised', () => {
+    it('keeps the service identity, which its alarm then names', () => {
       // Prepare
       const record = {
         eventID: 'ttl-1',

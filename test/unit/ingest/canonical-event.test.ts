@@ -29,7 +29,7 @@ function cloudTrailInputs(): AuditEventInput[] {
   for (const line of readFileSync(url, 'utf8').split('\n')) {
     if (line === '') continue;
     try {
-      inputs.push(fromCloudTrailRecord(JSON.parse(line)));
+      inputs.push(fromCloudTrailRecord(line));
     } catch (error) {
       if (!(error instanceof CloudTrailMappingError) && !(error instanceof EventValidationError)) throw error;
     }
@@ -101,10 +101,13 @@ describe('Function: canonicalizeParsedInput', () => {
 
   describe('when the input fits the size limit but its stored form does not', () => {
     it('throws exactly what canonicalizeEvent throws', () => {
-      // Prepare: 8 strings of 32,000 characters plus padding, so that the input is 40 bytes under the limit.
+      // Prepare: strings of 32,000 characters plus padding, so that the input is 40 bytes under the limit.
       const base = {
         ...appEvent(1),
-        details: { p: Array.from({ length: 8 }, () => 'x'.repeat(32_000)), q: '' },
+        details: {
+          p: Array.from({ length: Math.floor(MAX_EVENT_BYTES / 32_003) }, () => 'x'.repeat(32_000)),
+          q: '',
+        },
       };
       const gap = MAX_EVENT_BYTES - 40 - canonicalString(base).length;
       const input = parseAuditEventInput({ ...base, details: { ...base.details, q: 'y'.repeat(gap) } });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SigningError } from '../../../shared/crypto/errors.ts';
 import type { AuditEventInput } from '../../../shared/events/audit-event.ts';
+import { MAX_EVENT_BYTES } from '../../../shared/events/limits.ts';
 import { idempotencyCanonical } from '../../../shared/ingest/canonical-event.ts';
 import {
   EmptyBatchError,
@@ -15,7 +16,11 @@ import {
 import { ingestBatch, MAX_BATCH_EVENTS } from '../../../shared/ingest/ingest-batch.ts';
 import { checkReceipt } from '../../../shared/ledger/batch-receipts.ts';
 import { hashLeaf } from '../../../shared/merkle/rfc6962.ts';
-import { LedgerUnavailableError } from '../../../shared/ports/ledger-store.ts';
+import {
+  LedgerUnavailableError,
+  type PeriodEvent,
+  type PeriodRow,
+} from '../../../shared/ports/ledger-store.ts';
 import { apiRequest, appEvent, harness, LEDGER, T0 } from './ingest-fixtures.ts';
 
 const HOUR = { startMs: Date.UTC(2026, 10, 22, 21), seconds: 3600 };
@@ -32,9 +37,12 @@ async function rejection<T extends Error>(
   return error as T;
 }
 
-async function readAll(iterable: AsyncIterable<{ id: string; bytes: Uint8Array; receivedAt: string }>) {
-  const events = [];
-  for await (const event of iterable) events.push(event);
+async function readAll(iterable: AsyncIterable<PeriodRow>): Promise<PeriodEvent[]> {
+  const events: PeriodEvent[] = [];
+  for await (const row of iterable) {
+    if ('malformed' in row) throw new Error(`malformed row ${row.item.sk}: ${row.reason}`);
+    events.push(row);
+  }
   return events;
 }
 
@@ -253,7 +261,10 @@ describe('Function: ingestBatch', () => {
     it('rejects an event that is too large once canonical', async () => {
       // Prepare
       const { store, deps } = await harness();
-      const details = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`k${i}`, 'x'.repeat(30_000)]));
+      const pieces = Math.ceil(MAX_EVENT_BYTES / 30_000) + 1;
+      const details = Object.fromEntries(
+        Array.from({ length: pieces }, (_, i) => [`k${i}`, 'x'.repeat(30_000)]),
+      );
 
       // Act
       const error = await rejection(
@@ -398,6 +409,67 @@ describe('Function: ingestBatch', () => {
       // Assess
       expect(error.stored).toEqual([]);
       expect(signer.signCalls).toBe(1);
+      expect(store.eventCount).toBe(0);
+    });
+
+    it('checks the guard before every write transaction, not once per request', async () => {
+      // Prepare
+      // Regression: the period-open check ran once per request, so a slow request could write its later
+      // transactions after the sealer had read the period. Groups of 2; the first transaction is slow and
+      // time passes the guard while it commits.
+      let clockRef: { nowMs: number } | undefined;
+      let groups = 0;
+      const h = await harness({
+        eventsPerGroup: 2,
+        beforeGroup: () => {
+          if (++groups === 1 && clockRef) clockRef.nowMs = HOUR.startMs + 3600_000 + 60_000 - 5_000;
+        },
+      });
+      clockRef = h.clock;
+      const items = [appEvent(1), appEvent(2), appEvent(3), appEvent(4), appEvent(5)];
+
+      // Act
+      const error = await rejection(ingestBatch(apiRequest(items), h.deps), PeriodClosingError);
+
+      // Assess
+      // The second group's guard ran after time moved: only the first group was written, and said so.
+      expect(error.toBody()).toMatchObject({ code: 'PERIOD_CLOSING', stored: ['app-1', 'app-2'] });
+      expect(error.receipts.map((r) => r.eventId)).toEqual(['app-1', 'app-2']);
+      expect(h.store.eventCount).toBe(2);
+    });
+
+    it('answers 503 with the exact stored ids when the sealer closed the period between transactions', async () => {
+      // Prepare
+      const h = await harness({
+        eventsPerGroup: 2,
+        beforeGroup: async (group, store) => {
+          if (group[0]!.id === 'app-3') await store.closePeriod(LEDGER, HOUR);
+        },
+      });
+      const items = [appEvent(1), appEvent(2), appEvent(3), appEvent(4)];
+
+      // Act
+      const error = await rejection(ingestBatch(apiRequest(items), h.deps), PeriodClosingError);
+
+      // Assess
+      expect(error.status).toBe(503);
+      expect(error.toBody()).toMatchObject({ code: 'PERIOD_CLOSING', stored: ['app-1', 'app-2'] });
+      const stored = await readAll(h.store.readPeriod(LEDGER, HOUR));
+      expect(stored.map((e) => e.id)).toEqual(['app-1', 'app-2']);
+    });
+
+    it('refuses to write once the invocation deadline has passed, even inside the period', async () => {
+      // Prepare
+      const { store, deps } = await harness();
+
+      // Act
+      const error = await rejection(
+        ingestBatch(apiRequest([appEvent(1)]), { ...deps, deadlineMs: T0 }),
+        PeriodClosingError,
+      );
+
+      // Assess
+      expect(error.stored).toEqual([]);
       expect(store.eventCount).toBe(0);
     });
   });

@@ -1,28 +1,57 @@
 /**
  * The `LedgerStore` contract, run against the in-memory fake (unit) and the DynamoDB adapter on
- * DynamoDB Local (integration), so that both keep the same semantics: put-only, atomic groups of 50,
- * exact `stored` lists, period order.
+ * DynamoDB Local (integration), so that both keep the same semantics: put-only, atomic groups (50 events
+ * in memory, 49 on DynamoDB), exact `stored` lists, period order, batch seals read back by period, and
+ * closed periods refusing every later transaction.
  */
 import { describe, expect, it } from 'vitest';
+import type { Period } from '../../../shared/ledger/period.ts';
 import {
   type BatchSeal,
   BatchSealConflictError,
   EventIdsTakenError,
   type LedgerStore,
+  type MalformedRow,
+  PeriodClosedError,
+  type PeriodEvent,
+  WriteStoppedError,
 } from '../../../shared/ports/ledger-store.ts';
-import { LEDGER, ledgerEvent, PERIOD, SEAL } from '../adapters/ledger-fixtures.ts';
+import { DEFAULT_EVENTS_PER_GROUP } from '../../../shared/storage/in-memory-ledger-store.ts';
+import { LEDGER, ledgerEvent, PERIOD, RECEIVED_AT, SEAL } from '../adapters/ledger-fixtures.ts';
 
-async function readAll(store: LedgerStore, ledger: string, period = PERIOD) {
-  const events = [];
-  for await (const event of store.readPeriod(ledger, period)) events.push(event);
+/** Every row of the period; the contract's stores hold no malformed row, so any is a failure. */
+async function readAll(store: LedgerStore, ledger: string, period = PERIOD): Promise<PeriodEvent[]> {
+  const events: PeriodEvent[] = [];
+  for await (const row of store.readPeriod(ledger, period)) {
+    if ((row as MalformedRow).malformed) throw new Error(`malformed row: ${JSON.stringify(row)}`);
+    events.push(row as PeriodEvent);
+  }
   return events;
 }
 
-/** Registers the contract tests; `fresh` returns an empty store and a ledger id unique to the test. */
+async function readBatches(
+  store: LedgerStore,
+  ledger: string,
+  period: Period = PERIOD,
+): Promise<BatchSeal[]> {
+  const batches: BatchSeal[] = [];
+  for await (const row of store.readPeriodBatches(ledger, period)) {
+    if ((row as MalformedRow).malformed) throw new Error(`malformed batch row: ${JSON.stringify(row)}`);
+    batches.push(row as BatchSeal);
+  }
+  return batches;
+}
+
+/**
+ * Registers the contract tests; `fresh` returns an empty store and a ledger id unique to the test.
+ * `eventsPerGroup` is the store's atomic group size (DynamoDB: MAX_EVENTS_PER_TRANSACTION).
+ */
 export function ledgerStoreContract(
   name: string,
   fresh: () => Promise<{ store: LedgerStore; ledger: string }>,
+  options: { eventsPerGroup?: number } = {},
 ): void {
+  const groupSize = options.eventsPerGroup ?? DEFAULT_EVENTS_PER_GROUP;
   const sealFor = (ledger: string, batchId = 'b1'): BatchSeal => ({ ...SEAL, ledger, batchId });
 
   describe(`LedgerStore contract: ${name}`, () => {
@@ -100,13 +129,13 @@ export function ledgerStoreContract(
           // Assess
           expect(error).toBeInstanceOf(EventIdsTakenError);
           expect(error.taken).toEqual(['app-55']);
-          expect(error.stored).toEqual(second.slice(0, 50).map((e) => e.id));
+          expect(error.stored).toEqual(second.slice(0, groupSize).map((e) => e.id));
           const existing =
             error.existing.get('app-55') ?? (await store.findEventIds(ledger, ['app-55'])).get('app-55');
           expect(existing?.inputSha256).toBe(original.inputSha256);
-          // The whole failing group of ten is absent; the original is untouched.
+          // The whole failing group is absent; the original is untouched.
           const ids = (await readAll(store, ledger)).map((e) => e.id);
-          expect(ids).toHaveLength(51);
+          expect(ids).toHaveLength(groupSize + 1);
           expect(ids).not.toContain('app-50');
           expect((await store.getEvent(ledger, 'app-55'))!.batchId).toBe('b1');
         });
@@ -137,8 +166,113 @@ export function ledgerStoreContract(
         const read = await readAll(store, ledger);
         expect(read.map((e) => e.id)).toEqual(['app-1', 'app-2', 'app-3', 'app-30', 'app-10']);
         expect(read[0]!.receivedAt).toBe(at('00:00.000'));
+        // Each row names the batch it claims, for the sealer's provenance check.
+        expect(read.map((e) => e.batchId)).toEqual(['b1', 'b1', 'b1', 'b1', 'b1']);
+        expect(Buffer.from(read[0]!.bytes).equals(Buffer.from(events[2]!.bytes))).toBe(true);
         expect((await readAll(store, ledger, nextPeriod.period)).map((e) => e.id)).toEqual(['app-4']);
         expect(await readAll(store, LEDGER === ledger ? 'other-ledger' : LEDGER)).toEqual([]);
+      });
+    });
+
+    describe('Method: readPeriodBatches', () => {
+      it('yields the period’s batch seals with their leaves, ordered by receivedAt then batch id', async () => {
+        // Prepare
+        const { store, ledger } = await fresh();
+        const late = '2026-11-22T21:30:00.000Z';
+        const nextHour = '2026-11-22T22:00:00.000Z';
+        const sealAt = (batchId: string, receivedAt: string, n: number): BatchSeal => ({
+          ...sealFor(ledger, batchId),
+          receivedAt,
+          size: 1,
+          leaves: [{ eventId: `app-${n}`, receivedAt, leafHash: ledgerEvent(n, { receivedAt }).leafHash }],
+        });
+        const inPeriod = (n: number, receivedAt: string) => ledgerEvent(n, { receivedAt });
+
+        // Act
+        await store.putBatch(sealAt('zz', late, 7), [{ ...inPeriod(7, late), batchId: 'zz' }]);
+        await store.putBatch(sealAt('b2', RECEIVED_AT, 3), [{ ...inPeriod(3, RECEIVED_AT), batchId: 'b2' }]);
+        await store.putBatch(sealAt('b1', RECEIVED_AT, 1), [inPeriod(1, RECEIVED_AT)]);
+        await store.putBatch(sealAt('b3', nextHour, 4), [
+          {
+            ...inPeriod(4, nextHour),
+            batchId: 'b3',
+            period: { startMs: PERIOD.startMs + 3_600_000, seconds: 3600 },
+          },
+        ]);
+
+        // Assess
+        const read = await readBatches(store, ledger);
+        expect(read.map((b) => [b.receivedAt, b.batchId])).toEqual([
+          [RECEIVED_AT, 'b1'],
+          [RECEIVED_AT, 'b2'],
+          [late, 'zz'],
+        ]);
+        const first = read[0]!;
+        expect(first.statement).toBe(SEAL.statement);
+        expect(Buffer.from(first.signature).equals(Buffer.from(SEAL.signature))).toBe(true);
+        expect(
+          first.leaves.map((l) => [l.eventId, l.receivedAt, Buffer.from(l.leafHash).toString('hex')]),
+        ).toEqual([['app-1', RECEIVED_AT, Buffer.from(ledgerEvent(1).leafHash).toString('hex')]]);
+        const next = await readBatches(store, ledger, { startMs: PERIOD.startMs + 3_600_000, seconds: 3600 });
+        expect(next.map((b) => b.batchId)).toEqual(['b3']);
+      });
+    });
+
+    describe('Method: closePeriod', () => {
+      describe('when the period is closed before a write', () => {
+        it('refuses the write with PeriodClosedError, stores no event, and leaves other periods open', async () => {
+          // Prepare
+          const { store, ledger } = await fresh();
+          await store.putBatch(sealFor(ledger), [ledgerEvent(1)]);
+          await store.closePeriod(ledger, PERIOD);
+          await store.closePeriod(ledger, PERIOD); // closing twice is a no-op
+
+          // Act
+          const error = await store
+            .putBatch(sealFor(ledger, 'late'), [{ ...ledgerEvent(2), batchId: 'late' }])
+            .catch((e: unknown) => e);
+
+          // Assess
+          expect(error).toBeInstanceOf(PeriodClosedError);
+          expect((error as PeriodClosedError).stored).toEqual([]);
+          expect((await readAll(store, ledger)).map((e) => e.id)).toEqual(['app-1']);
+          expect(await store.findEventIds(ledger, ['app-2'])).toEqual(new Map());
+          const nextAt = '2026-11-22T22:00:00.001Z';
+          const next = { ...ledgerEvent(3, { receivedAt: nextAt }), batchId: 'next' };
+          await store.putBatch({ ...sealFor(ledger, 'next'), receivedAt: nextAt }, [
+            { ...next, period: { startMs: PERIOD.startMs + 3_600_000, seconds: 3600 } },
+          ]);
+          expect(await store.getEvent(ledger, 'app-3')).toBeDefined();
+        });
+      });
+    });
+
+    describe('Method: putBatch with a guard', () => {
+      describe('when the guard throws before the second transaction', () => {
+        it('stops there with WriteStoppedError naming exactly the first group', async () => {
+          // Prepare
+          const { store, ledger } = await fresh();
+          const events = Array.from({ length: groupSize + 5 }, (_, i) => ledgerEvent(i + 1));
+          let calls = 0;
+          const guard = (): void => {
+            calls++;
+            if (calls === 2) throw new Error('deadline passed');
+          };
+
+          // Act
+          const error = await store.putBatch(sealFor(ledger), events, guard).catch((e: unknown) => e);
+
+          // Assess
+          expect(error).toBeInstanceOf(WriteStoppedError);
+          expect((error as WriteStoppedError).stored).toEqual(events.slice(0, groupSize).map((e) => e.id));
+          expect(((error as WriteStoppedError).cause as Error).message).toBe('deadline passed');
+          expect((await readAll(store, ledger)).map((e) => e.id).sort()).toEqual(
+            events
+              .slice(0, groupSize)
+              .map((e) => e.id)
+              .sort(),
+          );
+        });
       });
     });
 

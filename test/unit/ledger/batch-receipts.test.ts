@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalBytes } from '../../../shared/canonical/jcs.ts';
 import { KeyFileSigner } from '../../../shared/crypto/key-file-signer.ts';
-import { type BatchLeaf, checkReceipt, signBatch } from '../../../shared/ledger/batch-receipts.ts';
+import {
+  type BatchLeaf,
+  batchLeafHash,
+  batchRoot,
+  checkReceipt,
+  checkReceiptAgainstEvent,
+  signBatch,
+} from '../../../shared/ledger/batch-receipts.ts';
 import type { Receipt } from '../../../shared/ledger/formats.ts';
 import { hashLeaf, rootFromLeafHashes } from '../../../shared/merkle/rfc6962.ts';
 import { opensslVerify } from '../../support/openssl.ts';
@@ -11,15 +18,30 @@ import { trustedKeysOf } from '../../support/sealed-folder.ts';
 const signer = KeyFileSigner.generate();
 const RECEIVED_AT = '2026-11-22T21:04:05.678Z';
 
-function leaves(n: number): BatchLeaf[] {
+function leaves(n: number, receivedAt: (i: number) => string = () => RECEIVED_AT): BatchLeaf[] {
   return Array.from({ length: n }, (_, i) => ({
     eventId: `evt-${i}`,
+    receivedAt: receivedAt(i),
     leafHash: hashLeaf(Buffer.from(`event ${i}`)),
   }));
 }
 
 async function batchOf(n: number, by = signer) {
-  return signBatch({ ledger: 'unit', batchId: 'b-0001', receivedAt: RECEIVED_AT, leaves: leaves(n) }, by);
+  return signBatch({ ledger: 'unit', batchId: 'b-0001', leaves: leaves(n) }, by);
+}
+
+/** An event's canonical bytes as stored, and the receipt its batch gave it. */
+async function eventWithReceipt(): Promise<{ bytes: Buffer; receipt: Receipt }> {
+  const bytes = Buffer.from(canonicalBytes({ id: 'evt-e', receivedAt: RECEIVED_AT, action: 's3:GetObject' }));
+  const batch = await signBatch(
+    {
+      ledger: 'unit',
+      batchId: 'b-0001',
+      leaves: [...leaves(2), { eventId: 'evt-e', receivedAt: RECEIVED_AT, leafHash: hashLeaf(bytes) }],
+    },
+    signer,
+  );
+  return { bytes, receipt: batch.receipts[2]! };
 }
 
 function flipHexChar(hex: string, at: number): string {
@@ -33,21 +55,20 @@ describe('Function: signBatch', () => {
       const batchLeaves = leaves(5);
 
       // Act
-      const batch = await signBatch(
-        { ledger: 'unit', batchId: 'b-0001', receivedAt: RECEIVED_AT, leaves: batchLeaves },
-        signer,
-      );
+      const batch = await signBatch({ ledger: 'unit', batchId: 'b-0001', leaves: batchLeaves }, signer);
 
       // Assess
       expect(batch.statement).toEqual({
-        type: 'auditseal.batch-statement.v1',
+        type: 'auditseal.batch-statement.v2',
         ledger: 'unit',
         batchId: 'b-0001',
-        receivedAt: RECEIVED_AT,
+        receivedFrom: RECEIVED_AT,
+        receivedTo: RECEIVED_AT,
         treeSize: 5,
-        rootHash: rootFromLeafHashes(batchLeaves.map((l) => l.leafHash)).toString('hex'),
+        rootHash: rootFromLeafHashes(batchLeaves.map(batchLeafHash)).toString('hex'),
         keyId: await signer.keyId(),
       });
+      expect(batchRoot(batchLeaves).toString('hex')).toBe(batch.statement.rootHash);
       expect(Buffer.from(batch.statementBytes)).toEqual(Buffer.from(canonicalBytes(batch.statement)));
       expect(batch.receipts.map((r) => [r.eventId, r.leafIndex])).toEqual(
         batchLeaves.map((l, i) => [l.eventId, i]),
@@ -59,10 +80,30 @@ describe('Function: signBatch', () => {
     });
   });
 
+  describe('when the leaves were received over a range of times (an import batch)', () => {
+    it('signs the range from the earliest to the latest receivedAt', async () => {
+      // Prepare
+      const times = ['2026-11-22T21:04:05.678Z', '2026-11-22T21:00:00.000Z', '2026-11-22T21:59:59.999Z'];
+      const batchLeaves = leaves(3, (i) => times[i]!);
+
+      // Act
+      const batch = await signBatch({ ledger: 'unit', batchId: 'imp-1', leaves: batchLeaves }, signer);
+
+      // Assess
+      expect(batch.statement).toMatchObject({
+        receivedFrom: '2026-11-22T21:00:00.000Z',
+        receivedTo: '2026-11-22T21:59:59.999Z',
+      });
+      expect(batch.receipts.map((r) => r.receivedAt)).toEqual(times);
+      const keys = await trustedKeysOf(signer);
+      for (const r of batch.receipts) expect(checkReceipt(r, keys).ok).toBe(true);
+    });
+  });
+
   describe('when the batch is empty', () => {
     it('throws a RangeError', async () => {
       // Prepare
-      const request = { ledger: 'unit', batchId: 'b-0001', receivedAt: RECEIVED_AT, leaves: [] };
+      const request = { ledger: 'unit', batchId: 'b-0001', leaves: [] };
 
       // Act
       const act = signBatch(request, signer);
@@ -72,15 +113,10 @@ describe('Function: signBatch', () => {
     });
   });
 
-  describe('when receivedAt is not millisecond UTC', () => {
-    it('rejects the statement', async () => {
+  describe('when a leaf receivedAt is not millisecond UTC', () => {
+    it('rejects the batch', async () => {
       // Prepare
-      const request = {
-        ledger: 'unit',
-        batchId: 'b-0001',
-        receivedAt: '2026-11-22T21:04:05Z',
-        leaves: leaves(1),
-      };
+      const request = { ledger: 'unit', batchId: 'b-0001', leaves: leaves(1, () => '2026-11-22T21:04:05Z') };
 
       // Act
       const act = signBatch(request, signer);
@@ -202,6 +238,14 @@ describe('Function: checkReceipt', () => {
     ['the leaf index is another', (r) => ({ ...r, leafIndex: r.leafIndex + 1 })],
     ['the leaf index is outside the batch', (r) => ({ ...r, leafIndex: 99 })],
     ['the audit path is short', (r) => ({ ...r, auditPath: r.auditPath.slice(1) })],
+    // Receipts v2 bind the event id and receivedAt into the batch leaf (regression: editing them left it VALID).
+    ['the event id is another', (r) => ({ ...r, eventId: 'evt-1' })],
+    ['the event id is a new one', (r) => ({ ...r, eventId: 'forged-id' })],
+    ['the receivedAt is another millisecond', (r) => ({ ...r, receivedAt: '2026-11-22T21:04:05.679Z' })],
+    [
+      'the receivedAt lies outside the signed range',
+      (r) => ({ ...r, receivedAt: '2026-11-22T22:04:05.678Z' }),
+    ],
   ])('when %s', (_, damage) => {
     it('returns RECEIPT_PROOF_INVALID', async () => {
       // Prepare
@@ -212,7 +256,64 @@ describe('Function: checkReceipt', () => {
       const check = checkReceipt(damage(receipt!), keys);
 
       // Assess
-      expect(check).toMatchObject({ ok: false, code: 'RECEIPT_PROOF_INVALID', eventId: 'evt-0' });
+      expect(check).toMatchObject({ ok: false, code: 'RECEIPT_PROOF_INVALID' });
+      expect(check.ok).toBe(false);
+      if (!check.ok) expect(check.eventId).toBe((damage(receipt!) as Receipt).eventId);
+    });
+  });
+});
+
+describe('Function: checkReceiptAgainstEvent', () => {
+  describe('when given the stored bytes of the receipt event', () => {
+    it('accepts them, with or without one trailing newline', async () => {
+      // Prepare
+      const { bytes, receipt } = await eventWithReceipt();
+
+      // Act
+      const plain = checkReceiptAgainstEvent(receipt, bytes);
+      const line = checkReceiptAgainstEvent(receipt, Buffer.concat([bytes, Buffer.from('\n')]));
+
+      // Assess
+      expect(plain).toEqual({ ok: true });
+      expect(line).toEqual({ ok: true });
+      expect(checkReceipt(receipt, await trustedKeysOf(signer)).ok).toBe(true);
+    });
+  });
+
+  describe.each<[string, (bytes: Buffer) => Buffer, RegExp]>([
+    ['the event is not JSON', () => Buffer.from('{"id":'), /not JSON/],
+    ['the event is a JSON array', () => Buffer.from('[]'), /not a JSON object/],
+    [
+      'the event has another id',
+      (b) => Buffer.from(b.toString('utf8').replace('"evt-e"', '"evt-f"')),
+      /id "evt-f" is not the receipt's evt-e/,
+    ],
+    [
+      'the event has another receivedAt',
+      (b) => Buffer.from(b.toString('utf8').replace('.678Z', '.679Z')),
+      /receivedAt is not the receipt's/,
+    ],
+    [
+      'the event bytes were changed',
+      (b) => Buffer.from(b.toString('utf8').replace('GetObject', 'PutObject')),
+      /hash to leaf/,
+    ],
+    [
+      'the event is the same JSON, not in canonical form',
+      (b) => Buffer.from(JSON.stringify(JSON.parse(b.toString('utf8')), null, 1)),
+      /hash to leaf/,
+    ],
+  ])('when %s', (_, damage, message) => {
+    it('rejects the pair and says why', async () => {
+      // Prepare
+      const { bytes, receipt } = await eventWithReceipt();
+
+      // Act
+      const check = checkReceiptAgainstEvent(receipt, damage(bytes));
+
+      // Assess
+      expect(check.ok).toBe(false);
+      if (!check.ok) expect(check.message).toMatch(message);
     });
   });
 });

@@ -9,12 +9,14 @@ import { toHex } from '../../../shared/ledger/hex.ts';
 import { archiveObjectKey, digestObjectKey } from '../../../shared/ledger/object-keys.ts';
 import { nextPeriod, type Period } from '../../../shared/ledger/period.ts';
 import { readSealedHead, type SealRequest, sealPeriod } from '../../../shared/ledger/seal-period.ts';
-import { sealRange } from '../../../shared/ledger/seal-range.ts';
+import { sealRange, signImportBatches } from '../../../shared/ledger/seal-range.ts';
 import { emptyRoot, rootFromLeafHashes, sha256 } from '../../../shared/merkle/rfc6962.ts';
+import type { BatchSeal, PeriodEvent } from '../../../shared/ports/ledger-store.ts';
 import type { ObjectStore, PutOutcome } from '../../../shared/ports/object-store.ts';
 import { InMemoryObjectStore } from '../../../shared/storage/in-memory-object-store.ts';
 import { verifyFolder } from '../../../shared/verify/verify-folder.ts';
 import { MemoryReader, makeEvent, type TestEvent, trustedKeysOf } from '../../support/sealed-folder.ts';
+import { sealSignedPeriod } from '../../support/signed-seal.ts';
 
 const LEDGER = 'unit';
 const P0: Period = { startMs: Date.parse('2026-11-22T21:00:00Z'), seconds: 3600 };
@@ -31,6 +33,28 @@ function eventsIn(period: Period, n: number, prefix = 'evt'): TestEvent[] {
   );
 }
 
+/**
+ * A seal request over `events`, signed once as import batches. Batch signatures are ECDSA, so they differ
+ * per signing: a test of sealPeriod's own determinism seals the same signed batches twice.
+ */
+async function signedRequest(
+  signer: KeyFileSigner,
+  period: Period,
+  events: readonly TestEvent[],
+  chunkLeaves?: number,
+): Promise<SealRequest & { rows: PeriodEvent[]; batches: BatchSeal[] }> {
+  const { rows, batches } = await signImportBatches(LEDGER, period, events, { signer });
+  return {
+    ledger: LEDGER,
+    period,
+    previous: null,
+    rows,
+    batches,
+    keys: await trustedKeysOf(signer),
+    ...(chunkLeaves ? { chunkLeaves } : {}),
+  };
+}
+
 function json(store: InMemoryObjectStore, key: string): unknown {
   return JSON.parse(Buffer.from(store.objects.get(key)!).toString('utf8'));
 }
@@ -42,6 +66,38 @@ function withoutSignatures(store: InMemoryObjectStore): Map<string, string> {
       .filter(([key]) => !key.endsWith('.sig'))
       .map(([key, bytes]) => [key, Buffer.from(bytes).toString('hex')]),
   );
+}
+
+/**
+ * Every object except what commits to a signature: `.sig` objects, and in batch records the `signature`
+ * member; digests and statements, which commit to the batch files, keep only their signature-free parts.
+ */
+function withoutBatchSignatures(store: InMemoryObjectStore): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const [key, bytes] of store.objects) {
+    const text = Buffer.from(bytes).toString('utf8');
+    if (key.endsWith('.sig')) continue;
+    if (/\/batches-\d{6}\.jsonl$/.test(key)) {
+      out.set(
+        key,
+        text
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => ({ ...(JSON.parse(l) as object), signature: '(signature)' })),
+      );
+    } else if (key.endsWith('.digest.json')) {
+      const digest = JSON.parse(text) as { batches: object[]; previous: object | null };
+      out.set(key, {
+        ...digest,
+        batches: digest.batches.map((b) => ({ ...b, size: '(size)', sha256: '(sha256)' })),
+        previous: digest.previous ? '(previous)' : null,
+      });
+    } else if (key.endsWith('.statement.json')) {
+      const statement = JSON.parse(text) as object;
+      out.set(key, { ...statement, digestSha256: '(sha256)', previousStatementSha256: '(sha256)' });
+    } else out.set(key, Buffer.from(bytes).toString('hex'));
+  }
+  return out;
 }
 
 /** A store that dies at its `crashAt`-th write: before the write lands, or just after. */
@@ -80,13 +136,7 @@ describe('Function: sealPeriod', () => {
     it('writes byte-identical objects, and the second run reports already-sealed', async () => {
       // Prepare
       const signer = KeyFileSigner.generate();
-      const request: SealRequest = {
-        ledger: LEDGER,
-        period: P0,
-        previous: null,
-        events: eventsIn(P0, 11),
-        chunkLeaves: 4,
-      };
+      const request = await signedRequest(signer, P0, eventsIn(P0, 11), 4);
       const first = new InMemoryObjectStore();
       const fresh = new InMemoryObjectStore();
       const created = await sealPeriod(request, { store: first, signer });
@@ -112,20 +162,17 @@ describe('Function: sealPeriod', () => {
     it('seals the same objects as from an array', async () => {
       // Prepare
       const signer = KeyFileSigner.generate();
-      const events = eventsIn(P0, 6);
-      async function* stream() {
-        for (const e of events) yield e;
+      const request = await signedRequest(signer, P0, eventsIn(P0, 6), 4);
+      async function* stream<T>(items: readonly T[]) {
+        for (const item of items) yield item;
       }
       const fromArray = new InMemoryObjectStore();
       const fromStream = new InMemoryObjectStore();
-      await sealPeriod(
-        { ledger: LEDGER, period: P0, previous: null, events, chunkLeaves: 4 },
-        { store: fromArray, signer },
-      );
+      await sealPeriod(request, { store: fromArray, signer });
 
       // Act
       await sealPeriod(
-        { ledger: LEDGER, period: P0, previous: null, events: stream(), chunkLeaves: 4 },
+        { ...request, rows: stream(request.rows), batches: stream(request.batches) },
         { store: fromStream, signer },
       );
 
@@ -142,7 +189,7 @@ describe('Function: sealPeriod', () => {
       const leaves = events.map((e) => e.leafHash);
 
       // Act
-      const sealed = await sealPeriod(
+      const sealed = await sealSignedPeriod(
         { ledger: LEDGER, period: P0, previous: null, events, chunkLeaves: 4 },
         { store, signer: KeyFileSigner.generate() },
       );
@@ -181,7 +228,7 @@ describe('Function: sealPeriod', () => {
       const signer = KeyFileSigner.generate();
 
       // Act
-      const sealed = await sealPeriod(
+      const sealed = await sealSignedPeriod(
         { ledger: LEDGER, period: P0, previous: null, events: [] },
         { store, signer },
       );
@@ -222,15 +269,15 @@ describe('Function: sealPeriod', () => {
       const signer = KeyFileSigner.generate();
 
       // Act
-      const s0 = await sealPeriod(
+      const s0 = await sealSignedPeriod(
         { ledger: LEDGER, period: P0, previous: null, events: eventsIn(P0, 2) },
         { store, signer },
       );
-      const s1 = await sealPeriod(
+      const s1 = await sealSignedPeriod(
         { ledger: LEDGER, period: P1, previous: s0, events: [] },
         { store, signer },
       );
-      const s2 = await sealPeriod(
+      const s2 = await sealSignedPeriod(
         { ledger: LEDGER, period: P2, previous: s1, events: eventsIn(P2, 3) },
         { store, signer },
       );
@@ -270,7 +317,7 @@ describe('Function: sealPeriod', () => {
       const signer = KeyFileSigner.generate();
 
       // Act
-      const sealed = await sealPeriod(
+      const sealed = await sealSignedPeriod(
         { ledger: LEDGER, period: P0, previous: null, events: eventsIn(P0, 3) },
         { store, signer },
       );
@@ -292,14 +339,14 @@ describe('Function: sealPeriod', () => {
       // Prepare
       const store = new InMemoryObjectStore();
       const signer = KeyFileSigner.generate();
-      const s0 = await sealPeriod(
+      const s0 = await sealSignedPeriod(
         { ledger: LEDGER, period: P0, previous: null, events: [] },
         { store, signer },
       );
       const before = store.objects.size;
 
       // Act
-      const gap = sealPeriod(
+      const gap = sealSignedPeriod(
         { ledger: LEDGER, period: P2, previous: s0, events: eventsIn(P2, 1) },
         { store, signer },
       );
@@ -316,13 +363,16 @@ describe('Function: sealPeriod', () => {
       // Prepare
       const store = new InMemoryObjectStore();
       const signer = KeyFileSigner.generate();
-      const other = await sealPeriod(
+      const other = await sealSignedPeriod(
         { ledger: 'other', period: P0, previous: null, events: [] },
         { store, signer },
       );
 
       // Act
-      const act = sealPeriod({ ledger: LEDGER, period: P1, previous: other, events: [] }, { store, signer });
+      const act = sealSignedPeriod(
+        { ledger: LEDGER, period: P1, previous: other, events: [] },
+        { store, signer },
+      );
 
       // Assess
       await expect(act).rejects.toMatchObject({ name: 'SealError', code: 'CHAIN_MISMATCH' });
@@ -336,7 +386,7 @@ describe('Function: sealPeriod', () => {
       const bad = { id: 'bad', bytes: Buffer.from('{"id":"bad",\n"v":1}') };
 
       // Act
-      const act = sealPeriod(
+      const act = sealSignedPeriod(
         { ledger: LEDGER, period: P0, previous: null, events: [bad] },
         { store, signer: KeyFileSigner.generate() },
       );
@@ -350,10 +400,19 @@ describe('Function: sealPeriod', () => {
   describe('when chunkLeaves is not a power of two', () => {
     it('throws a RangeError', async () => {
       // Prepare
-      const request: SealRequest = { ledger: LEDGER, period: P0, previous: null, events: [], chunkLeaves: 3 };
+      const request: Parameters<typeof sealSignedPeriod>[0] = {
+        ledger: LEDGER,
+        period: P0,
+        previous: null,
+        events: [],
+        chunkLeaves: 3,
+      };
 
       // Act
-      const act = sealPeriod(request, { store: new InMemoryObjectStore(), signer: KeyFileSigner.generate() });
+      const act = sealSignedPeriod(request, {
+        store: new InMemoryObjectStore(),
+        signer: KeyFileSigner.generate(),
+      });
 
       // Assess
       await expect(act).rejects.toBeInstanceOf(RangeError);
@@ -365,14 +424,14 @@ describe('Function: sealPeriod', () => {
       // Prepare
       const store = new InMemoryObjectStore();
       const signer = KeyFileSigner.generate();
-      await sealPeriod(
+      await sealSignedPeriod(
         { ledger: LEDGER, period: P0, previous: null, events: eventsIn(P0, 2) },
         { store, signer },
       );
       const before = new Map(store.objects);
 
       // Act
-      const act = sealPeriod(
+      const act = sealSignedPeriod(
         { ledger: LEDGER, period: P0, previous: null, events: eventsIn(P0, 3, 'x') },
         { store, signer },
       );
@@ -388,8 +447,13 @@ describe('Function: sealPeriod', () => {
       // Prepare
       const store = new InMemoryObjectStore();
       const signer = KeyFileSigner.generate();
-      const request: SealRequest = { ledger: LEDGER, period: P0, previous: null, events: eventsIn(P0, 1) };
-      await sealPeriod(request, { store, signer });
+      const request: Parameters<typeof sealSignedPeriod>[0] = {
+        ledger: LEDGER,
+        period: P0,
+        previous: null,
+        events: eventsIn(P0, 1),
+      };
+      await sealSignedPeriod(request, { store, signer });
       const sigKey = digestObjectKey(LEDGER, P0, 'signature');
       const other = await KeyFileSigner.generate().sign(
         store.objects.get(digestObjectKey(LEDGER, P0, 'statement'))!,
@@ -397,7 +461,7 @@ describe('Function: sealPeriod', () => {
       store.objects.set(sigKey, other);
 
       // Act
-      const act = sealPeriod(request, { store, signer });
+      const act = sealSignedPeriod(request, { store, signer });
 
       // Assess
       await expect(act).rejects.toMatchObject({ name: 'SealError', code: 'NONDETERMINISTIC_OBJECT' });
@@ -411,7 +475,7 @@ describe('Function: readSealedHead', () => {
     it('returns the head sealPeriod returned', async () => {
       // Prepare
       const store = new InMemoryObjectStore();
-      const sealed = await sealPeriod(
+      const sealed = await sealSignedPeriod(
         { ledger: LEDGER, period: P0, previous: null, events: eventsIn(P0, 2) },
         { store, signer: KeyFileSigner.generate() },
       );
@@ -436,7 +500,7 @@ describe('Function: readSealedHead', () => {
       const inner = new InMemoryObjectStore();
       const crashing = new CrashingStore(inner, 2, 'before');
       await expect(
-        sealPeriod(
+        sealSignedPeriod(
           { ledger: LEDGER, period: P0, previous: null, events: [] },
           { store: crashing, signer: KeyFileSigner.generate() },
         ),
@@ -462,7 +526,9 @@ describe('Function: sealRange (crash and resume)', () => {
       const request = { ledger: LEDGER, seconds: 3600, events, previous: null, chunkLeaves: 4 };
       const clean = new CountingStore();
       await sealRange(request, { store: clean, signer });
-      expect(clean.writes).toBe(3 * 2 + 2 * 2 + 3 * 3);
+      // Chunks (3 in P0, 2 in P2, object + index each), a batch-record file for each period with events
+      // (format v2), and digest, statement and signature for each of the 3 periods.
+      expect(clean.writes).toBe(3 * 2 + 2 * 2 + 2 + 3 * 3);
 
       for (let crashAt = 0; crashAt < clean.writes; crashAt++) {
         const store = new InMemoryObjectStore();
@@ -475,7 +541,9 @@ describe('Function: sealRange (crash and resume)', () => {
 
         // Assess
         expect(resumed.map((s) => s.sequence)).toEqual([0, 1, 2]);
-        expect(withoutSignatures(store)).toEqual(withoutSignatures(clean));
+        // Format v2: batch records hold the import batches' ECDSA signatures, which differ per signing,
+        // and so do the digests and statements that commit to them. Everything else is byte-identical.
+        expect(withoutBatchSignatures(store)).toEqual(withoutBatchSignatures(clean));
         const report = await verifyFolder(new MemoryReader(store.objects), { keys });
         expect(report.findings).toEqual([]);
       }

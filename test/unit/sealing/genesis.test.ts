@@ -6,6 +6,7 @@ import { GenesisGuard } from '../../../shared/ingest/genesis-guard.ts';
 import { type IngestDeps, ingestBatch } from '../../../shared/ingest/ingest-batch.ts';
 import { periodOf } from '../../../shared/ledger/period.ts';
 import { sealDuePeriods } from '../../../shared/sealing/seal-due-periods.ts';
+import { InMemoryAlarmSink } from '../../../shared/storage/in-memory-alarm-sink.ts';
 import { InMemoryLedgerStore } from '../../../shared/storage/in-memory-ledger-store.ts';
 import { InMemoryObjectStore } from '../../../shared/storage/in-memory-object-store.ts';
 import { InMemorySealRegistry } from '../../../shared/storage/in-memory-seal-registry.ts';
@@ -36,7 +37,16 @@ async function setup(nowMs: { value: number }) {
     batchIdFactory: () => `b-${nowMs.value}`,
     genesis: new GenesisGuard(registry),
   };
-  return { signer, registry, store, deps, objects: new InMemoryObjectStore() };
+  const keys = new TrustedKeySet([loadPublicKey(await signer.publicKeyPem())]);
+  return {
+    signer,
+    keys,
+    registry,
+    store,
+    deps,
+    objects: new InMemoryObjectStore(),
+    alarms: new InMemoryAlarmSink(),
+  };
 }
 
 const request = (ids: string[]) => ({
@@ -65,6 +75,8 @@ describe('Ingest and sealing: the ledger genesis', () => {
           events: s.store,
           registry: s.registry,
           clock: () => new Date(now.value),
+          trustedKeys: async () => s.keys,
+          alarms: s.alarms,
         },
       );
       now.value = T0 + 60_000 + 16_000;
@@ -76,6 +88,8 @@ describe('Ingest and sealing: the ledger genesis', () => {
           events: s.store,
           registry: s.registry,
           clock: () => new Date(now.value),
+          trustedKeys: async () => s.keys,
+          alarms: s.alarms,
         },
       );
 
@@ -90,7 +104,10 @@ describe('Ingest and sealing: the ledger genesis', () => {
           return v ? Buffer.from(v) : undefined;
         },
       };
-      expect((await verifyFolder(reader, { keys })).stats.events).toBe(1);
+      const report = await verifyFolder(reader, { keys });
+      expect(report.stats.events).toBe(1);
+      expect(report.findings).toEqual([]);
+      expect(s.alarms.alarms.size).toBe(0);
     });
   });
 

@@ -37,15 +37,17 @@ describe('Function: tamperAlarmsOf', () => {
       const alarms = tamperAlarmsOf(changes);
 
       // Assess
-      expect(alarms.map((a) => [a.eventName, a.alarmId])).toEqual([
-        ['MODIFY', '2026-11-22T10:00:00.000Z#m1'],
-        ['REMOVE', '2026-11-22T10:00:00.000Z#r1'],
+      expect(alarms.map((a) => [a.kind, a.eventName, a.alarmId])).toEqual([
+        ['TAMPER', 'MODIFY', '2026-11-22T10:00:00.000Z#m1'],
+        ['TAMPER', 'REMOVE', '2026-11-22T10:00:00.000Z#r1'],
       ]);
     });
   });
 
   describe('when DynamoDB TTL removes an item', () => {
-    it('is recognised by the service identity and raises nothing', () => {
+    // Issue 7 removed the TTL exemption: no ledger row carries a TTL, so a TTL expiry means someone set a
+    // TTL attribute on a ledger row to have the service delete it. It is recognised, and raises an alarm.
+    it('is recognised by the service identity and raises a TAMPER alarm that says so', () => {
       // Prepare
       const ttl: StreamChange = {
         ...base,
@@ -53,9 +55,19 @@ describe('Function: tamperAlarmsOf', () => {
         userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
       };
 
-      // Act / Assess
+      // Act
+      const alarms = tamperAlarmsOf([ttl]);
+
+      // Assess
       expect(isTtlExpiry(ttl)).toBe(true);
-      expect(tamperAlarmsOf([ttl])).toEqual([]);
+      expect(alarms).toEqual([
+        expect.objectContaining({
+          kind: 'TAMPER',
+          eventName: 'REMOVE',
+          principal: 'dynamodb.amazonaws.com',
+          detail: expect.stringContaining('TTL'),
+        }),
+      ]);
     });
   });
 

@@ -3,17 +3,19 @@
  * tests: a chain is built from a list of defects, one per period, and each defect must surface as its
  * finding at that period and nowhere else.
  */
+
 import { describe, expect, it } from 'vitest';
 import { canonicalString } from '../../../shared/canonical/jcs.ts';
 import { KeyFileSigner } from '../../../shared/crypto/key-file-signer.ts';
 import { signBatch } from '../../../shared/ledger/batch-receipts.ts';
 import { archiveObjectKey, digestObjectKey } from '../../../shared/ledger/object-keys.ts';
 import type { Period } from '../../../shared/ledger/period.ts';
-import { type ChainHead, sealPeriod } from '../../../shared/ledger/seal-period.ts';
+import type { ChainHead } from '../../../shared/ledger/seal-period.ts';
 import { InMemoryObjectStore } from '../../../shared/storage/in-memory-object-store.ts';
 import type { FindingCode } from '../../../shared/verify/findings.ts';
 import { type VerifyProgress, verifyFolder } from '../../../shared/verify/verify-folder.ts';
 import { MemoryReader, makeEvent, trustedKeysOf } from '../../support/sealed-folder.ts';
+import { sealSignedPeriod } from '../../support/signed-seal.ts';
 
 const LEDGER = 'chain';
 const START: Period = { startMs: Date.parse('2026-11-22T00:00:00Z'), seconds: 3600 };
@@ -35,7 +37,7 @@ async function buildChain(defects: readonly Defect[]): Promise<InMemoryObjectSto
     const period = periodAt(i);
     const at = (s: number) => new Date(period.startMs + s * 1000).toISOString();
     const events = defect === 'empty' ? [] : [makeEvent(`p${i}-a`, at(1)), makeEvent(`p${i}-b`, at(2))];
-    previous = await sealPeriod(
+    previous = await sealSignedPeriod(
       { ledger: LEDGER, period, previous, events, chunkLeaves: 4 },
       { store, signer: defect === 'foreign' ? foreign : signer },
     );
@@ -258,7 +260,7 @@ describe('Function: verifyFolder (receipts)', () => {
   async function withReceipt(receivedAt: string, eventId: string, leafHash: Buffer, options = {}) {
     const store = await buildChain(['ok', 'ok']);
     const batch = await signBatch(
-      { ledger: LEDGER, batchId: 'b1', receivedAt, leaves: [{ eventId, leafHash }] },
+      { ledger: LEDGER, batchId: 'b1', leaves: [{ eventId, receivedAt, leafHash }] },
       signer,
     );
     store.objects.set('receipts/b1.json', Buffer.from(JSON.stringify(batch.receipts)));

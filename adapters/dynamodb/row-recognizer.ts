@@ -1,0 +1,189 @@
+/**
+ * Recognizes a row INSERTed into the ledger table as one the service wrote (G5): every ledger row the
+ * service writes can be checked against a signature, so a row that is not backed by one was written by
+ * someone else and raises a FOREIGN_ROW alarm within one stream batch.
+ *
+ * - event rows (`EV#`): a trusted signed batch of the period lists the row's id, time and leaf hash;
+ * - id rows (`ID#`): the receipt inside verifies and names the row's id;
+ * - batch rows (`BA#`): the statement is signed by a trusted key and its leaves reproduce the signed root;
+ * - seal-registry rows (`SE#`): the signed statement of the period in the bucket backs the row;
+ * - genesis (`LG#`) and close markers (`CL#`): they name periods that have begun (genesis) or are due
+ *   for sealing (close markers);
+ * - security signals (`SG#`) and alarms (`AL#`) are evidence the service writes unsigned by design.
+ * Any other key is foreign.
+ */
+import { createHash } from 'node:crypto';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { canonicalString } from '../../shared/canonical/jcs.ts';
+import { verifyStatement } from '../../shared/crypto/keys.ts';
+import { checkSignedBatch } from '../../shared/ledger/batch-check.ts';
+import { checkReceipt, type KeyLookup } from '../../shared/ledger/batch-receipts.ts';
+import { digestStatementSchema } from '../../shared/ledger/formats.ts';
+import { digestObjectKey } from '../../shared/ledger/object-keys.ts';
+import {
+  isoSeconds,
+  type Period,
+  parseCompactLabel,
+  periodEndMs,
+  periodOf,
+} from '../../shared/ledger/period.ts';
+import { hashLeaf } from '../../shared/merkle/rfc6962.ts';
+import type { BatchSeal } from '../../shared/ports/ledger-store.ts';
+import type { ObjectStore } from '../../shared/ports/object-store.ts';
+import { type Item, parseBatchItem, parsePeriodItem } from './ledger-items.ts';
+
+export interface RowRecognizerOptions {
+  readonly ledger: string;
+  readonly periodSeconds: number;
+  readonly graceSeconds: number;
+  readonly keys: () => Promise<KeyLookup>;
+  /** Reads a batch row back (event rows are checked against their batch). */
+  readonly getBatch: (period: Period, receivedAt: string, batchId: string) => Promise<Item | undefined>;
+  readonly objects: ObjectStore;
+  readonly clock: () => Date;
+}
+
+/** Returns why an inserted row is not one the service wrote, or undefined when it is recognized. */
+export type RowRecognizer = (image: Item) => Promise<string | undefined>;
+
+export function createRowRecognizer(options: RowRecognizerOptions): RowRecognizer {
+  const batchCache = new Map<string, BatchSeal | string>();
+  const { ledger } = options;
+
+  const trustedBatch = async (
+    period: Period,
+    receivedAt: string,
+    batchId: string,
+  ): Promise<BatchSeal | string> => {
+    const cacheKey = `${period.startMs}#${receivedAt}#${batchId}`;
+    const cached = batchCache.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const item = await options.getBatch(period, receivedAt, batchId);
+    let result: BatchSeal | string;
+    if (!item) result = `no batch row ${batchId} backs it`;
+    else {
+      const parsed = parseBatchItem(ledger, item).row;
+      if ('malformed' in parsed) result = `its batch row is malformed: ${parsed.reason}`;
+      else {
+        const check = checkSignedBatch(parsed, { ledger, period, keys: await options.keys() });
+        result = check.ok ? parsed : `its batch ${batchId} is not trusted: ${check.reason}`;
+      }
+    }
+    if (batchCache.size > 1000) batchCache.clear();
+    batchCache.set(cacheKey, result);
+    return result;
+  };
+
+  return async (image) => {
+    const pk = image['pk']?.S ?? '';
+    const sk = image['sk']?.S ?? '';
+    const nowMs = options.clock().getTime();
+    const parts = pk.split('#');
+    if (parts[1] !== ledger) return `row ${pk} does not belong to ledger ${ledger}`;
+    switch (parts[0]) {
+      case 'EV': {
+        const period = periodOfLabel(parts[2], options.periodSeconds);
+        if (!period) return 'its partition names no period';
+        const parsed = parsePeriodItem(image).row;
+        if ('malformed' in parsed) return `not an event row: ${parsed.reason}`;
+        if (!parsed.batchId) return 'it names no batch';
+        const batch = await trustedBatch(period, parsed.receivedAt, parsed.batchId);
+        if (typeof batch === 'string') return batch;
+        const leaf = batch.leaves.find((l) => l.eventId === parsed.id);
+        if (!leaf) return `batch ${parsed.batchId} does not sign event ${parsed.id}`;
+        if (!hashLeaf(parsed.bytes).equals(leaf.leafHash))
+          return `its bytes are not the ones batch ${parsed.batchId} signed`;
+        return undefined;
+      }
+      case 'ID': {
+        const id = pk.slice(`ID#${ledger}#`.length);
+        const text = image['receipt']?.S;
+        if (sk !== 'ID' || text === undefined) return 'not an id row';
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          return 'its receipt is not JSON';
+        }
+        const check = checkReceipt(value, await options.keys());
+        if (!check.ok) return `its receipt does not verify: ${check.code}`;
+        if (check.receipt.eventId !== id) return `its receipt names event ${check.receipt.eventId}`;
+        return undefined;
+      }
+      case 'BA': {
+        const period = periodOfLabel(parts[2], options.periodSeconds);
+        if (!period) return 'its partition names no period';
+        const parsed = parseBatchItem(ledger, image).row;
+        if ('malformed' in parsed) return `not a batch row: ${parsed.reason}`;
+        const check = checkSignedBatch(parsed, { ledger, period, keys: await options.keys() });
+        return check.ok ? undefined : `batch ${parsed.batchId} is not trusted: ${check.reason}`;
+      }
+      case 'SE': {
+        const m = /^(\d{8}T\d{6}Z)-(\d+)s$/.exec(sk);
+        const startMs = m ? parseCompactLabel(m[1]!) : undefined;
+        if (!m || startMs === undefined) return 'its sort key names no period';
+        const period = { startMs, seconds: Number(m[2]) };
+        return sealRowProblem(options.objects, ledger, period, image, await options.keys(), nowMs);
+      }
+      case 'LG': {
+        const m = /^(\d{8}T\d{6}Z)-(\d+)s$/.exec(image['period']?.S ?? '');
+        const startMs = m ? parseCompactLabel(m[1]!) : undefined;
+        if (sk !== 'GENESIS' || startMs === undefined) return 'not a genesis row';
+        return startMs > nowMs ? 'the genesis names a period that has not begun' : undefined;
+      }
+      case 'CL': {
+        const m = /^(\d{8}T\d{6}Z)-(\d+)s$/.exec(sk);
+        const startMs = m ? parseCompactLabel(m[1]!) : undefined;
+        if (!m || startMs === undefined) return 'not a close marker';
+        const period = { startMs, seconds: Number(m[2]) };
+        return periodEndMs(period) + options.graceSeconds * 1000 > nowMs + 5_000
+          ? `it closes period ${isoSeconds(startMs)} before it is due for sealing`
+          : undefined;
+      }
+      case 'SG':
+      case 'AL':
+        return undefined;
+      default:
+        return `rows of kind ${parts[0] || '(none)'} are not ledger rows`;
+    }
+  };
+}
+
+function periodOfLabel(label: string | undefined, seconds: number): Period | undefined {
+  const startMs = label === undefined ? undefined : parseCompactLabel(label);
+  if (startMs === undefined) return undefined;
+  const period = periodOf(startMs, seconds);
+  return period.startMs === startMs ? period : undefined;
+}
+
+async function sealRowProblem(
+  objects: ObjectStore,
+  ledger: string,
+  period: Period,
+  image: Item,
+  keys: KeyLookup,
+  nowMs: number,
+): Promise<string | undefined> {
+  if (periodEndMs(period) > nowMs) return 'it seals a period that has not ended';
+  const statementBytes = await objects.get(digestObjectKey(ledger, period, 'statement'));
+  const signature = await objects.get(digestObjectKey(ledger, period, 'signature'));
+  if (!statementBytes || !signature) return 'no signed statement backs it';
+  let statement: ReturnType<typeof digestStatementSchema.parse>;
+  try {
+    const text = Buffer.from(statementBytes).toString('utf8');
+    const value: unknown = JSON.parse(text);
+    statement = digestStatementSchema.parse(value);
+    if (canonicalString(value) !== text) return 'the statement of its period is not canonical';
+  } catch {
+    return 'the statement of its period does not parse';
+  }
+  const key = keys.get(statement.keyId);
+  if (!key || !verifyStatement(key.key, statementBytes, signature))
+    return 'the statement of its period is not signed by a trusted key';
+  const hash = createHash('sha256').update(statementBytes).digest('hex');
+  const attr = (name: string): AttributeValue | undefined => image[name];
+  if (attr('statementSha256')?.S !== hash || attr('digestKey')?.S !== statement.digestKey) {
+    return 'it does not match the signed statement of its period';
+  }
+  return undefined;
+}
