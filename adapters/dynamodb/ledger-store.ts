@@ -482,7 +482,7 @@ async function* withAbandons(
 }
 
 const PERIOD_PROJECTION = {
-  expression: '#pk, #sk, #id, #body, #receivedAt, #batchId',
+  expression: '#sk, #id, #body, #receivedAt, #batchId',
   names: { '#sk': 'sk', '#id': 'id', '#body': 'body', '#receivedAt': 'receivedAt', '#batchId': 'batchId' },
 };
 
