@@ -228,7 +228,7 @@ describe('Command: auditseal seal', () => {
       expect(verify.code, verify.stdout).toBe(0);
       expect(JSON.parse(verify.stdout)).toMatchObject({ valid: true, findings: [], stats: { events: 600 } });
       const archived = listObjects(out, 'archives/')
-        .filter((key) => key.endsWith('.jsonl'))
+        .filter((key) => /\/\d{6}\.jsonl$/.test(key))
         .flatMap((key) => archiveLines(out, key))
         .map((line) => (JSON.parse(line.toString('utf8')) as { cloudtrail: string }).cloudtrail);
       expect(archived.sort()).toEqual([...texts].sort());
