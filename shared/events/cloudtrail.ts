@@ -19,7 +19,7 @@ import type { CloudTrailRejectReason } from './errors.ts';
 import { CloudTrailMappingError, EventValidationError } from './errors.ts';
 import { isPlainObject } from './json-guard.ts';
 import { appendJsonPath, formatJsonPath } from './json-path.ts';
-import { type JsonTextLimits, memberText, parseJsonText } from './json-text.ts';
+import { type JsonTextLimits, memberText, parseJsonText, trimJsonWhitespace } from './json-text.ts';
 import { DEFAULT_JSON_LIMITS, RECORD_TEXT_LIMITS, SOURCE_TEXT_LIMITS } from './limits.ts';
 import { isRfc3339 } from './rfc3339.ts';
 import { isSourceAddress } from './source-address.ts';
@@ -70,7 +70,8 @@ const envelopeSchema = z.looseObject({
 });
 
 /**
- * Maps the JSON text of one CloudTrail record to an event input whose `cloudtrail` is that text.
+ * Maps the JSON text of one CloudTrail record to an event input whose `cloudtrail` is that text, from
+ * its `{` to its `}` (whitespace around the record is not part of it, as it is not in an envelope).
  * Throws `CloudTrailMappingError` (with `reason`) when the record cannot be mapped.
  * Example: `fromCloudTrailRecord(line)` for one line of a CloudTrail JSON-lines file.
  */
@@ -78,7 +79,7 @@ export function fromCloudTrailRecord(text: string): AuditEventInput {
   const record = parseSource(text, RECORD_TEXT_LIMITS, '$');
   if (!isPlainObject(record))
     throw new CloudTrailMappingError('NOT_A_RECORD', '$', 'a CloudTrail record must be a JSON object');
-  return mapRecord(text, record, '$');
+  return mapRecord(trimJsonWhitespace(text), record, '$');
 }
 
 /**
@@ -145,7 +146,7 @@ export function wrapInEventBridgeEnvelope(
     resources: [],
   };
   // JSON.stringify escapes any lone surrogate, so the header is well-formed text.
-  return `${JSON.stringify(header).slice(0, -1)},"detail":${text}}`;
+  return `${JSON.stringify(header).slice(0, -1)},"detail":${trimJsonWhitespace(text)}}`;
 }
 
 /**

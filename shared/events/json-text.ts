@@ -113,11 +113,7 @@ function stringEnd(text: string, start: number): number {
 
 function skipWhitespace(text: string, i: number): number {
   let j = i;
-  while (j < text.length) {
-    const c = text.charCodeAt(j);
-    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
-    j++;
-  }
+  while (j < text.length && isJsonWhitespace(text.charCodeAt(j))) j++;
   return j;
 }
 
@@ -143,6 +139,20 @@ function valueEnd(text: string, start: number): number {
     i++;
   }
   return i;
+}
+
+/**
+ * `text` without the JSON whitespace (RFC 8259 §2: space, tab, LF, CR) around its value, so a record's
+ * text is always its characters from `{` to `}`, however it was framed.
+ */
+export function trimJsonWhitespace(text: string): string {
+  let end = text.length;
+  while (end > 0 && isJsonWhitespace(text.charCodeAt(end - 1))) end--;
+  return text.slice(skipWhitespace(text, 0), end);
+}
+
+function isJsonWhitespace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
 /**

@@ -47,7 +47,8 @@ async function readCommitted(
   ref: { key: string; size: number; sha256: string },
   findings: Finding[],
 ): Promise<Buffer | undefined> {
-  const bytes = await reader.read(ref.key);
+  // Never more than the committed size plus one byte (FORMAT.md §9.1).
+  const bytes = await reader.read(ref.key, ref.size + 1);
   if (bytes === undefined) {
     findings.push({
       code: 'BATCH_FILE_MISSING',
@@ -61,7 +62,7 @@ async function readCommitted(
     findings.push({
       code: 'BATCH_FILE_MODIFIED',
       object: ref.key,
-      message: `${bytes.length} bytes; the digest commits to ${ref.size}`,
+      message: `${bytes.length > ref.size ? `more than ${ref.size}` : bytes.length} bytes; the digest commits to ${ref.size}`,
       evidence: { expected: ref.sha256, computed },
     });
     return undefined;

@@ -3,11 +3,11 @@
  * auditor runs it. The input is the CloudTrail sample's window 2024-07-30 … 2024-08-02 (288 records):
  * sealing all eleven years of the sample hourly would take minutes.
  *
- * Each child process costs a second of start-up (tsx), so the contract cases run concurrently, and the
- * longer matrix of usage errors calls the same `main()` in-process.
+ * The command is the esbuild bundle (built by test/support/build-cli.ts before the run). The contract
+ * cases run concurrently, and the longer matrix of usage errors calls the same `main()` in-process.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -21,6 +21,7 @@ import { digestStatementSchema } from '../../shared/ledger/formats.ts';
 import { digestObjectKey } from '../../shared/ledger/object-keys.ts';
 import { FINDING_CODES } from '../../shared/verify/findings.ts';
 import { oneLine, sampleRecords } from '../support/cloudtrail-records.ts';
+import { mkfifoSync } from '../support/fifo.ts';
 import { openssl } from '../support/openssl.ts';
 import {
   archiveLines,
@@ -86,6 +87,12 @@ async function auditsealInProcess(...args: string[]): Promise<Run> {
 }
 
 const work = tempFolder('cli');
+/** A FIFO in the work folder: nothing ever writes to it, so reading it would block forever. */
+function fifo(name: string): string {
+  const path = join(work, `fifo-${name}`);
+  if (!existsSync(path)) mkfifoSync(path);
+  return path;
+}
 const input = join(work, 'events.jsonl');
 const privateKey = join(work, 'signing-key.pem');
 const sealed = join(work, 'sealed');
@@ -124,7 +131,12 @@ afterAll(() => {
 
 describe.concurrent('Command: auditseal --help', () => {
   describe.each([
-    ['verify', ['--key', '--from', '--to', '--deep', '--json', 'Exit status: 0 valid, 1 findings, 2 usage']],
+    [
+      'verify',
+      ['--key', '--from', '--to', '--head', '--deep', '--json', 'Exit status: 0 valid, 1 findings, 2 usage'],
+    ],
+    ['head', ['--out', '--endpoint', '--local-file', '--json']],
+    ['download', ['--from', '--to', '--out', '--endpoint', '--local-file', '--json']],
     ['seal', ['--in', '--out', '--key', '--period', '--ledger', '--skip-invalid', '--json']],
     ['verify-receipt', ['--key', '--event', '--json']],
   ])('when asking for help on %s', (command, options) => {
@@ -228,7 +240,7 @@ describe('Command: auditseal seal', () => {
       expect(verify.code, verify.stdout).toBe(0);
       expect(JSON.parse(verify.stdout)).toMatchObject({ valid: true, findings: [], stats: { events: 600 } });
       const archived = listObjects(out, 'archives/')
-        .filter((key) => key.endsWith('.jsonl'))
+        .filter((key) => /\/\d{6}\.jsonl$/.test(key))
         .flatMap((key) => archiveLines(out, key))
         .map((line) => (JSON.parse(line.toString('utf8')) as { cloudtrail: string }).cloudtrail);
       expect(archived.sort()).toEqual([...texts].sort());
@@ -399,7 +411,8 @@ describe('Function: main (verify, in-process)', () => {
 
       // Assess
       expect(run.code).toBe(1);
-      expect(run.stdout).toContain('PERIOD_MISSING (2)');
+      expect(run.stdout).toContain('PERIOD_MISSING (1)');
+      expect(run.stdout).toContain('no digest for the 2 periods 2024-08-02T10:00:00Z … 2024-08-02T11:00:00Z');
     });
   });
 
@@ -410,6 +423,42 @@ describe('Function: main (verify, in-process)', () => {
       'cannot read key file',
     ],
     ['the key file is a private key', () => ['verify', sealed, '--key', privateKey], 'bad key file'],
+    [
+      '--to is a day that does not exist',
+      () => ['verify', sealed, '--key', publicKey, '--to', '2026-02-30'],
+      '--to is not a valid time: 2026-02-30 (day 30 does not exist in 2026-02)',
+    ],
+    [
+      '--from is a month that does not exist',
+      () => ['verify', sealed, '--key', publicKey, '--from', '2026-13-01'],
+      '--from is not a valid time: 2026-13-01 (month 13 does not exist)',
+    ],
+    [
+      '--to is hour 24',
+      () => ['verify', sealed, '--key', publicKey, '--to', '2026-01-01T24:00:00Z'],
+      'no such time of day',
+    ],
+    [
+      '--head names a file that does not exist',
+      () => ['verify', sealed, '--key', publicKey, '--head', join(work, 'absent-head.json')],
+      'cannot read --head',
+    ],
+    [
+      '--head names a file that is not a head',
+      () => ['verify', sealed, '--key', publicKey, '--head', publicKey],
+      'is not JSON',
+    ],
+    [
+      '--head names a file far too large for a head',
+      () => ['verify', sealed, '--key', publicKey, '--head', input],
+      'is larger than 16384 bytes',
+    ],
+    ['--key is a FIFO', () => ['verify', sealed, '--key', fifo('key.pem')], 'is not a regular file'],
+    [
+      '--head is a FIFO',
+      () => ['verify', sealed, '--key', publicKey, '--head', fifo('head.json')],
+      'is not a regular file',
+    ],
     [
       '--from is after --to',
       () => ['verify', sealed, '--key', publicKey, '--from', '2024-08-02', '--to', '2024-08-01'],

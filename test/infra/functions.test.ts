@@ -111,7 +111,7 @@ describe('Construct: Functions', () => {
     it('gives the sealing and auditor functions a configuration sealingConfigFromEnv accepts', () => {
       // Prepare
       const { functions } = synthesized.stack;
-      const readers = ['list-digests', 'get-digest', 'get-keys', 'list-alarms'].map(
+      const readers = ['list-digests', 'get-digest', 'get-head', 'get-keys', 'list-alarms'].map(
         (h) => functions.routeHandlers.get(h)!,
       );
 

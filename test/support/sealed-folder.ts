@@ -187,9 +187,9 @@ export class MemoryReader implements ObjectReader {
     return [...this.objects.keys()].filter((key) => key.startsWith(prefix));
   }
 
-  async read(key: string): Promise<Buffer | undefined> {
+  async read(key: string, maxBytes = Number.POSITIVE_INFINITY): Promise<Buffer | undefined> {
     const bytes = this.objects.get(key);
-    return bytes === undefined ? undefined : Buffer.from(bytes);
+    return bytes === undefined ? undefined : Buffer.from(bytes).subarray(0, maxBytes);
   }
 }
 

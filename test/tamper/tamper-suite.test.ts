@@ -14,6 +14,7 @@ import { deepCheckEvent } from '../../cli/commands/verify.ts';
 import { canonicalBytes, canonicalString } from '../../shared/canonical/jcs.ts';
 import { KeyFileSigner } from '../../shared/crypto/key-file-signer.ts';
 import { loadPublicKey, TrustedKeySet } from '../../shared/crypto/keys.ts';
+import { signedHeadOf, type VerifiedHead, verifySignedHead } from '../../shared/head/signed-head.ts';
 import { eventIdHash, INDEX_ENTRY_SIZE } from '../../shared/ledger/archive-chunk.ts';
 import { signBatch } from '../../shared/ledger/batch-receipts.ts';
 import {
@@ -35,6 +36,7 @@ import { InMemoryLedgerStore } from '../../shared/storage/in-memory-ledger-store
 import { FINDING_CODES, type Finding, type FindingCode } from '../../shared/verify/findings.ts';
 import { FolderReader } from '../../shared/verify/object-reader.ts';
 import { type VerifyOptions, type VerifyReport, verifyFolder } from '../../shared/verify/verify-folder.ts';
+import { mkfifoSync } from '../support/fifo.ts';
 import { appItem, ingestInto, sealFromTable } from '../support/ledger-table.ts';
 import {
   appendTrailing,
@@ -161,6 +163,23 @@ async function writeSigned(
   writeObject(dir, keys.digest, digestBytes);
   writeObject(dir, keys.statement, statementBytes);
   writeObject(dir, keys.signature, await signer.sign(statementBytes));
+}
+
+/** The signed head of `period` as `GET /v1/head` would serve it, checked with the pristine keys. */
+function headAt(dir: string, period: Period, folder: SealedFolder): VerifiedHead {
+  const statementBytes = readObject(dir, keysOf(period).statement);
+  const statement = digestStatementSchema.parse(JSON.parse(statementBytes.toString('utf8')));
+  const head = signedHeadOf(statement, statementBytes, readObject(dir, keysOf(period).signature));
+  return verifySignedHead(Buffer.from(JSON.stringify(head)), folder.keys);
+}
+
+/** Removes a period's digest objects and its archives: the folder no longer holds that period at all. */
+function removePeriod(dir: string, period: Period): void {
+  deleteDigest(dir, TEST_LEDGER, period);
+  const prefix = `${keysOf(period)
+    .digest.replace(/^digests\//, 'archives/')
+    .replace(/\.digest\.json$/, '')}/`;
+  for (const key of listObjects(dir, prefix)) removeObject(dir, key);
 }
 
 /** Leaf hashes of a period's chunks, from their index objects. */
@@ -671,12 +690,184 @@ const SCENARIOS: readonly Scenario[] = [
     codes: ['PERIOD_MISSING'],
     tamper: () => ({
       options: { fromMs: Date.parse('2024-07-30T18:00:00Z'), toMs: Date.parse('2024-08-02T12:00:00Z') },
-      count: 2,
+      // One finding per run of missing periods, not one per period.
+      count: 1,
       findings: [
-        { code: 'PERIOD_MISSING', object: keysOf(hour('2024-08-02T10:00:00Z')).digest },
-        { code: 'PERIOD_MISSING', object: keysOf(hour('2024-08-02T11:00:00Z')).digest },
+        {
+          code: 'PERIOD_MISSING',
+          object: keysOf(hour('2024-08-02T10:00:00Z')).digest,
+          periods: { first: '2024-08-02T10:00:00Z', last: '2024-08-02T11:00:00Z', count: 2, seconds: HOUR },
+        },
       ],
     }),
+  },
+
+  // Truncation, against a signed head kept earlier.
+  {
+    when: 'the folder reaches the signed head',
+    codes: [],
+    tamper: ({ dir, pristine }) => ({
+      count: 0,
+      findings: [],
+      options: { head: headAt(dir, LAST, pristine) },
+      assess: (report) =>
+        expect(report.ledgers[0]).toMatchObject({
+          firstPeriod: '2024-07-30T21:00:00Z',
+          lastPeriod: '2024-08-02T09:00:00Z',
+          startsAtGenesis: true,
+          head: { periodStart: '2024-08-02T09:00:00Z', sequence: 60, status: 'reached' },
+        }),
+    }),
+  },
+  {
+    when: 'the newest two periods are cut from the folder and the head is given',
+    codes: ['LEDGER_TRUNCATED'],
+    tamper: ({ dir, pristine }) => {
+      const head = headAt(dir, LAST, pristine);
+      removePeriod(dir, AUG02_08);
+      removePeriod(dir, LAST);
+      return {
+        count: 1,
+        options: { head },
+        findings: [
+          {
+            code: 'LEDGER_TRUNCATED',
+            object: keysOf(LAST).digest,
+            periods: { first: '2024-08-02T08:00:00Z', last: '2024-08-02T09:00:00Z', count: 2, seconds: HOUR },
+          },
+        ],
+        assess: (report) =>
+          expect(report.ledgers[0]).toMatchObject({
+            lastPeriod: '2024-08-02T07:00:00Z',
+            head: { status: 'truncated' },
+          }),
+      };
+    },
+  },
+  {
+    when: 'the newest two periods are cut from the folder without a head',
+    codes: [],
+    tamper: ({ dir }) => {
+      removePeriod(dir, AUG02_08);
+      removePeriod(dir, LAST);
+      // This is why heads exist: without one, a cut tail is invisible; the report states where it ends.
+      return {
+        count: 0,
+        findings: [],
+        assess: (report) => expect(report.ledgers[0]).toMatchObject({ lastPeriod: '2024-08-02T07:00:00Z' }),
+      };
+    },
+  },
+  {
+    when: 'the tail is cut, the head is given and --to lies beyond the head',
+    codes: ['LEDGER_TRUNCATED', 'PERIOD_MISSING'],
+    tamper: ({ dir, pristine }) => {
+      const head = headAt(dir, LAST, pristine);
+      removePeriod(dir, LAST);
+      return {
+        count: 2,
+        options: { head, toMs: Date.parse('2024-08-02T12:00:00Z') },
+        findings: [
+          { code: 'LEDGER_TRUNCATED', object: keysOf(LAST).digest },
+          {
+            code: 'PERIOD_MISSING',
+            object: keysOf(hour('2024-08-02T10:00:00Z')).digest,
+            periods: { first: '2024-08-02T10:00:00Z', last: '2024-08-02T11:00:00Z', count: 2, seconds: HOUR },
+          },
+        ],
+      };
+    },
+  },
+  {
+    when: 'the tail is cut but the head lies after --to',
+    codes: [],
+    tamper: ({ dir, pristine }) => {
+      const head = headAt(dir, LAST, pristine);
+      removePeriod(dir, LAST);
+      return {
+        count: 0,
+        findings: [],
+        options: { head, toMs: LAST.startMs },
+        assess: (report) => expect(report.ledgers[0]!.head?.status).toBe('outside-range'),
+      };
+    },
+  },
+  {
+    when: 'the folder holds the head period sealed again, differently, with the trusted key',
+    codes: ['HEAD_MISMATCH'],
+    tamper: async ({ dir, pristine }) => {
+      const head = headAt(dir, LAST, pristine);
+      const previous = await readSealedHead(new FolderObjectStore(pristine.dir), TEST_LEDGER, AUG02_08);
+      const forgery = tempFolder('tamper-forgery');
+      caseFolders.push(forgery);
+      await sealSignedPeriod(
+        {
+          ledger: TEST_LEDGER,
+          period: LAST,
+          previous: previous!,
+          events: [makeEvent('forged-event-1', '2024-08-02T09:10:00.000Z')],
+          chunkLeaves: CHUNK_LEAVES,
+        },
+        { store: new FolderObjectStore(forgery), signer: pristine.signer },
+      );
+      replaceDigest(dir, forgery, TEST_LEDGER, LAST);
+      return {
+        count: 1,
+        options: { head },
+        findings: [
+          {
+            code: 'HEAD_MISMATCH',
+            object: keysOf(LAST).statement,
+            evidence: {
+              expected: head.statementSha256,
+              computed: toHex(sha256(readObject(dir, keysOf(LAST).statement))),
+            },
+          },
+        ],
+      };
+    },
+  },
+  {
+    when: 'the folder holds no digest of the head ledger',
+    codes: ['LEDGER_TRUNCATED'],
+    tamper: ({ dir, pristine }) => {
+      const head = headAt(dir, LAST, pristine);
+      for (const key of [...listObjects(dir, 'digests/'), ...listObjects(dir, 'archives/')])
+        removeObject(dir, key);
+      return {
+        count: 1,
+        options: { head },
+        findings: [
+          {
+            code: 'LEDGER_TRUNCATED',
+            object: keysOf(LAST).digest,
+            periods: {
+              first: '2024-07-30T21:00:00Z',
+              last: '2024-08-02T09:00:00Z',
+              count: 61,
+              seconds: HOUR,
+            },
+          },
+        ],
+      };
+    },
+  },
+
+  // Objects that are not regular files (test/tamper/hostile-folder.test.ts has one case per kind).
+  {
+    when: 'an archive chunk is replaced by a FIFO',
+    codes: ['OBJECT_NOT_REGULAR', 'ARCHIVE_MISSING'],
+    tamper: ({ dir }) => {
+      removeObject(dir, chunk(JUL31_19, 1));
+      mkfifoSync(`${dir}/${chunk(JUL31_19, 1)}`);
+      return {
+        count: 2,
+        findings: [
+          { code: 'OBJECT_NOT_REGULAR', object: chunk(JUL31_19, 1) },
+          { code: 'ARCHIVE_MISSING', object: chunk(JUL31_19, 1) },
+        ],
+      };
+    },
   },
   {
     when: 'the first digest is deleted and --from names its period',

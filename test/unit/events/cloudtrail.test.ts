@@ -502,7 +502,7 @@ describe('Function: fromCloudTrailRecord', () => {
   });
 
   describe('when the record text has whitespace, escapes and members in its own order', () => {
-    it('keeps that text exactly, and maps it like the compact record', () => {
+    it('keeps that text exactly from "{" to "}", and maps it like the compact record', () => {
       // Prepare
       const compact = allLines[117]!;
       const record = JSON.parse(compact) as Record<string, unknown>;
@@ -514,9 +514,11 @@ describe('Function: fromCloudTrailRecord', () => {
       // Act
       const event = fromCloudTrailRecord(spaced);
 
-      // Assess
-      expect(event.cloudtrail).toBe(spaced);
+      // Assess: the record is its text from "{" to "}"; the whitespace around it is framing.
+      expect(event.cloudtrail).toBe(spaced.slice(3, -1));
+      expect(event.cloudtrail?.startsWith('{\n\t"')).toBe(true);
       expect({ ...event, cloudtrail: compact }).toEqual(fromCloudTrailRecord(compact));
+      expect(fromEventBridgeEnvelope(wrapInEventBridgeEnvelope(spaced))).toEqual(event);
     });
   });
 

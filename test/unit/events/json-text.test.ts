@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventValidationError } from '../../../shared/events/errors.ts';
-import { isLosslessNumber, memberText, parseJsonText } from '../../../shared/events/json-text.ts';
+import {
+  isLosslessNumber,
+  memberText,
+  parseJsonText,
+  trimJsonWhitespace,
+} from '../../../shared/events/json-text.ts';
 
 const LIMITS = { maxLength: 100_000, maxDepth: 64 };
 
@@ -192,6 +197,17 @@ describe('Function: memberText', () => {
       expect(memberText('{"a":[1,{"b":"}"}],"detail" : {"n": 1e400, "s":"\\"}"} }', 'detail')).toBe(
         '{"n": 1e400, "s":"\\"}"}',
       );
+    });
+  });
+});
+
+describe('Function: trimJsonWhitespace', () => {
+  describe('when the text has whitespace around its value', () => {
+    it('removes JSON whitespace only, never what is inside or other spaces', () => {
+      // Assess
+      expect(trimJsonWhitespace(' \t\r\n{ "a" : 1 }\n ')).toBe('{ "a" : 1 }');
+      expect(trimJsonWhitespace('\u00a0{}\u2028')).toBe('\u00a0{}\u2028');
+      expect(trimJsonWhitespace(' \n ')).toBe('');
     });
   });
 });

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalBytes } from '../../../shared/canonical/jcs.ts';
 import { SigningError } from '../../../shared/crypto/errors.ts';
+import type { AuditEventInput } from '../../../shared/events/audit-event.ts';
 import { MAX_EVENT_BYTES } from '../../../shared/events/limits.ts';
+import { idempotencyCanonical } from '../../../shared/ingest/canonical-event.ts';
 import {
   EmptyBatchError,
   IdConflictError,
@@ -45,8 +46,11 @@ async function readAll(iterable: AsyncIterable<PeriodRow>): Promise<PeriodEvent[
   return events;
 }
 
+/** The idempotency hash of an input (JCS with `eventTime` normalized). */
 function sha256Hex(value: unknown): string {
-  return createHash('sha256').update(canonicalBytes(value)).digest('hex');
+  return createHash('sha256')
+    .update(idempotencyCanonical(value as AuditEventInput))
+    .digest('hex');
 }
 
 describe('Function: ingestBatch', () => {
