@@ -3,15 +3,19 @@
  * Exit status: 0 valid / done, 1 findings, 2 usage or I/O error.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ApiError } from './api-client.ts';
-import { runDemo } from './commands/demo.ts';
-import { renderDownload, runDownload } from './commands/download.ts';
-import { renderHead, runHead } from './commands/head.ts';
-import { renderReplay, runReplay } from './commands/replay-cloudtrail.ts';
-import { DEFAULT_CHUNK_LEAVES, renderSeal, runSeal } from './commands/seal.ts';
-import { renderReport, runVerify } from './commands/verify.ts';
-import { renderReceipts, runVerifyReceipt } from './commands/verify-receipt.ts';
+import { AuditsealApiError, AuditsealError } from '../client/errors.ts';
 import { parseDuration, parseInstant, UsageError } from './errors.ts';
+
+// Each command's code is loaded when that command runs, so that `auditseal --help` (and any one command)
+// loads only what it needs: start-up time is a benchmark (`npm run bench:cli`, docs/BENCHMARKS.md).
+const demoCommand = () => import('./commands/demo.ts');
+const downloadCommand = () => import('./commands/download.ts');
+const headCommand = () => import('./commands/head.ts');
+const postCommand = () => import('./commands/post.ts');
+const replayCommand = () => import('./commands/replay-cloudtrail.ts');
+const sealCommand = () => import('./commands/seal.ts');
+const verifyCommand = () => import('./commands/verify.ts');
+const verifyReceiptCommand = () => import('./commands/verify-receipt.ts');
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -48,6 +52,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         dir: string,
         o: { key: string[]; from?: string; to?: string; head?: string; deep: boolean; json: boolean },
       ) => {
+        const { renderReport, runVerify } = await verifyCommand();
         const report = await runVerify({
           dir,
           keys: o.key,
@@ -70,6 +75,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--event <file>', 'the event itself (its stored canonical JSON): the receipt must be about it')
     .option('--json', 'print the result as JSON', false)
     .action(async (file: string, o: { key: string[]; event?: string; json: boolean }) => {
+      const { renderReceipts, runVerifyReceipt } = await verifyReceiptCommand();
       const checks = await runVerifyReceipt(file, o.key, o.event);
       print(o.json ? JSON.stringify(checks, null, 2) : renderReceipts(file, checks));
       setExit(checks.every((c) => c.ok) ? 0 : 1);
@@ -88,11 +94,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--key <pem>', 'EC P-256 private key (PEM) to sign the digests with')
     .option('--ledger <name>', 'ledger name used in object keys', 'import')
     .option('--period <duration>', 'period length: 3600, 60m, 1h (60 s to 1 day, dividing a day)', '1h')
-    .addOption(
-      new Option('--chunk-leaves <n>', 'events per archive chunk (power of two)')
-        .default(String(DEFAULT_CHUNK_LEAVES))
-        .hideHelp(),
-    )
+    .addOption(new Option('--chunk-leaves <n>', 'events per archive chunk (power of two)').hideHelp())
     .option('--skip-invalid', 'seal the valid lines and report the rejected ones instead of failing', false)
     .option('--json', 'print the summary as JSON', false)
     .action(
@@ -102,17 +104,18 @@ export function buildProgram(setExit: (code: number) => void): Command {
         key: string;
         ledger: string;
         period: string;
-        chunkLeaves: string;
+        chunkLeaves?: string;
         skipInvalid: boolean;
         json: boolean;
       }) => {
+        const { renderSeal, runSeal } = await sealCommand();
         const summary = await runSeal({
           in: o.in,
           out: o.out,
           key: o.key,
           ledger: o.ledger,
           periodSeconds: parseDuration(o.period),
-          chunkLeaves: Number(o.chunkLeaves),
+          ...(o.chunkLeaves === undefined ? {} : { chunkLeaves: Number(o.chunkLeaves) }),
           skipInvalid: o.skipInvalid,
           json: o.json,
         });
@@ -147,6 +150,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         localFile: string;
         json: boolean;
       }) => {
+        const { renderDownload, runDownload } = await downloadCommand();
         const summary = await runDownload({
           fromMs: parseInstant(o.from, '--from'),
           toMs: parseInstant(o.to, '--to'),
@@ -157,6 +161,73 @@ export function buildProgram(setExit: (code: number) => void): Command {
         });
         print(o.json ? JSON.stringify(summary, null, 2) : renderDownload(summary));
         setExit(0);
+      },
+    );
+
+  program
+    .command('post')
+    .description('Post events to the API (writer role) and keep one verifiable receipt file per event')
+    .argument('<file>', 'events: JSON lines, a JSON array, or {"events": [...]}; - for standard input')
+    .requiredOption('--out <dir>', 'folder for the receipts, one <eventId>.receipt.json per event')
+    .option(
+      '--endpoint <url>',
+      'API endpoint of a deployed stack (default: AUDITSEAL_ENDPOINT, else the local stack)',
+    )
+    .option('--region <region>', 'signing region (default: from the endpoint host name, else AWS_REGION)')
+    .option(
+      '--profile <name>',
+      'AWS profile for a deployed stack (default: AWS_PROFILE, else the standard chain)',
+    )
+    .option(
+      '--local-file <path>',
+      'local stack description with the writer credentials',
+      '.auditseal/local.json',
+    )
+    .option('--key <pem>', 'also verify every receipt against this public key (PEM); repeatable', collect, [])
+    .option('--json', 'print the summary as JSON', false)
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Every event is checked before the first request: bad input sends nothing (exit 2).',
+        'Requests carry at most 500 events and 5 MiB; throttling, 5xx and network errors are retried with',
+        'the same event ids, so running the same command again is always safe.',
+        'Receipt file names are the event ids with every character outside A-Z a-z 0-9 . _ @ + = -',
+        'percent-encoded (/ is %2F, : is %3A). Each file is accepted as is by `auditseal verify-receipt`,',
+        'and a folder DIR/receipts/ of them is checked against the sealed events by `auditseal verify DIR`.',
+        '',
+        'Credentials: the writer keys of .auditseal/local.json for the local stack; for any other endpoint,',
+        'the standard AWS credential chain (environment, profile, SSO, instance role).',
+        'Exit status: 0 posted (and receipts valid with --key), 1 a receipt does not verify, 2 usage, input,',
+        'API or network error.',
+      ].join('\n'),
+    )
+    .action(
+      async (
+        file: string,
+        o: {
+          out: string;
+          endpoint?: string;
+          region?: string;
+          profile?: string;
+          localFile: string;
+          key: string[];
+          json: boolean;
+        },
+      ) => {
+        const { renderPost, runPost } = await postCommand();
+        const summary = await runPost({
+          input: file,
+          out: o.out,
+          ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+          ...(o.region ? { region: o.region } : {}),
+          ...(o.profile ? { profile: o.profile } : {}),
+          localFile: o.localFile,
+          keys: o.key,
+          json: o.json,
+        });
+        print(o.json ? JSON.stringify(summary, null, 2) : renderPost(summary));
+        setExit(summary.verified && summary.verified.invalid.length > 0 ? 1 : 0);
       },
     );
 
@@ -176,6 +247,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       '\nCredentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else the auditor role in .auditseal/local.json.',
     )
     .action(async (o: { out: string; endpoint?: string; localFile: string; json: boolean }) => {
+      const { renderHead, runHead } = await headCommand();
       const summary = await runHead({
         out: o.out,
         ...(o.endpoint ? { endpoint: o.endpoint } : {}),
@@ -195,6 +267,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--local-file <path>', 'the local stack description', '.auditseal/local.json')
     .option('--json', 'print the summary as JSON', false)
     .action(async (file: string, o: { localFile: string; json: boolean }) => {
+      const { renderReplay, runReplay } = await replayCommand();
       const summary = await runReplay(file, { localFile: o.localFile, json: o.json });
       print(o.json ? JSON.stringify(summary, null, 2) : renderReplay(file, summary));
       setExit(summary.failed > 0 ? 1 : 0);
@@ -207,6 +280,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     )
     .option('--out <dir>', 'where to write the sealed folder', '.auditseal/demo')
     .action(async (o: { out: string }) => {
+      const { runDemo } = await demoCommand();
       setExit(await runDemo(o.out, (...lines: string[]) => print(lines.join('\n'))));
     });
 
@@ -230,8 +304,12 @@ export async function main(argv: readonly string[]): Promise<number> {
         ? 0
         : 2;
     }
-    if (error instanceof ApiError) {
+    if (error instanceof AuditsealApiError) {
       process.stderr.write(`auditseal: the API refused the request: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof AuditsealError) {
+      process.stderr.write(`auditseal: ${error.message}\n`);
       return 2;
     }
     if (error instanceof UsageError) {

@@ -3,8 +3,8 @@
  * auditor runs it. The input is the CloudTrail sample's window 2024-07-30 … 2024-08-02 (288 records):
  * sealing all eleven years of the sample hourly would take minutes.
  *
- * Each child process costs a second of start-up (tsx), so the contract cases run concurrently, and the
- * longer matrix of usage errors calls the same `main()` in-process.
+ * The command is the esbuild bundle (built by test/support/build-cli.ts before the run). The contract
+ * cases run concurrently, and the longer matrix of usage errors calls the same `main()` in-process.
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,11 +20,14 @@ import { signBatch } from '../../shared/ledger/batch-receipts.ts';
 import { digestStatementSchema } from '../../shared/ledger/formats.ts';
 import { digestObjectKey } from '../../shared/ledger/object-keys.ts';
 import { FINDING_CODES } from '../../shared/verify/findings.ts';
+import { oneLine, sampleRecords } from '../support/cloudtrail-records.ts';
 import { mkfifoSync } from '../support/fifo.ts';
 import { openssl } from '../support/openssl.ts';
 import {
+  archiveLines,
   cloudTrailSampleLines,
   copyFolder,
+  listObjects,
   loadCloudTrailSample,
   modifyEvent,
   readObject,
@@ -176,7 +179,7 @@ describe('Command: auditseal seal', () => {
       const lines = readFileSync(sharedDataPath('cloudtrail', 'strict_permissive.jsonl'), 'utf8').split('\n');
       const unsupported = lines.find((line) => {
         try {
-          importLine(JSON.parse(line));
+          importLine(line);
           return false;
         } catch {
           return line.trim() !== '';
@@ -205,6 +208,81 @@ describe('Command: auditseal seal', () => {
       expect(strict.stderr).toContain('--skip-invalid');
       expect(lenient.code).toBe(0);
       expect(JSON.parse(lenient.stdout)).toMatchObject({ lines: 6, events: 5, rejected: [{ line: 6 }] });
+    });
+  });
+
+  describe('when the input holds 600 generated CloudTrail records with the edge cases', () => {
+    it('seals all 600 with each record text verbatim, and the folder verifies VALID with --deep', async () => {
+      // Prepare: one hour of records holding big integers, exponents, -0, deep nesting, any Unicode.
+      const hour = { fromMs: Date.parse('2026-11-22T21:00:00Z'), toMs: Date.parse('2026-11-22T22:00:00Z') };
+      const texts = sampleRecords(600, hour).map(oneLine);
+      const file = join(work, 'generated.jsonl');
+      writeFileSync(file, `${texts.join('\n')}\n`);
+      const out = join(work, 'generated-out');
+
+      // Act
+      const seal = await auditsealInProcess(
+        'seal',
+        '--in',
+        file,
+        '--out',
+        out,
+        '--key',
+        privateKey,
+        '--json',
+      );
+      const summary = JSON.parse(seal.stdout) as { events: number; rejected: unknown[]; publicKey: string };
+      const verify = await auditsealInProcess('verify', out, '--key', summary.publicKey, '--json', '--deep');
+
+      // Assess
+      expect(seal.code, seal.stderr).toBe(0);
+      expect(summary).toMatchObject({ events: 600, rejected: [] });
+      expect(verify.code, verify.stdout).toBe(0);
+      expect(JSON.parse(verify.stdout)).toMatchObject({ valid: true, findings: [], stats: { events: 600 } });
+      const archived = listObjects(out, 'archives/')
+        .filter((key) => /\/\d{6}\.jsonl$/.test(key))
+        .flatMap((key) => archiveLines(out, key))
+        .map((line) => (JSON.parse(line.toString('utf8')) as { cloudtrail: string }).cloudtrail);
+      expect(archived.sort()).toEqual([...texts].sort());
+    });
+  });
+
+  describe('when a line is not valid UTF-8', () => {
+    it('rejects that line as INVALID_UTF8 instead of sealing a repaired record', async () => {
+      // Prepare
+      const [good, bad] = cloudTrailSampleLines(WINDOW) as [string, string];
+      const file = join(work, 'bad-utf8.jsonl');
+      const at = bad.indexOf('"eventName":"') + '"eventName":"'.length;
+      // 0xC3 0x28 is not UTF-8: a lead byte followed by "(".
+      writeFileSync(
+        file,
+        Buffer.concat([
+          Buffer.from(`${good}\n${bad.slice(0, at)}`),
+          Buffer.from([0xc3, 0x28]),
+          Buffer.from(`${bad.slice(at)}\n`),
+        ]),
+      );
+
+      // Act
+      const run = await auditsealInProcess(
+        'seal',
+        '--in',
+        file,
+        '--out',
+        join(work, 'bad-utf8-out'),
+        '--key',
+        privateKey,
+        '--skip-invalid',
+        '--json',
+      );
+
+      // Assess
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({
+        lines: 2,
+        events: 1,
+        rejected: [{ line: 2, code: 'INVALID_UTF8' }],
+      });
     });
   });
 

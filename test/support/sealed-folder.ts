@@ -70,7 +70,7 @@ export function loadCloudTrailSample(window?: { fromMs: number; toMs: number }):
     if (line.trim() === '') continue;
     let imported: ReturnType<typeof importLine>;
     try {
-      imported = importLine(JSON.parse(line));
+      imported = importLine(line);
     } catch {
       continue;
     }
