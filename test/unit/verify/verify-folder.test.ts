@@ -4,6 +4,7 @@
  * finding at that period and nowhere else.
  */
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalString } from '../../../shared/canonical/jcs.ts';
 import { KeyFileSigner } from '../../../shared/crypto/key-file-signer.ts';
@@ -132,6 +133,42 @@ describe('Function: verifyFolder', () => {
       // Assess
       expect(report.findings.map((f) => `${f.code}@${periodIndexOf(f.object)}`).sort()).toEqual(expected);
       expect(report.valid).toBe(expected.length === 0);
+    });
+  });
+
+  describe('when any pattern of periods is missing', () => {
+    it('reports one PERIOD_MISSING per run of consecutive missing periods, with its exact count', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.constantFrom<Defect>('ok', 'gap'), { minLength: 0, maxLength: 7 }),
+          async (middle) => {
+            // Prepare
+            const defects: Defect[] = ['ok', ...middle, 'ok'];
+            const store = await buildChain(defects);
+            const runs: { first: number; count: number }[] = [];
+            defects.forEach((d, i) => {
+              if (d !== 'gap') return;
+              if (defects[i - 1] === 'gap') runs[runs.length - 1]!.count++;
+              else runs.push({ first: i, count: 1 });
+            });
+
+            // Act
+            const report = await verifyFolder(new MemoryReader(store.objects), {
+              keys: await trustedKeysOf(signer),
+            });
+
+            // Assess
+            expect(
+              report.findings.map((f) => ({
+                code: f.code,
+                first: periodIndexOf(f.object),
+                count: f.periods?.count,
+              })),
+            ).toEqual(runs.map((r) => ({ code: 'PERIOD_MISSING', ...r })));
+          },
+        ),
+        { numRuns: 25 },
+      );
     });
   });
 
