@@ -174,8 +174,16 @@ function headAt(dir: string, period: Period, folder: SealedFolder): VerifiedHead
   const statementBytes = readObject(dir, keysOf(period).statement);
   const statement = digestStatementSchema.parse(JSON.parse(statementBytes.toString('utf8')));
   const head = signedHeadOf(statement, statementBytes, readObject(dir, keysOf(period).signature));
-  return verifySignedHead(Buffer.from(JSON.stringify(head)), folder.keys);
+  const bytes = Buffer.from(JSON.stringify(head));
+  const verified = verifySignedHead(bytes, folder.keys);
+  headFiles.set(verified, bytes);
+  return verified;
 }
+
+/** The head file (`auditseal head --out`) behind each head a scenario passes: test/vectors writes it. */
+export const headFiles = new WeakMap<VerifiedHead, Buffer>();
+/** The PEM behind each key set a scenario passes instead of the pristine keys: test/vectors writes it. */
+export const keyPems = new WeakMap<object, string>();
 
 /** Removes a period's digest objects and its archives: the folder no longer holds that period at all. */
 function removePeriod(dir: string, period: Period): void {
@@ -912,8 +920,11 @@ export const SCENARIOS: readonly Scenario[] = [
     codes: ['KEY_UNKNOWN'],
     tamper: async ({ pristine }) => {
       const other = KeyFileSigner.generate();
+      const pem = await other.publicKeyPem();
+      const keys = new TrustedKeySet([loadPublicKey(pem)]);
+      keyPems.set(keys, pem);
       return {
-        options: { keys: new TrustedKeySet([loadPublicKey(await other.publicKeyPem())]) },
+        options: { keys },
         count: pristine.sealed.length,
         findings: pristine.sealed.map((s) => ({
           code: 'KEY_UNKNOWN' as const,
