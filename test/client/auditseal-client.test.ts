@@ -324,7 +324,7 @@ describe('Class: AuditsealClient', () => {
           appEvent(0),
           { ...appEvent(3), id: 'ct:0f1e2d3c' },
           JSON.parse('{"id":"x-4","__proto__":{"polluted":true}}'),
-          appEvent(5, { details: Array.from({ length: 10 }, () => 'x'.repeat(30_000)) }),
+          appEvent(5, { details: Array.from({ length: 14 }, () => 'x'.repeat(30_000)) }),
         ];
 
         // Act

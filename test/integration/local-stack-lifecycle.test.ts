@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MotoServer } from '../../local/moto.ts';
 import { startMoto } from '../../local/moto.ts';
 import { until } from '../support/dynamodb-local.ts';
@@ -37,6 +37,9 @@ async function putMarker(endpoint: string, tableName: string, sk: string): Promi
   );
   client.destroy();
 }
+
+// Each test starts (and restarts) whole stacks: DynamoDB Local's JVM and moto take a while on a busy machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 describe('Function: startLocalStack, across restarts', () => {
   describe('when moto restarts with the stack (its keys and objects are gone)', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { batchItem, eventItem, type Item, idItem } from '../../../adapters/dynamodb/ledger-items.ts';
+import { bySortKey } from '../../../adapters/dynamodb/ledger-store.ts';
 import { createRowRecognizer } from '../../../adapters/dynamodb/row-recognizer.ts';
 import { KeyFileSigner } from '../../../shared/crypto/key-file-signer.ts';
 import { loadPublicKey, TrustedKeySet } from '../../../shared/crypto/keys.ts';
@@ -188,5 +189,20 @@ describe('Function: createRowRecognizer', () => {
       expect(problems.unknown).toMatch(/not ledger rows/);
       expect(problems.otherLedger).toMatch(/does not belong/);
     });
+  });
+});
+
+describe('Function: bySortKey', () => {
+  it('orders sort keys as DynamoDB does (UTF-8 bytes), surrogate pairs after U+E000–U+FFFF', () => {
+    // Prepare
+    const keys = ['a\u{10000}', 'a\uffff', 'a', 'a\ue000', 'b', 'a~'];
+
+    // Act
+    const sorted = [...keys].sort((x, y) => bySortKey({ sk: x }, { sk: y }));
+
+    // Assess
+    const byBytes = [...keys].sort((x, y) => Buffer.compare(Buffer.from(x, 'utf8'), Buffer.from(y, 'utf8')));
+    expect(sorted).toEqual(byBytes);
+    expect(sorted.indexOf('a\u{10000}')).toBeGreaterThan(sorted.indexOf('a\uffff'));
   });
 });
