@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { canonicalString } from '../../shared/canonical/jcs.ts';
+import { parseCanonicalText } from '../../shared/canonical/jcs.ts';
 import { verifyStatement } from '../../shared/crypto/keys.ts';
 import { checkSignedBatch } from '../../shared/ledger/batch-check.ts';
 import { checkReceipt, type KeyLookup } from '../../shared/ledger/batch-receipts.ts';
@@ -168,15 +168,8 @@ async function sealRowProblem(
   const statementBytes = await objects.get(digestObjectKey(ledger, period, 'statement'));
   const signature = await objects.get(digestObjectKey(ledger, period, 'signature'));
   if (!statementBytes || !signature) return 'no signed statement backs it';
-  let statement: ReturnType<typeof digestStatementSchema.parse>;
-  try {
-    const text = Buffer.from(statementBytes).toString('utf8');
-    const value: unknown = JSON.parse(text);
-    statement = digestStatementSchema.parse(value);
-    if (canonicalString(value) !== text) return 'the statement of its period is not canonical';
-  } catch {
-    return 'the statement of its period does not parse';
-  }
+  const statement = parseCanonicalText(Buffer.from(statementBytes).toString('utf8'), digestStatementSchema);
+  if (!statement) return 'the statement of its period is not a canonical digest statement';
   const key = keys.get(statement.keyId);
   if (!key || !verifyStatement(key.key, statementBytes, signature))
     return 'the statement of its period is not signed by a trusted key';

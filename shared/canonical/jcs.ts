@@ -183,3 +183,26 @@ function write(value: unknown, parts: string[], path: PathSegment[], depth: numb
   }
   seen.delete(obj);
 }
+
+/**
+ * Parses a stored document that must be exactly its own JCS (FORMAT.md conventions) and match `schema`.
+ * Returns undefined for anything else: text that is not JSON, fails the schema, or is not canonical.
+ */
+export function parseCanonicalText<T>(
+  text: string,
+  schema: { safeParse(value: unknown): { success: boolean; data?: T } },
+): T | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) return undefined;
+  try {
+    return canonicalString(value) === text ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

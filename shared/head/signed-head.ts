@@ -9,7 +9,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { canonicalString } from '../canonical/jcs.ts';
+import { parseCanonicalText } from '../canonical/jcs.ts';
 import { verifyStatement } from '../crypto/keys.ts';
 import { type DigestStatement, digestStatementSchema } from '../ledger/formats.ts';
 import { toHex } from '../ledger/hex.ts';
@@ -74,19 +74,7 @@ export interface HeadKeys {
 }
 
 function parseStatement(bytes: Buffer): DigestStatement | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  const parsed = digestStatementSchema.safeParse(value);
-  if (!parsed.success) return undefined;
-  try {
-    return canonicalString(value) === bytes.toString('utf8') ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseCanonicalText(bytes.toString('utf8'), digestStatementSchema);
 }
 
 /** The statement's period, when it is one a digest can have (aligned, dividing a day). */

@@ -5,7 +5,7 @@
  * by a trusted key, and its root is the MTH of the batch leaves it lists.
  */
 import { createHash } from 'node:crypto';
-import { canonicalString } from '../canonical/jcs.ts';
+import { parseCanonicalText } from '../canonical/jcs.ts';
 import { verifyStatement } from '../crypto/keys.ts';
 import { type BatchLeaf, batchRoot, type KeyLookup } from './batch-receipts.ts';
 import { abandonStatementSchema, type BatchStatement, batchStatementSchema } from './formats.ts';
@@ -25,19 +25,7 @@ export type BatchCheck =
 
 /** Parses a batch statement text, requiring it to be exactly its own JCS. */
 export function parseBatchStatement(text: string): BatchStatement | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const parsed = batchStatementSchema.safeParse(value);
-  if (!parsed.success) return undefined;
-  try {
-    return canonicalString(value) === text ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseCanonicalText(text, batchStatementSchema);
 }
 
 /**
@@ -98,21 +86,8 @@ export function checkAbandon(
   batch: { readonly statementText: string; readonly statement: BatchStatement },
   keys: KeyLookup,
 ): { ok: true; indices: ReadonlySet<number> } | { ok: false; reason: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(abandon.statement);
-  } catch {
-    return { ok: false, reason: 'the abandon statement is not JSON' };
-  }
-  const parsed = abandonStatementSchema.safeParse(value);
-  let canonical = false;
-  try {
-    canonical = parsed.success && canonicalString(value) === abandon.statement;
-  } catch {
-    canonical = false;
-  }
-  if (!parsed.success || !canonical) return { ok: false, reason: 'the abandon statement is not canonical' };
-  const a = parsed.data;
+  const a = parseCanonicalText(abandon.statement, abandonStatementSchema);
+  if (!a) return { ok: false, reason: 'the abandon statement is not a canonical abandon statement' };
   if (a.ledger !== batch.statement.ledger || a.batchId !== batch.statement.batchId) {
     return { ok: false, reason: 'the abandon statement names another batch' };
   }

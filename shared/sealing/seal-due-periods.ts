@@ -16,7 +16,7 @@
  *   raised, even when this very run failed.
  */
 import { createHash } from 'node:crypto';
-import { canonicalString } from '../canonical/jcs.ts';
+import { parseCanonicalText } from '../canonical/jcs.ts';
 import { verifyStatement } from '../crypto/keys.ts';
 import { DEFAULT_CHUNK_LEAVES } from '../ledger/archive-chunk.ts';
 import type { KeyLookup } from '../ledger/batch-receipts.ts';
@@ -179,14 +179,7 @@ async function headProblem(
 }
 
 function parseStatement(bytes: Uint8Array): DigestStatement | undefined {
-  try {
-    const text = Buffer.from(bytes).toString('utf8');
-    const value: unknown = JSON.parse(text);
-    const parsed = digestStatementSchema.safeParse(value);
-    return parsed.success && canonicalString(value) === text ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseCanonicalText(Buffer.from(bytes).toString('utf8'), digestStatementSchema);
 }
 
 function headRefused(ledger: string, period: Period, detail: string): TamperAlarm {

@@ -7,7 +7,7 @@
  * its catch-all: an unexpected error propagates as an error, never as a finding.
  */
 import { type KeyObject, verify } from 'node:crypto';
-import { canonicalString } from '../canonical/jcs.ts';
+import { parseCanonicalText } from '../canonical/jcs.ts';
 import { MAX_P256_DER_SIGNATURE_BYTES } from '../crypto/keys.ts';
 import type { VerifiedHead } from '../head/signed-head.ts';
 import { INDEX_ENTRY_SIZE } from '../ledger/archive-chunk.ts';
@@ -128,19 +128,7 @@ function parseCanonical<T>(
   bytes: Buffer,
   schema: { safeParse(v: unknown): { success: boolean; data?: T } },
 ): T | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  const result = schema.safeParse(value);
-  if (!result.success) return undefined;
-  try {
-    return canonicalString(value) === bytes.toString('utf8') ? result.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseCanonicalText(bytes.toString('utf8'), schema);
 }
 
 /**

@@ -6,7 +6,7 @@
  * memory is the records still open (for an honest sealer, those of about one millisecond of traffic).
  */
 
-import { canonicalString } from '../canonical/jcs.ts';
+import { parseCanonicalText } from '../canonical/jcs.ts';
 import { checkAbandon, checkSignedBatch } from '../ledger/batch-check.ts';
 import type { KeyLookup } from '../ledger/batch-receipts.ts';
 import {
@@ -89,14 +89,7 @@ function parseLine<T>(
   line: Buffer,
   schema: { safeParse(v: unknown): { success: boolean; data?: T } },
 ): T | undefined {
-  const text = line.toString('utf8');
-  try {
-    const value: unknown = JSON.parse(text);
-    const parsed = schema.safeParse(value);
-    return parsed.success && canonicalString(value) === text ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseCanonicalText(line.toString('utf8'), schema);
 }
 
 /** Provenance of one period, fed the period's sealed leaves in order. */
