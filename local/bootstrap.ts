@@ -10,6 +10,7 @@ import {
   DescribeTimeToLiveCommand,
   ResourceNotFoundException,
   UpdateContinuousBackupsCommand,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { KMSClient } from '@aws-sdk/client-kms';
@@ -26,6 +27,7 @@ import type {
 import {
   bucketSetup,
   createTableInput,
+  globalSecondaryIndexInput,
   pointInTimeRecoveryInput,
   timeToLiveInput,
 } from '../infra/resources/sdk-commands.ts';
@@ -97,6 +99,7 @@ export async function ensureLedgerTable(
     description = (await client.send(new CreateTableCommand(createTableInput(def)))).TableDescription;
   }
   const streamArn = checkTable(def, description);
+  await ensureIndexes(client, def, description);
   const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: def.tableName }));
   const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
   if (status !== 'ENABLED' && status !== 'ENABLING') {
@@ -120,6 +123,38 @@ async function describeTable(
   } catch (error) {
     if (error instanceof ResourceNotFoundException) return undefined;
     throw error;
+  }
+}
+
+/**
+ * Adds the search indexes a table made before them lacks (a resumed local ledger), one `UpdateTable` per
+ * index as DynamoDB requires, and waits until each is ACTIVE; DynamoDB backfills existing items.
+ */
+async function ensureIndexes(
+  client: DynamoDBClient,
+  def: LedgerTableDefinition,
+  description: TableDescription | undefined,
+): Promise<void> {
+  const present = new Set((description?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  for (const index of def.globalSecondaryIndexes) {
+    if (present.has(index.indexName)) continue;
+    await client.send(
+      new UpdateTableCommand({
+        TableName: def.tableName,
+        AttributeDefinitions: [
+          { AttributeName: index.partitionKey.name, AttributeType: index.partitionKey.type },
+          { AttributeName: index.sortKey.name, AttributeType: index.sortKey.type },
+        ],
+        GlobalSecondaryIndexUpdates: [{ Create: globalSecondaryIndexInput(index) }],
+      }),
+    );
+    for (let attempt = 0; ; attempt++) {
+      const table = await describeTable(client, def.tableName);
+      const status = table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === index.indexName)?.IndexStatus;
+      if (status === 'ACTIVE') break;
+      if (attempt >= 600) throw new ResourceMismatchError(`index ${index.indexName} did not become ACTIVE`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 }
 

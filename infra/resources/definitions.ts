@@ -15,6 +15,22 @@ export interface KeyAttribute {
   readonly type: 'S';
 }
 
+/**
+ * A global secondary index of the ledger table. Every search index is keyed on one overloaded string
+ * attribute (`<prefix>#<ledger>#<value>#<shard>`, adapters/dynamodb/index-keys.ts) and sorted by the
+ * table's own `sk` (`<receivedAt>#<id>`), so one cursor position works across all of its shards.
+ * docs/LEDGER-TABLE.md ("Search indexes") names the query each one serves and what it costs.
+ */
+export interface IndexDefinition {
+  readonly indexName: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey: KeyAttribute;
+  /** ALL: a search reads one index item per result and never goes back to the table. */
+  readonly projection: 'ALL';
+  /** The query it serves, for the docs and the tests. */
+  readonly serves: string;
+}
+
 /** The ledger table: put-only items, streamed to the sealing function and the tamper alarms. */
 export interface LedgerTableDefinition {
   readonly tableName: string;
@@ -29,6 +45,8 @@ export interface LedgerTableDefinition {
   readonly pointInTimeRecovery: boolean;
   /** Deletion protection and a RETAIN removal policy on AWS. */
   readonly retainOnDelete: boolean;
+  /** The search indexes (GET /v1/events); only event items carry their keys. */
+  readonly globalSecondaryIndexes: readonly IndexDefinition[];
 }
 
 /** The WORM bucket for digests and archives. */
@@ -104,6 +122,41 @@ export interface ResourceOptions {
   readonly keyAlias?: string;
 }
 
+/**
+ * The search indexes of GET /v1/events. Each partition key value is sharded (docs/SCALE.md) so that one
+ * hot actor, resource or action never needs more than one partition's write throughput.
+ */
+export const SEARCH_INDEXES: readonly IndexDefinition[] = [
+  {
+    indexName: 'byActor',
+    partitionKey: { name: 'ixActor', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    projection: 'ALL',
+    serves: 'events of one actor, newest first, in a time range',
+  },
+  {
+    indexName: 'byResource',
+    partitionKey: { name: 'ixResource', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    projection: 'ALL',
+    serves: 'events on one resource, newest first, in a time range',
+  },
+  {
+    indexName: 'byAction',
+    partitionKey: { name: 'ixAction', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    projection: 'ALL',
+    serves: 'events of one action, newest first, in a time range',
+  },
+  {
+    indexName: 'byKind',
+    partitionKey: { name: 'ixKind', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    projection: 'ALL',
+    serves: 'events of a channel and outcome (and, merged over all of them, every event), newest first',
+  },
+];
+
 /** The ledger table for an environment. */
 export function ledgerTable(
   environment: ResourceEnvironment,
@@ -118,6 +171,7 @@ export function ledgerTable(
     timeToLiveAttribute: 'expiresAt',
     pointInTimeRecovery: environment === 'aws',
     retainOnDelete: environment === 'aws',
+    globalSecondaryIndexes: SEARCH_INDEXES,
   };
 }
 
