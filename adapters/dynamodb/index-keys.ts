@@ -61,7 +61,11 @@ export function indexAttributes(
     ixAction: indexPartitionKey(ledger, { index: 'action', value: fields.action }, shard),
   };
   if (fields.resourceId !== undefined) {
-    attributes['ixResource'] = indexPartitionKey(ledger, { index: 'resource', value: fields.resourceId }, shard);
+    attributes['ixResource'] = indexPartitionKey(
+      ledger,
+      { index: 'resource', value: fields.resourceId },
+      shard,
+    );
   }
   if (fields.channel !== undefined) {
     attributes['ixKind'] = indexPartitionKey(

@@ -8,13 +8,7 @@
  * whose filters match little: when it is spent, the page ends early at a position every partition has
  * read past, and says where to resume (docs/API.md, "Cursors").
  */
-import type {
-  EventIndex,
-  IndexedEvent,
-  IndexPartition,
-  PartitionWindow,
-  ResidualFilters,
-} from './ports.ts';
+import type { EventIndex, IndexedEvent, IndexPartition, PartitionWindow, ResidualFilters } from './ports.ts';
 
 export interface MergeRequest {
   readonly ledger: string;
@@ -139,9 +133,11 @@ export async function mergePartitions(index: EventIndex, request: MergeRequest):
   // The budget ran out while some partition still had to be read. Every partition has been read down to
   // its frontier; above the highest frontier, every match is known: emit those (in order), resume below.
   let floor = '';
-  for (const s of states) if (!s.exhausted && s.frontier !== undefined && s.frontier > floor) floor = s.frontier;
+  for (const s of states)
+    if (!s.exhausted && s.frontier !== undefined && s.frontier > floor) floor = s.frontier;
   const known: IndexedEvent[] = [];
-  for (const s of states) for (let i = s.head; i < s.buffer.length && s.buffer[i]!.sk >= floor; i++) known.push(s.buffer[i]!);
+  for (const s of states)
+    for (let i = s.head; i < s.buffer.length && s.buffer[i]!.sk >= floor; i++) known.push(s.buffer[i]!);
   known.sort((a, b) => (a.sk < b.sk ? 1 : a.sk > b.sk ? -1 : 0));
   for (const event of known) {
     if (events.length >= limit) break;

@@ -36,7 +36,9 @@ export interface SearchDeps {
   readonly index: EventIndex;
   readonly cursors: CursorCodec;
   /** The id records (with receipts) of events, for `receipts=true`. */
-  readonly receipts: { findEventIds(ledger: string, ids: readonly string[]): Promise<Map<string, StoredEventId>> };
+  readonly receipts: {
+    findEventIds(ledger: string, ids: readonly string[]): Promise<Map<string, StoredEventId>>;
+  };
   /** Index items one page may read before it ends early; default 20 × limit, at least 2,000. */
   readonly readBudget?: number;
   /** Largest JSON body of a page; results past it move to the next page. Default 5,000,000 bytes. */

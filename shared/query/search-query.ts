@@ -20,6 +20,11 @@ export const MAX_CURSOR_LENGTH = 1024;
 
 /** Channels a search can name: every channel of the event schema. */
 export const SEARCH_CHANNELS = EVENT_CHANNELS;
+/**
+ * Channels whose events live in the ledger table: `import` events are sealed offline (`auditseal seal`)
+ * and never stored there, so a search without a channel does not read their partitions.
+ */
+export const TABLE_CHANNELS = EVENT_CHANNELS.filter((channel) => channel !== 'import');
 
 const text = (max: number, what: string) =>
   z
@@ -32,7 +37,9 @@ const rfc3339 = z
   .string()
   .max(35)
   .refine((value) => parseRfc3339(value) !== undefined, 'must be an RFC 3339 date-time with a time zone')
-  .meta({ description: 'RFC 3339 date-time with a time zone, compared with the time the ledger received the event' });
+  .meta({
+    description: 'RFC 3339 date-time with a time zone, compared with the time the ledger received the event',
+  });
 
 /** The query parameters of `GET /v1/events`, as received (strings). */
 export const searchParametersSchema = z
@@ -134,9 +141,11 @@ export function planSearch(query: SearchQuery, shards: number): SearchPlan {
     keys = [{ index: 'action', value: action }];
     filters = { ...defined({ outcome, channel }) };
   } else {
-    const channels = channel === undefined ? SEARCH_CHANNELS : [channel];
+    const channels = channel === undefined ? TABLE_CHANNELS : [channel];
     const outcomes = outcome === undefined ? (['success', 'failure'] as const) : [outcome];
-    keys = channels.flatMap((c) => outcomes.map((o): IndexKey => ({ index: 'kind', channel: c, outcome: o })));
+    keys = channels.flatMap((c) =>
+      outcomes.map((o): IndexKey => ({ index: 'kind', channel: c, outcome: o })),
+    );
     filters = {};
   }
   const partitions = keys.flatMap((key) => Array.from({ length: shards }, (_, shard) => ({ key, shard })));

@@ -48,9 +48,9 @@ describe('Class: CursorCodec', () => {
       it('refuses it with INVALID_CURSOR', () => {
         const codec = new CursorCodec(KEY);
         const [, mac] = codec.encode(HASH, SK).split('.');
-        const forged = Buffer.from(JSON.stringify({ v: 1, q: HASH, k: '2099-01-01T00:00:00.000Z#x' })).toString(
-          'base64url',
-        );
+        const forged = Buffer.from(
+          JSON.stringify({ v: 1, q: HASH, k: '2099-01-01T00:00:00.000Z#x' }),
+        ).toString('base64url');
         expect(codeOf(() => codec.decode(`${forged}.${mac}`, HASH))).toBe('INVALID_CURSOR');
       });
     });
@@ -65,7 +65,9 @@ describe('Class: CursorCodec', () => {
         const sibling = alphabet[alphabet.indexOf(last) ^ 1]!;
         const altered = cursor.slice(0, -1) + sibling;
         // Act / Assess: the two texts decode to the same bytes, yet only the issued text is accepted.
-        expect(Buffer.from(altered.split('.')[1]!, 'base64url')).toEqual(Buffer.from(cursor.split('.')[1]!, 'base64url'));
+        expect(Buffer.from(altered.split('.')[1]!, 'base64url')).toEqual(
+          Buffer.from(cursor.split('.')[1]!, 'base64url'),
+        );
         expect(codeOf(() => codec.decode(altered, HASH))).toBe('INVALID_CURSOR');
       });
     });
@@ -89,7 +91,9 @@ describe('Class: CursorCodec', () => {
             const position = at % cursor.length;
             fc.pre(cursor[position] !== replacement);
             const altered = cursor.slice(0, position) + replacement + cursor.slice(position + 1);
-            expect(['INVALID_CURSOR', 'CURSOR_MISMATCH']).toContain(codeOf(() => codec.decode(altered, HASH)));
+            expect(['INVALID_CURSOR', 'CURSOR_MISMATCH']).toContain(
+              codeOf(() => codec.decode(altered, HASH)),
+            );
           },
         ),
         { numRuns: 500 },

@@ -91,7 +91,9 @@ describe('Function: searchEvents', () => {
       'resource',
     );
     expect((await searchEvents(query({ actor: e.actorId, action: e.action }), deps())).index).toBe('actor');
-    expect((await searchEvents(query({ action: e.action, outcome: 'failure' }), deps())).index).toBe('action');
+    expect((await searchEvents(query({ action: e.action, outcome: 'failure' }), deps())).index).toBe(
+      'action',
+    );
     expect((await searchEvents(query({ outcome: 'failure' }), deps())).index).toBe('kind');
     expect((await searchEvents(query({}), deps())).index).toBe('kind');
   });
