@@ -11,6 +11,7 @@ export type QueryErrorCode =
   | 'INVALID_PATH'
   | 'NOT_FOUND'
   | 'NOT_SEALED'
+  | 'NOT_IN_DIGEST'
   | 'PROOF_UNAVAILABLE'
   | 'READ_NOT_RECORDED';
 
@@ -21,6 +22,7 @@ const STATUS: Record<QueryErrorCode, number> = {
   INVALID_PATH: 400,
   NOT_FOUND: 404,
   NOT_SEALED: 409,
+  NOT_IN_DIGEST: 404,
   PROOF_UNAVAILABLE: 503,
   READ_NOT_RECORDED: 503,
 };
