@@ -1,13 +1,15 @@
 /**
  * The auditor's read routes (auditor role): `GET /v1/digests`, `GET /v1/digests/{id}`, `GET /v1/keys`,
- * `GET /v1/alarms`. Each is middy wiring plus one call into shared/.
+ * `GET /v1/alarms`. Each is middy wiring plus one call into shared/, and each successful read is recorded
+ * in the ledger before it is answered (G7, functions/http/recorded-read.ts).
  */
 import middy from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import type { DigestCatalog, ObjectLinks } from '../shared/ports/digest-catalog.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
 import type { Signer } from '../shared/ports/signer.ts';
+import type { ReadJournal } from '../shared/query/read-record.ts';
 import {
   describeDigest,
   listDigests,
@@ -19,6 +21,7 @@ import { errorResponse, type HandlerLogger } from './http/error-response.ts';
 import { HttpError } from './http/errors.ts';
 import { jsonResponse } from './http/json-response.ts';
 import { parseQuery, pathParameter } from './http/query.ts';
+import { type ReadRoute, recordedRead } from './http/recorded-read.ts';
 
 export interface AuditorDeps {
   readonly ledger: string;
@@ -29,11 +32,13 @@ export interface AuditorDeps {
   readonly alarms: { list(limit?: number): Promise<TamperAlarm[]> };
   readonly logger: HandlerLogger;
   readonly now: () => Date;
+  /** Where every successful read is recorded (G7). */
+  readonly journal: ReadJournal;
 }
 
 type Route = (event: APIGatewayProxyEvent, deps: AuditorDeps) => Promise<APIGatewayProxyResult>;
 
-function wrap(route: Route, deps: () => AuditorDeps) {
+function wrap(route: Route, deps: () => AuditorDeps, read: ReadRoute) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use({
       onError: (request) => {
@@ -41,7 +46,25 @@ function wrap(route: Route, deps: () => AuditorDeps) {
         errorResponse({ logger: safeLogger(deps) }).onError?.(request as never);
       },
     })
-    .handler((event) => route(event, deps()));
+    .handler((event, context: Context) => {
+      const d = deps();
+      return recordedRead(read, event, context, d, async () => {
+        const response = await route(event, d);
+        const id = event.pathParameters?.['id'];
+        return {
+          response,
+          resultCount: resultCountOf(response),
+          ...(id === undefined ? {} : { target: { id, type: 'auditseal::Digest' } }),
+        };
+      });
+    });
+}
+
+/** How many items an answer lists (its one array member's length), or 1 for a single item. */
+function resultCountOf(response: APIGatewayProxyResult): number {
+  const body = JSON.parse(response.body) as Record<string, unknown>;
+  const list = Object.values(body).find(Array.isArray);
+  return list === undefined ? 1 : list.length;
 }
 
 function safeLogger(deps: () => AuditorDeps): HandlerLogger {
@@ -90,7 +113,11 @@ const listAlarmsRoute: Route = async (event, deps) => {
 };
 
 /** Handler factories, for tests and the local gateway. */
-export const createListDigestsHandler = (deps: () => AuditorDeps) => wrap(listDigestsRoute, deps);
-export const createGetDigestHandler = (deps: () => AuditorDeps) => wrap(getDigestRoute, deps);
-export const createGetKeysHandler = (deps: () => AuditorDeps) => wrap(getKeysRoute, deps);
-export const createListAlarmsHandler = (deps: () => AuditorDeps) => wrap(listAlarmsRoute, deps);
+export const createListDigestsHandler = (deps: () => AuditorDeps) =>
+  wrap(listDigestsRoute, deps, { route: 'GET /v1/digests', action: 'auditseal:ListDigests' });
+export const createGetDigestHandler = (deps: () => AuditorDeps) =>
+  wrap(getDigestRoute, deps, { route: 'GET /v1/digests/{id}', action: 'auditseal:GetDigest' });
+export const createGetKeysHandler = (deps: () => AuditorDeps) =>
+  wrap(getKeysRoute, deps, { route: 'GET /v1/keys', action: 'auditseal:GetKeys' });
+export const createListAlarmsHandler = (deps: () => AuditorDeps) =>
+  wrap(listAlarmsRoute, deps, { route: 'GET /v1/alarms', action: 'auditseal:ListAlarms' });

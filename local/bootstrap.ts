@@ -17,10 +17,12 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import { DescribeKeyCommand, NotFoundException } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { HeadBucketCommand, NotFound } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createSigningKey } from '../adapters/kms/create-signing-key.ts';
 import type {
   DigestBucketDefinition,
   LedgerTableDefinition,
+  ReadQueueDefinition,
   ResourceDefinitions,
   SigningKeyDefinition,
 } from '../infra/resources/definitions.ts';
@@ -227,4 +229,43 @@ export async function describeSigningKey(
     if (error instanceof NotFoundException) return undefined;
     throw error;
   }
+}
+
+/** The read journal's queue and its dead-letter queue (moto), created or reused. */
+export async function ensureReadQueue(
+  client: SQSClient,
+  def: ReadQueueDefinition,
+): Promise<{ queueUrl: string; queueArn: string; deadLetterQueueUrl: string }> {
+  const retention = String(def.retentionDays * 86_400);
+  const dead = await client.send(
+    new CreateQueueCommand({
+      QueueName: def.deadLetterQueueName,
+      Attributes: { MessageRetentionPeriod: retention },
+    }),
+  );
+  const deadArn = await queueArn(client, dead.QueueUrl!);
+  const queue = await client.send(
+    new CreateQueueCommand({
+      QueueName: def.queueName,
+      Attributes: {
+        VisibilityTimeout: String(def.visibilityTimeoutSeconds),
+        MessageRetentionPeriod: retention,
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadArn, maxReceiveCount: def.maxReceiveCount }),
+      },
+    }),
+  );
+  return {
+    queueUrl: queue.QueueUrl!,
+    queueArn: await queueArn(client, queue.QueueUrl!),
+    deadLetterQueueUrl: dead.QueueUrl!,
+  };
+}
+
+async function queueArn(client: SQSClient, queueUrl: string): Promise<string> {
+  const output = await client.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const arn = output.Attributes?.['QueueArn'];
+  if (arn === undefined) throw new ResourceMismatchError(`queue ${queueUrl} reports no ARN`);
+  return arn;
 }

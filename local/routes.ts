@@ -40,8 +40,10 @@ export async function loadLocalFunctions(context: LocalStackContext): Promise<Lo
   process.env['AUDITSEAL_GRACE_SECONDS'] ??= String(LOCAL_GRACE_SECONDS);
   const { handler: sealPeriods } = await import('../functions/seal-periods.ts');
   const { handler: heartbeat } = await import('../functions/heartbeat.ts');
+  const { handler: recordReads } = await import('../functions/record-reads.ts');
   return {
     routes: await localRoutes(),
+    readRecorder: recordReads,
     streamHandler: (event, lambdaContext) => sealPeriods(event, lambdaContext),
     heartbeat: (_event, lambdaContext) => heartbeat(undefined as never, lambdaContext),
   };

@@ -77,7 +77,8 @@ export class S3ObjectStore implements ObjectStore {
     } catch (error) {
       if (isMissing(error)) return undefined;
       // A range that starts past the end of the object: nothing there.
-      if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 416) return new Uint8Array(0);
+      if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 416)
+        return new Uint8Array(0);
       throw error;
     }
   }

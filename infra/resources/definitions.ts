@@ -95,6 +95,23 @@ export interface StreamEventSourceDefinition {
   readonly parallelizationFactor: number;
 }
 
+/**
+ * The read journal (G7, docs/API.md "Audited reads"): every successful read sends one message here before
+ * it is answered; the read recorder takes them off in batches and ingests them, one signature per batch.
+ */
+export interface ReadQueueDefinition {
+  readonly queueName: string;
+  readonly deadLetterQueueName: string;
+  /** At least six times the recorder's timeout on AWS (Lambda's advice for SQS sources). */
+  readonly visibilityTimeoutSeconds: number;
+  /** Deliveries before a message moves to the dead-letter queue (which raises an alarm). */
+  readonly maxReceiveCount: number;
+  readonly retentionDays: number;
+  /** Read records per recorder invocation: one batch statement, one signature. */
+  readonly batchSize: number;
+  readonly maximumBatchingWindowSeconds: number;
+}
+
 /** All of them, for one environment. */
 export interface ResourceDefinitions {
   readonly environment: ResourceEnvironment;
@@ -102,6 +119,7 @@ export interface ResourceDefinitions {
   readonly bucket: DigestBucketDefinition;
   readonly signingKey: SigningKeyDefinition;
   readonly streamEventSource: StreamEventSourceDefinition;
+  readonly readQueue: ReadQueueDefinition;
 }
 
 /** Seven years: the default digest retention on AWS. */
@@ -231,6 +249,19 @@ export function streamEventSource(_environment: ResourceEnvironment): StreamEven
   };
 }
 
+/** The read journal's queue. Locally the visibility timeout is short, so a failed recording is retried soon. */
+export function readQueue(environment: ResourceEnvironment): ReadQueueDefinition {
+  return {
+    queueName: 'auditseal-reads',
+    deadLetterQueueName: 'auditseal-reads-dlq',
+    visibilityTimeoutSeconds: environment === 'aws' ? 60 : 5,
+    maxReceiveCount: 10,
+    retentionDays: 14,
+    batchSize: 500,
+    maximumBatchingWindowSeconds: 1,
+  };
+}
+
 /**
  * Every stateful resource for an environment.
  * @example const { table, bucket, signingKey } = resourceDefinitions('aws', { retentionDays: 3650 });
@@ -245,5 +276,6 @@ export function resourceDefinitions(
     bucket: digestBucket(environment, options),
     signingKey: signingKey(environment, options),
     streamEventSource: streamEventSource(environment),
+    readQueue: readQueue(environment),
   };
 }

@@ -3,6 +3,7 @@
  * signed and sealed like any other. This module says what such an event holds; the read journal
  * (`ReadJournal`) carries it to the ingest core. docs/API.md, "Audited reads".
  */
+import { z } from 'zod';
 import type { AuditEventInput } from '../events/audit-event.ts';
 
 /** What one successful read did. */
@@ -24,6 +25,21 @@ export interface ReadRecord {
   /** How many results the read returned (1 for a single item). */
   readonly resultCount: number;
 }
+
+/** A read record as carried by the journal (a queue message body): checked again when it is taken off. */
+export const readRecordSchema = z.strictObject({
+  requestId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,120}$/),
+  principal: z.string().min(1).max(512),
+  route: z.string().min(1).max(64),
+  action: z.string().min(1).max(64),
+  at: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+  parameters: z
+    .record(z.string().min(1).max(32), z.string().max(4096))
+    .refine((p) => Object.keys(p).length <= 20, 'at most 20 parameters')
+    .optional(),
+  target: z.strictObject({ id: z.string().min(1).max(2048), type: z.string().min(1).max(64) }).optional(),
+  resultCount: z.number().int().nonnegative().max(1_000_000),
+});
 
 /** Takes read records to the ledger with a guarantee: `record` resolves once the record cannot be lost. */
 export interface ReadJournal {
