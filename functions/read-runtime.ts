@@ -31,7 +31,8 @@ const optional = <T extends z.ZodType>(schema: T) =>
 
 const envSchema = z.object({
   AUDITSEAL_TABLE: z.string().min(1),
-  AUDITSEAL_BUCKET: z.string().min(1),
+  /** Absent for the search function, which reads no object. */
+  AUDITSEAL_BUCKET: optional(z.string().min(1)),
   AUDITSEAL_LEDGER: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
   AUDITSEAL_PERIOD_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
   AUDITSEAL_GRACE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
@@ -154,12 +155,21 @@ export async function readDepsFromEnv(
     },
     events: store,
     catalog: new DynamoDbSealRegistry({ client: dynamodb, tableName: c.AUDITSEAL_TABLE }),
-    objects: new S3ObjectStore({ client: s3, bucket: c.AUDITSEAL_BUCKET }),
+    objects:
+      c.AUDITSEAL_BUCKET === undefined
+        ? noObjects
+        : new S3ObjectStore({ client: s3, bucket: c.AUDITSEAL_BUCKET }),
     journal: readJournal(c, sqs),
     logger: new Logger({ serviceName: 'auditseal-read' }),
     now: () => new Date(),
   };
 }
+
+/** The object reader of a function that has no bucket: any use is a wiring bug. */
+const noObjects = {
+  get: () => Promise.reject(new Error('this function has no digest bucket (AUDITSEAL_BUCKET)')),
+  getRange: () => Promise.reject(new Error('this function has no digest bucket (AUDITSEAL_BUCKET)')),
+};
 
 function randomFiller(): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(MIN_CURSOR_KEY_BYTES));

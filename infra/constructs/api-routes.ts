@@ -18,10 +18,12 @@ export const API_ROLES: readonly ApiRole[] = ['writer', 'reader', 'auditor'];
  * What a route's function may touch (infra/constructs/function-environment.ts turns each into environment
  * variables and the matching grants):
  * - `ingest`: append to the ledger, read it, sign with the signing key;
- * - `query`: read the ledger and the digest bucket, append read records ("every read is recorded");
- * - `audit`: read the ledger and the digest bucket, read the signing key's public key.
+ * - `query`: read the ledger (and its search indexes) and the digest bucket, send read records to the
+ *   read journal ("every read is recorded", G7);
+ * - `search`: `query`, plus deriving the cursor key;
+ * - `audit`: read the ledger and the digest bucket, read the signing key's public key, send read records.
  */
-export type RouteAccess = 'ingest' | 'query' | 'audit';
+export type RouteAccess = 'ingest' | 'query' | 'search' | 'audit';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT';
 
@@ -39,7 +41,7 @@ export interface ApiRoute {
 export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'POST', path: '/v1/events', roles: ['writer'], handler: 'ingest-events', access: 'ingest' },
   { method: 'PUT', path: '/v1/resources/{id}/profile', roles: ['writer'], handler: null, access: 'ingest' },
-  { method: 'GET', path: '/v1/events', roles: ['reader'], handler: 'search-events', access: 'query' },
+  { method: 'GET', path: '/v1/events', roles: ['reader'], handler: 'search-events', access: 'search' },
   { method: 'GET', path: '/v1/events/{id}', roles: ['reader'], handler: 'get-event', access: 'query' },
   // G7: proofs are the auditor's, like digests.
   {
