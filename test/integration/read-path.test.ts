@@ -9,9 +9,15 @@
  * Steps run in order and build on each other; the file waits for one period to be sealed (about 80 s).
  */
 
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DeleteQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventPath } from '../../functions/http/event-id.ts';
+import { renderSearch, runSearch } from '../../cli/commands/read-events.ts';
+import { main } from '../../cli/main.ts';
 import { API_ROUTES, deployedRoutes, routeName } from '../../infra/constructs/api-routes.ts';
 import { readQueue } from '../../infra/resources/definitions.ts';
 import { ensureReadQueue } from '../../local/bootstrap.ts';
@@ -20,6 +26,7 @@ import { loadPublicKey, TrustedKeySet } from '../../shared/crypto/keys.ts';
 import { checkReceipt, checkReceiptAgainstEvent } from '../../shared/ledger/batch-receipts.ts';
 import type { Receipt } from '../../shared/ledger/formats.ts';
 import { isoSeconds } from '../../shared/ledger/period.ts';
+import { eventPath } from '../../shared/query/event-path.ts';
 import { verifyEventProof } from '../../shared/query/event-proof.ts';
 import { until } from '../support/dynamodb-local.ts';
 import type { TestLocalStack } from '../support/local-stack.ts';
@@ -253,6 +260,107 @@ describe('after the period is sealed', () => {
       expect(verifyEventProof(body, keys)).toMatchObject({ ok: true });
       expect(JSON.parse(body['eventJson'] as string).id).toBe(id);
     }
+  });
+});
+
+describe('The CLI on the local stack: search, event, proof, verify-proof', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'auditseal-read-cli-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  const local = () => ['--local-file', stack.localFile];
+
+  it('auditseal search --all --verify checks every result against the trusted key (exit 0)', async () => {
+    const pem = join(scratch, 'key.pem');
+    writeFileSync(pem, stack.info.publicKeyPem);
+    const outcome = await runSearch({
+      filters: { resource: INSTANCE, limit: '5' },
+      all: true,
+      verifyKeys: [pem],
+      localFile: stack.localFile,
+    });
+    expect(outcome.events.map((e) => e.id).sort()).toEqual(
+      posted
+        .filter((p) => p.resource === INSTANCE)
+        .map((p) => p.id)
+        .sort(),
+    );
+    expect(outcome.checks?.every((c) => c.ok)).toBe(true);
+    expect(
+      await main([
+        'node',
+        'auditseal',
+        'search',
+        '--resource',
+        INSTANCE,
+        '--all',
+        '--verify',
+        '--key',
+        pem,
+        ...local(),
+      ]),
+    ).toBe(0);
+  });
+
+  it('auditseal search --verify catches a read path that alters a result', async () => {
+    // Prepare: a compromised read path between the CLI and the API changes one returned event.
+    const pem = join(scratch, 'key.pem');
+    writeFileSync(pem, stack.info.publicKeyPem);
+    const api = new URL(stack.info.endpoint);
+    const proxy = createServer((req, res) => {
+      const upstream = request(
+        { host: api.hostname, port: api.port, path: req.url, method: req.method, headers: req.headers },
+        (answer) => {
+          const chunks: Buffer[] = [];
+          answer.on('data', (c: Buffer) => chunks.push(c));
+          answer.on('end', () => {
+            const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            if (Array.isArray(body.events) && body.events[0]) {
+              body.events[0].eventJson = body.events[0].eventJson.replace(
+                'ec2:StartInstances',
+                'ec2:StopInstances',
+              );
+            }
+            res.writeHead(answer.statusCode ?? 500, { 'content-type': 'application/json' });
+            res.end(JSON.stringify(body));
+          });
+        },
+      );
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+      // Act
+      const outcome = await runSearch(
+        { filters: { resource: INSTANCE }, all: false, verifyKeys: [pem] },
+        { endpoint, region: stack.info.region, credentials: stack.info.roles.reader },
+      );
+      // Assess: the altered result is named, the others verify.
+      expect(outcome.checks?.[0]).toMatchObject({ ok: false, code: 'RECEIPT_EVENT_MISMATCH' });
+      expect(outcome.checks?.slice(1).every((c) => c.ok)).toBe(true);
+      expect(renderSearch(outcome)).toContain('INVALID');
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it('auditseal event ID prints the event of an ARN id', async () => {
+    expect(await main(['node', 'auditseal', 'event', posted[0]!.id, '--json', ...local()])).toBe(0);
+    expect(await main(['node', 'auditseal', 'event', 'no-such-event', ...local()])).toBe(2);
+  });
+
+  it('auditseal proof ID --out FILE, then verify-proof FILE --key PEM: 0 valid, 1 tampered, 2 usage', async () => {
+    const file = join(scratch, 'proof.json');
+    const pem = join(scratch, 'key.pem');
+    writeFileSync(pem, stack.info.publicKeyPem);
+    expect(await main(['node', 'auditseal', 'proof', posted[3]!.id, '--out', file, ...local()])).toBe(0);
+    expect(await main(['node', 'auditseal', 'verify-proof', file, '--key', pem])).toBe(0);
+    const proof = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...proof, eventJson: proof.eventJson.replace('"v":1', '"v":2') }));
+    expect(await main(['node', 'auditseal', 'verify-proof', file, '--key', pem])).toBe(1);
+    expect(await main(['node', 'auditseal', 'verify-proof', file])).toBe(2);
+    expect(
+      await main(['node', 'auditseal', 'verify-proof', join(scratch, 'missing.json'), '--key', pem]),
+    ).toBe(2);
   });
 });
 
