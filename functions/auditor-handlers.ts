@@ -38,6 +38,21 @@ export interface AuditorDeps {
 
 type Route = (event: APIGatewayProxyEvent, deps: AuditorDeps) => Promise<APIGatewayProxyResult>;
 
+/** The query of a route that takes no parameter (any parameter is a 400). */
+export const noQuerySchema = z.object({}).strict();
+/** `GET /v1/alarms` query. */
+export const alarmsQuerySchema = z
+  .object({
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(100)
+      .meta({ description: 'most alarms, newest first' }),
+  })
+  .strict();
+
 function wrap(route: Route, deps: () => AuditorDeps, read: ReadRoute) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use({
@@ -86,7 +101,7 @@ const listDigestsRoute: Route = async (event, deps) => {
 };
 
 const getDigestRoute: Route = async (event, deps) => {
-  parseQuery(event, z.object({}).strict());
+  parseQuery(event, noQuerySchema);
   const id = pathParameter(event, 'id', /^\d{8}T\d{6}Z-\d{2,5}s$/);
   const period = parseDigestId(id);
   if (!period) throw new HttpError(400, 'INVALID_PATH', 'digest id must look like 20261122T210000Z-3600s');
@@ -96,7 +111,7 @@ const getDigestRoute: Route = async (event, deps) => {
 };
 
 const getKeysRoute: Route = async (event, deps) => {
-  parseQuery(event, z.object({}).strict());
+  parseQuery(event, noQuerySchema);
   return jsonResponse(200, {
     keys: [
       { keyId: await deps.signer.keyId(), publicKeyPem: await deps.signer.publicKeyPem(), status: 'active' },
@@ -105,10 +120,7 @@ const getKeysRoute: Route = async (event, deps) => {
 };
 
 const listAlarmsRoute: Route = async (event, deps) => {
-  const query = parseQuery(
-    event,
-    z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(),
-  );
+  const query = parseQuery(event, alarmsQuerySchema);
   return jsonResponse(200, { alarms: await deps.alarms.list(query.limit) });
 };
 

@@ -40,7 +40,7 @@ type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGat
 type Route = (event: APIGatewayProxyEvent, deps: ReadDeps) => Promise<ReadAnswer>;
 
 /** No query parameter is accepted. */
-const noParameters = z.strictObject({});
+export const noParameters = z.strictObject({});
 
 function wrap(route: ReadRoute, run: Route, deps: () => Promise<ReadDeps>): Handler {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { checkReceipt, checkReceiptAgainstEvent } from '../../shared/ledger/batch-receipts.ts';
 import type { Receipt } from '../../shared/ledger/formats.ts';
 import { eventPath } from '../../shared/query/event-path.ts';
+import { eventAnswerSchema, eventProofSchema, searchHitSchema, searchPageSchema } from '../../shared/query/responses.ts';
 import { type ProofCheck, verifyEventProof } from '../../shared/query/event-proof.ts';
 import { type ApiTarget, resolveTarget, signedJson } from '../api-client.ts';
 import { UsageError } from '../errors.ts';
@@ -32,13 +33,8 @@ async function target(role: 'reader' | 'auditor', o: ApiOptions, given?: ApiTarg
   );
 }
 
-const hitSchema = z.object({
-  id: z.string(),
-  receivedAt: z.string(),
-  eventJson: z.string(),
-  receipt: z.unknown().optional(),
-});
-const pageSchema = z.object({ events: z.array(hitSchema), nextCursor: z.string().optional() });
+const hitSchema = searchHitSchema.extend({ receipt: z.unknown().optional() });
+const pageSchema = searchPageSchema.extend({ events: z.array(hitSchema) });
 export type SearchHitOut = z.infer<typeof hitSchema>;
 
 /** The search filters, named as the API names them. */
@@ -166,7 +162,7 @@ export async function runEvent(
   given?: ApiTarget,
 ): Promise<Record<string, unknown>> {
   const api = await target('reader', options, given);
-  return signedJson<Record<string, unknown>>(api, 'GET', eventPath(id));
+  return eventAnswerSchema.parse(await signedJson(api, 'GET', eventPath(id)));
 }
 
 export function renderEvent(body: Record<string, unknown>): string {
