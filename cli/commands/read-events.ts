@@ -10,8 +10,13 @@ import { z } from 'zod';
 import { checkReceipt, checkReceiptAgainstEvent } from '../../shared/ledger/batch-receipts.ts';
 import type { Receipt } from '../../shared/ledger/formats.ts';
 import { eventPath } from '../../shared/query/event-path.ts';
-import { eventAnswerSchema, eventProofSchema, searchHitSchema, searchPageSchema } from '../../shared/query/responses.ts';
 import { type ProofCheck, verifyEventProof } from '../../shared/query/event-proof.ts';
+import {
+  eventAnswerSchema,
+  eventProofSchema,
+  searchHitSchema,
+  searchPageSchema,
+} from '../../shared/query/responses.ts';
 import { type ApiTarget, resolveTarget, signedJson } from '../api-client.ts';
 import { UsageError } from '../errors.ts';
 import { loadTrustedKeys } from '../trusted-keys.ts';

@@ -42,7 +42,12 @@ export const eventAnswerSchema = z.object({
   period: periodSchema,
   sealed: z.boolean(),
   digest: z
-    .object({ id: z.string(), digestKey: z.string(), statementSha256: z.string(), sequence: z.number().int() })
+    .object({
+      id: z.string(),
+      digestKey: z.string(),
+      statementSha256: z.string(),
+      sequence: z.number().int(),
+    })
     .nullable()
     .meta({ description: 'the digest reference, once the period is sealed' }),
 });
