@@ -188,11 +188,7 @@ export async function runProof(
   given?: ApiTarget,
 ): Promise<{ out: string; leafIndex: number; treeSize: number }> {
   const api = await target('auditor', options, given);
-  const proof = await signedJson<{ leafIndex: number; treeSize: number }>(
-    api,
-    'GET',
-    eventPath(id, '/proof'),
-  );
+  const proof = eventProofSchema.parse(await signedJson(api, 'GET', eventPath(id, '/proof')));
   await writeFile(out, `${JSON.stringify(proof, null, 2)}\n`);
   return { out, leafIndex: proof.leafIndex, treeSize: proof.treeSize };
 }
