@@ -114,6 +114,8 @@ export interface StartLocalStackOptions {
   readonly heartbeatOffsetSeconds?: number;
   /** Status lines; default console.log. */
   readonly log?: (line: string) => void;
+  /** Keep DynamoDB Local's data in memory (benchmarks): nothing survives a restart. Default false. */
+  readonly dynamodbInMemory?: boolean;
 }
 
 /** Why this start has a new ledger, or `resumed`. */
@@ -164,7 +166,7 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     const unreadable = previous === undefined && existsSync(localFile);
     if (unreadable) await rename(localFile, join(dataDir, `local.unreadable-${Date.now()}.json`));
     const [dynamodbServer, motoServer] = await Promise.all([
-      startDynamoDb(projectDir, dataDir, region, log),
+      startDynamoDb(projectDir, dataDir, region, log, options.dynamodbInMemory === true),
       options.motoEndpoint === undefined ? startOwnMoto(projectDir, region, log) : undefined,
     ]);
     cleanups.push(() => dynamodbServer.stop());
@@ -387,9 +389,11 @@ async function startDynamoDb(
   dataDir: string,
   region: string,
   log: (line: string) => void,
+  inMemory: boolean,
 ): Promise<DynamoDbLocal> {
   const jar = await ensureDynamoDbLocalJar({ projectDir, log });
-  return startDynamoDbLocal({ jar, storage: { dbPath: join(dataDir, 'dynamodb') }, region });
+  const storage = inMemory ? { inMemory: true as const } : { dbPath: join(dataDir, 'dynamodb') };
+  return startDynamoDbLocal({ jar, storage, region });
 }
 
 async function startOwnMoto(

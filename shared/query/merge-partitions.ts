@@ -56,8 +56,9 @@ export async function mergePartitions(index: EventIndex, request: MergeRequest):
   const { limit } = request;
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError('limit must be a whole number ≥ 1');
   const n = request.partitions.length;
-  // A quarter more than an even share: most partitions are read once, few twice.
-  const firstPage = Math.min(MAX_PAGE, Math.ceil((1.25 * limit) / n) + 1);
+  // An even share of the page: most partitions are read once, some twice (with a small page).
+  const firstPage = Math.min(MAX_PAGE, Math.ceil(limit / n));
+  const filtered = Object.values(request.filters).some((value) => value !== undefined);
   const states: PartitionState[] = request.partitions.map((partition) => ({
     partition,
     buffer: [],
@@ -95,15 +96,21 @@ export async function mergePartitions(index: EventIndex, request: MergeRequest):
             state.resume = page.next.resume;
             state.frontier = page.next.sk;
           }
-          state.pageSize = Math.min(MAX_PAGE, state.pageSize * 2);
+          // A refill asks for an even share of what the page still needs, so little is read past it; with
+          // filters, matches are sparse and the page size doubles instead.
+          const still = Math.max(1, limit - events.length);
+          state.pageSize = filtered
+            ? Math.min(MAX_PAGE, state.pageSize * 2)
+            : Math.min(MAX_PAGE, Math.ceil(still / Math.max(1, active())));
         }),
       );
     }
   };
 
   const pending = (s: PartitionState) => s.head < s.buffer.length;
-  await fill(states);
   const events: IndexedEvent[] = [];
+  const active = () => states.filter((s) => !s.exhausted).length;
+  await fill(states);
   let budgetSpent = false;
   while (events.length < limit) {
     const empty = states.filter((s) => !pending(s) && !s.exhausted);
