@@ -1,11 +1,13 @@
 /**
- * The auditor's read routes (auditor role): `GET /v1/digests`, `GET /v1/digests/{id}`, `GET /v1/keys`,
- * `GET /v1/alarms`. Each is middy wiring plus one call into shared/, and each successful read is recorded
- * in the ledger before it is answered (G7, functions/http/recorded-read.ts).
+ * The auditor's read routes (auditor role): `GET /v1/digests`, `GET /v1/digests/{id}`, `GET /v1/head`,
+ * `GET /v1/keys`, `GET /v1/alarms`. Each is middy wiring plus one call into shared/, and each successful
+ * read is recorded in the ledger before it is answered (G7, functions/http/recorded-read.ts).
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
+import { loadPublicKey, TrustedKeySet } from '../shared/crypto/keys.ts';
+import { latestSignedHead } from '../shared/head/signed-head.ts';
 import type { DigestCatalog, ObjectLinks } from '../shared/ports/digest-catalog.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
 import type { Signer } from '../shared/ports/signer.ts';
@@ -15,6 +17,7 @@ import {
   listDigests,
   listQuerySchema,
   parseDigestId,
+  type SealingSchedule,
 } from '../shared/sealing/digest-catalog.ts';
 import type { TamperAlarm } from '../shared/sealing/tamper-alarms.ts';
 import { errorResponse, type HandlerLogger } from './http/error-response.ts';
@@ -25,6 +28,8 @@ import { type ReadRoute, recordedRead } from './http/recorded-read.ts';
 
 export interface AuditorDeps {
   readonly ledger: string;
+  /** The ledger's period and grace, so clients can say when a period will be sealed. */
+  readonly schedule: SealingSchedule;
   readonly catalog: DigestCatalog;
   readonly objects: ObjectStore;
   readonly links: ObjectLinks;
@@ -93,7 +98,7 @@ function safeLogger(deps: () => AuditorDeps): HandlerLogger {
 const listDigestsRoute: Route = async (event, deps) => {
   const query = parseQuery(event, listQuerySchema);
   try {
-    return jsonResponse(200, await listDigests(deps.ledger, query, deps.catalog));
+    return jsonResponse(200, await listDigests(deps.ledger, query, deps.catalog, deps.schedule));
   } catch (error) {
     if (error instanceof RangeError) throw new HttpError(400, 'INVALID_QUERY', 'invalid nextToken');
     throw error;
@@ -108,6 +113,15 @@ const getDigestRoute: Route = async (event, deps) => {
   const described = await describeDigest(deps.ledger, period, deps);
   if (!described) throw new HttpError(404, 'NOT_FOUND', `no sealed digest ${id}`);
   return jsonResponse(200, described);
+};
+
+const getHeadRoute: Route = async (event, deps) => {
+  parseQuery(event, noQuerySchema);
+  // Only the service's own key signs heads it serves: a statement under any other key is not served.
+  const keys = new TrustedKeySet([loadPublicKey(await deps.signer.publicKeyPem())]);
+  const head = await latestSignedHead(deps.ledger, { ...deps, keys });
+  if (!head) throw new HttpError(404, 'NOT_FOUND', 'nothing has been sealed yet');
+  return jsonResponse(200, head);
 };
 
 const getKeysRoute: Route = async (event, deps) => {
@@ -129,6 +143,8 @@ export const createListDigestsHandler = (deps: () => AuditorDeps) =>
   wrap(listDigestsRoute, deps, { route: 'GET /v1/digests', action: 'auditseal:ListDigests' });
 export const createGetDigestHandler = (deps: () => AuditorDeps) =>
   wrap(getDigestRoute, deps, { route: 'GET /v1/digests/{id}', action: 'auditseal:GetDigest' });
+export const createGetHeadHandler = (deps: () => AuditorDeps) =>
+  wrap(getHeadRoute, deps, { route: 'GET /v1/head', action: 'auditseal:GetHead' });
 export const createGetKeysHandler = (deps: () => AuditorDeps) =>
   wrap(getKeysRoute, deps, { route: 'GET /v1/keys', action: 'auditseal:GetKeys' });
 export const createListAlarmsHandler = (deps: () => AuditorDeps) =>

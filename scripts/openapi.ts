@@ -11,6 +11,7 @@ import { requestBodySchema } from '../functions/ingest-events.ts';
 import { noParameters } from '../functions/read-handlers.ts';
 import { API_ROUTES, deployedRoutes, routeName } from '../infra/constructs/api-routes.ts';
 import { auditEventInputSchema } from '../shared/events/audit-event.ts';
+import { signedHeadSchema } from '../shared/head/signed-head.ts';
 import { eventIdSchema, receiptSchema } from '../shared/ledger/formats.ts';
 import {
   errorBodySchema,
@@ -121,6 +122,12 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
       }),
     },
     errors: { ...READ_ERRORS, 400: 'INVALID_QUERY, INVALID_PATH', 404: 'NOT_FOUND' },
+  },
+  'GET /v1/head': {
+    summary: 'The newest signed digest statement, for auditors to keep (auditseal head)',
+    query: noQuerySchema,
+    ok: { status: 200, description: 'the signed head', schema: signedHeadSchema },
+    errors: { ...READ_ERRORS, 400: 'INVALID_QUERY', 404: 'NOT_FOUND: nothing has been sealed yet' },
   },
   'GET /v1/keys': {
     summary: 'The signing public keys, with fingerprints',
