@@ -56,6 +56,8 @@ function passes(event: IndexableEvent, f: ResidualFilters): boolean {
 
 export class InMemoryEventIndex implements EventIndex {
   readonly #events: IndexableEvent[] = [];
+  /** Each partition's events, newest first, built on first read after a change. */
+  readonly #partitions = new Map<string, IndexableEvent[]>();
   /** Partition reads so far, for tests that count them. */
   reads = 0;
 
@@ -63,6 +65,24 @@ export class InMemoryEventIndex implements EventIndex {
 
   add(event: IndexableEvent): void {
     this.#events.push(event);
+    this.#partitions.clear();
+  }
+
+  #partition(ledger: string, partition: IndexPartition): IndexableEvent[] {
+    const name = `${ledger}\u0000${JSON.stringify(partition)}`;
+    let events = this.#partitions.get(name);
+    if (events === undefined) {
+      events = this.#events
+        .filter(
+          (e) =>
+            e.ledger === ledger &&
+            inPartition(e, partition.key) &&
+            indexShardOf(e.id, this.shards) === partition.shard,
+        )
+        .sort((a, b) => (a.sk < b.sk ? 1 : -1));
+      this.#partitions.set(name, events);
+    }
+    return events;
   }
 
   async queryPartition(
@@ -74,18 +94,13 @@ export class InMemoryEventIndex implements EventIndex {
   ): Promise<PartitionPage> {
     this.reads++;
     const upper = typeof window.resume === 'string' ? window.resume : undefined;
-    const candidates = this.#events
-      .filter(
-        (e) =>
-          e.ledger === ledger &&
-          inPartition(e, partition.key) &&
-          indexShardOf(e.id, this.shards) === partition.shard &&
-          e.sk >= window.from &&
-          e.sk <= window.below &&
-          (upper === undefined || e.sk < upper),
-      )
-      .sort((a, b) => (a.sk < b.sk ? 1 : -1));
-    const read = candidates.slice(0, limit);
+    const read: IndexableEvent[] = [];
+    for (const e of this.#partition(ledger, partition)) {
+      if (read.length >= limit) break;
+      if (e.sk > window.below || (upper !== undefined && e.sk >= upper)) continue;
+      if (e.sk < window.from) break;
+      read.push(e);
+    }
     const events = read
       .filter((e) => e.sk !== window.below && passes(e, filters))
       .map(({ sk, id, receivedAt, bytes }) => ({ sk, id, receivedAt, bytes: Uint8Array.from(bytes) }));

@@ -15,7 +15,7 @@ export function cloudTrailInputs(file = 'stratus-red-team.jsonl'): ReturnType<ty
   for (const line of lines) {
     if (line.trim() === '') continue;
     try {
-      inputs.push(fromCloudTrailRecord(JSON.parse(line)));
+      inputs.push(fromCloudTrailRecord(line));
     } catch {
       // Records the mapping refuses are not events; tests only need events.
     }
