@@ -475,6 +475,7 @@ describe('The role matrix: every route × writer, reader, auditor, anonymous, fo
         method: 'GET',
         path: `/v1/digests/${new Date(eventPeriodStart).toISOString().replace(/[-:]|\.\d{3}/g, '')}-60s`,
       }),
+      'GET /v1/head': () => ({ method: 'GET', path: '/v1/head' }),
       'GET /v1/keys': () => ({ method: 'GET', path: '/v1/keys' }),
       'GET /v1/alarms': () => ({ method: 'GET', path: '/v1/alarms' }),
     };
