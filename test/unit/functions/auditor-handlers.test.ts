@@ -436,6 +436,7 @@ describe('Audited reads (G7): every auditor route', () => {
       { pathParameters: { id: '20261122T100000Z-60s' } },
       'auditseal:GetDigest',
     ],
+    ['GET /v1/head', createGetHeadHandler, { path: '/v1/head' }, 'auditseal:GetHead'],
     ['GET /v1/keys', createGetKeysHandler, {}, 'auditseal:GetKeys'],
     ['GET /v1/alarms', createListAlarmsHandler, {}, 'auditseal:ListAlarms'],
   ] as const;
@@ -443,7 +444,8 @@ describe('Audited reads (G7): every auditor route', () => {
   describe.each(routes)('%s', (route, create, overrides, action) => {
     it('records who read what, and how many results, before answering', async () => {
       // Prepare
-      const deps = await sealedDeps(2);
+      // Once both periods have ended, as the head route requires.
+      const deps = { ...(await sealedDeps(2)), now: () => new Date(T0 + 3_600_000) };
       // Act
       const res = await create(() => deps)(
         request({
@@ -471,7 +473,7 @@ describe('Audited reads (G7): every auditor route', () => {
     describe('when the read journal refuses the record', () => {
       it('answers 503 READ_NOT_RECORDED and none of the data', async () => {
         // Prepare
-        const deps = await sealedDeps(2);
+        const deps = { ...(await sealedDeps(2)), now: () => new Date(T0 + 3_600_000) };
         deps.journal.failWith = new Error('queue unavailable');
         // Act
         const res = await create(() => deps)(request(overrides), context);
