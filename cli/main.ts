@@ -12,6 +12,7 @@ const demoCommand = () => import('./commands/demo.ts');
 const downloadCommand = () => import('./commands/download.ts');
 const headCommand = () => import('./commands/head.ts');
 const postCommand = () => import('./commands/post.ts');
+const readCommands = () => import('./commands/read-events.ts');
 const replayCommand = () => import('./commands/replay-cloudtrail.ts');
 const sealCommand = () => import('./commands/seal.ts');
 const verifyCommand = () => import('./commands/verify.ts');
@@ -255,6 +256,129 @@ export function buildProgram(setExit: (code: number) => void): Command {
       });
       print(o.json ? JSON.stringify(summary, null, 2) : renderHead(summary));
       setExit(0);
+    });
+
+  const apiOptions = (command: Command) =>
+    command
+      .option('--endpoint <url>', 'API endpoint (default: .auditseal/local.json or AUDITSEAL_ENDPOINT)')
+      .option(
+        '--local-file <path>',
+        'local stack description with the role credentials',
+        '.auditseal/local.json',
+      );
+
+  apiOptions(
+    program
+      .command('search')
+      .description('Search events: who did what to which resource, and when (reader role), newest first')
+      .option('--actor <id>', 'actor id')
+      .option('--resource <id>', 'resource id (an ARN)')
+      .option('--action <name>', 'action, e.g. s3:DeleteBucket')
+      .option('--outcome <result>', 'success or failure')
+      .option('--channel <channel>', 'api, cloudtrail, import or read (alias: --source)')
+      .option('--source <channel>', 'same as --channel')
+      .option('--from <time>', 'received at or after this RFC 3339 time')
+      .option('--to <time>', 'received before this RFC 3339 time')
+      .option('--limit <n>', 'results per page (1 to 500)')
+      .option('--all', 'follow cursors to the last page', false)
+      .option(
+        '--verify',
+        "check every result's receipt against --key (and that it is about the returned bytes)",
+        false,
+      )
+      .option('--key <pem>', 'trusted public key (PEM) for --verify; repeat for rotated keys', collect, [])
+      .option('--json', 'print the results as JSON', false)
+      .addHelpText(
+        'after',
+        '\nExit status: 0 done (and, with --verify, every receipt valid), 1 a receipt did not verify, 2 usage or I/O error.',
+      ),
+  ).action(
+    async (o: {
+      actor?: string;
+      resource?: string;
+      action?: string;
+      outcome?: string;
+      channel?: string;
+      source?: string;
+      from?: string;
+      to?: string;
+      limit?: string;
+      all: boolean;
+      verify: boolean;
+      key: string[];
+      json: boolean;
+      endpoint?: string;
+      localFile: string;
+    }) => {
+      if (o.verify && o.key.length === 0) throw new UsageError('--verify needs the trusted keys: --key PEM');
+      if (o.channel && o.source && o.channel !== o.source)
+        throw new UsageError('--channel and --source differ');
+      const { renderSearch, runSearch } = await readCommands();
+      const outcome = await runSearch({
+        filters: {
+          actor: o.actor,
+          resource: o.resource,
+          action: o.action,
+          outcome: o.outcome,
+          channel: o.channel ?? o.source,
+          from: o.from,
+          to: o.to,
+          limit: o.limit,
+        },
+        all: o.all,
+        ...(o.verify ? { verifyKeys: o.key } : {}),
+        ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+        localFile: o.localFile,
+      });
+      print(o.json ? JSON.stringify(outcome, null, 2) : renderSearch(outcome));
+      setExit(outcome.checks?.some((c) => !c.ok) ? 1 : 0);
+    },
+  );
+
+  apiOptions(
+    program
+      .command('event')
+      .description('One event with its receipt, its period and, once sealed, its digest (reader role)')
+      .argument('<id>', 'event id (ARNs with / and : are fine)')
+      .option('--json', 'print the answer as JSON', false),
+  ).action(async (id: string, o: { json: boolean; endpoint?: string; localFile: string }) => {
+    const { renderEvent, runEvent } = await readCommands();
+    const body = await runEvent(id, {
+      ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+      localFile: o.localFile,
+    });
+    print(o.json ? JSON.stringify(body, null, 2) : renderEvent(body));
+    setExit(0);
+  });
+
+  apiOptions(
+    program
+      .command('proof')
+      .description("Fetch an event's inclusion proof in its period digest into a file (auditor role)")
+      .argument('<id>', 'event id')
+      .requiredOption('--out <file>', 'where to write the proof (JSON)'),
+  ).action(async (id: string, o: { out: string; endpoint?: string; localFile: string }) => {
+    const { runProof } = await readCommands();
+    const saved = await runProof(id, o.out, {
+      ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+      localFile: o.localFile,
+    });
+    print(`Saved the proof of ${id} (leaf ${saved.leafIndex} of ${saved.treeSize}) to ${saved.out}`);
+    setExit(0);
+  });
+
+  program
+    .command('verify-proof')
+    .description('Verify an inclusion proof offline against trusted public keys')
+    .argument('<file>', 'proof file (from auditseal proof or GET /v1/events/{id}/proof)')
+    .option('--key <pem>', 'trusted public key (PEM); repeat for rotated keys', collect, [])
+    .option('--json', 'print the result as JSON', false)
+    .addHelpText('after', '\nExit status: 0 valid, 1 finding, 2 usage or I/O error.')
+    .action(async (file: string, o: { key: string[]; json: boolean }) => {
+      const { renderProofCheck, runVerifyProof } = await readCommands();
+      const check = await runVerifyProof(file, o.key);
+      print(o.json ? JSON.stringify(check, null, 2) : renderProofCheck(file, check));
+      setExit(check.ok ? 0 : 1);
     });
 
   const local = program.command('local').description('Tools for the local stack started by npm start');

@@ -1,15 +1,17 @@
 /**
  * The auditor's read routes (auditor role): `GET /v1/digests`, `GET /v1/digests/{id}`, `GET /v1/head`,
- * `GET /v1/keys`, `GET /v1/alarms`. Each is middy wiring plus one call into shared/.
+ * `GET /v1/keys`, `GET /v1/alarms`. Each is middy wiring plus one call into shared/, and each successful
+ * read is recorded in the ledger before it is answered (G7, functions/http/recorded-read.ts).
  */
 import middy from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { loadPublicKey, TrustedKeySet } from '../shared/crypto/keys.ts';
 import { latestSignedHead } from '../shared/head/signed-head.ts';
 import type { DigestCatalog, ObjectLinks } from '../shared/ports/digest-catalog.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
 import type { Signer } from '../shared/ports/signer.ts';
+import type { ReadJournal } from '../shared/query/read-record.ts';
 import {
   describeDigest,
   listDigests,
@@ -22,6 +24,7 @@ import { errorResponse, type HandlerLogger } from './http/error-response.ts';
 import { HttpError } from './http/errors.ts';
 import { jsonResponse } from './http/json-response.ts';
 import { parseQuery, pathParameter } from './http/query.ts';
+import { type ReadRoute, recordedRead } from './http/recorded-read.ts';
 
 export interface AuditorDeps {
   readonly ledger: string;
@@ -34,11 +37,28 @@ export interface AuditorDeps {
   readonly alarms: { list(limit?: number): Promise<TamperAlarm[]> };
   readonly logger: HandlerLogger;
   readonly now: () => Date;
+  /** Where every successful read is recorded (G7). */
+  readonly journal: ReadJournal;
 }
 
 type Route = (event: APIGatewayProxyEvent, deps: AuditorDeps) => Promise<APIGatewayProxyResult>;
 
-function wrap(route: Route, deps: () => AuditorDeps) {
+/** The query of a route that takes no parameter (any parameter is a 400). */
+export const noQuerySchema = z.object({}).strict();
+/** `GET /v1/alarms` query. */
+export const alarmsQuerySchema = z
+  .object({
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(100)
+      .meta({ description: 'most alarms, newest first' }),
+  })
+  .strict();
+
+function wrap(route: Route, deps: () => AuditorDeps, read: ReadRoute) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use({
       onError: (request) => {
@@ -46,7 +66,25 @@ function wrap(route: Route, deps: () => AuditorDeps) {
         errorResponse({ logger: safeLogger(deps) }).onError?.(request as never);
       },
     })
-    .handler((event) => route(event, deps()));
+    .handler((event, context: Context) => {
+      const d = deps();
+      return recordedRead(read, event, context, d, async () => {
+        const response = await route(event, d);
+        const id = event.pathParameters?.['id'];
+        return {
+          response,
+          resultCount: resultCountOf(response),
+          ...(id === undefined ? {} : { target: { id, type: 'auditseal::Digest' } }),
+        };
+      });
+    });
+}
+
+/** How many items an answer lists (its one array member's length), or 1 for a single item. */
+function resultCountOf(response: APIGatewayProxyResult): number {
+  const body = JSON.parse(response.body) as Record<string, unknown>;
+  const list = Object.values(body).find(Array.isArray);
+  return list === undefined ? 1 : list.length;
 }
 
 function safeLogger(deps: () => AuditorDeps): HandlerLogger {
@@ -68,7 +106,7 @@ const listDigestsRoute: Route = async (event, deps) => {
 };
 
 const getDigestRoute: Route = async (event, deps) => {
-  parseQuery(event, z.object({}).strict());
+  parseQuery(event, noQuerySchema);
   const id = pathParameter(event, 'id', /^\d{8}T\d{6}Z-\d{2,5}s$/);
   const period = parseDigestId(id);
   if (!period) throw new HttpError(400, 'INVALID_PATH', 'digest id must look like 20261122T210000Z-3600s');
@@ -78,7 +116,7 @@ const getDigestRoute: Route = async (event, deps) => {
 };
 
 const getHeadRoute: Route = async (event, deps) => {
-  parseQuery(event, z.object({}).strict());
+  parseQuery(event, noQuerySchema);
   // Only the service's own key signs heads it serves: a statement under any other key is not served.
   const keys = new TrustedKeySet([loadPublicKey(await deps.signer.publicKeyPem())]);
   const head = await latestSignedHead(deps.ledger, { ...deps, keys });
@@ -87,7 +125,7 @@ const getHeadRoute: Route = async (event, deps) => {
 };
 
 const getKeysRoute: Route = async (event, deps) => {
-  parseQuery(event, z.object({}).strict());
+  parseQuery(event, noQuerySchema);
   return jsonResponse(200, {
     keys: [
       { keyId: await deps.signer.keyId(), publicKeyPem: await deps.signer.publicKeyPem(), status: 'active' },
@@ -96,16 +134,18 @@ const getKeysRoute: Route = async (event, deps) => {
 };
 
 const listAlarmsRoute: Route = async (event, deps) => {
-  const query = parseQuery(
-    event,
-    z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(),
-  );
+  const query = parseQuery(event, alarmsQuerySchema);
   return jsonResponse(200, { alarms: await deps.alarms.list(query.limit) });
 };
 
 /** Handler factories, for tests and the local gateway. */
-export const createListDigestsHandler = (deps: () => AuditorDeps) => wrap(listDigestsRoute, deps);
-export const createGetDigestHandler = (deps: () => AuditorDeps) => wrap(getDigestRoute, deps);
-export const createGetHeadHandler = (deps: () => AuditorDeps) => wrap(getHeadRoute, deps);
-export const createGetKeysHandler = (deps: () => AuditorDeps) => wrap(getKeysRoute, deps);
-export const createListAlarmsHandler = (deps: () => AuditorDeps) => wrap(listAlarmsRoute, deps);
+export const createListDigestsHandler = (deps: () => AuditorDeps) =>
+  wrap(listDigestsRoute, deps, { route: 'GET /v1/digests', action: 'auditseal:ListDigests' });
+export const createGetDigestHandler = (deps: () => AuditorDeps) =>
+  wrap(getDigestRoute, deps, { route: 'GET /v1/digests/{id}', action: 'auditseal:GetDigest' });
+export const createGetHeadHandler = (deps: () => AuditorDeps) =>
+  wrap(getHeadRoute, deps, { route: 'GET /v1/head', action: 'auditseal:GetHead' });
+export const createGetKeysHandler = (deps: () => AuditorDeps) =>
+  wrap(getKeysRoute, deps, { route: 'GET /v1/keys', action: 'auditseal:GetKeys' });
+export const createListAlarmsHandler = (deps: () => AuditorDeps) =>
+  wrap(listAlarmsRoute, deps, { route: 'GET /v1/alarms', action: 'auditseal:ListAlarms' });

@@ -7,6 +7,7 @@ import { KmsSigner } from '../adapters/kms/kms-signer.ts';
 import { PresignedObjectLinks } from '../adapters/s3/presigned-links.ts';
 import { S3ObjectStore } from '../adapters/s3/s3-object-store.ts';
 import type { AuditorDeps } from './auditor-handlers.ts';
+import { readJournalFromEnv } from './read-runtime.ts';
 import { awsClientsFromConfig, sealingConfigFromEnv } from './sealing-runtime.ts';
 
 /** Builds the auditor handlers' dependencies from the environment. */
@@ -27,5 +28,6 @@ export function auditorDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Audito
     }),
     logger: new Logger({ serviceName: 'auditseal-auditor' }),
     now: () => new Date(),
+    journal: readJournalFromEnv(env),
   };
 }

@@ -24,7 +24,8 @@ export interface IngestEventsDeps {
   readonly maxBodyBytes?: number;
 }
 
-const requestBodySchema = z.strictObject({ events: z.array(z.unknown()) });
+/** The request body; each item is then validated by the ingest core against the event schema. */
+export const requestBodySchema = z.strictObject({ events: z.array(z.unknown()) });
 
 /** Builds the handler around its dependencies (tests pass in-memory ones). */
 export function createHandler(deps: IngestEventsDeps) {

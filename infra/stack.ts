@@ -3,18 +3,21 @@
  * shared definitions (infra/resources/), the API and the functions from the route table
  * (infra/constructs/api-routes.ts). Deployment and parameters: docs/DEPLOY.md.
  */
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import { DEFAULT_SHARDS } from '../functions/config.ts';
 import { AlarmTopic } from './constructs/alarm-topic.ts';
 import { ApiRoles } from './constructs/api-roles.ts';
 import { API_ROUTES, type ApiRoute } from './constructs/api-routes.ts';
+import { CursorKey } from './constructs/cursor-key.ts';
 import { DigestBucket } from './constructs/digest-bucket.ts';
 import type { LedgerSettings } from './constructs/function-environment.ts';
 import { Functions } from './constructs/functions.ts';
 import { LedgerTable } from './constructs/ledger-table.ts';
 import { type ApiThrottling, PrivateApi } from './constructs/private-api.ts';
 import { PrivateNetwork } from './constructs/private-network.ts';
+import { ReadJournal } from './constructs/read-journal.ts';
 import { SigningKey } from './constructs/signing-key.ts';
 import { resourceDefinitions } from './resources/definitions.ts';
 
@@ -53,6 +56,8 @@ export class AuditSealStack extends Stack {
   readonly functions: Functions;
   readonly roles: ApiRoles;
   readonly api: PrivateApi;
+  readonly readJournal: ReadJournal;
+  readonly cursorKey: CursorKey;
 
   constructor(scope: Construct, id: string, props: AuditSealStackProps) {
     super(scope, id, props);
@@ -79,6 +84,8 @@ export class AuditSealStack extends Stack {
       topicName: `${names}-alarms`,
       ...(p.alarmEmail === undefined ? {} : { email: p.alarmEmail }),
     });
+    this.readJournal = new ReadJournal(this, 'ReadJournal', { definition: definitions.readQueue });
+    this.cursorKey = new CursorKey(this, 'CursorKey');
     this.network = new PrivateNetwork(this, 'Network', {
       ledger: this.ledger,
       digests: this.digests,
@@ -92,6 +99,8 @@ export class AuditSealStack extends Stack {
       digests: this.digests,
       signingKey: this.signingKey,
       alarms: this.alarms,
+      readJournal: this.readJournal,
+      cursorKey: this.cursorKey,
       settings,
     });
     this.roles = new ApiRoles(this, 'Roles', { namePrefix: names });
@@ -104,6 +113,17 @@ export class AuditSealStack extends Stack {
       ...(p.throttling === undefined ? {} : { throttling: p.throttling }),
     });
     this.alarms.watchSealing(this.functions);
+    this.alarms.addAlarm('ReadRecordDeadLetters', {
+      alarmDescription:
+        'Reads could not be recorded in the ledger after retries (G7): see the read journal DLQ.',
+      metric: this.readJournal.deadLetters.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
 
     const outputs: Record<string, [string, string]> = {
       ApiUrl: [this.api.url, 'Base URL of the private API (resolves inside the VPC)'],

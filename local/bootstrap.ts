@@ -10,22 +10,26 @@ import {
   DescribeTimeToLiveCommand,
   ResourceNotFoundException,
   UpdateContinuousBackupsCommand,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { DescribeKeyCommand, NotFoundException } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { HeadBucketCommand, NotFound } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createSigningKey } from '../adapters/kms/create-signing-key.ts';
 import type {
   DigestBucketDefinition,
   LedgerTableDefinition,
+  ReadQueueDefinition,
   ResourceDefinitions,
   SigningKeyDefinition,
 } from '../infra/resources/definitions.ts';
 import {
   bucketSetup,
   createTableInput,
+  globalSecondaryIndexInput,
   pointInTimeRecoveryInput,
   timeToLiveInput,
 } from '../infra/resources/sdk-commands.ts';
@@ -97,6 +101,7 @@ export async function ensureLedgerTable(
     description = (await client.send(new CreateTableCommand(createTableInput(def)))).TableDescription;
   }
   const streamArn = checkTable(def, description);
+  await ensureIndexes(client, def, description);
   const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: def.tableName }));
   const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
   if (status !== 'ENABLED' && status !== 'ENABLING') {
@@ -120,6 +125,38 @@ async function describeTable(
   } catch (error) {
     if (error instanceof ResourceNotFoundException) return undefined;
     throw error;
+  }
+}
+
+/**
+ * Adds the search indexes a table made before them lacks (a resumed local ledger), one `UpdateTable` per
+ * index as DynamoDB requires, and waits until each is ACTIVE; DynamoDB backfills existing items.
+ */
+async function ensureIndexes(
+  client: DynamoDBClient,
+  def: LedgerTableDefinition,
+  description: TableDescription | undefined,
+): Promise<void> {
+  const present = new Set((description?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  for (const index of def.globalSecondaryIndexes) {
+    if (present.has(index.indexName)) continue;
+    await client.send(
+      new UpdateTableCommand({
+        TableName: def.tableName,
+        AttributeDefinitions: [
+          { AttributeName: index.partitionKey.name, AttributeType: index.partitionKey.type },
+          { AttributeName: index.sortKey.name, AttributeType: index.sortKey.type },
+        ],
+        GlobalSecondaryIndexUpdates: [{ Create: globalSecondaryIndexInput(index) }],
+      }),
+    );
+    for (let attempt = 0; ; attempt++) {
+      const table = await describeTable(client, def.tableName);
+      const status = table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === index.indexName)?.IndexStatus;
+      if (status === 'ACTIVE') break;
+      if (attempt >= 600) throw new ResourceMismatchError(`index ${index.indexName} did not become ACTIVE`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 }
 
@@ -192,4 +229,43 @@ export async function describeSigningKey(
     if (error instanceof NotFoundException) return undefined;
     throw error;
   }
+}
+
+/** The read journal's queue and its dead-letter queue (moto), created or reused. */
+export async function ensureReadQueue(
+  client: SQSClient,
+  def: ReadQueueDefinition,
+): Promise<{ queueUrl: string; queueArn: string; deadLetterQueueUrl: string }> {
+  const retention = String(def.retentionDays * 86_400);
+  const dead = await client.send(
+    new CreateQueueCommand({
+      QueueName: def.deadLetterQueueName,
+      Attributes: { MessageRetentionPeriod: retention },
+    }),
+  );
+  const deadArn = await queueArn(client, dead.QueueUrl!);
+  const queue = await client.send(
+    new CreateQueueCommand({
+      QueueName: def.queueName,
+      Attributes: {
+        VisibilityTimeout: String(def.visibilityTimeoutSeconds),
+        MessageRetentionPeriod: retention,
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadArn, maxReceiveCount: def.maxReceiveCount }),
+      },
+    }),
+  );
+  return {
+    queueUrl: queue.QueueUrl!,
+    queueArn: await queueArn(client, queue.QueueUrl!),
+    deadLetterQueueUrl: dead.QueueUrl!,
+  };
+}
+
+async function queueArn(client: SQSClient, queueUrl: string): Promise<string> {
+  const output = await client.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const arn = output.Attributes?.['QueueArn'];
+  if (arn === undefined) throw new ResourceMismatchError(`queue ${queueUrl} reports no ARN`);
+  return arn;
 }

@@ -1,7 +1,9 @@
 /**
- * The registry of what `npm start` serves: the API routes (with the role allowed on each), the stream
- * handler and the heartbeat. It is the local counterpart of the CDK app's wiring, and it serves the very
- * same `functions/` handlers the CDK app deploys, with the same function timeouts.
+ * The registry of what `npm start` serves: the API routes, the stream handler, the heartbeat and the read
+ * recorder. The routes and their roles are not written here: they are the deployed routes of the one
+ * route table (`infra/constructs/api-routes.ts`), each served by the very `functions/<handler>.ts` the CDK
+ * app deploys, with the same function timeout, so the local gateway and the IAM policies cannot disagree
+ * on who may call what.
  *
  * Handlers read their configuration from `process.env` at cold start, so the environment is set before
  * they are imported. Locally the grace time is short (15 s) so a 60 s period is sealed about 15 s after
@@ -10,55 +12,58 @@
  * period's grace.
  */
 import { API_INTEGRATION_TIMEOUT_SECONDS, WRITER_TIMEOUT_SECONDS } from '../functions/config.ts';
-import { API_ROUTES } from '../infra/constructs/api-routes.ts';
-import type { Route } from './route-table.ts';
+import { API_ROUTES, type ApiRoute, deployedRoutes } from '../infra/constructs/api-routes.ts';
+import type { ProxyHandler, Route } from './route-table.ts';
 import type { LocalFunctions, LocalStackContext } from './stack.ts';
 
 /** Grace after a period's end before it is sealed, locally. */
 export const LOCAL_GRACE_SECONDS = 15;
 
+/**
+ * The local gateway's routes for a route table: one per deployed route, with its handler module, its
+ * roles and the timeout its function has when deployed (infra/constructs/functions.ts): the writer
+ * timeout for routes that append to the ledger (`ingest` access), API Gateway's integration timeout for
+ * the others (reads record themselves through the read journal, not by writing).
+ */
+export async function localRoutes(routes: readonly ApiRoute[] = API_ROUTES): Promise<Route[]> {
+  return Promise.all(
+    deployedRoutes(routes).map(async (route): Promise<Route> => {
+      const module = (await import(`../functions/${route.handler}.ts`)) as { handler?: ProxyHandler };
+      if (typeof module.handler !== 'function') {
+        throw new TypeError(`functions/${route.handler}.ts does not export a handler`);
+      }
+      const seconds = writes(route) ? WRITER_TIMEOUT_SECONDS : API_INTEGRATION_TIMEOUT_SECONDS;
+      return {
+        method: route.method,
+        path: route.path,
+        role: route.roles,
+        handler: module.handler,
+        functionName: `auditseal-${route.handler}`,
+        timeoutMs: seconds * 1000,
+      };
+    }),
+  );
+}
+
+function writes(route: Pick<ApiRoute, 'access'>): boolean {
+  return route.access === 'ingest';
+}
+
 /** The handlers for this run; called once the resources exist. */
 export async function loadLocalFunctions(context: LocalStackContext): Promise<LocalFunctions> {
   Object.assign(process.env, context.lambdaEnvironment);
   process.env['AUDITSEAL_GRACE_SECONDS'] ??= String(LOCAL_GRACE_SECONDS);
-  const { handler: ingestEvents } = await import('../functions/ingest-events.ts');
-  const { handler: listDigests } = await import('../functions/list-digests.ts');
-  const { handler: getDigest } = await import('../functions/get-digest.ts');
-  const { handler: getHead } = await import('../functions/get-head.ts');
-  const { handler: getKeys } = await import('../functions/get-keys.ts');
-  const { handler: listAlarms } = await import('../functions/list-alarms.ts');
   const { handler: sealPeriods } = await import('../functions/seal-periods.ts');
   const { handler: heartbeat } = await import('../functions/heartbeat.ts');
-  const routes = withDeployedTimeouts([
-    { method: 'POST', path: '/v1/events', role: 'writer', handler: ingestEvents },
-    { method: 'GET', path: '/v1/digests', role: 'auditor', handler: listDigests },
-    { method: 'GET', path: '/v1/digests/{id}', role: 'auditor', handler: getDigest },
-    { method: 'GET', path: '/v1/head', role: 'auditor', handler: getHead },
-    { method: 'GET', path: '/v1/keys', role: 'auditor', handler: getKeys },
-    { method: 'GET', path: '/v1/alarms', role: 'auditor', handler: listAlarms },
-  ]);
+  const { handler: recordReads } = await import('../functions/record-reads.ts');
+  const routes = await localRoutes();
   assertGraceExceedsWriterTimeouts(routes, process.env['AUDITSEAL_GRACE_SECONDS']);
   return {
     routes,
+    readRecorder: recordReads,
     streamHandler: (event, lambdaContext) => sealPeriods(event, lambdaContext),
     heartbeat: (_event, lambdaContext) => heartbeat(undefined as never, lambdaContext),
   };
-}
-
-/**
- * Gives each route the timeout its function has when deployed (infra/constructs/functions.ts): the
- * writer timeout for routes that append to the ledger (`ingest` and `query` access in
- * infra/constructs/api-routes.ts), API Gateway's integration timeout for the others.
- */
-export function withDeployedTimeouts(routes: readonly Route[]): Route[] {
-  return routes.map((route) => {
-    const deployed = API_ROUTES.find((api) => api.method === route.method && api.path === route.path);
-    if (deployed === undefined) {
-      throw new Error(`${route.method} ${route.path} is not a route of infra/constructs/api-routes.ts`);
-    }
-    const seconds = deployed.access === 'audit' ? API_INTEGRATION_TIMEOUT_SECONDS : WRITER_TIMEOUT_SECONDS;
-    return { ...route, timeoutMs: seconds * 1000 };
-  });
 }
 
 /** Refuses to start when a route that writes could still be running once its period's grace is over. */
@@ -69,7 +74,7 @@ export function assertGraceExceedsWriterTimeouts(
   const grace = Number(graceSeconds);
   for (const route of routes) {
     const deployed = API_ROUTES.find((api) => api.method === route.method && api.path === route.path);
-    if (deployed?.access === 'audit') continue;
+    if (deployed === undefined || !writes(deployed)) continue;
     const timeoutMs = route.timeoutMs ?? API_INTEGRATION_TIMEOUT_SECONDS * 1000;
     if (!Number.isFinite(grace) || grace * 1000 <= timeoutMs) {
       throw new Error(

@@ -11,17 +11,24 @@
 
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { KmsSigner } from '../adapters/kms/kms-signer.ts';
 import type { StreamEventSourceDefinition } from '../infra/resources/definitions.ts';
 import { resourceDefinitions } from '../infra/resources/definitions.ts';
-import { describeSigningKey, ensureDigestBucket, ensureLedgerTable, ensureSigningKey } from './bootstrap.ts';
+import {
+  describeSigningKey,
+  ensureDigestBucket,
+  ensureLedgerTable,
+  ensureReadQueue,
+  ensureSigningKey,
+} from './bootstrap.ts';
 import type { DynamoDbLocal } from './dynamodb-local.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { ensureDynamoDbLocalJar } from './dynamodb-local-jar.ts';
@@ -33,6 +40,7 @@ import { readLocalStackFile, writeLocalStackFile, writePrivateFile } from './loc
 import type { MotoServer } from './moto.ts';
 import { resolveMotoServer, startMoto } from './moto.ts';
 import { freePort } from './process-group.ts';
+import { type QueueHandler, type QueuePoller, startQueuePoller } from './queue-poller.ts';
 import type { Role, Route } from './route-table.ts';
 import { ROLES } from './route-table.ts';
 import type { Scheduler } from './scheduler.ts';
@@ -54,6 +62,8 @@ export interface LocalFunctions {
   readonly routes?: readonly Route[];
   readonly streamHandler?: StreamHandler;
   readonly heartbeat?: HeartbeatHandler;
+  /** The read recorder, fed from the read journal's queue (G7). */
+  readonly readRecorder?: QueueHandler;
 }
 
 /** What handlers need to reach the local resources, handed to the `functions` factory. */
@@ -73,6 +83,9 @@ export interface LocalStackContext {
   readonly dynamodbEndpoint: string;
   readonly s3Endpoint: string;
   readonly kmsEndpoint: string;
+  /** The read journal's queue and its dead-letter queue (moto SQS). */
+  readonly readQueueUrl: string;
+  readonly readDeadLetterQueueUrl: string;
   /**
    * The environment the deployed functions get (`AUDITSEAL_*`, see functions/config.ts), plus region and
    * dummy AWS credentials for SDK clients created in-process. `main.ts` copies it into `process.env`.
@@ -101,6 +114,8 @@ export interface StartLocalStackOptions {
   readonly heartbeatOffsetSeconds?: number;
   /** Status lines; default console.log. */
   readonly log?: (line: string) => void;
+  /** Keep DynamoDB Local's data in memory (benchmarks): nothing survives a restart. Default false. */
+  readonly dynamodbInMemory?: boolean;
 }
 
 /** Why this start has a new ledger, or `resumed`. */
@@ -151,7 +166,7 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     const unreadable = previous === undefined && existsSync(localFile);
     if (unreadable) await rename(localFile, join(dataDir, `local.unreadable-${Date.now()}.json`));
     const [dynamodbServer, motoServer] = await Promise.all([
-      startDynamoDb(projectDir, dataDir, region, log),
+      startDynamoDb(projectDir, dataDir, region, log, options.dynamodbInMemory === true),
       options.motoEndpoint === undefined ? startOwnMoto(projectDir, region, log) : undefined,
     ]);
     cleanups.push(() => dynamodbServer.stop());
@@ -164,8 +179,9 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     const streams = new DynamoDBStreamsClient({ ...clientConfig, endpoint: dynamodbServer.endpoint });
     const s3 = new S3Client({ ...clientConfig, endpoint: motoEndpoint, forcePathStyle: true });
     const kms = new KMSClient({ ...clientConfig, endpoint: motoEndpoint });
+    const sqs = new SQSClient({ ...clientConfig, endpoint: motoEndpoint });
     cleanups.push(async () => {
-      for (const client of [dynamodb, streams, s3, kms]) client.destroy();
+      for (const client of [dynamodb, streams, s3, kms, sqs]) client.destroy();
     });
 
     const definitions = resourceDefinitions('local');
@@ -179,6 +195,8 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     });
     const resumed = ledgerStart.kind === 'resumed' ? previous : undefined;
     const bucket = await ensureDigestBucket(s3, definitions.bucket, region);
+    const reads = await ensureReadQueue(sqs, definitions.readQueue);
+    const cursorKey = await ensureCursorKey(join(dataDir, 'cursor.key'));
     const key = await ensureSigningKey(kms, definitions.signingKey, resumed?.kmsKeyId, {
       project: 'auditseal',
     });
@@ -231,6 +249,8 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       dynamodbEndpoint: info.dynamodbEndpoint,
       s3Endpoint: info.s3Endpoint,
       kmsEndpoint: info.kmsEndpoint,
+      readQueueUrl: reads.queueUrl,
+      readDeadLetterQueueUrl: reads.deadLetterQueueUrl,
       lambdaEnvironment: {
         AUDITSEAL_TABLE: info.tableName,
         AUDITSEAL_LEDGER: info.ledger,
@@ -240,6 +260,9 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
         AUDITSEAL_DYNAMODB_ENDPOINT: info.dynamodbEndpoint,
         AUDITSEAL_S3_ENDPOINT: info.s3Endpoint,
         AUDITSEAL_KMS_ENDPOINT: info.kmsEndpoint,
+        AUDITSEAL_SQS_ENDPOINT: motoEndpoint,
+        AUDITSEAL_READ_QUEUE_URL: reads.queueUrl,
+        AUDITSEAL_CURSOR_KEY: cursorKey,
         AWS_REGION: region,
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',
@@ -285,6 +308,25 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       const running = poller;
       cleanups.push(() => running.stop());
       running.failed.catch((error: unknown) => log(`stream: the poller stopped: ${String(error)}`));
+    }
+
+    let recorder: QueuePoller | undefined;
+    if (functions.readRecorder !== undefined) {
+      const source = definitions.readQueue;
+      recorder = startQueuePoller({
+        client: sqs,
+        queueUrl: reads.queueUrl,
+        queueArn: reads.queueArn,
+        handler: functions.readRecorder,
+        batchSize: source.batchSize,
+        batchingWindowMs: source.maximumBatchingWindowSeconds * 1000,
+        region,
+        accountId: LOCAL_ACCOUNT_ID,
+        functionName: 'auditseal-record-reads',
+        log,
+      });
+      const running = recorder;
+      cleanups.push(() => running.stop());
     }
 
     let scheduler: Scheduler | undefined;
@@ -360,9 +402,11 @@ async function startDynamoDb(
   dataDir: string,
   region: string,
   log: (line: string) => void,
+  inMemory: boolean,
 ): Promise<DynamoDbLocal> {
   const jar = await ensureDynamoDbLocalJar({ projectDir, log });
-  return startDynamoDbLocal({ jar, storage: { dbPath: join(dataDir, 'dynamodb') }, region, log });
+  const storage = inMemory ? { inMemory: true as const } : { dbPath: join(dataDir, 'dynamodb') };
+  return startDynamoDbLocal({ jar, storage, region, log });
 }
 
 async function startOwnMoto(
@@ -422,6 +466,22 @@ async function bucketExists(s3: S3Client, bucket: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * The search cursor HMAC key of this install (base64, 32 random bytes), kept in the data folder (mode
+ * 0600) so cursors stay valid across restarts; the deployed stack derives its key from a KMS HMAC key.
+ */
+async function ensureCursorKey(path: string): Promise<string> {
+  try {
+    const existing = (await readFile(path, 'utf8')).trim();
+    if (Buffer.from(existing, 'base64').length >= 32) return existing;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const key = randomBytes(32).toString('base64');
+  await writePrivateFile(path, `${key}\n`);
+  return key;
 }
 
 /** `local-` and 8 random hex digits: a valid ledger id (FORMAT.md). */

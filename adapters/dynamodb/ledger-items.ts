@@ -19,6 +19,7 @@ import {
   type StoredEvent,
   type StoredEventId,
 } from '../../shared/ports/ledger-store.ts';
+import { indexAttributes } from './index-keys.ts';
 
 /** A DynamoDB item in the SDK's attribute-value form. */
 export type Item = Record<string, AttributeValue>;
@@ -113,6 +114,11 @@ export function eventItem(ledger: string, event: LedgerEvent, shardCount: number
     outcome: { S: event.index.outcome },
   };
   if (event.index.resourceId !== undefined) item['resourceId'] = { S: event.index.resourceId };
+  // Search index keys (docs/LEDGER-TABLE.md, "Search indexes") and the channel their filters check.
+  if (event.index.channel !== undefined) item['channel'] = { S: event.index.channel };
+  for (const [name, value] of Object.entries(indexAttributes(ledger, event.id, event.index))) {
+    item[name] = { S: value };
+  }
   return item;
 }
 

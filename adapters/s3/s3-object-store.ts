@@ -64,6 +64,25 @@ export class S3ObjectStore implements ObjectStore {
     throw new ObjectConflictError(key, existing);
   }
 
+  /** Bytes [start, end) of an object (fewer at its end): one ranged GET. */
+  async getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined> {
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end <= start) {
+      throw new RangeError(`bad byte range [${start}, ${end})`);
+    }
+    try {
+      const result = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${end - 1}` }),
+      );
+      return result.Body ? await result.Body.transformToByteArray() : new Uint8Array(0);
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      // A range that starts past the end of the object: nothing there.
+      if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 416)
+        return new Uint8Array(0);
+      throw error;
+    }
+  }
+
   async get(key: string): Promise<Uint8Array | undefined> {
     try {
       const result = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));

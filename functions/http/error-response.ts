@@ -1,6 +1,6 @@
 /**
- * Middy middleware: turns errors into API responses. Only deliberate errors (`HttpError`, `IngestError`)
- * reach the caller, as `{ code, message, … }` with their status; anything else becomes a bare 500
+ * Middy middleware: turns errors into API responses. Only deliberate errors (`HttpError`, `IngestError`,
+ * `QueryError`) reach the caller, as `{ code, message, … }` with their status; anything else becomes a bare 500
  * `{ code: 'INTERNAL', message: 'internal error' }`. Server-side failures are logged with the error's
  * name, message and cause chain but never with the request payload: for an audit log, logs would be
  * a second, unsigned, mutable copy of the data.
@@ -9,6 +9,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { IngestError } from '../../shared/ingest/errors.ts';
+import { QueryError } from '../../shared/query/errors.ts';
 import { HttpError } from './errors.ts';
 import { jsonResponse } from './json-response.ts';
 
@@ -33,9 +34,11 @@ export function errorResponse(options: ErrorResponseOptions): MiddlewareObj<unkn
     name: 'errorResponse',
     onError: (request) => {
       const error = request.error;
-      if (error instanceof HttpError || error instanceof IngestError) {
+      if (error instanceof HttpError || error instanceof IngestError || error instanceof QueryError) {
         if (error.status >= 500) logger.error('request failed', describeError(error));
         const headers: Record<string, string> = error.status === 503 ? { 'retry-after': retryAfter } : {};
+        const later = error instanceof QueryError ? error.extra['retryAfter'] : undefined;
+        if (typeof later === 'number') headers['retry-after'] = String(later);
         request.response = jsonResponse(error.status, error.toBody(), headers);
         return;
       }

@@ -1,7 +1,9 @@
 /**
  * The HTTP API of the brief, as one table: method and path, the roles that may call it (G7), the handler
- * file that serves it, and what that handler may touch. The private API, the three roles' invoke
- * permissions, the API's resource policy and the functions are all built from this table.
+ * file that serves it, and what that handler may touch. It is the single source of who may call what:
+ * the private API, the three roles' managed policies, the API's resource policy and the functions are all
+ * built from it, and so is the local gateway (`local/routes.ts` serves exactly these routes with these
+ * roles; this module imports nothing, so both sides can read it).
  *
  * Deploying a new handler is one line: set `handler` to the name of `functions/<handler>.ts` (which must
  * export `handler`). A route whose handler is `null` is not deployed (docs/DEPLOY.md lists them).
@@ -16,10 +18,12 @@ export const API_ROLES: readonly ApiRole[] = ['writer', 'reader', 'auditor'];
  * What a route's function may touch (infra/constructs/function-environment.ts turns each into environment
  * variables and the matching grants):
  * - `ingest`: append to the ledger, read it, sign with the signing key;
- * - `query`: read the ledger and the digest bucket, append read records ("every read is recorded");
- * - `audit`: read the ledger and the digest bucket, read the signing key's public key.
+ * - `query`: read the ledger (and its search indexes) and the digest bucket, send read records to the
+ *   read journal ("every read is recorded", G7);
+ * - `search`: `query`, plus deriving the cursor key;
+ * - `audit`: read the ledger and the digest bucket, read the signing key's public key, send read records.
  */
-export type RouteAccess = 'ingest' | 'query' | 'audit';
+export type RouteAccess = 'ingest' | 'query' | 'search' | 'audit';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT';
 
@@ -37,14 +41,14 @@ export interface ApiRoute {
 export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'POST', path: '/v1/events', roles: ['writer'], handler: 'ingest-events', access: 'ingest' },
   { method: 'PUT', path: '/v1/resources/{id}/profile', roles: ['writer'], handler: null, access: 'ingest' },
-  { method: 'GET', path: '/v1/events', roles: ['reader'], handler: null, access: 'query' },
-  { method: 'GET', path: '/v1/events/{id}', roles: ['reader'], handler: null, access: 'query' },
-  // G7 names proofs among the auditor's reads; the reader reaches them under GET /v1/events*.
+  { method: 'GET', path: '/v1/events', roles: ['reader'], handler: 'search-events', access: 'search' },
+  { method: 'GET', path: '/v1/events/{id}', roles: ['reader'], handler: 'get-event', access: 'query' },
+  // G7: proofs are the auditor's, like digests.
   {
     method: 'GET',
     path: '/v1/events/{id}/proof',
-    roles: ['reader', 'auditor'],
-    handler: null,
+    roles: ['auditor'],
+    handler: 'get-event-proof',
     access: 'query',
   },
   { method: 'GET', path: '/v1/resources/{id}/profile', roles: ['reader'], handler: null, access: 'query' },

@@ -8,8 +8,10 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { AlarmTopic } from './alarm-topic.ts';
 import type { RouteAccess } from './api-routes.ts';
+import type { CursorKey } from './cursor-key.ts';
 import type { DigestBucket } from './digest-bucket.ts';
 import type { LedgerTable } from './ledger-table.ts';
+import type { ReadJournal } from './read-journal.ts';
 import type { SigningKey } from './signing-key.ts';
 
 /** The ledger's fixed settings, the same for every function. */
@@ -30,6 +32,8 @@ export interface LedgerResources {
   readonly digests: DigestBucket;
   readonly signingKey: SigningKey;
   readonly alarms: AlarmTopic;
+  readonly readJournal: ReadJournal;
+  readonly cursorKey: CursorKey;
   readonly settings: LedgerSettings;
 }
 
@@ -37,11 +41,14 @@ export interface LedgerResources {
 export type Capability =
   | 'ledger-read'
   | 'ledger-append'
+  | 'ledger-search'
   | 'digests-read'
   | 'digests-write'
   | 'sign'
   | 'public-key'
-  | 'alarm-publish';
+  | 'alarm-publish'
+  | 'read-journal'
+  | 'cursor-key';
 
 /** The access of an API route's function, or of the sealing functions. */
 export type FunctionAccess = RouteAccess | 'seal';
@@ -49,8 +56,9 @@ export type FunctionAccess = RouteAccess | 'seal';
 /** What each kind of function may do. Nothing here can update or delete a ledger item or an object. */
 export const ACCESS_CAPABILITIES: Readonly<Record<FunctionAccess, readonly Capability[]>> = {
   ingest: ['ledger-append', 'sign'],
-  query: ['ledger-append', 'digests-read', 'public-key'],
-  audit: ['ledger-read', 'digests-read', 'public-key'],
+  query: ['ledger-read', 'digests-read', 'read-journal'],
+  search: ['ledger-read', 'ledger-search', 'read-journal', 'cursor-key'],
+  audit: ['ledger-read', 'digests-read', 'public-key', 'read-journal'],
   seal: ['ledger-append', 'digests-write', 'sign'],
 };
 
@@ -95,6 +103,9 @@ function withCapability(fn: lambda.Function, capability: Capability, r: LedgerRe
     case 'ledger-read':
       withEnv(fn, 'AUDITSEAL_TABLE', r.ledger.tableName, (g) => r.ledger.grantRead(g));
       break;
+    case 'ledger-search':
+      withEnv(fn, 'AUDITSEAL_TABLE', r.ledger.tableName, (g) => r.ledger.grantSearch(g));
+      break;
     case 'ledger-append':
       withEnv(fn, 'AUDITSEAL_TABLE', r.ledger.tableName, (g) => r.ledger.grantAppend(g));
       break;
@@ -112,6 +123,12 @@ function withCapability(fn: lambda.Function, capability: Capability, r: LedgerRe
       break;
     case 'alarm-publish':
       withEnv(fn, 'AUDITSEAL_ALARM_TOPIC', r.alarms.topicArn, (g) => r.alarms.grantPublish(g));
+      break;
+    case 'read-journal':
+      withEnv(fn, 'AUDITSEAL_READ_QUEUE_URL', r.readJournal.queueUrl, (g) => r.readJournal.grantSend(g));
+      break;
+    case 'cursor-key':
+      withEnv(fn, 'AUDITSEAL_CURSOR_MAC_KEY_ID', r.cursorKey.keyArn, (g) => r.cursorKey.grantDerive(g));
       break;
   }
 }

@@ -5,7 +5,9 @@
  *   forwarder, reporting partial batch failures;
  * - the sealer: the ledger stream → `seal-periods` (tamper alarms, then sealing), partial batch failures,
  *   bisect on error, bounded retries, an SQS on-failure destination; reserved concurrency 1;
- * - the heartbeat: an EventBridge schedule every minute, so that an idle period is sealed too (G3).
+ * - the heartbeat: an EventBridge schedule every minute, so that an idle period is sealed too (G3);
+ * - the read recorder: the read journal's queue → `record-reads` (G7), many reads per signed batch,
+ *   reporting partial batch failures.
  */
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -48,6 +50,8 @@ export class Functions extends Construct {
   readonly forwarder: nodejs.NodejsFunction;
   readonly sealer: nodejs.NodejsFunction;
   readonly heartbeat: nodejs.NodejsFunction;
+  /** Takes read records off the read journal and ingests them (G7). */
+  readonly recorder: nodejs.NodejsFunction;
   /** Every function that writes events: each one's timeout must be shorter than the sealing grace. */
   readonly writers: nodejs.NodejsFunction[] = [];
   readonly forwarderQueue: sqs.Queue;
@@ -62,7 +66,7 @@ export class Functions extends Construct {
     const routeHandlers = new Map<string, nodejs.NodejsFunction>();
     for (const route of deployedRoutes(props.routes)) {
       if (routeHandlers.has(route.handler)) continue;
-      // Query routes append read records, so they are writers too.
+      // Read routes only read (their read records go through the read journal); ingest routes write.
       const writes = ACCESS_CAPABILITIES[route.access].includes('ledger-append');
       const fn = handlerFunction(this, pascal(route.handler), {
         handler: route.handler,
@@ -154,6 +158,28 @@ export class Functions extends Construct {
         }),
       ],
     });
+
+    // The read journal → the read recorder: one signed batch per delivery of up to `batchSize` reads.
+    this.recorder = handlerFunction(this, 'RecordReads', {
+      handler: 'record-reads',
+      description: 'auditseal read recorder (read journal → ledger, channel read)',
+      network,
+      timeout: WRITER_TIMEOUT,
+      memorySize: 1024,
+    });
+    grantAccess(this.recorder, 'ingest', props);
+    this.writers.push(this.recorder);
+    const journal = props.readJournal.definition;
+    if (journal.visibilityTimeoutSeconds < WRITER_TIMEOUT.toSeconds() * 6) {
+      throw new Error('the read journal visibility timeout must be at least six times the recorder timeout');
+    }
+    this.recorder.addEventSource(
+      new sources.SqsEventSource(props.readJournal.queue, {
+        batchSize: journal.batchSize,
+        maxBatchingWindow: Duration.seconds(journal.maximumBatchingWindowSeconds),
+        reportBatchItemFailures: true,
+      }),
+    );
 
     for (const writer of this.writers) {
       if (props.settings.graceSeconds <= writer.timeout!.toSeconds()) {

@@ -31,6 +31,9 @@ export const LEDGER_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem',
  */
 export const LEDGER_APPEND_ACTIONS = ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem'] as const;
 
+/** Searches: `Query` on the search indexes only (docs/LEDGER-TABLE.md, "Search indexes"). */
+export const LEDGER_SEARCH_ACTIONS = ['dynamodb:Query'] as const;
+
 export interface LedgerTableProps {
   readonly definition: LedgerTableDefinition;
 }
@@ -38,9 +41,11 @@ export interface LedgerTableProps {
 /** The put-only ledger table and its stream. */
 export class LedgerTable extends Construct {
   readonly table: dynamodb.TableV2;
+  readonly #indexNames: readonly string[];
 
   constructor(scope: Construct, id: string, props: LedgerTableProps) {
     super(scope, id);
+    this.#indexNames = props.definition.globalSecondaryIndexes.map((index) => index.indexName);
     this.table = new dynamodb.TableV2(this, 'Table', {
       ...ledgerTableProps(props.definition),
       resourcePolicy: new iam.PolicyDocument({
@@ -62,13 +67,26 @@ export class LedgerTable extends Construct {
     return this.table.tableName;
   }
 
-  /** Lets the grantee read items (get, batch get, query). */
+  /** Lets the grantee read items (get, batch get, query) of the table itself, not its indexes. */
   grantRead(grantee: iam.IGrantable): iam.Grant {
-    return this.table.grant(grantee, ...LEDGER_READ_ACTIONS);
+    return this.#grant(grantee, [...LEDGER_READ_ACTIONS], [this.table.tableArn]);
   }
 
   /** Lets the grantee read and add items; never change or delete one. */
   grantAppend(grantee: iam.IGrantable): iam.Grant {
-    return this.table.grant(grantee, ...LEDGER_READ_ACTIONS, ...LEDGER_APPEND_ACTIONS);
+    return this.#grant(grantee, [...LEDGER_READ_ACTIONS, ...LEDGER_APPEND_ACTIONS], [this.table.tableArn]);
+  }
+
+  /** Lets the grantee query the search indexes, each named (no `index/*` wildcard). */
+  grantSearch(grantee: iam.IGrantable): iam.Grant {
+    return this.#grant(
+      grantee,
+      [...LEDGER_SEARCH_ACTIONS],
+      this.#indexNames.map((name) => `${this.table.tableArn}/index/${name}`),
+    );
+  }
+
+  #grant(grantee: iam.IGrantable, actions: string[], resourceArns: string[]): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions, resourceArns });
   }
 }

@@ -168,28 +168,39 @@ export class PrivateApi extends Construct {
         });
     }
 
+    // One managed policy per role, on exactly the method ARNs of its routes (from the route table).
+    const policies = new Map<ApiRole, iam.ManagedPolicy>();
+    const apiLogicalId = Stack.of(this).resolve((this.api.node.defaultChild as apigw.CfnRestApi).logicalId);
     for (const role of API_ROLES) {
       const own = routes.filter((route) => route.roles.includes(role));
       if (own.length === 0) continue;
-      const apiLogicalId = Stack.of(this).resolve((this.api.node.defaultChild as apigw.CfnRestApi).logicalId);
+      const policy = new iam.ManagedPolicy(this, `${role[0]!.toUpperCase()}${role.slice(1)}Invoke`, {
+        description: `auditseal ${role}: invoke exactly ${own.map(routeName).join(', ')}`,
+        statements: [
+          new iam.PolicyStatement({
+            sid: 'InvokeOwnRoutes',
+            actions: ['execute-api:Invoke'],
+            resources: own.map((route) =>
+              this.api.arnForExecuteApi(route.method, executeApiPath(route.path), this.stageName),
+            ),
+          }),
+        ],
+        roles: [props.roles.role(role)],
+      });
       for (const route of own.filter((r) => pathParameters(r.path).length > 0)) {
         const arn = `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiLogicalId}>/${this.stageName}/${route.method}${executeApiPath(route.path)}`;
-        Validations.of(props.roles.role(role)).acknowledge({
+        Validations.of(policy).acknowledge({
           id: `AwsSolutions-IAM5[Resource::${arn}]`,
           reason: `${routeName(route)}: the wildcard is the route's path parameter, exactly as API Gateway names the method.`,
         });
       }
-      props.roles.role(role).addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'InvokeOwnRoutes',
-          actions: ['execute-api:Invoke'],
-          resources: own.map((route) =>
-            this.api.arnForExecuteApi(route.method, executeApiPath(route.path), this.stageName),
-          ),
-        }),
-      );
+      policies.set(role, policy);
     }
+    this.invokePolicies = policies;
   }
+
+  /** The managed policy of each role: `execute-api:Invoke` on exactly its routes. */
+  readonly invokePolicies: ReadonlyMap<ApiRole, iam.ManagedPolicy>;
 
   /** The base URL clients call (inside the VPC, the private DNS name resolves to the endpoint). */
   get url(): string {

@@ -61,7 +61,8 @@ export class PrivateNetwork extends Construct {
       new iam.PolicyStatement({
         principals: [new iam.AnyPrincipal()],
         actions: [...LEDGER_READ_ACTIONS, ...LEDGER_APPEND_ACTIONS],
-        resources: [props.ledger.table.tableArn],
+        // The search indexes are queried under the table's `index/` ARNs.
+        resources: [props.ledger.table.tableArn, `${props.ledger.table.tableArn}/index/*`],
       }),
     );
     const s3Endpoint = this.vpc.addGatewayEndpoint('S3', {
@@ -90,6 +91,8 @@ export class PrivateNetwork extends Construct {
     this.apiEndpoint = interfaceEndpoint('ExecuteApi', ec2.InterfaceVpcEndpointAwsService.APIGATEWAY);
     interfaceEndpoint('Kms', ec2.InterfaceVpcEndpointAwsService.KMS);
     interfaceEndpoint('Sns', ec2.InterfaceVpcEndpointAwsService.SNS);
+    // The read journal (G7): read functions send, the read recorder's event source mapping polls.
+    interfaceEndpoint('Sqs', ec2.InterfaceVpcEndpointAwsService.SQS);
 
     this.functionSecurityGroup = new ec2.SecurityGroup(this, 'Functions', {
       vpc: this.vpc,

@@ -33,6 +33,12 @@ export function ledgerTableProps(def: LedgerTableDefinition): dynamodb.TableProp
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: def.pointInTimeRecovery },
     deletionProtection: def.retainOnDelete,
     removalPolicy: removalPolicy(def.retainOnDelete),
+    globalSecondaryIndexes: def.globalSecondaryIndexes.map((index) => ({
+      indexName: index.indexName,
+      partitionKey: keyAttribute(index.partitionKey),
+      sortKey: keyAttribute(index.sortKey),
+      projectionType: dynamodb.ProjectionType[index.projection],
+    })),
   };
 }
 

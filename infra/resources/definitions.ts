@@ -15,6 +15,22 @@ export interface KeyAttribute {
   readonly type: 'S';
 }
 
+/**
+ * A global secondary index of the ledger table. Every search index is keyed on one overloaded string
+ * attribute (`<prefix>#<ledger>#<value>#<shard>`, adapters/dynamodb/index-keys.ts) and sorted by the
+ * table's own `sk` (`<receivedAt>#<id>`), so one cursor position works across all of its shards.
+ * docs/LEDGER-TABLE.md ("Search indexes") names the query each one serves and what it costs.
+ */
+export interface IndexDefinition {
+  readonly indexName: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey: KeyAttribute;
+  /** ALL: a search reads one index item per result and never goes back to the table. */
+  readonly projection: 'ALL';
+  /** The query it serves, for the docs and the tests. */
+  readonly serves: string;
+}
+
 /** The ledger table: put-only items, streamed to the sealing function and the tamper alarms. */
 export interface LedgerTableDefinition {
   readonly tableName: string;
@@ -29,6 +45,8 @@ export interface LedgerTableDefinition {
   readonly pointInTimeRecovery: boolean;
   /** Deletion protection and a RETAIN removal policy on AWS. */
   readonly retainOnDelete: boolean;
+  /** The search indexes (GET /v1/events); only event items carry their keys. */
+  readonly globalSecondaryIndexes: readonly IndexDefinition[];
 }
 
 /** The WORM bucket for digests and archives. */
@@ -77,6 +95,23 @@ export interface StreamEventSourceDefinition {
   readonly parallelizationFactor: number;
 }
 
+/**
+ * The read journal (G7, docs/API.md "Audited reads"): every successful read sends one message here before
+ * it is answered; the read recorder takes them off in batches and ingests them, one signature per batch.
+ */
+export interface ReadQueueDefinition {
+  readonly queueName: string;
+  readonly deadLetterQueueName: string;
+  /** At least six times the recorder's timeout on AWS (Lambda's advice for SQS sources). */
+  readonly visibilityTimeoutSeconds: number;
+  /** Deliveries before a message moves to the dead-letter queue (which raises an alarm). */
+  readonly maxReceiveCount: number;
+  readonly retentionDays: number;
+  /** Read records per recorder invocation: one batch statement, one signature. */
+  readonly batchSize: number;
+  readonly maximumBatchingWindowSeconds: number;
+}
+
 /** All of them, for one environment. */
 export interface ResourceDefinitions {
   readonly environment: ResourceEnvironment;
@@ -84,6 +119,7 @@ export interface ResourceDefinitions {
   readonly bucket: DigestBucketDefinition;
   readonly signingKey: SigningKeyDefinition;
   readonly streamEventSource: StreamEventSourceDefinition;
+  readonly readQueue: ReadQueueDefinition;
 }
 
 /** Seven years: the default digest retention on AWS. */
@@ -104,6 +140,41 @@ export interface ResourceOptions {
   readonly keyAlias?: string;
 }
 
+/**
+ * The search indexes of GET /v1/events. Each partition key value is sharded (docs/SCALE.md) so that one
+ * hot actor, resource or action never needs more than one partition's write throughput.
+ */
+export const SEARCH_INDEXES: readonly IndexDefinition[] = [
+  {
+    indexName: 'byActor',
+    partitionKey: { name: 'ixActor', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    projection: 'ALL',
+    serves: 'events of one actor, newest first, in a time range',
+  },
+  {
+    indexName: 'byResource',
+    partitionKey: { name: 'ixResource', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    projection: 'ALL',
+    serves: 'events on one resource, newest first, in a time range',
+  },
+  {
+    indexName: 'byAction',
+    partitionKey: { name: 'ixAction', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    projection: 'ALL',
+    serves: 'events of one action, newest first, in a time range',
+  },
+  {
+    indexName: 'byKind',
+    partitionKey: { name: 'ixKind', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    projection: 'ALL',
+    serves: 'events of a channel and outcome (and, merged over all of them, every event), newest first',
+  },
+];
+
 /** The ledger table for an environment. */
 export function ledgerTable(
   environment: ResourceEnvironment,
@@ -118,6 +189,7 @@ export function ledgerTable(
     timeToLiveAttribute: 'expiresAt',
     pointInTimeRecovery: environment === 'aws',
     retainOnDelete: environment === 'aws',
+    globalSecondaryIndexes: SEARCH_INDEXES,
   };
 }
 
@@ -177,6 +249,19 @@ export function streamEventSource(_environment: ResourceEnvironment): StreamEven
   };
 }
 
+/** The read journal's queue. Locally the visibility timeout is short, so a failed recording is retried soon. */
+export function readQueue(environment: ResourceEnvironment): ReadQueueDefinition {
+  return {
+    queueName: 'auditseal-reads',
+    deadLetterQueueName: 'auditseal-reads-dlq',
+    visibilityTimeoutSeconds: environment === 'aws' ? 60 : 5,
+    maxReceiveCount: 10,
+    retentionDays: 14,
+    batchSize: 500,
+    maximumBatchingWindowSeconds: 1,
+  };
+}
+
 /**
  * Every stateful resource for an environment.
  * @example const { table, bucket, signingKey } = resourceDefinitions('aws', { retentionDays: 3650 });
@@ -191,5 +276,6 @@ export function resourceDefinitions(
     bucket: digestBucket(environment, options),
     signingKey: signingKey(environment, options),
     streamEventSource: streamEventSource(environment),
+    readQueue: readQueue(environment),
   };
 }

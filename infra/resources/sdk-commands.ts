@@ -5,6 +5,7 @@
 
 import type {
   CreateTableCommandInput,
+  GlobalSecondaryIndex,
   UpdateContinuousBackupsCommandInput,
   UpdateTimeToLiveCommandInput,
 } from '@aws-sdk/client-dynamodb';
@@ -16,23 +17,46 @@ import {
   PutObjectLockConfigurationCommand,
   PutPublicAccessBlockCommand,
 } from '@aws-sdk/client-s3';
-import type { DigestBucketDefinition, LedgerTableDefinition } from './definitions.ts';
+import type { DigestBucketDefinition, IndexDefinition, LedgerTableDefinition } from './definitions.ts';
 
 /** The `CreateTable` request for the ledger table (TTL and PITR need separate calls, below). */
 export function createTableInput(def: LedgerTableDefinition): CreateTableCommandInput {
+  const attributes = new Map<string, 'S'>([
+    [def.partitionKey.name, def.partitionKey.type],
+    [def.sortKey.name, def.sortKey.type],
+  ]);
+  for (const index of def.globalSecondaryIndexes) {
+    attributes.set(index.partitionKey.name, index.partitionKey.type);
+    attributes.set(index.sortKey.name, index.sortKey.type);
+  }
   return {
     TableName: def.tableName,
-    AttributeDefinitions: [
-      { AttributeName: def.partitionKey.name, AttributeType: def.partitionKey.type },
-      { AttributeName: def.sortKey.name, AttributeType: def.sortKey.type },
-    ],
+    AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({
+      AttributeName,
+      AttributeType,
+    })),
     KeySchema: [
       { AttributeName: def.partitionKey.name, KeyType: 'HASH' },
       { AttributeName: def.sortKey.name, KeyType: 'RANGE' },
     ],
     BillingMode: def.billingMode,
+    ...(def.globalSecondaryIndexes.length === 0
+      ? {}
+      : { GlobalSecondaryIndexes: def.globalSecondaryIndexes.map(globalSecondaryIndexInput) }),
     StreamSpecification: { StreamEnabled: true, StreamViewType: def.streamViewType },
     DeletionProtectionEnabled: def.retainOnDelete,
+  };
+}
+
+/** One index of `CreateTable` (or of `UpdateTable`'s `Create`, for a table made before it existed). */
+export function globalSecondaryIndexInput(index: IndexDefinition): GlobalSecondaryIndex {
+  return {
+    IndexName: index.indexName,
+    KeySchema: [
+      { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+      { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+    ],
+    Projection: { ProjectionType: index.projection },
   };
 }
 

@@ -29,7 +29,8 @@ export const ACTOR_TYPES = [
   'unknown',
 ] as const;
 export const OUTCOME_RESULTS = ['success', 'failure'] as const;
-export const EVENT_CHANNELS = ['api', 'cloudtrail', 'import'] as const;
+/** `read`: a read of the ledger itself, recorded by the read path (G7). */
+export const EVENT_CHANNELS = ['api', 'cloudtrail', 'import', 'read'] as const;
 export const MAX_TAGS = 50;
 export const MAX_LABELS = 50;
 /** Version of the stored event format, the `v` member. */

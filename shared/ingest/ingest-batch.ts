@@ -52,8 +52,11 @@ export const MAX_BATCH_EVENTS = 500;
 /** Default time before `periodEnd + grace` after which no write is started (see `IngestDeps`). */
 export const DEFAULT_WRITE_MARGIN_MS = 5_000;
 
-/** How a batch arrived. `import` events never go through this path. */
-export type IngestChannel = 'api' | 'cloudtrail';
+/** How a batch arrived. `import` events never go through this path; `read` records reads of the ledger (G7). */
+export type IngestChannel = 'api' | 'cloudtrail' | 'read';
+
+/** Ids of read records (G7): only the read recorder may use them, so no writer can forge or pre-empt one. */
+export const READ_ID_PREFIX = 'read:';
 
 export interface IngestRequest {
   readonly ledger: string;
@@ -147,7 +150,7 @@ export async function ingestBatch(request: IngestRequest, deps: IngestDeps): Pro
 
   const writer = new BatchWriter(request, deps, period, ids);
   writer.assertPeriodOpen();
-  const records = await signFresh(request.ledger, receivedAt, period, fresh, deps);
+  const records = await signFresh(request.ledger, receivedAt, period, fresh, deps, request.channel);
   let outcome: WriteOutcome;
   try {
     outcome = await writer.write(records);
@@ -237,10 +240,17 @@ function prepareEvents(
 }
 
 /**
- * `ct:` ids belong to the CloudTrail forwarder, so that an API writer cannot pre-empt (or collide
- * with) a CloudTrail record's id; the forwarder only ever produces `ct:` ids.
+ * `ct:` ids belong to the CloudTrail forwarder and `read:` ids to the read recorder, so that an API writer
+ * cannot pre-empt (or collide with) a CloudTrail record's or a read record's id; those channels only ever
+ * produce their own prefix.
  */
 function reservedIdMessage(id: string, channel: IngestChannel): string | undefined {
+  const isReadId = id.startsWith(READ_ID_PREFIX);
+  if ((channel === 'read') !== isReadId) {
+    return channel === 'read'
+      ? `read records must have ids starting with "${READ_ID_PREFIX}"`
+      : `ids starting with "${READ_ID_PREFIX}" are reserved for read records`;
+  }
   const isCloudTrailId = id.startsWith(CLOUDTRAIL_ID_PREFIX);
   if (channel === 'api' && isCloudTrailId) {
     return `ids starting with "${CLOUDTRAIL_ID_PREFIX}" are reserved for CloudTrail events`;
@@ -283,6 +293,7 @@ async function signFresh(
   period: Period,
   fresh: readonly PreparedEvent[],
   deps: IngestDeps,
+  channel: IngestChannel,
 ): Promise<{ seal: BatchSeal; events: LedgerEvent[] }> {
   const batchId = deps.batchIdFactory();
   let signed: Awaited<ReturnType<typeof signBatch>>;
@@ -335,6 +346,7 @@ async function signFresh(
         action: e.input.action,
         outcome: e.input.outcome.result,
         ...(e.input.resource ? { resourceId: e.input.resource.id } : {}),
+        channel,
       },
     }),
   );

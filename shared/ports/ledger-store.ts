@@ -48,6 +48,8 @@ export interface EventIndexFields {
   readonly action: string;
   readonly outcome: string;
   readonly resourceId?: string;
+  /** How the event arrived (its `channel`); the search index of channel and outcome needs it. */
+  readonly channel?: string;
 }
 
 /** One event to store, with its idempotency record. */

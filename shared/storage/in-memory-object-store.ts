@@ -18,4 +18,10 @@ export class InMemoryObjectStore implements ObjectStore {
     const existing = this.objects.get(key);
     return existing === undefined ? undefined : Uint8Array.from(existing);
   }
+
+  /** Bytes [start, end) of an object (fewer at its end), as an S3 ranged GET returns them. */
+  async getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined> {
+    const existing = this.objects.get(key);
+    return existing === undefined ? undefined : Uint8Array.from(existing.subarray(start, end));
+  }
 }

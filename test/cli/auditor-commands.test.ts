@@ -24,6 +24,7 @@ import { KeyFileSigner } from '../../shared/crypto/key-file-signer.ts';
 import { digestObjectKey } from '../../shared/ledger/object-keys.ts';
 import { sealRange } from '../../shared/ledger/seal-range.ts';
 import { InMemoryObjectStore } from '../../shared/storage/in-memory-object-store.ts';
+import { InMemoryReadJournal } from '../../shared/storage/in-memory-read-journal.ts';
 import { InMemorySealRegistry } from '../../shared/storage/in-memory-seal-registry.ts';
 import { loadCloudTrailSample, removeFolder, TEST_LEDGER, tempFolder } from '../support/sealed-folder.ts';
 
@@ -103,6 +104,8 @@ beforeAll(async () => {
     alarms: { list: async () => [] },
     logger: { error: () => undefined, warn: () => undefined, info: () => undefined },
     now: () => new Date(),
+    // Every auditor read is recorded (G7); here the records are kept in memory.
+    journal: new InMemoryReadJournal(),
   };
   gateway = await startGateway({
     port: 0,

@@ -43,9 +43,9 @@ function environmentOf(fn: CfnResource): Record<string, unknown> {
 
 describe('Construct: Functions', () => {
   describe('Property: Node.js 22 on ARM64, traced, inside the isolated VPC', () => {
-    it('builds one function per handler: the deployed routes, the forwarder, the sealer and the heartbeat', () => {
+    it('builds one function per handler: the deployed routes, the forwarder, the sealer, the heartbeat and the read recorder', () => {
       // Assess
-      expect(ownFunctions()).toHaveLength(synthesized.stack.functions.routeHandlers.size + 3);
+      expect(ownFunctions()).toHaveLength(synthesized.stack.functions.routeHandlers.size + 4);
     });
 
     it('runs every function on nodejs22.x, arm64, with active tracing, in the VPC', () => {

@@ -4,6 +4,7 @@
  * set together with the environment variable that names the resource.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_ROUTES, deployedRoutes } from '../../infra/constructs/api-routes.ts';
 import { ACCESS_CAPABILITIES } from '../../infra/constructs/function-environment.ts';
 import {
   actionMatches,
@@ -60,6 +61,7 @@ describe('Template: every policy statement', () => {
     expect(kinds).toEqual(
       new Set([
         'AWS::IAM::Policy',
+        'AWS::IAM::ManagedPolicy',
         'AWS::IAM::Role',
         'AWS::KMS::Key',
         'AWS::S3::BucketPolicy',
@@ -140,6 +142,36 @@ describe('Construct: Functions', () => {
           dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
           s3: ['s3:GetObject', 's3:ListBucket'],
           kms: ['kms:GetPublicKey'],
+          // Every read is recorded (G7): one message to the read journal per read.
+          sqs: ['sqs:SendMessage'],
+        });
+      }
+    });
+
+    it('gives the event read functions reads only: no put, no sign; the search the indexes and the cursor key', () => {
+      // Prepare
+      const routes = synthesized.stack.functions.routeHandlers;
+      const table = logicalIdOf(synthesized.stack.ledger.table);
+      const search = routes.get('search-events')!;
+
+      // Assess
+      expect(dataActions(search.role!)).toEqual({
+        dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+        kms: ['kms:GenerateMac'],
+        sqs: ['sqs:SendMessage'],
+      });
+      const indexQueries = identityStatementsOfRole(synthesized.json, logicalIdOf(search.role!))
+        .filter((s) => JSON.stringify(s.Resource).includes('/index/'))
+        .flatMap((s) => renderList(s.Resource))
+        .sort();
+      expect(indexQueries).toEqual(
+        ['byAction', 'byActor', 'byKind', 'byResource'].map((name) => `\${${table}.Arn}/index/${name}`),
+      );
+      for (const handler of ['get-event', 'get-event-proof']) {
+        expect(dataActions(routes.get(handler)!.role!)).toEqual({
+          dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+          s3: ['s3:GetObject', 's3:ListBucket'],
+          sqs: ['sqs:SendMessage'],
         });
       }
     });
@@ -179,11 +211,11 @@ describe('Construct: Functions', () => {
     it.each([
       ['AUDITSEAL_TABLE', 'dynamodb'],
       ['AUDITSEAL_BUCKET', 's3'],
-      ['AUDITSEAL_KMS_KEY_ID', 'kms'],
+      ['AUDITSEAL_KMS_KEY_ID|AUDITSEAL_CURSOR_MAC_KEY_ID', 'kms'],
       ['AUDITSEAL_ALARM_TOPIC', 'sns'],
     ])(
       'every function with %s may use %s, and every function that may use it has the variable',
-      (variable, service) => {
+      (names, service) => {
         // Prepare
         const functions = resourcesOfType(synthesized.json, 'AWS::Lambda::Function').filter(
           ([, fn]) => fn.Properties['VpcConfig'] !== undefined,
@@ -198,10 +230,34 @@ describe('Construct: Functions', () => {
           const mayUse = identityStatementsOfRole(synthesized.json, role).some((s) =>
             actionsOf(s).some((a) => a.startsWith(`${service}:`) && !isEventSourceAction(a)),
           );
-          expect(variables[variable] !== undefined).toBe(mayUse);
+          expect(names.split('|').some((name) => variables[name] !== undefined)).toBe(mayUse);
         }
       },
     );
+
+    it('every function with AUDITSEAL_READ_QUEUE_URL may send to the read journal, and only those', () => {
+      // Prepare
+      const queue = logicalIdOf(synthesized.stack.readJournal.queue);
+      const functions = resourcesOfType(synthesized.json, 'AWS::Lambda::Function').filter(
+        ([, fn]) => fn.Properties['VpcConfig'] !== undefined,
+      );
+      // Assess
+      const senders = functions.filter(([, fn]) => {
+        const role = (fn.Properties['Role'] as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+        return identityStatementsOfRole(synthesized.json, role).some(
+          (s) => actionsOf(s).includes('sqs:SendMessage') && JSON.stringify(s.Resource).includes(queue),
+        );
+      });
+      const withVariable = functions.filter(
+        ([, fn]) =>
+          (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables[
+            'AUDITSEAL_READ_QUEUE_URL'
+          ] !== undefined,
+      );
+      expect(senders.map(([id]) => id).sort()).toEqual(withVariable.map(([id]) => id).sort());
+      // Every read route's function, and nothing that writes events.
+      expect(senders.length).toBe(deployedRoutes(API_ROUTES).filter((r) => r.method === 'GET').length);
+    });
   });
 });
 
@@ -224,5 +280,7 @@ function dataActions(role: Parameters<typeof logicalIdOf>[0]): Record<string, st
 
 /** Actions Lambda's event source mappings use with the function's role (stream and queue polling). */
 function isEventSourceAction(action: string): boolean {
-  return /^dynamodb:(DescribeStream|GetRecords|GetShardIterator|ListStreams)$|^sqs:/.test(action);
+  return /^dynamodb:(DescribeStream|GetRecords|GetShardIterator|ListStreams)$|^sqs:(ReceiveMessage|DeleteMessage|ChangeMessageVisibility|GetQueueAttributes|GetQueueUrl)$/.test(
+    action,
+  );
 }

@@ -205,6 +205,24 @@ describe('Construct: ApiRoles', () => {
       expect(invokedRoutes(statements.flatMap((s) => renderList(s.Resource)))).toEqual(expectedRoutes(role));
     });
 
+    it('gets its invoke permission from one managed policy of its own, and from nothing else', () => {
+      // Prepare
+      const roleId = logicalIdOf(synthesized.stack.roles.role(role));
+      const managed = resourcesOfType(synthesized.json, 'AWS::IAM::ManagedPolicy').filter(([, p]) =>
+        ((p.Properties['Roles'] as { Ref: string }[] | undefined) ?? []).some((r) => r.Ref === roleId),
+      );
+      const inline = resourcesOfType(synthesized.json, 'AWS::IAM::Policy').filter(([, p]) =>
+        ((p.Properties['Roles'] as { Ref: string }[] | undefined) ?? []).some((r) => r.Ref === roleId),
+      );
+      // Assess
+      expect(managed).toHaveLength(1);
+      expect(inline).toEqual([]);
+      expect(synthesized.json.Resources[roleId]!.Properties['Policies']).toBeUndefined();
+      const statements = (managed[0]![1].Properties['PolicyDocument'] as { Statement: Statement[] })
+        .Statement;
+      expect(invokedRoutes(statements.flatMap((s) => renderList(s.Resource)))).toEqual(expectedRoutes(role));
+    });
+
     it('is allowed, by the API resource policy, exactly its routes of the route table', () => {
       // Prepare
       const roleArn = { 'Fn::GetAtt': [logicalIdOf(synthesized.stack.roles.role(role)), 'Arn'] };
@@ -218,6 +236,36 @@ describe('Construct: ApiRoles', () => {
         expectedRoutes(role),
       );
     });
+  });
+
+  describe('The role matrix on the synthesized policies: every deployed route × every role', () => {
+    const cells = deployedRoutes().flatMap((route) =>
+      API_ROLES.map((role) => [routeName(route), role, route.roles.includes(role)] as const),
+    );
+    it.each(cells)(
+      '%s as %s: allowed %s by both the role policy and the API policy',
+      (name, role, allowed) => {
+        // Prepare
+        const [method, path] = name.split(' ') as [string, string];
+        const wanted = `${method} ${executeApiPath(path)}`;
+        const statements = identityStatementsOfRole(
+          synthesized.json,
+          logicalIdOf(synthesized.stack.roles.role(role)),
+        );
+        const roleArn = { 'Fn::GetAtt': [logicalIdOf(synthesized.stack.roles.role(role)), 'Arn'] };
+        const apiAllows = policy
+          .filter(
+            (s) => s.Effect === 'Allow' && JSON.stringify(s.Principal) === JSON.stringify({ AWS: roleArn }),
+          )
+          .flatMap((s) => renderList(s.Resource))
+          .map((r) => r.replace(/^execute-api:\/prod\/(\w+)/, '$1 '));
+        // Assess
+        expect(invokedRoutes(statements.flatMap((s) => renderList(s.Resource))).includes(wanted)).toBe(
+          allowed,
+        );
+        expect(apiAllows.includes(wanted)).toBe(allowed);
+      },
+    );
   });
 
   it('gives the writer POST /v1/events and the auditor the digest, head, key and alarm routes', () => {

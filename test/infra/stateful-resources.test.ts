@@ -228,7 +228,7 @@ describe('Construct: SigningKey', () => {
       expect(actions.some((a) => a.startsWith('kms:Create') && a !== 'kms:CreateAlias')).toBe(false);
     });
 
-    it('names exactly the ingest, forwarder, sealer and heartbeat roles as signers', () => {
+    it('names exactly the ingest, forwarder, sealer, heartbeat and read recorder roles as signers', () => {
       // Prepare
       const { functions } = synthesized.stack;
       const signers = [
@@ -236,6 +236,7 @@ describe('Construct: SigningKey', () => {
         functions.forwarder,
         functions.sealer,
         functions.heartbeat,
+        functions.recorder,
       ];
       const expected = signers.map((fn) => ({ 'Fn::GetAtt': [logicalIdOf(fn.role!), 'Arn'] }));
       const signing = signingKeyStatements().filter((s) => [s.Action].flat().includes('kms:Sign'));

@@ -201,7 +201,10 @@ export function roleOfFunction(fn: CfnResource): string {
 /** Every Allow statement of the identity policies attached to a role. */
 export function identityStatementsOfRole(template: CfnTemplate, roleId: string): Statement[] {
   const statements: Statement[] = [];
-  for (const [, policy] of resourcesOfType(template, 'AWS::IAM::Policy')) {
+  for (const [, policy] of [
+    ...resourcesOfType(template, 'AWS::IAM::Policy'),
+    ...resourcesOfType(template, 'AWS::IAM::ManagedPolicy'),
+  ]) {
     const roles = (policy.Properties['Roles'] as { Ref: string }[] | undefined) ?? [];
     if (!roles.some((r) => r.Ref === roleId)) continue;
     const document = policy.Properties['PolicyDocument'] as { Statement: Statement[] };

@@ -17,6 +17,7 @@ import { sealDuePeriods } from '../../../shared/sealing/seal-due-periods.ts';
 import { InMemoryAlarmSink } from '../../../shared/storage/in-memory-alarm-sink.ts';
 import { InMemoryLedgerStore } from '../../../shared/storage/in-memory-ledger-store.ts';
 import { InMemoryObjectStore } from '../../../shared/storage/in-memory-object-store.ts';
+import { InMemoryReadJournal } from '../../../shared/storage/in-memory-read-journal.ts';
 import { InMemorySealRegistry } from '../../../shared/storage/in-memory-seal-registry.ts';
 import { appItem, ingestInto } from '../../support/ledger-table.ts';
 import { trustedKeysOf } from '../../support/sealed-folder.ts';
@@ -52,7 +53,7 @@ function request(overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxy
 async function sealedDeps(
   periods: number,
   tamper: (store: InMemoryLedgerStore) => void = () => undefined,
-): Promise<AuditorDeps> {
+): Promise<AuditorDeps & { journal: InMemoryReadJournal }> {
   const signer = KeyFileSigner.generate();
   const objects = new InMemoryObjectStore();
   const registry = new InMemorySealRegistry();
@@ -89,6 +90,7 @@ async function sealedDeps(
     alarms: { list: async () => [...alarms.alarms.values()] },
     logger: { error: () => undefined, warn: () => undefined, info: () => undefined },
     now: () => new Date(T0),
+    journal: new InMemoryReadJournal(),
   };
 }
 
@@ -421,6 +423,79 @@ describe('Handler: GET /v1/keys and GET /v1/alarms', () => {
       // Assess
       expect(res.statusCode).toBe(500);
       expect(res.body).not.toContain('secret');
+    });
+  });
+});
+
+describe('Audited reads (G7): every auditor route', () => {
+  const routes = [
+    ['GET /v1/digests', createListDigestsHandler, {}, 'auditseal:ListDigests'],
+    [
+      'GET /v1/digests/{id}',
+      createGetDigestHandler,
+      { pathParameters: { id: '20261122T100000Z-60s' } },
+      'auditseal:GetDigest',
+    ],
+    ['GET /v1/head', createGetHeadHandler, { path: '/v1/head' }, 'auditseal:GetHead'],
+    ['GET /v1/keys', createGetKeysHandler, {}, 'auditseal:GetKeys'],
+    ['GET /v1/alarms', createListAlarmsHandler, {}, 'auditseal:ListAlarms'],
+  ] as const;
+
+  describe.each(routes)('%s', (route, create, overrides, action) => {
+    it('records who read what, and how many results, before answering', async () => {
+      // Prepare
+      // Once both periods have ended, as the head route requires.
+      const deps = { ...(await sealedDeps(2)), now: () => new Date(T0 + 3_600_000) };
+      // Act
+      const res = await create(() => deps)(
+        request({
+          ...overrides,
+          requestContext: {
+            requestId: 'req-7',
+            identity: { userArn: 'arn:aws:iam::000000000000:user/auditor' },
+          } as never,
+        }),
+        context,
+      );
+      // Assess
+      expect(res.statusCode).toBe(200);
+      expect(deps.journal.records).toEqual([
+        expect.objectContaining({
+          requestId: 'req-7',
+          principal: 'arn:aws:iam::000000000000:user/auditor',
+          route,
+          action,
+          resultCount: expect.any(Number),
+        }),
+      ]);
+    });
+
+    describe('when the read journal refuses the record', () => {
+      it('answers 503 READ_NOT_RECORDED and none of the data', async () => {
+        // Prepare
+        const deps = { ...(await sealedDeps(2)), now: () => new Date(T0 + 3_600_000) };
+        deps.journal.failWith = new Error('queue unavailable');
+        // Act
+        const res = await create(() => deps)(request(overrides), context);
+        // Assess
+        expect(res.statusCode).toBe(503);
+        expect(JSON.parse(res.body)).toEqual({
+          code: 'READ_NOT_RECORDED',
+          message: expect.any(String),
+        });
+      });
+    });
+  });
+
+  describe('when a read is refused', () => {
+    it('records nothing', async () => {
+      const deps = await sealedDeps(1);
+      const res = await createListDigestsHandler(() => deps)(
+        request({ queryStringParameters: { limit: '0' } }),
+        context,
+      );
+      expect(res.statusCode).toBe(400);
+      expect(deps.journal.records).toEqual([]);
     });
   });
 });

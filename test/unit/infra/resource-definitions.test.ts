@@ -60,6 +60,21 @@ describe('Module: infra/resources/definitions', () => {
       ]);
     });
 
+    it('gives the table the search indexes of the local CreateTable request, one per query pattern', () => {
+      // Assess
+      const indexes = sdk.GlobalSecondaryIndexes ?? [];
+      expect(indexes.map((i) => i.IndexName)).toEqual(['byActor', 'byResource', 'byAction', 'byKind']);
+      template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        GlobalSecondaryIndexes: indexes.map((i) => ({
+          IndexName: i.IndexName,
+          KeySchema: i.KeySchema,
+          Projection: { ProjectionType: 'ALL' },
+        })),
+      });
+      for (const index of indexes)
+        expect(index.KeySchema?.[1]).toEqual({ AttributeName: 'sk', KeyType: 'RANGE' });
+    });
+
     it('gives the table the stream of the local CreateTable request', () => {
       // Assess
       template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {

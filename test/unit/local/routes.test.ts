@@ -8,51 +8,65 @@ import {
   DEFAULT_GRACE_SECONDS,
   WRITER_TIMEOUT_SECONDS,
 } from '../../../functions/config.ts';
+import { API_ROUTES, deployedRoutes, routeName } from '../../../infra/constructs/api-routes.ts';
 import type { Route } from '../../../local/route-table.ts';
 import {
   assertGraceExceedsWriterTimeouts,
   LOCAL_GRACE_SECONDS,
   loadLocalFunctions,
-  withDeployedTimeouts,
+  localRoutes,
 } from '../../../local/routes.ts';
 import type { LocalStackContext } from '../../../local/stack.ts';
 
 const handler: Route['handler'] = async () => ({ statusCode: 200, body: '{}' });
 
-describe('Function: withDeployedTimeouts', () => {
-  describe('when given the routes the local stack serves', () => {
-    it('gives a route that writes the writer timeout, and an audit route the integration timeout', () => {
+describe('Function: localRoutes', () => {
+  describe('when given the route table', () => {
+    it('serves every deployed route with its roles, a route that writes with the writer timeout, a read with the integration timeout', async () => {
       // Act
-      const routes = withDeployedTimeouts([
-        { method: 'POST', path: '/v1/events', role: 'writer', handler },
-        { method: 'GET', path: '/v1/events', role: 'reader', handler },
-        { method: 'GET', path: '/v1/digests', role: 'auditor', handler },
-      ]);
+      const routes = await localRoutes();
 
       // Assess
-      expect(routes.map((r) => r.timeoutMs)).toEqual([
-        WRITER_TIMEOUT_SECONDS * 1000,
-        WRITER_TIMEOUT_SECONDS * 1000,
-        API_INTEGRATION_TIMEOUT_SECONDS * 1000,
-      ]);
+      const byName = new Map(routes.map((r) => [`${r.method} ${r.path}`, r]));
+      expect([...byName.keys()].sort()).toEqual(deployedRoutes(API_ROUTES).map(routeName).sort());
+      expect(byName.get('POST /v1/events')?.timeoutMs).toBe(WRITER_TIMEOUT_SECONDS * 1000);
+      expect(byName.get('GET /v1/events')?.timeoutMs).toBe(API_INTEGRATION_TIMEOUT_SECONDS * 1000);
+      expect(byName.get('GET /v1/digests')?.timeoutMs).toBe(API_INTEGRATION_TIMEOUT_SECONDS * 1000);
+      for (const route of deployedRoutes(API_ROUTES)) {
+        expect(byName.get(routeName(route))?.role).toEqual(route.roles);
+      }
     });
   });
 
-  describe('when a route is not one of the API', () => {
-    it('throws, naming it', () => {
+  describe('when a route names a handler file that does not exist', () => {
+    it('throws', async () => {
       // Act & Assess
-      expect(() =>
-        withDeployedTimeouts([{ method: 'GET', path: '/v1/unknown', role: 'reader', handler }]),
-      ).toThrow('GET /v1/unknown is not a route of infra/constructs/api-routes.ts');
+      await expect(
+        localRoutes([
+          {
+            method: 'GET',
+            path: '/v1/unknown',
+            roles: ['reader'],
+            handler: 'no-such-handler',
+            access: 'query',
+          },
+        ]),
+      ).rejects.toThrow();
     });
   });
 });
 
 describe('Function: assertGraceExceedsWriterTimeouts', () => {
-  const routes = withDeployedTimeouts([
-    { method: 'POST', path: '/v1/events', role: 'writer', handler },
-    { method: 'GET', path: '/v1/digests', role: 'auditor', handler },
-  ]);
+  const routes: Route[] = [
+    { method: 'POST', path: '/v1/events', role: 'writer', handler, timeoutMs: WRITER_TIMEOUT_SECONDS * 1000 },
+    {
+      method: 'GET',
+      path: '/v1/digests',
+      role: 'auditor',
+      handler,
+      timeoutMs: API_INTEGRATION_TIMEOUT_SECONDS * 1000,
+    },
+  ];
 
   describe('when the grace is longer than every writer timeout', () => {
     it.each([String(LOCAL_GRACE_SECONDS), String(DEFAULT_GRACE_SECONDS), String(WRITER_TIMEOUT_SECONDS + 1)])(
@@ -92,6 +106,8 @@ describe('Function: loadLocalFunctions', () => {
         dynamodbEndpoint: 'http://127.0.0.1:1',
         s3Endpoint: 'http://127.0.0.1:1',
         kmsEndpoint: 'http://127.0.0.1:1',
+        readQueueUrl: 'http://127.0.0.1:1/000000000000/auditseal-reads',
+        readDeadLetterQueueUrl: 'http://127.0.0.1:1/000000000000/auditseal-reads-dlq',
         lambdaEnvironment: {},
       };
       delete process.env['AUDITSEAL_GRACE_SECONDS'];

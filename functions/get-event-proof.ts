@@ -1,0 +1,13 @@
+/** Lambda entry point of one event read route; see read-handlers.ts. Dependencies are built once per container. */
+import { createGetEventProofHandler, type ReadDeps } from './read-handlers.ts';
+import { readDepsFromEnv } from './read-runtime.ts';
+
+let deps: Promise<ReadDeps> | undefined;
+
+export const handler = createGetEventProofHandler(() => {
+  deps ??= readDepsFromEnv(process.env, { cursors: false }).catch((error: unknown) => {
+    deps = undefined;
+    throw error;
+  });
+  return deps;
+});
