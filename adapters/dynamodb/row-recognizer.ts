@@ -15,7 +15,6 @@
 import { createHash } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { parseCanonicalText } from '../../shared/canonical/jcs.ts';
-import { verifyStatement } from '../../shared/crypto/keys.ts';
 import { checkSignedBatch } from '../../shared/ledger/batch-check.ts';
 import { checkReceipt, type KeyLookup } from '../../shared/ledger/batch-receipts.ts';
 import { digestStatementSchema } from '../../shared/ledger/formats.ts';
@@ -28,6 +27,7 @@ import {
   periodOf,
 } from '../../shared/ledger/period.ts';
 import { hashLeaf } from '../../shared/merkle/rfc6962.ts';
+import { verifyStatementSignature } from '../../shared/platform/statement-signature.ts';
 import type { BatchSeal } from '../../shared/ports/ledger-store.ts';
 import type { ObjectStore } from '../../shared/ports/object-store.ts';
 import { type Item, parseBatchItem, parsePeriodItem } from './ledger-items.ts';
@@ -65,7 +65,7 @@ export function createRowRecognizer(options: RowRecognizerOptions): RowRecognize
       const parsed = parseBatchItem(ledger, item).row;
       if ('malformed' in parsed) result = `its batch row is malformed: ${parsed.reason}`;
       else {
-        const check = checkSignedBatch(parsed, { ledger, period, keys: await options.keys() });
+        const check = await checkSignedBatch(parsed, { ledger, period, keys: await options.keys() });
         result = check.ok ? parsed : `its batch ${batchId} is not trusted: ${check.reason}`;
       }
     }
@@ -115,7 +115,7 @@ export function createRowRecognizer(options: RowRecognizerOptions): RowRecognize
         if (!period) return 'its partition names no period';
         const parsed = parseBatchItem(ledger, image).row;
         if ('malformed' in parsed) return `not a batch row: ${parsed.reason}`;
-        const check = checkSignedBatch(parsed, { ledger, period, keys: await options.keys() });
+        const check = await checkSignedBatch(parsed, { ledger, period, keys: await options.keys() });
         return check.ok ? undefined : `batch ${parsed.batchId} is not trusted: ${check.reason}`;
       }
       case 'SE': {
@@ -171,7 +171,7 @@ async function sealRowProblem(
   const statement = parseCanonicalText(Buffer.from(statementBytes).toString('utf8'), digestStatementSchema);
   if (!statement) return 'the statement of its period is not a canonical digest statement';
   const key = keys.get(statement.keyId);
-  if (!key || !verifyStatement(key.key, statementBytes, signature))
+  if (!key || !(await verifyStatementSignature(key.key, statementBytes, signature)))
     return 'the statement of its period is not signed by a trusted key';
   const hash = createHash('sha256').update(statementBytes).digest('hex');
   const attr = (name: string): AttributeValue | undefined => image[name];

@@ -7,10 +7,8 @@
  * The head carries the statement bytes and their signature, so it verifies on its own against the trusted
  * keys; everything else in it is a copy of statement fields, checked to agree.
  */
-import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { parseCanonicalText } from '../canonical/jcs.ts';
-import { verifyStatement } from '../crypto/keys.ts';
 import { type DigestStatement, digestStatementSchema } from '../ledger/formats.ts';
 import { toHex } from '../ledger/hex.ts';
 import { digestObjectKey, LEDGER_ID_PATTERN } from '../ledger/object-keys.ts';
@@ -22,6 +20,8 @@ import {
   periodEndMs,
 } from '../ledger/period.ts';
 import { sha256 } from '../merkle/rfc6962.ts';
+import type { PublicKeyHandle } from '../platform/crypto.ts';
+import { verifyStatementSignature, verifyStatementSignatureSync } from '../platform/statement-signature.ts';
 import type { DigestCatalog } from '../ports/digest-catalog.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import { MAX_STATEMENT_BYTES, type Signer } from '../ports/signer.ts';
@@ -70,7 +70,7 @@ export class HeadError extends Error {
 
 /** Trusted public keys by key id (the verifier's TrustedKeys). */
 export interface HeadKeys {
-  get(keyId: string): { readonly key: KeyObject } | undefined;
+  get(keyId: string): { readonly key: PublicKeyHandle } | undefined;
 }
 
 function parseStatement(bytes: Buffer): DigestStatement | undefined {
@@ -158,11 +158,25 @@ export function parseSignedHead(bytes: Uint8Array): ParsedHead {
  * @example const head = verifySignedHead(await readFile('head.json'), trustedKeys);
  */
 export function verifySignedHead(bytes: Uint8Array, keys: HeadKeys): VerifiedHead {
+  const { head, statementBytes, key, signature, period } = headToVerify(bytes, keys);
+  return verifiedHead(head, period, verifyStatementSignatureSync(key, statementBytes, signature));
+}
+
+/** `verifySignedHead` with the signature checked through the crypto port (WebCrypto in a browser). */
+export async function verifySignedHeadAsync(bytes: Uint8Array, keys: HeadKeys): Promise<VerifiedHead> {
+  const { head, statementBytes, key, signature, period } = headToVerify(bytes, keys);
+  return verifiedHead(head, period, await verifyStatementSignature(key, statementBytes, signature));
+}
+
+function headToVerify(bytes: Uint8Array, keys: HeadKeys) {
   const { head, statementBytes, period } = parseSignedHead(bytes);
   const key = keys.get(head.keyId);
   if (!key) throw new HeadError(`is signed by key ${head.keyId}, which is not among the --key keys`);
-  if (!verifyStatement(key.key, statementBytes, Buffer.from(head.signature, 'base64')))
-    throw new HeadError('has a signature that does not verify over its statement');
+  return { head, statementBytes, key: key.key, signature: Buffer.from(head.signature, 'base64'), period };
+}
+
+function verifiedHead(head: SignedHead, period: Period, signed: boolean): VerifiedHead {
+  if (!signed) throw new HeadError('has a signature that does not verify over its statement');
   return {
     ledger: head.ledger,
     period,

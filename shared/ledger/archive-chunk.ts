@@ -6,8 +6,8 @@
  *   - `.idx`:   per event, 64 bytes: the leaf hash, then SHA-256 of the UTF-8 event id. The index lets a
  *               verifier say *which* event was modified, deleted, inserted, duplicated or reordered.
  */
-import { hash as oneShotHash } from 'node:crypto';
 import { hashLeaf, rootFromLeafHashes, sha256 } from '../merkle/rfc6962.ts';
+import { sha256Binary } from '../platform/crypto.ts';
 
 /** Bytes per index entry: leaf hash (32) + SHA-256 of the event id (32). */
 export const INDEX_ENTRY_SIZE = 64;
@@ -34,7 +34,7 @@ export interface BuiltChunk {
 export function eventIdHash(id: string): Buffer {
   // A string is hashed as its UTF-8 bytes, exactly as `update(id, 'utf8')` would; the latin1 ('binary')
   // round trip is lossless and lands the 32 bytes in Buffer's pool instead of a separate allocation.
-  return Buffer.from(oneShotHash('sha256', id, 'binary'), 'binary');
+  return Buffer.from(sha256Binary(id), 'binary');
 }
 
 /** Accumulates events into one chunk. */

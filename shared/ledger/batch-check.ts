@@ -4,9 +4,9 @@
  * trusted only when its statement is canonical, names this ledger and batch, lies in the period, is signed
  * by a trusted key, and its root is the MTH of the batch leaves it lists.
  */
-import { createHash } from 'node:crypto';
 import { parseCanonicalText } from '../canonical/jcs.ts';
-import { verifyStatement } from '../crypto/keys.ts';
+import { sha256Hex } from '../platform/crypto.ts';
+import { verifyStatementSignature } from '../platform/statement-signature.ts';
 import { type BatchLeaf, batchRoot, type KeyLookup } from './batch-receipts.ts';
 import { abandonStatementSchema, type BatchStatement, batchStatementSchema } from './formats.ts';
 import { toHex } from './hex.ts';
@@ -32,7 +32,7 @@ export function parseBatchStatement(text: string): BatchStatement | undefined {
  * Checks one signed batch. `batchId` is the id the batch is stored or archived under, when there is one.
  * Never throws for bad content: every problem is a reason.
  */
-export function checkSignedBatch(
+export async function checkSignedBatch(
   batch: {
     readonly statement: string;
     readonly signature: Uint8Array;
@@ -40,7 +40,7 @@ export function checkSignedBatch(
     readonly batchId?: string;
   },
   context: BatchContext,
-): BatchCheck {
+): Promise<BatchCheck> {
   const statement = parseBatchStatement(batch.statement);
   if (!statement) return { ok: false, reason: 'the statement is not a canonical batch statement' };
   const fail = (reason: string): BatchCheck => ({ ok: false, reason, statement });
@@ -55,7 +55,7 @@ export function checkSignedBatch(
   }
   const key = context.keys.get(statement.keyId);
   if (!key) return fail(`the batch is signed by untrusted key ${statement.keyId}`);
-  if (!verifyStatement(key.key, Buffer.from(batch.statement, 'utf8'), batch.signature)) {
+  if (!(await verifyStatementSignature(key.key, Buffer.from(batch.statement, 'utf8'), batch.signature))) {
     return fail('the batch signature does not verify');
   }
   if (batch.leaves.length !== statement.treeSize) {
@@ -81,17 +81,17 @@ export function checkSignedBatch(
  * the batch's exact statement bytes, with indices inside the batch, signed by a trusted key. Returns the
  * abandoned leaf indices, or a reason.
  */
-export function checkAbandon(
+export async function checkAbandon(
   abandon: { readonly statement: string; readonly signature: Uint8Array },
   batch: { readonly statementText: string; readonly statement: BatchStatement },
   keys: KeyLookup,
-): { ok: true; indices: ReadonlySet<number> } | { ok: false; reason: string } {
+): Promise<{ ok: true; indices: ReadonlySet<number> } | { ok: false; reason: string }> {
   const a = parseCanonicalText(abandon.statement, abandonStatementSchema);
   if (!a) return { ok: false, reason: 'the abandon statement is not a canonical abandon statement' };
   if (a.ledger !== batch.statement.ledger || a.batchId !== batch.statement.batchId) {
     return { ok: false, reason: 'the abandon statement names another batch' };
   }
-  if (a.batchStatementSha256 !== createHash('sha256').update(batch.statementText, 'utf8').digest('hex')) {
+  if (a.batchStatementSha256 !== sha256Hex(batch.statementText)) {
     return { ok: false, reason: 'the abandon statement names other batch statement bytes' };
   }
   if (a.abandoned.some((i) => i >= batch.statement.treeSize)) {
@@ -99,7 +99,7 @@ export function checkAbandon(
   }
   const key = keys.get(a.keyId);
   if (!key) return { ok: false, reason: `the abandon statement is signed by untrusted key ${a.keyId}` };
-  if (!verifyStatement(key.key, Buffer.from(abandon.statement, 'utf8'), abandon.signature)) {
+  if (!(await verifyStatementSignature(key.key, Buffer.from(abandon.statement, 'utf8'), abandon.signature))) {
     return { ok: false, reason: 'the abandon signature does not verify' };
   }
   return { ok: true, indices: new Set(a.abandoned) };

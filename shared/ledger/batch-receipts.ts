@@ -5,12 +5,13 @@
  * statement (one Sign per batch, never per event). Each event's receipt carries its leaf hash, its audit
  * path, the exact statement bytes and the DER signature, so a client can verify it offline.
  */
-import { createPublicKey, type KeyObject, verify } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { canonicalBytes } from '../canonical/jcs.ts';
 import { verifyStatement } from '../crypto/keys.ts';
 import { ProofError } from '../merkle/errors.ts';
 import { allInclusionProofs, verifyInclusion } from '../merkle/proof.ts';
 import { hashLeaf, rootFromLeafHashes } from '../merkle/rfc6962.ts';
+import { type PublicKeyHandle, verifyP256Sha256, verifyP256Sha256Sync } from '../platform/crypto.ts';
 import { MAX_STATEMENT_BYTES, type Signer } from '../ports/signer.ts';
 import { eventIdHash } from './archive-chunk.ts';
 import {
@@ -126,7 +127,7 @@ export type ReceiptErrorCode =
 
 /** Any key lookup: the verifier's trusted key set satisfies it. */
 export interface KeyLookup {
-  get(keyId: string): { readonly key: KeyObject } | undefined;
+  get(keyId: string): { readonly key: PublicKeyHandle } | undefined;
 }
 
 export type ReceiptCheck =
@@ -138,8 +139,36 @@ export type ReceiptCheck =
       readonly eventId?: string;
     };
 
-/** Verifies a receipt offline: schema, trusted key, signature over the exact statement bytes, inclusion. */
+/** A receipt that parsed, with what its signature check needs. */
+interface ReceiptToVerify {
+  readonly receipt: Receipt;
+  readonly statement: BatchStatement;
+  readonly key: PublicKeyHandle;
+  readonly statementBytes: Buffer;
+  readonly signature: Buffer;
+}
+
+type ReceiptFailure = Extract<ReceiptCheck, { ok: false }>;
+
+/**
+ * Verifies a receipt offline: schema, trusted key, signature over the exact statement bytes, inclusion.
+ * Synchronous, with node:crypto: for Node callers (the client, the CLI). The folder verifier and the
+ * auditor's page use `checkReceiptAsync`, which applies the same rules through the crypto port.
+ */
 export function checkReceipt(value: unknown, keys: KeyLookup): ReceiptCheck {
+  const r = receiptToVerify(value, keys);
+  if ('ok' in r) return r;
+  return receiptAfterSignature(r, verifyP256Sha256Sync(r.key, r.statementBytes, r.signature));
+}
+
+/** `checkReceipt` with the signature checked through the crypto port (WebCrypto in a browser). */
+export async function checkReceiptAsync(value: unknown, keys: KeyLookup): Promise<ReceiptCheck> {
+  const r = receiptToVerify(value, keys);
+  if ('ok' in r) return r;
+  return receiptAfterSignature(r, await verifyP256Sha256(r.key, r.statementBytes, r.signature));
+}
+
+function receiptToVerify(value: unknown, keys: KeyLookup): ReceiptFailure | ReceiptToVerify {
   const parsed = receiptSchema.safeParse(value);
   if (!parsed.success) {
     return {
@@ -177,18 +206,19 @@ export function checkReceipt(value: unknown, keys: KeyLookup): ReceiptCheck {
       eventId,
     };
   }
-  const signature = Buffer.from(receipt.signature, 'base64');
-  let signed = false;
-  try {
-    signed = verify(
-      'sha256',
-      Buffer.from(receipt.statement, 'utf8'),
-      { key: trusted.key, dsaEncoding: 'der' },
-      signature,
-    );
-  } catch {
-    signed = false;
-  }
+  return {
+    receipt,
+    statement: statement.data,
+    key: trusted.key,
+    statementBytes: Buffer.from(receipt.statement, 'utf8'),
+    signature: Buffer.from(receipt.signature, 'base64'),
+  };
+}
+
+function receiptAfterSignature(r: ReceiptToVerify, signed: boolean): ReceiptCheck {
+  const { receipt } = r;
+  const eventId = receipt.eventId;
+  const statement = { data: r.statement };
   if (!signed)
     return { ok: false, code: 'RECEIPT_SIGNATURE_INVALID', message: 'signature does not verify', eventId };
   if (receipt.receivedAt < statement.data.receivedFrom || receipt.receivedAt > statement.data.receivedTo) {

@@ -5,7 +5,7 @@
  * probability about n² / 2^65: for 36 million ids, 3.5 × 10^-5; such a collision can only ever report a
  * duplicate that is not one, never hide a real one.
  */
-import { hash } from 'node:crypto';
+import { sha256Binary } from '../platform/crypto.ts';
 
 export class EventIdSet {
   #table = new Uint32Array(2 * 1024);
@@ -17,7 +17,7 @@ export class EventIdSet {
 
   /** Adds `id`; returns false if it (or an id with the same 64-bit hash) was already there. */
   add(id: string): boolean {
-    const digest = Buffer.from(hash('sha256', id, 'binary'), 'binary');
+    const digest = Buffer.from(sha256Binary(id), 'binary');
     // A zero word pair marks an empty slot: keep the low word non-zero.
     const hi = digest.readUInt32BE(0);
     const lo = digest.readUInt32BE(4) | 1;

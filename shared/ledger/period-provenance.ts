@@ -128,10 +128,10 @@ export async function* provePeriod(
         await exclude('ITEM_MALFORMED', row.item, { detail: `batch row: ${row.reason}` });
         continue;
       }
-      const check = checkSignedBatch(row, context);
+      const check = await checkSignedBatch(row, context);
       let abandoned = NO_INDICES;
       if (check.ok && row.abandon) {
-        const a = checkAbandon(
+        const a = await checkAbandon(
           row.abandon,
           { statementText: row.statement, statement: check.statement },
           input.keys,

@@ -7,7 +7,7 @@
  *   MTH(D[n])     = SHA-256(0x01 || MTH(D[0:k]) || MTH(D[k:n]))   (hashChildren)
  *                   where k is the largest power of two smaller than n.
  */
-import { createHash, hash as oneShotHash } from 'node:crypto';
+import { sha256 as portSha256, sha256Binary, sha256Parts } from '../platform/crypto.ts';
 
 /** Size in bytes of every hash in the tree. */
 export const HASH_SIZE = 32;
@@ -28,7 +28,7 @@ const leafBuffer = Buffer.alloc(1 + LEAF_SCRATCH_LIMIT);
  * cheaper than the separately allocated Buffer that `hash(…, 'buffer')` returns.
  */
 function digestOf(data: Uint8Array): Buffer {
-  return Buffer.from(oneShotHash('sha256', data, 'binary'), 'binary');
+  return Buffer.from(sha256Binary(data), 'binary');
 }
 
 /** Largest subtree height StreamingTree accepts: 2^52 leaves still keeps the size a safe integer. */
@@ -36,7 +36,7 @@ const MAX_SUBTREE_HEIGHT = 52;
 
 /** SHA-256 of arbitrary bytes. */
 export function sha256(data: Uint8Array): Buffer {
-  return oneShotHash('sha256', data, 'buffer') as unknown as Buffer;
+  return portSha256(data);
 }
 
 /** MTH of the empty tree: SHA-256 of the empty string. */
@@ -46,7 +46,7 @@ export function emptyRoot(): Buffer {
 
 /** Leaf hash: SHA-256(0x00 || data). */
 export function hashLeaf(data: Uint8Array): Buffer {
-  if (data.length > LEAF_SCRATCH_LIMIT) return createHash('sha256').update(LEAF_PREFIX).update(data).digest();
+  if (data.length > LEAF_SCRATCH_LIMIT) return sha256Parts([LEAF_PREFIX, data]);
   leafBuffer.set(data, 1);
   return digestOf(leafBuffer.subarray(0, 1 + data.length));
 }
@@ -55,7 +55,7 @@ export function hashLeaf(data: Uint8Array): Buffer {
 export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
   if (left.length !== HASH_SIZE || right.length !== HASH_SIZE) {
     // The RFC hashes the plain concatenation; the fixed layout of nodeBuffer only fits two 32-byte hashes.
-    return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+    return sha256Parts([NODE_PREFIX, left, right]);
   }
   nodeBuffer.set(left, 1);
   nodeBuffer.set(right, 1 + HASH_SIZE);
@@ -96,7 +96,7 @@ export function rootFromLeafHashes(leafHashes: readonly Uint8Array[]): Buffer {
       const from = 2 * i * WORDS_PER_HASH;
       for (let w = 0; w < 2 * WORDS_PER_HASH; w++) nodeWords[1 + w] = words[from + w]!;
       // Node i of the next level goes to slot i, at or before every slot still to be read on this level.
-      level.write(oneShotHash('sha256', nodeInput, 'binary'), i * HASH_SIZE, HASH_SIZE, 'latin1');
+      level.write(sha256Binary(nodeInput), i * HASH_SIZE, HASH_SIZE, 'latin1');
     }
     if (width % 2 === 1) level.copyWithin(pairs * HASH_SIZE, (width - 1) * HASH_SIZE, width * HASH_SIZE);
   }
@@ -114,7 +114,7 @@ export function parentLevel(level: Uint8Array, width: number): Buffer {
   for (let i = 0; i < pairs; i++) {
     const from = 2 * i * HASH_SIZE;
     source.copy(nodeInput, 1, from, from + 2 * HASH_SIZE);
-    out.write(oneShotHash('sha256', nodeInput, 'binary'), i * HASH_SIZE, HASH_SIZE, 'latin1');
+    out.write(sha256Binary(nodeInput), i * HASH_SIZE, HASH_SIZE, 'latin1');
   }
   if (width % 2 === 1) source.copy(out, pairs * HASH_SIZE, (width - 1) * HASH_SIZE, width * HASH_SIZE);
   return out;

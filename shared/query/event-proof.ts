@@ -13,7 +13,6 @@
 
 import { z } from 'zod';
 import { canonicalBytes } from '../canonical/jcs.ts';
-import { type TrustedKeySet, verifyStatement } from '../crypto/keys.ts';
 import { eventIdHash, INDEX_ENTRY_SIZE } from '../ledger/archive-chunk.ts';
 import { type DigestStatement, digestSchema, digestStatementSchema } from '../ledger/formats.ts';
 import { fromHex, toHex } from '../ledger/hex.ts';
@@ -23,6 +22,8 @@ import type { ChainHead } from '../ledger/seal-period.ts';
 import { ProofError } from '../merkle/errors.ts';
 import { inclusionProof, rootFromInclusionProof } from '../merkle/proof.ts';
 import { hashLeaf, sha256 } from '../merkle/rfc6962.ts';
+import type { PublicKeyHandle } from '../platform/crypto.ts';
+import { verifyStatementSignature, verifyStatementSignatureSync } from '../platform/statement-signature.ts';
 import { QueryError } from './errors.ts';
 
 export const PROOF_TYPE = 'auditseal.inclusion-proof.v1';
@@ -207,7 +208,31 @@ export type ProofCheck =
  * (its id, and a `receivedAt` inside the statement's period), and the audit path from the event's bytes
  * to the statement's root at the statement's tree size.
  */
-export function verifyEventProof(value: unknown, keys: Pick<TrustedKeySet, 'get'>): ProofCheck {
+export function verifyEventProof(value: unknown, keys: ProofKeys): ProofCheck {
+  const p = proofToVerify(value, keys);
+  if ('ok' in p) return p;
+  return proofAfterSignature(p, verifyStatementSignatureSync(p.key, p.statementBytes, p.signature));
+}
+
+/** `verifyEventProof` with the signature checked through the crypto port (WebCrypto in a browser). */
+export async function verifyEventProofAsync(value: unknown, keys: ProofKeys): Promise<ProofCheck> {
+  const p = proofToVerify(value, keys);
+  if ('ok' in p) return p;
+  return proofAfterSignature(p, await verifyStatementSignature(p.key, p.statementBytes, p.signature));
+}
+
+/** Any key lookup: the verifier's trusted key set satisfies it. */
+export type ProofKeys = { get(keyId: string): { readonly key: PublicKeyHandle } | undefined };
+
+interface ProofToVerify {
+  readonly proof: EventProof;
+  readonly statement: DigestStatement;
+  readonly key: PublicKeyHandle;
+  readonly statementBytes: Buffer;
+  readonly signature: Buffer;
+}
+
+function proofToVerify(value: unknown, keys: ProofKeys): Extract<ProofCheck, { ok: false }> | ProofToVerify {
   const parsed = eventProofSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -235,13 +260,18 @@ export function verifyEventProof(value: unknown, keys: Pick<TrustedKeySet, 'get'
   }
   const trusted = keys.get(s.keyId);
   if (!trusted) return { ok: false, code: 'PROOF_KEY_UNKNOWN', message: `key ${s.keyId} is not trusted` };
-  if (
-    !verifyStatement(
-      trusted.key,
-      Buffer.from(proof.statement, 'utf8'),
-      Buffer.from(proof.signature, 'base64'),
-    )
-  ) {
+  return {
+    proof,
+    statement: s,
+    key: trusted.key,
+    statementBytes: Buffer.from(proof.statement, 'utf8'),
+    signature: Buffer.from(proof.signature, 'base64'),
+  };
+}
+
+function proofAfterSignature(p: ProofToVerify, signed: boolean): ProofCheck {
+  const { proof, statement: s } = p;
+  if (!signed) {
     return { ok: false, code: 'PROOF_SIGNATURE_INVALID', message: 'the statement signature does not verify' };
   }
   const event = parseJson(Buffer.from(proof.eventJson, 'utf8')) as

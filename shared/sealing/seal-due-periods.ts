@@ -17,13 +17,13 @@
  */
 import { createHash } from 'node:crypto';
 import { parseCanonicalText } from '../canonical/jcs.ts';
-import { verifyStatement } from '../crypto/keys.ts';
 import { DEFAULT_CHUNK_LEAVES } from '../ledger/archive-chunk.ts';
 import type { KeyLookup } from '../ledger/batch-receipts.ts';
 import { type DigestStatement, digestStatementSchema } from '../ledger/formats.ts';
 import { digestObjectKey } from '../ledger/object-keys.ts';
 import { isoSeconds, nextPeriod, type Period, periodEndMs, periodOf } from '../ledger/period.ts';
 import { type ChainHead, type SealedPeriod, sealPeriod } from '../ledger/seal-period.ts';
+import { verifyStatementSignature } from '../platform/statement-signature.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import {
   type AlarmSink,
@@ -161,7 +161,7 @@ async function headProblem(
   const statement = parseStatement(statementBytes);
   if (!statement) return 'the statement in the bucket is not a canonical digest statement';
   const key = keys.get(statement.keyId);
-  if (!key || !verifyStatement(key.key, statementBytes, signature)) {
+  if (!key || !(await verifyStatementSignature(key.key, statementBytes, signature))) {
     return 'the statement in the bucket is not signed by a trusted key';
   }
   const hash = createHash('sha256').update(statementBytes).digest('hex');

@@ -7,11 +7,11 @@
  * strings and packed into one buffer per chunk, which avoids one separately allocated Buffer per event.
  * The index is only parsed when the archive does not match, since a clean chunk never needs it.
  */
-import { hash as oneShotHash } from 'node:crypto';
 import { eventIdHash, INDEX_ENTRY_SIZE } from '../ledger/archive-chunk.ts';
 import type { ArchiveRef } from '../ledger/formats.ts';
 import { fromHex, toHex } from '../ledger/hex.ts';
 import { HASH_SIZE, hashLeaf, rootFromLeafHashes, sha256 } from '../merkle/rfc6962.ts';
+import { sha256Binary } from '../platform/crypto.ts';
 import type { Finding } from './findings.ts';
 
 const NEWLINE = 0x0a;
@@ -38,7 +38,7 @@ export function hashLines(data: Buffer): HashedLines {
       digests.push(hashLeaf(data.subarray(0, nl)).toString('binary'));
     } else {
       data[start - 1] = 0x00;
-      digests.push(oneShotHash('sha256', data.subarray(start - 1, nl), 'binary'));
+      digests.push(sha256Binary(data.subarray(start - 1, nl)));
       data[start - 1] = NEWLINE;
     }
     start = nl + 1;

@@ -6,9 +6,7 @@
  * The chain walk follows aws-cli's CloudTrail validator (previous-digest links, gap reporting), without
  * its catch-all: an unexpected error propagates as an error, never as a finding.
  */
-import { type KeyObject, verify } from 'node:crypto';
 import { parseCanonicalText } from '../canonical/jcs.ts';
-import { MAX_P256_DER_SIGNATURE_BYTES } from '../crypto/keys.ts';
 import type { VerifiedHead } from '../head/signed-head.ts';
 import { INDEX_ENTRY_SIZE } from '../ledger/archive-chunk.ts';
 import {
@@ -35,6 +33,7 @@ import {
   samePeriod,
 } from '../ledger/period.ts';
 import { StreamingTree, sha256 } from '../merkle/rfc6962.ts';
+import { MAX_P256_DER_SIGNATURE_BYTES, type PublicKeyHandle, verifyP256Sha256 } from '../platform/crypto.ts';
 import { MAX_STATEMENT_BYTES } from '../ports/signer.ts';
 import type { Finding, PeriodRun } from './findings.ts';
 import { NotRegularObjectError, type ObjectReader } from './object-reader.ts';
@@ -59,7 +58,7 @@ export function diagnosisWindow(committedSize: number): number {
 
 /** Trusted public keys by key id. */
 export interface TrustedKeys {
-  get(keyId: string): { readonly key: KeyObject } | undefined;
+  get(keyId: string): { readonly key: PublicKeyHandle } | undefined;
 }
 
 /** Progress of the archive phase, in bytes; called often, so keep the callback cheap. */
@@ -495,15 +494,10 @@ async function readDigest(
   } else if (parts.signature) {
     const signature = await reader.read(`${base}.sig`, MAX_P256_DER_SIGNATURE_BYTES + 1);
     if (!signature) unreadable('signature');
-    let ok = false;
-    try {
-      ok =
-        signature !== undefined &&
-        signature.length <= MAX_P256_DER_SIGNATURE_BYTES &&
-        verify('sha256', statementBytes, { key: key.key, dsaEncoding: 'der' }, signature);
-    } catch {
-      ok = false;
-    }
+    const ok =
+      signature !== undefined &&
+      signature.length <= MAX_P256_DER_SIGNATURE_BYTES &&
+      (await verifyP256Sha256(key.key, statementBytes, signature));
     if (!ok && signature) {
       findings.push({
         code: 'SIGNATURE_INVALID',

@@ -279,11 +279,11 @@ export class PeriodProvenance {
     }
     const line = this.#queue.shift()!;
     const lineNo = ++this.#queueLine;
-    this.#record(line, this.#queueFile, lineNo);
+    await this.#record(line, this.#queueFile, lineNo);
     return true;
   }
 
-  #record(line: Buffer, object: string, lineNo: number): void {
+  async #record(line: Buffer, object: string, lineNo: number): Promise<void> {
     const record = parseLine<BatchRecord>(line, batchRecordSchema);
     if (!record) {
       this.#push({
@@ -298,7 +298,7 @@ export class PeriodProvenance {
       receivedAt: l.receivedAt,
       leafHash: fromHex(l.leafHash, 32)!,
     }));
-    const check = checkSignedBatch(
+    const check = await checkSignedBatch(
       { statement: record.statement, signature: Buffer.from(record.signature, 'base64'), leaves },
       { ledger: this.#digest.ledger, period: this.#period, keys: this.#keys },
     );
@@ -313,7 +313,7 @@ export class PeriodProvenance {
     }
     let abandoned: ReadonlySet<number> = new Set();
     if (record.abandon) {
-      const a = checkAbandon(
+      const a = await checkAbandon(
         { statement: record.abandon.statement, signature: Buffer.from(record.abandon.signature, 'base64') },
         { statementText: record.statement, statement: check.statement },
         this.#keys,

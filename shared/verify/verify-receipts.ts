@@ -3,7 +3,7 @@
  * Each receipt is checked on its own (key, signature, inclusion in its batch root), then matched against
  * the leaves of the sealed period its `receivedAt` falls in.
  */
-import { checkReceipt, type KeyLookup } from '../ledger/batch-receipts.ts';
+import { checkReceiptAsync, type KeyLookup } from '../ledger/batch-receipts.ts';
 import { toHex } from '../ledger/hex.ts';
 import { type Period, periodEndMs } from '../ledger/period.ts';
 import type { Finding } from './findings.ts';
@@ -58,7 +58,7 @@ async function collect(reader: ObjectReader, keys: KeyLookup, findings: Finding[
       continue;
     }
     for (const item of Array.isArray(value) ? value : [value]) {
-      const check = checkReceipt(item, keys);
+      const check = await checkReceiptAsync(item, keys);
       if (!check.ok) {
         findings.push({
           code: check.code,

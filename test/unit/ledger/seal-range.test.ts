@@ -131,7 +131,9 @@ describe('Function: sealRange', () => {
       );
       const keys = await trustedKeysOf(signer);
       for (const batch of batches) {
-        expect(checkSignedBatch(batch, { ledger: LEDGER, period: P0, keys })).toMatchObject({ ok: true });
+        expect(await checkSignedBatch(batch, { ledger: LEDGER, period: P0, keys })).toMatchObject({
+          ok: true,
+        });
       }
       expect(JSON.parse(batches[1]!.statement)).toMatchObject({
         receivedFrom: events[MAX_BATCH_LEAVES]!.receivedAt,

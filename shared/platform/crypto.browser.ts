@@ -1,0 +1,78 @@
+/**
+ * The browser implementation of the hashing and signature port (see `crypto.ts`, whose names it exports):
+ * the page's bundle uses this file in place of `crypto.ts`. SHA-256 is synchronous JavaScript
+ * (`sha256-js.ts`): the Merkle code needs a synchronous digest, and WebCrypto has none. Signatures are
+ * checked with WebCrypto (`crypto.subtle.verify`, ECDSA P-256 with SHA-256).
+ *
+ * It runs in Node too (Node has `globalThis.crypto.subtle`), which is how the unit tests compare it with
+ * the Node implementation.
+ */
+import type { webcrypto } from 'node:crypto';
+import type { PublicKeyHandle } from './crypto.ts';
+import { p256SignatureFromDer } from './ecdsa-der.ts';
+import { sha256JsInto } from './sha256-js.ts';
+
+export type { PublicKeyHandle } from './crypto.ts';
+export { MAX_P256_DER_SIGNATURE_BYTES, MIN_P256_DER_SIGNATURE_BYTES } from './ecdsa-der-bounds.ts';
+
+import { MAX_P256_DER_SIGNATURE_BYTES, MIN_P256_DER_SIGNATURE_BYTES } from './ecdsa-der-bounds.ts';
+
+export const CRYPTO_PLATFORM: 'node' | 'browser' = 'browser';
+
+const utf8 = new TextEncoder();
+
+function bytesOf(data: Uint8Array | string): Uint8Array {
+  return typeof data === 'string' ? utf8.encode(data) : data;
+}
+
+export function sha256(data: Uint8Array | string): Buffer {
+  const out = Buffer.allocUnsafe(32);
+  sha256JsInto([bytesOf(data)], out, 0);
+  return out;
+}
+
+const scratch = new Uint8Array(32);
+
+export function sha256Binary(data: Uint8Array | string): string {
+  sha256JsInto([bytesOf(data)], scratch, 0);
+  return String.fromCharCode.apply(null, scratch as unknown as number[]);
+}
+
+export function sha256Hex(data: Uint8Array | string): string {
+  return sha256(data).toString('hex');
+}
+
+export function sha256Parts(parts: readonly Uint8Array[]): Buffer {
+  const out = Buffer.allocUnsafe(32);
+  sha256JsInto(parts, out, 0);
+  return out;
+}
+
+export function verifyP256Sha256Sync(_key: PublicKeyHandle, _data: Uint8Array, _sig: Uint8Array): boolean {
+  throw new Error('synchronous signature verification is not available in a browser: use the async check');
+}
+
+export async function verifyP256Sha256(
+  key: PublicKeyHandle,
+  data: Uint8Array,
+  derSignature: Uint8Array,
+): Promise<boolean> {
+  if (
+    derSignature.length < MIN_P256_DER_SIGNATURE_BYTES ||
+    derSignature.length > MAX_P256_DER_SIGNATURE_BYTES
+  ) {
+    return false;
+  }
+  const raw = p256SignatureFromDer(derSignature);
+  if (!raw) return false;
+  try {
+    return await globalThis.crypto.subtle.verify(
+      { name: 'ECDSA', hash: 'SHA-256' },
+      key as webcrypto.CryptoKey,
+      raw,
+      data,
+    );
+  } catch {
+    return false;
+  }
+}
