@@ -15,6 +15,7 @@ const postCommand = () => import('./commands/post.ts');
 const readCommands = () => import('./commands/read-events.ts');
 const replayCommand = () => import('./commands/replay-cloudtrail.ts');
 const sealCommand = () => import('./commands/seal.ts');
+const uiCommand = () => import('./commands/ui.ts');
 const verifyCommand = () => import('./commands/verify.ts');
 const verifyReceiptCommand = () => import('./commands/verify-receipt.ts');
 
@@ -379,6 +380,38 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const check = await runVerifyProof(file, o.key);
       print(o.json ? JSON.stringify(check, null, 2) : renderProofCheck(file, check));
       setExit(check.ok ? 0 : 1);
+    });
+
+  program
+    .command('ui')
+    .description("The auditor's page: verify a folder in a browser, offline (docs/UI.md)")
+    .argument('[dir]', 'a downloaded folder to open in the page (served read-only on 127.0.0.1)')
+    .option('--write <file>', 'write the self-contained page to FILE and exit (open it from disk)')
+    .option('--port <n>', 'port on 127.0.0.1 (default: any free port)')
+    .option('--no-open', 'do not open the browser; only print the address')
+    .action(async (dir: string | undefined, o: { write?: string; port?: string; open: boolean }) => {
+      const { openInBrowser, runUiWrite, startUiServer } = await uiCommand();
+      if (o.write !== undefined) {
+        if (dir !== undefined) throw new UsageError('give either DIR or --write FILE, not both');
+        const written = await runUiWrite(o.write);
+        print(
+          `Wrote the auditor's page to ${written.file} (${written.bytes} bytes). Open it from disk: it needs no network.`,
+        );
+        setExit(0);
+        return;
+      }
+      const port = o.port === undefined ? 0 : Number(o.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65_535)
+        throw new UsageError(`--port ${o.port} is not a port`);
+      const server = await startUiServer({ ...(dir !== undefined ? { dir } : {}), port });
+      print(`The auditor's page: ${server.url}  (Ctrl-C to stop)`);
+      if (o.open && !openInBrowser(server.url)) print('Could not open a browser: open the address above.');
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await server.close();
+      setExit(0);
     });
 
   const local = program.command('local').description('Tools for the local stack started by npm start');

@@ -5,6 +5,7 @@
 //   `*.worker.ts` under cli/ or shared/ become `dist/cli/<name>.worker.mjs`, beside the chunks, so a
 //   worker is found at `new URL('./<name>.worker.mjs', import.meta.url)` from any chunk.
 // - dist/client/index.mjs and dist/types/: `auditseal/client`, as JavaScript and declarations.
+// - dist/ui/auditseal.html: the auditor's page, one self-contained file (scripts/build-ui.mjs).
 // Usage: node scripts/build.mjs [--no-types] [--metafile]
 // Plain JavaScript: it runs before anything else is built.
 import { spawnSync } from 'node:child_process';
@@ -73,6 +74,10 @@ await esbuild.build({
   outdir: join(dist, 'client'),
   outExtension: { '.js': '.mjs' },
 });
+
+// The auditor's page: dist/ui/auditseal.html (scripts/build-ui.mjs, docs/UI.md).
+const { buildUi } = await import('./build-ui.mjs');
+await buildUi(esbuild, root);
 
 if (!args.has('--no-types')) {
   rmSync(join(dist, 'types'), { recursive: true, force: true });

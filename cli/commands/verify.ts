@@ -1,14 +1,12 @@
 /** `auditseal verify DIR`: thin shell over the verifier library. */
 import { readdir, stat } from 'node:fs/promises';
-import { canonicalString } from '../../shared/canonical/jcs.ts';
-import { parseAuditEvent } from '../../shared/events/audit-event.ts';
 import {
   HeadError,
   MAX_HEAD_FILE_BYTES,
   type VerifiedHead,
   verifySignedHead,
 } from '../../shared/head/signed-head.ts';
-import { type Period, periodEndMs } from '../../shared/ledger/period.ts';
+import { deepCheckEvent } from '../../shared/verify/deep-check.ts';
 import { FINDING_CODES, type Finding } from '../../shared/verify/findings.ts';
 import { type FolderKeyFile, folderKeyFiles } from '../../shared/verify/folder-keys.ts';
 import { FolderReader } from '../../shared/verify/object-reader.ts';
@@ -34,19 +32,8 @@ export interface VerifyCommandReport extends VerifyReport {
   readonly folderKeyFiles: FolderKeyFile[];
 }
 
-/** --deep: each archived event must be a schema-valid, canonical event received inside its period. */
-export function deepCheckEvent(line: Buffer, period: Period): Finding['code'] | undefined {
-  try {
-    const text = line.toString('utf8');
-    const event = parseAuditEvent(JSON.parse(text));
-    if (canonicalString(event) !== text) return 'EVENT_INVALID';
-    const t = Date.parse(event.receivedAt);
-    if (t < period.startMs || t >= periodEndMs(period)) return 'EVENT_OUT_OF_PERIOD';
-    return undefined;
-  } catch {
-    return 'EVENT_INVALID';
-  }
-}
+/** --deep: the check is shared with the auditor's page (shared/verify/deep-check.ts). */
+export { deepCheckEvent };
 
 /** Reads and checks `--head FILE` with the trusted keys; exit 2 (UsageError) when it cannot be used. */
 async function loadHead(path: string, keys: Parameters<typeof verifySignedHead>[1]): Promise<VerifiedHead> {

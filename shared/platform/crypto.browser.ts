@@ -69,8 +69,9 @@ export async function verifyP256Sha256(
     return await globalThis.crypto.subtle.verify(
       { name: 'ECDSA', hash: 'SHA-256' },
       key as webcrypto.CryptoKey,
-      raw,
-      data,
+      raw as Uint8Array<ArrayBuffer>,
+      // A copy in a plain ArrayBuffer: WebCrypto refuses views of a SharedArrayBuffer.
+      new Uint8Array(data) as Uint8Array<ArrayBuffer>,
     );
   } catch {
     return false;

@@ -1,0 +1,46 @@
+/** Drives the auditor's page like an auditor: keys, folder, options, Verify; returns what it shows. */
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+
+export interface PageRun {
+  readonly verdict: string;
+  readonly codes: string[];
+  readonly report: Record<string, unknown>;
+  readonly seconds: number;
+}
+
+export interface PageOptions {
+  readonly keyFiles: string[];
+  readonly folder?: string;
+  readonly args?: string[];
+}
+
+/** Sets the inputs the way `auditseal verify` arguments say (`--from`, `--to`, `--deep`, `--head`). */
+export async function verifyInPage(page: Page, options: PageOptions): Promise<PageRun> {
+  await page.getByTestId('key-files').setInputFiles(options.keyFiles);
+  if (options.folder) await page.getByTestId('folder').setInputFiles(options.folder);
+  await page
+    .getByTestId('folder-summary')
+    .filter({ hasText: /chosen|served/ })
+    .waitFor();
+  const args = options.args ?? [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--deep') await page.getByTestId('deep').check();
+    else if (a === '--from') await page.getByTestId('from').fill(args[++i]!);
+    else if (a === '--to') await page.getByTestId('to').fill(args[++i]!);
+    else if (a === '--head') await page.getByTestId('head').setInputFiles(args[++i]!);
+    else throw new Error(`verifyInPage: unknown argument ${a}`);
+  }
+  await page.getByTestId('verify').click();
+  await page
+    .getByTestId('verdict')
+    .filter({ hasText: /VALID|INVALID/ })
+    .waitFor({ timeout: 600_000 });
+  const verdict = (await page.getByTestId('verdict').textContent()) ?? '';
+  const codes = await page.getByTestId('finding').allTextContents();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save').click()]);
+  const report = JSON.parse(readFileSync((await download.path())!, 'utf8')) as Record<string, unknown>;
+  const seconds = Number(await page.getByTestId('progress-text').getAttribute('data-seconds'));
+  return { verdict, codes, report, seconds };
+}
