@@ -24,6 +24,7 @@ export async function verifyInPage(page: Page, options: PageOptions): Promise<Pa
     .filter({ hasText: /chosen|served/ })
     .waitFor();
   const args = options.args ?? [];
+  if (args.length > 0) await page.locator('details').evaluate((d) => d.setAttribute('open', ''));
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--deep') await page.getByTestId('deep').check();
