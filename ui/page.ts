@@ -59,7 +59,10 @@ function showError(message: string): void {
 // Inputs
 
 const servedBase = document.querySelector<HTMLMetaElement>('meta[name="auditseal-folder"]')?.content ?? '';
-let source: FolderSource | undefined = servedBase ? { kind: 'served', base: servedBase } : undefined;
+// Absolute: the worker runs from a blob: URL, against which a path does not resolve.
+let source: FolderSource | undefined = servedBase
+  ? { kind: 'served', base: new URL(servedBase, location.href).href }
+  : undefined;
 let chosenKeys: { name: string; text: string }[] = [];
 let folderPems: Record<string, string> = {};
 const confirmed = new Set<string>();

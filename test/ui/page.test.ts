@@ -244,7 +244,7 @@ describeWithChromium("Page: the auditor's page", () => {
       } finally {
         await server.close();
       }
-    });
+    }, 120_000);
   });
 });
 
