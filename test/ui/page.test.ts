@@ -152,7 +152,7 @@ describeWithChromium("Page: the auditor's page", () => {
       const filtered = await page.getByTestId('event-row').count();
       await page.getByTestId('event-row').first().click();
       await page.getByTestId('path-result').waitFor();
-      await page.screenshot({ path: join(SCREENSHOTS, 'ui-event.png'), fullPage: true });
+      await page.screenshot({ path: join(ROOT, '.auditseal', 'ui-event.png'), fullPage: true });
 
       // Assess
       expect(allRows).toBe(counts[busiest]);
