@@ -13,7 +13,10 @@ import { isSourceAddress, MAX_HOSTNAME_LENGTH } from './source-address.ts';
 
 export { normalizeTimestamp } from './rfc3339.ts';
 
-/** Event ids: the producer's idempotency key. CloudTrail events use `ct:<eventID>`. */
+/**
+ * Event ids: the producer's idempotency key. CloudTrail events use `ct:<eventID>`, Kubernetes audit events
+ * `k8s:<auditID>`, detection alerts `det:…` (each prefix is reserved to its channel).
+ */
 export const EVENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@/+=-]*$/;
 export const MAX_EVENT_ID_LENGTH = 128;
 export const ACTOR_TYPES = [
@@ -27,7 +30,7 @@ export const ACTOR_TYPES = [
   'unknown',
 ] as const;
 export const OUTCOME_RESULTS = ['success', 'failure'] as const;
-export const EVENT_CHANNELS = ['api', 'cloudtrail', 'import'] as const;
+export const EVENT_CHANNELS = ['api', 'cloudtrail', 'import', 'kubernetes', 'detection'] as const;
 export const MAX_TAGS = 50;
 export const MAX_LABELS = 50;
 /** Version of the stored event format, the `v` member. */
@@ -57,7 +60,7 @@ const outcomeSchema = z.strictObject({
   errorMessage: text(4096).optional(),
 });
 
-// `details` and `cloudtrail` are free-form. `parseAuditEvent*` runs `assertSafeJson` first, which proves
+// `details`, `cloudtrail` and `kubernetes` are free-form. `parseAuditEvent*` runs `assertSafeJson` first, which proves
 // they are bounded JSON, so the schema only checks their outer shape instead of walking them again.
 const jsonValue = z.custom<JsonValue>((value) => value !== undefined, 'must be a JSON value');
 const jsonObject = z.custom<JsonObject>((value) => isPlainObject(value), 'must be a JSON object');
@@ -90,6 +93,8 @@ export const auditEventInputSchema = z.strictObject({
   labels: z.array(text(128)).max(MAX_LABELS).optional(),
   details: jsonValue.optional(),
   cloudtrail: jsonObject.optional(),
+  /** The verbatim Kubernetes audit Event (`shared/events/kubernetes.ts`). */
+  kubernetes: jsonObject.optional(),
 });
 
 /** Schema of a stored event: the input plus the members only the server assigns. */

@@ -13,9 +13,11 @@
 import { hash } from 'node:crypto';
 import { canonicalBytes } from '../canonical/jcs.ts';
 import { SigningError } from '../crypto/errors.ts';
+import { DETECTION_ID_PREFIX } from '../detect/alert-ids.ts';
 import { type AuditEventInput, parseAuditEventInput } from '../events/audit-event.ts';
 import { CLOUDTRAIL_ID_PREFIX } from '../events/cloudtrail.ts';
 import { EventValidationError } from '../events/errors.ts';
+import { KUBERNETES_ID_PREFIX } from '../events/kubernetes.ts';
 import { signBatch } from '../ledger/batch-receipts.ts';
 import { ABANDON_STATEMENT_TYPE, type Receipt } from '../ledger/formats.ts';
 import { assertLedgerId } from '../ledger/object-keys.ts';
@@ -53,7 +55,7 @@ export const MAX_BATCH_EVENTS = 500;
 export const DEFAULT_WRITE_MARGIN_MS = 5_000;
 
 /** How a batch arrived. `import` events never go through this path. */
-export type IngestChannel = 'api' | 'cloudtrail';
+export type IngestChannel = 'api' | 'cloudtrail' | 'kubernetes' | 'detection';
 
 export interface IngestRequest {
   readonly ledger: string;
@@ -236,17 +238,31 @@ function prepareEvents(
   return prepared;
 }
 
+/** Id prefixes that belong to one channel, and what that channel is called in messages. */
+const RESERVED_ID_PREFIXES: readonly {
+  readonly prefix: string;
+  readonly channel: IngestChannel;
+  readonly what: string;
+}[] = [
+  { prefix: CLOUDTRAIL_ID_PREFIX, channel: 'cloudtrail', what: 'CloudTrail events' },
+  { prefix: KUBERNETES_ID_PREFIX, channel: 'kubernetes', what: 'Kubernetes audit events' },
+  { prefix: DETECTION_ID_PREFIX, channel: 'detection', what: 'detection alerts' },
+];
+
 /**
- * `ct:` ids belong to the CloudTrail forwarder, so that an API writer cannot pre-empt (or collide
- * with) a CloudTrail record's id; the forwarder only ever produces `ct:` ids.
+ * `ct:`, `k8s:` and `det:` ids belong to the CloudTrail forwarder, the Kubernetes forwarder and the
+ * detection function, so that an API writer cannot pre-empt (or collide with) a source record's id or
+ * forge an alert; each of those channels only ever produces its own prefix.
  */
 function reservedIdMessage(id: string, channel: IngestChannel): string | undefined {
-  const isCloudTrailId = id.startsWith(CLOUDTRAIL_ID_PREFIX);
-  if (channel === 'api' && isCloudTrailId) {
-    return `ids starting with "${CLOUDTRAIL_ID_PREFIX}" are reserved for CloudTrail events`;
-  }
-  if (channel === 'cloudtrail' && !isCloudTrailId) {
-    return `CloudTrail events must have ids starting with "${CLOUDTRAIL_ID_PREFIX}"`;
+  for (const reserved of RESERVED_ID_PREFIXES) {
+    const owned = id.startsWith(reserved.prefix);
+    if (owned && channel !== reserved.channel) {
+      return `ids starting with "${reserved.prefix}" are reserved for ${reserved.what}`;
+    }
+    if (!owned && channel === reserved.channel) {
+      return `${reserved.what} must have ids starting with "${reserved.prefix}"`;
+    }
   }
   return undefined;
 }
