@@ -111,7 +111,7 @@ describe('Function: detectLandedEvents', () => {
       expect(indexed).toMatchObject({
         alertId: id,
         ruleId: DISABLE_LOGGING_RULE,
-        level: 'high',
+        level: 'medium',
         kind: 'alert',
       });
       expect(Buffer.from(indexed!.bytes)).toEqual(Buffer.from(alert.bytes));
