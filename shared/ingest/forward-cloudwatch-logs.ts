@@ -7,7 +7,9 @@
  * - The mapped events go through `ingestBatch` in batches of up to 500 (one Sign each). A retried
  *   delivery is idempotent: its events come back as duplicates with their original receipts.
  * - An event id already stored with other content is a conflict: the ingest core records a security
- *   signal, the event is left out and reported, and the others are stored.
+ *   signal, the event is left out and reported, and the others are stored. Two Events of one payload
+ *   with the same id and different content (real Falco traces have such pairs) go in successive rounds,
+ *   so the second is answered as such a conflict.
  * - Any other failure propagates, so that the invocation is retried (and, on AWS, ends in the function's
  *   on-failure destination with its payload).
  */
@@ -55,30 +57,32 @@ export async function forwardCloudWatchLogs(
   const stored: string[] = [];
   const duplicates: string[] = [];
   const conflicts: string[] = [];
-  for (let i = 0; i < events.length; i += MAX_BATCH_EVENTS) {
-    let pending = events.slice(i, i + MAX_BATCH_EVENTS);
-    while (pending.length > 0) {
-      try {
-        const result = await ingestBatch(
-          {
-            ledger: delivery.ledger,
-            items: pending,
-            channel: 'kubernetes',
-            principal: delivery.principal,
-            requestId: delivery.requestId,
-          },
-          deps,
-        );
-        stored.push(...result.stored);
-        duplicates.push(...result.duplicates);
-        pending = [];
-      } catch (error) {
-        if (!(error instanceof IdConflictError)) throw error;
-        const conflicting = new Set(error.conflicts);
-        conflicts.push(...error.conflicts);
-        stored.push(...error.stored);
-        const done = new Set(error.stored);
-        pending = pending.filter((e) => !conflicting.has(e.id) && !done.has(e.id));
+  for (const round of rounds(events)) {
+    for (let i = 0; i < round.length; i += MAX_BATCH_EVENTS) {
+      let pending = round.slice(i, i + MAX_BATCH_EVENTS);
+      while (pending.length > 0) {
+        try {
+          const result = await ingestBatch(
+            {
+              ledger: delivery.ledger,
+              items: pending,
+              channel: 'kubernetes',
+              principal: delivery.principal,
+              requestId: delivery.requestId,
+            },
+            deps,
+          );
+          stored.push(...result.stored);
+          duplicates.push(...result.duplicates);
+          pending = [];
+        } catch (error) {
+          if (!(error instanceof IdConflictError)) throw error;
+          const conflicting = new Set(error.conflicts);
+          conflicts.push(...error.conflicts);
+          stored.push(...error.stored);
+          const done = new Set(error.stored);
+          pending = pending.filter((e) => !conflicting.has(e.id) && !done.has(e.id));
+        }
       }
     }
   }
@@ -92,4 +96,16 @@ export async function forwardCloudWatchLogs(
     omitted: events.filter((e) => e.kubernetes === undefined).map((e) => e.id),
     skipped,
   };
+}
+
+/** Splits events into rounds in which every id occurs once, in delivery order. */
+function rounds<T extends { readonly id: string }>(events: readonly T[]): T[][] {
+  const out: T[][] = [];
+  const seen = new Map<string, number>();
+  for (const event of events) {
+    const n = seen.get(event.id) ?? 0;
+    seen.set(event.id, n + 1);
+    (out[n] ??= []).push(event);
+  }
+  return out;
 }
