@@ -105,7 +105,9 @@ function rounds<T extends { readonly id: string }>(events: readonly T[]): T[][] 
   for (const event of events) {
     const n = seen.get(event.id) ?? 0;
     seen.set(event.id, n + 1);
-    (out[n] ??= []).push(event);
+    const round = out[n];
+    if (round === undefined) out.push([event]);
+    else round.push(event);
   }
   return out;
 }
