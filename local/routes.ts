@@ -1,6 +1,7 @@
 /**
  * The registry of what `npm start` serves: the API routes (with the role allowed on each), the stream
- * handler and the heartbeat. It is the local counterpart of the CDK app's wiring, and it serves the very
+ * functions (the sealer, and the detection function as a second consumer of the ledger stream) and the
+ * heartbeat. It is the local counterpart of the CDK app's wiring, and it serves the very
  * same `functions/` handlers the CDK app deploys.
  *
  * Handlers read their configuration from `process.env` at cold start, so the environment is set before
@@ -21,7 +22,9 @@ export async function loadLocalFunctions(context: LocalStackContext): Promise<Lo
   const { handler: getDigest } = await import('../functions/get-digest.ts');
   const { handler: getKeys } = await import('../functions/get-keys.ts');
   const { handler: listAlarms } = await import('../functions/list-alarms.ts');
+  const { handler: listAlerts } = await import('../functions/list-alerts.ts');
   const { handler: sealPeriods } = await import('../functions/seal-periods.ts');
+  const { handler: detectEvents } = await import('../functions/detect-events.ts');
   const { handler: heartbeat } = await import('../functions/heartbeat.ts');
   return {
     routes: [
@@ -30,8 +33,15 @@ export async function loadLocalFunctions(context: LocalStackContext): Promise<Lo
       { method: 'GET', path: '/v1/digests/{id}', role: 'auditor', handler: getDigest },
       { method: 'GET', path: '/v1/keys', role: 'auditor', handler: getKeys },
       { method: 'GET', path: '/v1/alarms', role: 'auditor', handler: listAlarms },
+      { method: 'GET', path: '/v1/alerts', role: ['reader', 'auditor'], handler: listAlerts },
     ],
     streamHandler: (event, lambdaContext) => sealPeriods(event, lambdaContext),
+    streamConsumers: [
+      {
+        functionName: 'auditseal-detect-events',
+        handler: (event, lambdaContext) => detectEvents(event, lambdaContext),
+      },
+    ],
     heartbeat: (_event, lambdaContext) => heartbeat(undefined as never, lambdaContext),
   };
 }
