@@ -6,8 +6,9 @@
  * FILE is one JSON value, or JSON lines; each value is one of:
  * - a Lambda subscription event `{ "awslogs": { "data": "<base64 gzip>" } }`: delivered as it is;
  * - a decoded `DATA_MESSAGE` (or `CONTROL_MESSAGE`): gzipped, base64-encoded, delivered;
- * - a Kubernetes audit `Event`, or an `EventList` of them: put, in file order, into payloads of up to
- *   `--batch` Events from the EKS log group `/aws/eks/<cluster>/cluster`, stream `kube-apiserver-audit-…`.
+ * - anything else is a Kubernetes audit `Event` (an `EventList` is its items): put, in file order, into
+ *   payloads of up to `--batch` Events from the EKS log group `/aws/eks/<cluster>/cluster`, stream
+ *   `kube-apiserver-audit-…`, one log event each (a malformed Event refuses its whole payload).
  * A payload the forwarder refuses is reported with its code and path; nothing of it is stored.
  */
 import { randomUUID } from 'node:crypto';
@@ -84,22 +85,19 @@ export function subscriptionEventsOf(
     events = [];
   };
   values.forEach((value, index) => {
-    if (isPlainObject(value) && (value['kind'] === 'Event' || value['kind'] === 'EventList')) {
-      if (value['kind'] === 'EventList') {
-        if (!Array.isArray(value['items']))
-          throw new UsageError(`value ${index + 1}: an EventList without items`);
-        events.push(...value['items']);
-      } else events.push(value);
-      return;
-    }
-    flush();
-    if (isPlainObject(value) && isPlainObject(value['awslogs'])) out.push(value);
-    else if (isPlainObject(value) && typeof value['messageType'] === 'string') {
-      out.push({ awslogs: { data: gzipSync(Buffer.from(JSON.stringify(value))).toString('base64') } });
-    } else {
-      // Anything else is delivered as it is: the forwarder refuses it, which is what a test of bad
-      // payloads wants to see.
+    if (isPlainObject(value) && isPlainObject(value['awslogs'])) {
+      flush();
       out.push(value);
+    } else if (isPlainObject(value) && typeof value['messageType'] === 'string') {
+      flush();
+      out.push({ awslogs: { data: gzipSync(Buffer.from(JSON.stringify(value))).toString('base64') } });
+    } else if (isPlainObject(value) && value['kind'] === 'EventList') {
+      if (!Array.isArray(value['items'])) throw new UsageError(`value ${index + 1}: an EventList without items`);
+      events.push(...value['items']);
+    } else {
+      // Anything else is an audit Event as the API server logged it; the forwarder judges it (a malformed
+      // one refuses its whole payload, as on AWS).
+      events.push(value);
     }
   });
   flush();
