@@ -250,6 +250,7 @@ describe('Module: api-routes', () => {
         'GET /v1/digests/{id}',
         'GET /v1/keys',
         'GET /v1/alarms',
+        'GET /v1/alerts',
       ].sort(),
     );
   });

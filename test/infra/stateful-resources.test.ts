@@ -228,14 +228,15 @@ describe('Construct: SigningKey', () => {
       expect(actions.some((a) => a.startsWith('kms:Create') && a !== 'kms:CreateAlias')).toBe(false);
     });
 
-    it('names exactly the ingest, forwarder, sealer and heartbeat roles as signers', () => {
+    it('names exactly the ingest, forwarder, sealer, heartbeat and detection roles as signers', () => {
       // Prepare
-      const { functions } = synthesized.stack;
+      const { functions, detections } = synthesized.stack;
       const signers = [
         functions.routeHandlers.get('ingest-events')!,
         functions.forwarder,
         functions.sealer,
         functions.heartbeat,
+        detections.function,
       ];
       const expected = signers.map((fn) => ({ 'Fn::GetAtt': [logicalIdOf(fn.role!), 'Arn'] }));
       const signing = signingKeyStatements().filter((s) => [s.Action].flat().includes('kms:Sign'));
