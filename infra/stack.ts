@@ -126,9 +126,9 @@ export class AuditSealStack extends Stack {
       groups.length === 0
         ? undefined
         : new KubernetesAuditSource(this, 'Kubernetes', { ...ledgerResources, network: this.network });
-    groups.forEach((name, i) =>
-      this.kubernetes!.subscribe(logs.LogGroup.fromLogGroupName(this, `KubernetesLogGroup${i}`, name)),
-    );
+    for (const [i, name] of groups.entries()) {
+      this.kubernetes!.subscribe(logs.LogGroup.fromLogGroupName(this, `KubernetesLogGroup${i}`, name));
+    }
     this.roles = new ApiRoles(this, 'Roles', { namePrefix: names });
     this.api = new PrivateApi(this, 'Api', {
       network: this.network,

@@ -92,7 +92,8 @@ export function subscriptionEventsOf(
       flush();
       out.push({ awslogs: { data: gzipSync(Buffer.from(JSON.stringify(value))).toString('base64') } });
     } else if (isPlainObject(value) && value['kind'] === 'EventList') {
-      if (!Array.isArray(value['items'])) throw new UsageError(`value ${index + 1}: an EventList without items`);
+      if (!Array.isArray(value['items']))
+        throw new UsageError(`value ${index + 1}: an EventList without items`);
       events.push(...value['items']);
     } else {
       // Anything else is an audit Event as the API server logged it; the forwarder judges it (a malformed
