@@ -63,7 +63,9 @@ export function renderAlerts(result: AlertsResult): string {
     a.receivedAt,
     a.level.toUpperCase().padEnd(LEVEL_WIDTH),
     a.rule.title,
-    a.kind === 'summary' ? `${a.count} events (summary over the rate limit)` : (a.eventIds[0] ?? ''),
+    a.kind === 'summary'
+      ? `${a.count} event${a.count === 1 ? '' : 's'} (summary over the rate limit)`
+      : (a.eventIds[0] ?? ''),
     a.alertId,
   ]);
   const header = ['RECEIVED', 'LEVEL'.padEnd(LEVEL_WIDTH), 'RULE', 'MATCHED EVENT', 'ALERT'];
