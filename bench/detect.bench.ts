@@ -76,7 +76,7 @@ function cloudTrailRecords(): Record<string, unknown>[] {
     if (line.length === 0) continue;
     const record = JSON.parse(line) as Record<string, unknown>;
     try {
-      fromCloudTrailRecord(record);
+      fromCloudTrailRecord(line);
       records.push(record);
     } catch (error) {
       if (!(error instanceof CloudTrailMappingError)) throw error;
@@ -134,7 +134,7 @@ function forwarderDeliveries(records: readonly Record<string, unknown>[]): Queue
     deliveries.push(
       records.slice(i, i + FORWARDER_BATCH).map((record) => ({
         messageId: randomUUID(),
-        body: JSON.stringify(wrapInEventBridgeEnvelope({ ...record, eventID: randomUUID() })),
+        body: wrapInEventBridgeEnvelope(JSON.stringify({ ...record, eventID: randomUUID() })),
       })),
     );
   }
@@ -201,7 +201,7 @@ async function main(): Promise<void> {
   if (!HAS_GC) log('  (run with --expose-gc for a full GC before each timed section)');
 
   const records = cloudTrailRecords();
-  const cloudtrail = records.map((r) => storedForm(fromCloudTrailRecord(r)));
+  const cloudtrail = records.map((r) => storedForm(fromCloudTrailRecord(JSON.stringify(r))));
   const kubernetes = kubernetesEvents();
   const shipped = loadDefaultRules();
   const generatedFiles = generateRules(ruleCount);

@@ -1,124 +1,108 @@
 /**
- * A small SigV4-signed JSON client for the auditseal HTTP API (service `execute-api`). Credentials come
- * from `.auditseal/local.json` (a role of the local stack) or from the standard AWS environment variables.
+ * How the CLI reaches the API: it resolves an endpoint and credentials, then uses `auditseal/client`
+ * (client/) for everything else (signing, retries, errors).
+ *
+ * - No `--endpoint` and no `AUDITSEAL_ENDPOINT`: the local stack, `.auditseal/local.json`, signing as the
+ *   command's role with that file's keys.
+ * - An endpoint that is the local stack's: the same.
+ * - Any other endpoint (a deployed stack): the standard AWS credential chain (`AWS_PROFILE` or `--profile`,
+ *   `AWS_ACCESS_KEY_ID`…, SSO, instance roles), region from `--region`, `AWS_REGION`, or the host name.
  */
-import { readFile } from 'node:fs/promises';
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { z } from 'zod';
+import { AuditsealClient, type AuditsealClientOptions } from '../client/auditseal-client.ts';
+import { AuditsealApiError } from '../client/errors.ts';
+import type { CredentialsSource, Query } from '../client/signing.ts';
+import {
+  defaultCredentials,
+  LOCAL_STACK_FILE,
+  type Role,
+  readLocalStack,
+  regionOfEndpoint,
+} from '../client/targets.ts';
 import { UsageError } from './errors.ts';
 
-const roleSchema = z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) });
-const localSchema = z.object({
-  endpoint: z.url(),
-  region: z.string().min(1),
-  roles: z.object({ writer: roleSchema, reader: roleSchema, auditor: roleSchema }),
-});
+/** The API error the CLI reports (exit 2). */
+export { AuditsealApiError as ApiError };
 
 export interface ApiTarget {
   readonly endpoint: string;
   readonly region: string;
-  readonly credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  readonly credentials: CredentialsSource;
 }
 
-/** Resolves endpoint and credentials: explicit options, then local.json, then the environment. */
-export async function resolveTarget(options: {
-  endpoint?: string;
-  role: 'writer' | 'reader' | 'auditor';
-  localFile?: string;
-  env?: NodeJS.ProcessEnv;
-}): Promise<ApiTarget> {
+export interface TargetOptions {
+  readonly role: Role;
+  readonly endpoint?: string;
+  readonly region?: string;
+  readonly profile?: string;
+  readonly localFile?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Resolves endpoint, region and credentials: explicit options, then the environment, then local.json. */
+export async function resolveTarget(options: TargetOptions): Promise<ApiTarget> {
   const env = options.env ?? process.env;
-  const localFile = options.localFile ?? '.auditseal/local.json';
-  let local: z.infer<typeof localSchema> | undefined;
+  const localFile = options.localFile ?? LOCAL_STACK_FILE;
+  let local: Awaited<ReturnType<typeof readLocalStack>>;
   try {
-    local = localSchema.parse(JSON.parse(await readFile(localFile, 'utf8')));
+    local = await readLocalStack(localFile);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
-      throw new UsageError(`${localFile} is not a valid local stack file`);
+    throw new UsageError((error as Error).message);
   }
-  // The local stack's own file wins unless an endpoint is named explicitly: AWS credentials in the shell
-  // would only be refused by the local gateway.
-  const explicit = options.endpoint ?? env['AUDITSEAL_ENDPOINT'];
-  if (local && explicit === undefined) {
+  const explicit = options.endpoint ?? nonEmpty(env['AUDITSEAL_ENDPOINT']);
+  // The local stack's own keys, unless another endpoint is named: AWS credentials from the shell would
+  // only be refused by the local gateway, and the local keys mean nothing to a deployed API.
+  if (local && (explicit === undefined || sameEndpoint(explicit, local.endpoint))) {
     return { endpoint: local.endpoint, region: local.region, credentials: local.roles[options.role] };
   }
-  const endpoint = explicit ?? local?.endpoint;
-  if (!endpoint)
-    throw new UsageError('no API endpoint: start the local stack (npm start), or pass --endpoint');
-  const region = env['AWS_REGION'] ?? local?.region ?? 'us-east-1';
-  if (env['AWS_ACCESS_KEY_ID'] && env['AWS_SECRET_ACCESS_KEY']) {
-    return {
-      endpoint,
-      region,
-      credentials: {
-        accessKeyId: env['AWS_ACCESS_KEY_ID'],
-        secretAccessKey: env['AWS_SECRET_ACCESS_KEY'],
-        ...(env['AWS_SESSION_TOKEN'] ? { sessionToken: env['AWS_SESSION_TOKEN'] } : {}),
-      },
-    };
-  }
-  if (!local)
+  if (explicit === undefined) {
     throw new UsageError(
-      `no credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or start the local stack (${localFile})`,
+      `no API endpoint: start the local stack (npm start, which writes ${localFile}), or pass --endpoint (or set AUDITSEAL_ENDPOINT) for a deployed stack`,
     );
-  return { endpoint, region, credentials: local.roles[options.role] };
-}
-
-/** Error from the API: its HTTP status and `{code, message}`. */
-export class ApiError extends Error {
-  override readonly name = 'ApiError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(`${status} ${code}: ${message}`);
   }
+  try {
+    new URL(explicit);
+  } catch {
+    throw new UsageError(`--endpoint is not a URL: ${JSON.stringify(explicit)}`);
+  }
+  const region =
+    options.region ??
+    regionOfEndpoint(explicit) ??
+    nonEmpty(env['AWS_REGION']) ??
+    nonEmpty(env['AWS_DEFAULT_REGION']);
+  if (!region) throw new UsageError('no region: pass --region or set AWS_REGION');
+  const profile = options.profile ?? nonEmpty(env['AWS_PROFILE']);
+  return { endpoint: explicit, region, credentials: defaultCredentials(profile) };
 }
 
-/** Sends one signed request and parses the JSON answer. */
+/** A client for a resolved target. */
+export function clientFor(
+  target: ApiTarget,
+  options: Omit<AuditsealClientOptions, 'endpoint' | 'region' | 'credentials'> = {},
+): AuditsealClient {
+  return new AuditsealClient({ ...options, ...target });
+}
+
+/** Sends one signed request and resolves with the parsed JSON answer. */
 export async function signedJson<T>(
   target: ApiTarget,
   method: 'GET' | 'POST' | 'PUT',
   path: string,
-  query: Record<string, string> = {},
+  query: Query = {},
   body?: unknown,
 ): Promise<T> {
-  const url = new URL(path, target.endpoint);
-  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  const signer = new SignatureV4({
-    service: 'execute-api',
-    region: target.region,
-    credentials: target.credentials,
-    sha256: Sha256,
-  });
-  const signed = await signer.sign({
-    method,
-    protocol: url.protocol,
-    hostname: url.hostname,
-    ...(url.port ? { port: Number(url.port) } : {}),
-    path: url.pathname,
-    query: Object.fromEntries(url.searchParams),
-    headers: { host: url.host, ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(payload !== undefined ? { body: payload } : {}),
-  });
-  const response = await fetch(url, {
-    method,
-    headers: signed.headers as Record<string, string>,
-    ...(payload !== undefined ? { body: payload } : {}),
-  });
-  const text = await response.text();
-  let json: unknown;
+  return (await clientFor(target).request({ method, path, query, body })) as T;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function sameEndpoint(a: string, b: string): boolean {
   try {
-    json = text ? JSON.parse(text) : {};
+    const x = new URL(a);
+    const y = new URL(b);
+    return x.origin === y.origin && x.pathname.replace(/\/+$/, '') === y.pathname.replace(/\/+$/, '');
   } catch {
-    throw new ApiError(response.status, 'INVALID_RESPONSE', 'the API did not answer JSON');
+    return false;
   }
-  if (!response.ok) {
-    const e = json as { code?: unknown; message?: unknown };
-    throw new ApiError(response.status, String(e.code ?? 'ERROR'), String(e.message ?? response.statusText));
-  }
-  return json as T;
 }

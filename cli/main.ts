@@ -3,16 +3,21 @@
  * Exit status: 0 valid / done, 1 findings, 2 usage or I/O error.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ApiError } from './api-client.ts';
-import { renderAlerts, runAlerts } from './commands/alerts.ts';
-import { runDemo } from './commands/demo.ts';
-import { renderDownload, runDownload } from './commands/download.ts';
-import { renderReplay, runReplay } from './commands/replay-cloudtrail.ts';
-import { renderCloudWatchLogsReplay, runCloudWatchLogsReplay } from './commands/replay-cloudwatch-logs.ts';
-import { DEFAULT_CHUNK_LEAVES, renderSeal, runSeal } from './commands/seal.ts';
-import { renderReport, runVerify } from './commands/verify.ts';
-import { renderReceipts, runVerifyReceipt } from './commands/verify-receipt.ts';
+import { AuditsealApiError, AuditsealError } from '../client/errors.ts';
 import { parseDuration, parseInstant, UsageError } from './errors.ts';
+
+// Each command's code is loaded when that command runs, so that `auditseal --help` (and any one command)
+// loads only what it needs: start-up time is a benchmark (`npm run bench:cli`, docs/BENCHMARKS.md).
+const demoCommand = () => import('./commands/demo.ts');
+const downloadCommand = () => import('./commands/download.ts');
+const headCommand = () => import('./commands/head.ts');
+const postCommand = () => import('./commands/post.ts');
+const replayCommand = () => import('./commands/replay-cloudtrail.ts');
+const replayLogsCommand = () => import('./commands/replay-cloudwatch-logs.ts');
+const alertsCommand = () => import('./commands/alerts.ts');
+const sealCommand = () => import('./commands/seal.ts');
+const verifyCommand = () => import('./commands/verify.ts');
+const verifyReceiptCommand = () => import('./commands/verify-receipt.ts');
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -36,19 +41,26 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--key <pem>', 'trusted public key (PEM); repeat for rotated keys', collect, [])
     .option('--from <time>', 'only periods from this RFC 3339 time; every period after it must be present')
     .option('--to <time>', 'only periods before this RFC 3339 time; every period before it must be present')
+    .option('--head <file>', 'a head kept with `auditseal head`: the folder must reach it (LEDGER_TRUNCATED)')
     .option('--deep', 'also check that every event is schema-valid, canonical and inside its period', false)
     .option('--json', 'print the report as JSON', false)
     .addHelpText(
       'after',
-      '\nExit status: 0 valid, 1 findings, 2 usage or I/O error.\nFinding codes are listed in docs/FORMAT.md.',
+      '\nExit status: 0 valid, 1 findings, 2 usage or I/O error.\nFinding codes are listed in docs/FORMAT.md.' +
+        '\nKey files inside DIR are never trusted; only --key files are.',
     )
     .action(
-      async (dir: string, o: { key: string[]; from?: string; to?: string; deep: boolean; json: boolean }) => {
+      async (
+        dir: string,
+        o: { key: string[]; from?: string; to?: string; head?: string; deep: boolean; json: boolean },
+      ) => {
+        const { renderReport, runVerify } = await verifyCommand();
         const report = await runVerify({
           dir,
           keys: o.key,
           ...(o.from ? { fromMs: parseInstant(o.from, '--from') } : {}),
           ...(o.to ? { toMs: parseInstant(o.to, '--to') } : {}),
+          ...(o.head ? { head: o.head } : {}),
           deep: o.deep,
           json: o.json,
         });
@@ -65,6 +77,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--event <file>', 'the event itself (its stored canonical JSON): the receipt must be about it')
     .option('--json', 'print the result as JSON', false)
     .action(async (file: string, o: { key: string[]; event?: string; json: boolean }) => {
+      const { renderReceipts, runVerifyReceipt } = await verifyReceiptCommand();
       const checks = await runVerifyReceipt(file, o.key, o.event);
       print(o.json ? JSON.stringify(checks, null, 2) : renderReceipts(file, checks));
       setExit(checks.every((c) => c.ok) ? 0 : 1);
@@ -83,11 +96,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--key <pem>', 'EC P-256 private key (PEM) to sign the digests with')
     .option('--ledger <name>', 'ledger name used in object keys', 'import')
     .option('--period <duration>', 'period length: 3600, 60m, 1h (60 s to 1 day, dividing a day)', '1h')
-    .addOption(
-      new Option('--chunk-leaves <n>', 'events per archive chunk (power of two)')
-        .default(String(DEFAULT_CHUNK_LEAVES))
-        .hideHelp(),
-    )
+    .addOption(new Option('--chunk-leaves <n>', 'events per archive chunk (power of two)').hideHelp())
     .option('--skip-invalid', 'seal the valid lines and report the rejected ones instead of failing', false)
     .option('--json', 'print the summary as JSON', false)
     .action(
@@ -97,17 +106,18 @@ export function buildProgram(setExit: (code: number) => void): Command {
         key: string;
         ledger: string;
         period: string;
-        chunkLeaves: string;
+        chunkLeaves?: string;
         skipInvalid: boolean;
         json: boolean;
       }) => {
+        const { renderSeal, runSeal } = await sealCommand();
         const summary = await runSeal({
           in: o.in,
           out: o.out,
           key: o.key,
           ledger: o.ledger,
           periodSeconds: parseDuration(o.period),
-          chunkLeaves: Number(o.chunkLeaves),
+          ...(o.chunkLeaves === undefined ? {} : { chunkLeaves: Number(o.chunkLeaves) }),
           skipInvalid: o.skipInvalid,
           json: o.json,
         });
@@ -142,6 +152,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         localFile: string;
         json: boolean;
       }) => {
+        const { renderDownload, runDownload } = await downloadCommand();
         const summary = await runDownload({
           fromMs: parseInstant(o.from, '--from'),
           toMs: parseInstant(o.to, '--to'),
@@ -154,6 +165,99 @@ export function buildProgram(setExit: (code: number) => void): Command {
         setExit(0);
       },
     );
+
+  program
+    .command('post')
+    .description('Post events to the API (writer role) and keep one verifiable receipt file per event')
+    .argument('<file>', 'events: JSON lines, a JSON array, or {"events": [...]}; - for standard input')
+    .requiredOption('--out <dir>', 'folder for the receipts, one <eventId>.receipt.json per event')
+    .option(
+      '--endpoint <url>',
+      'API endpoint of a deployed stack (default: AUDITSEAL_ENDPOINT, else the local stack)',
+    )
+    .option('--region <region>', 'signing region (default: from the endpoint host name, else AWS_REGION)')
+    .option(
+      '--profile <name>',
+      'AWS profile for a deployed stack (default: AWS_PROFILE, else the standard chain)',
+    )
+    .option(
+      '--local-file <path>',
+      'local stack description with the writer credentials',
+      '.auditseal/local.json',
+    )
+    .option('--key <pem>', 'also verify every receipt against this public key (PEM); repeatable', collect, [])
+    .option('--json', 'print the summary as JSON', false)
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Every event is checked before the first request: bad input sends nothing (exit 2).',
+        'Requests carry at most 500 events and 5 MiB; throttling, 5xx and network errors are retried with',
+        'the same event ids, so running the same command again is always safe.',
+        'Receipt file names are the event ids with every character outside A-Z a-z 0-9 . _ @ + = -',
+        'percent-encoded (/ is %2F, : is %3A). Each file is accepted as is by `auditseal verify-receipt`,',
+        'and a folder DIR/receipts/ of them is checked against the sealed events by `auditseal verify DIR`.',
+        '',
+        'Credentials: the writer keys of .auditseal/local.json for the local stack; for any other endpoint,',
+        'the standard AWS credential chain (environment, profile, SSO, instance role).',
+        'Exit status: 0 posted (and receipts valid with --key), 1 a receipt does not verify, 2 usage, input,',
+        'API or network error.',
+      ].join('\n'),
+    )
+    .action(
+      async (
+        file: string,
+        o: {
+          out: string;
+          endpoint?: string;
+          region?: string;
+          profile?: string;
+          localFile: string;
+          key: string[];
+          json: boolean;
+        },
+      ) => {
+        const { renderPost, runPost } = await postCommand();
+        const summary = await runPost({
+          input: file,
+          out: o.out,
+          ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+          ...(o.region ? { region: o.region } : {}),
+          ...(o.profile ? { profile: o.profile } : {}),
+          localFile: o.localFile,
+          keys: o.key,
+          json: o.json,
+        });
+        print(o.json ? JSON.stringify(summary, null, 2) : renderPost(summary));
+        setExit(summary.verified && summary.verified.invalid.length > 0 ? 1 : 0);
+      },
+    );
+
+  program
+    .command('head')
+    .description('Save the newest signed statement (GET /v1/head, auditor role) for later `verify --head`')
+    .requiredOption('--out <file>', 'file to write the head to (JSON)')
+    .option('--endpoint <url>', 'API endpoint (default: .auditseal/local.json or AUDITSEAL_ENDPOINT)')
+    .option(
+      '--local-file <path>',
+      'local stack description with the auditor credentials',
+      '.auditseal/local.json',
+    )
+    .option('--json', 'print the summary as JSON', false)
+    .addHelpText(
+      'after',
+      '\nCredentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else the auditor role in .auditseal/local.json.',
+    )
+    .action(async (o: { out: string; endpoint?: string; localFile: string; json: boolean }) => {
+      const { renderHead, runHead } = await headCommand();
+      const summary = await runHead({
+        out: o.out,
+        ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+        localFile: o.localFile,
+      });
+      print(o.json ? JSON.stringify(summary, null, 2) : renderHead(summary));
+      setExit(0);
+    });
 
   program
     .command('alerts')
@@ -183,8 +287,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print the alerts as JSON (with each stored alert event and its receipt)', false)
     .addHelpText(
       'after',
-      '\nCredentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else the reader role in .auditseal/local.json.' +
-        '\nEach alert is a ledger event: auditseal verify-receipt checks its receipt offline.',
+      '\nCredentials: the reader keys of .auditseal/local.json for the local stack; for any other endpoint,' +
+        '\nthe standard AWS credential chain. Each alert is a ledger event: auditseal verify-receipt checks' +
+        '\nits receipt offline.',
     )
     .action(
       async (o: {
@@ -202,6 +307,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       }) => {
         if (!/^\d{1,4}$/.test(o.limit)) throw new UsageError('--limit must be a whole number from 1 to 1000');
         if (!/^\d{1,7}$/.test(o.max)) throw new UsageError('--max must be a positive whole number');
+        const { renderAlerts, runAlerts } = await alertsCommand();
         const result = await runAlerts({
           ...(o.rule !== undefined ? { rule: o.rule } : {}),
           ...(o.level !== undefined ? { level: o.level } : {}),
@@ -229,6 +335,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--local-file <path>', 'the local stack description', '.auditseal/local.json')
     .option('--json', 'print the summary as JSON', false)
     .action(async (file: string, o: { localFile: string; json: boolean }) => {
+      const { renderReplay, runReplay } = await replayCommand();
       const summary = await runReplay(file, { localFile: o.localFile, json: o.json });
       print(o.json ? JSON.stringify(summary, null, 2) : renderReplay(file, summary));
       setExit(summary.failed > 0 ? 1 : 0);
@@ -258,6 +365,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     )
     .action(async (file: string, o: { cluster: string; batch: string; localFile: string; json: boolean }) => {
       if (!/^\d{1,5}$/.test(o.batch)) throw new UsageError('--batch must be a whole number from 1 to 10000');
+      const { renderCloudWatchLogsReplay, runCloudWatchLogsReplay } = await replayLogsCommand();
       const summary = await runCloudWatchLogsReplay(file, {
         localFile: o.localFile,
         cluster: o.cluster,
@@ -274,6 +382,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     )
     .option('--out <dir>', 'where to write the sealed folder', '.auditseal/demo')
     .action(async (o: { out: string }) => {
+      const { runDemo } = await demoCommand();
       setExit(await runDemo(o.out, (...lines: string[]) => print(lines.join('\n'))));
     });
 
@@ -297,8 +406,12 @@ export async function main(argv: readonly string[]): Promise<number> {
         ? 0
         : 2;
     }
-    if (error instanceof ApiError) {
+    if (error instanceof AuditsealApiError) {
       process.stderr.write(`auditseal: the API refused the request: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof AuditsealError) {
+      process.stderr.write(`auditseal: ${error.message}\n`);
       return 2;
     }
     if (error instanceof UsageError) {

@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { TrustedKeySet } from '../shared/crypto/keys.ts';
+import { loadPublicKeys, type TrustedKey, TrustedKeySet } from '../shared/crypto/keys.ts';
+import { MAX_KEY_FILE_BYTES } from '../shared/verify/folder-keys.ts';
 import { UsageError } from './errors.ts';
+import { readUserFile } from './user-files.ts';
 
 /** Loads the `--key` PEM files into a trusted key set; exits 2 (UsageError) on a missing or bad file. */
 export async function loadTrustedKeys(paths: readonly string[]): Promise<TrustedKeySet> {
@@ -9,16 +10,14 @@ export async function loadTrustedKeys(paths: readonly string[]): Promise<Trusted
       'no trusted key: pass --key PEM (trust must come from outside the folder being verified)',
     );
   }
+  const keys: TrustedKey[] = [];
   for (const path of paths) {
+    const text = (await readUserFile(path, MAX_KEY_FILE_BYTES, 'key file')).toString('utf8');
     try {
-      await readFile(path);
-    } catch {
-      throw new UsageError(`cannot read key file ${path}`);
+      keys.push(...loadPublicKeys(text));
+    } catch (error) {
+      throw new UsageError(`bad key file: ${path}: ${(error as Error).message}`);
     }
   }
-  try {
-    return await TrustedKeySet.fromPemFiles([...paths]);
-  } catch (error) {
-    throw new UsageError(`bad key file: ${(error as Error).message}`);
-  }
+  return new TrustedKeySet(keys);
 }

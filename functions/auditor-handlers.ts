@@ -1,10 +1,12 @@
 /**
- * The auditor's read routes (auditor role): `GET /v1/digests`, `GET /v1/digests/{id}`, `GET /v1/keys`,
- * `GET /v1/alarms`. Each is middy wiring plus one call into shared/.
+ * The auditor's read routes (auditor role): `GET /v1/digests`, `GET /v1/digests/{id}`, `GET /v1/head`,
+ * `GET /v1/keys`, `GET /v1/alarms`. Each is middy wiring plus one call into shared/.
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
+import { loadPublicKey, TrustedKeySet } from '../shared/crypto/keys.ts';
+import { latestSignedHead } from '../shared/head/signed-head.ts';
 import type { DigestCatalog, ObjectLinks } from '../shared/ports/digest-catalog.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
 import type { Signer } from '../shared/ports/signer.ts';
@@ -13,6 +15,7 @@ import {
   listDigests,
   listQuerySchema,
   parseDigestId,
+  type SealingSchedule,
 } from '../shared/sealing/digest-catalog.ts';
 import type { TamperAlarm } from '../shared/sealing/tamper-alarms.ts';
 import { errorResponse, type HandlerLogger } from './http/error-response.ts';
@@ -22,6 +25,8 @@ import { parseQuery, pathParameter } from './http/query.ts';
 
 export interface AuditorDeps {
   readonly ledger: string;
+  /** The ledger's period and grace, so clients can say when a period will be sealed. */
+  readonly schedule: SealingSchedule;
   readonly catalog: DigestCatalog;
   readonly objects: ObjectStore;
   readonly links: ObjectLinks;
@@ -55,7 +60,7 @@ function safeLogger(deps: () => AuditorDeps): HandlerLogger {
 const listDigestsRoute: Route = async (event, deps) => {
   const query = parseQuery(event, listQuerySchema);
   try {
-    return jsonResponse(200, await listDigests(deps.ledger, query, deps.catalog));
+    return jsonResponse(200, await listDigests(deps.ledger, query, deps.catalog, deps.schedule));
   } catch (error) {
     if (error instanceof RangeError) throw new HttpError(400, 'INVALID_QUERY', 'invalid nextToken');
     throw error;
@@ -70,6 +75,15 @@ const getDigestRoute: Route = async (event, deps) => {
   const described = await describeDigest(deps.ledger, period, deps);
   if (!described) throw new HttpError(404, 'NOT_FOUND', `no sealed digest ${id}`);
   return jsonResponse(200, described);
+};
+
+const getHeadRoute: Route = async (event, deps) => {
+  parseQuery(event, z.object({}).strict());
+  // Only the service's own key signs heads it serves: a statement under any other key is not served.
+  const keys = new TrustedKeySet([loadPublicKey(await deps.signer.publicKeyPem())]);
+  const head = await latestSignedHead(deps.ledger, { ...deps, keys });
+  if (!head) throw new HttpError(404, 'NOT_FOUND', 'nothing has been sealed yet');
+  return jsonResponse(200, head);
 };
 
 const getKeysRoute: Route = async (event, deps) => {
@@ -92,5 +106,6 @@ const listAlarmsRoute: Route = async (event, deps) => {
 /** Handler factories, for tests and the local gateway. */
 export const createListDigestsHandler = (deps: () => AuditorDeps) => wrap(listDigestsRoute, deps);
 export const createGetDigestHandler = (deps: () => AuditorDeps) => wrap(getDigestRoute, deps);
+export const createGetHeadHandler = (deps: () => AuditorDeps) => wrap(getHeadRoute, deps);
 export const createGetKeysHandler = (deps: () => AuditorDeps) => wrap(getKeysRoute, deps);
 export const createListAlarmsHandler = (deps: () => AuditorDeps) => wrap(listAlarmsRoute, deps);

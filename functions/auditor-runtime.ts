@@ -1,4 +1,4 @@
-/** Cold-start wiring of the auditor's read functions (digests, keys, alarms). */
+/** Cold-start wiring of the auditor's read functions (digests, head, keys, alarms). */
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDbAlarmStore } from '../adapters/dynamodb/alarm-store.ts';
@@ -15,6 +15,7 @@ export function auditorDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Audito
   const { dynamodb, kms, s3 } = awsClientsFromConfig(c);
   return {
     ledger: c.AUDITSEAL_LEDGER,
+    schedule: { periodSeconds: c.AUDITSEAL_PERIOD_SECONDS, graceSeconds: c.AUDITSEAL_GRACE_SECONDS },
     catalog: new DynamoDbSealRegistry({ client: dynamodb, tableName: c.AUDITSEAL_TABLE }),
     objects: new S3ObjectStore({ client: s3, bucket: c.AUDITSEAL_BUCKET }),
     links: new PresignedObjectLinks({ client: s3, bucket: c.AUDITSEAL_BUCKET }),

@@ -8,7 +8,7 @@
  * | `AUDITSEAL_LEDGER` | ledger id (`a-z 0-9 -`, 1–63) | required |
  * | `AUDITSEAL_KMS_KEY_ID` | KMS key id, ARN or alias of the signing key | required |
  * | `AUDITSEAL_PERIOD_SECONDS` | sealing period, dividing a day, 60..86400 | 3600 |
- * | `AUDITSEAL_GRACE_SECONDS` | wait after a period's end before it is sealed; > the ingest timeout | 60 |
+ * | `AUDITSEAL_GRACE_SECONDS` | wait after a period's end before it is sealed; > `WRITER_TIMEOUT_SECONDS` (10) | 60 |
  * | `AUDITSEAL_SHARDS` | event partitions per period, 1..100 | 32 |
  * | `AUDITSEAL_DYNAMODB_ENDPOINT`, `AUDITSEAL_KMS_ENDPOINT` | endpoint overrides for the local stack | none |
  */
@@ -18,6 +18,14 @@ import { LEDGER_ID_PATTERN } from '../shared/ledger/object-keys.ts';
 import { assertPeriodSeconds, DEFAULT_PERIOD_SECONDS } from '../shared/ledger/period.ts';
 
 export const DEFAULT_GRACE_SECONDS = 60;
+/**
+ * The timeout of every function that appends to the ledger (ingest, the CloudTrail forwarder, the queries
+ * that record their reads), deployed (infra/constructs/functions.ts) and local (local/routes.ts). The
+ * sealing grace must exceed it, so that no write can outlive the grace of its period.
+ */
+export const WRITER_TIMEOUT_SECONDS = 10;
+/** API Gateway's integration timeout: the timeout of the API functions that only read. */
+export const API_INTEGRATION_TIMEOUT_SECONDS = 29;
 export const DEFAULT_SHARDS = 32;
 
 /** Unset and empty variables are the same thing. */
@@ -49,7 +57,7 @@ const ingestEnvSchema = z
       }
     }, 'must divide a day (86400)'),
     AUDITSEAL_GRACE_SECONDS: wholeNumber(
-      Math.ceil(DEFAULT_WRITE_MARGIN_MS / 1000) + 1,
+      Math.max(Math.ceil(DEFAULT_WRITE_MARGIN_MS / 1000), WRITER_TIMEOUT_SECONDS) + 1,
       86_400,
       DEFAULT_GRACE_SECONDS,
     ),

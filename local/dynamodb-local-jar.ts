@@ -11,6 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 
@@ -166,4 +167,11 @@ function sha256File(path: string): Promise<string> {
       .on('data', (chunk) => hash.update(chunk))
       .on('end', () => resolvePromise(hash.digest('hex')));
   });
+}
+
+// Run directly (`node --import tsx local/dynamodb-local-jar.ts`, as .ci/run does), it fetches the jar into
+// the cache, or checks the cached one, ahead of the first `npm start`.
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const jar = await ensureDynamoDbLocalJar({ log: (line) => console.log(line) });
+  console.log(`DynamoDB Local is cached in ${jar.dir}`);
 }

@@ -2,10 +2,12 @@
  * The local API gateway: serves the API's Lambda proxy handlers over HTTP on 127.0.0.1, with IAM (SigV4)
  * authorization against the local per-role credentials, like the private REST API on AWS.
  *
- * Order of checks: URL length → route (404/405) → declared body size (413) → signature headers and date (403)
- * → body, read up to the limit (413) → signature (403) → role (403) → handler. Every answer the gateway
- * gives itself is JSON `{ code, message }`; a handler that throws or returns a malformed result gets a
- * bare 500 `{ code: 'INTERNAL', message: 'internal error' }`.
+ * Order of checks: URL length (414) → header count and size (431) → route (404/405) → declared body size
+ * (413) → signature headers and date (403) → body, read up to the limit (413) → signature (403) → role (403)
+ * → handler, within its timeout (504). Every answer the gateway gives itself is JSON `{ code, message }`;
+ * a handler that throws or returns a malformed result gets a bare 500 `{ code: 'INTERNAL', message:
+ * 'internal error' }`. Connections that are slow to send their headers or their request, or that sit
+ * idle, are closed (408 when the socket still takes an answer).
  *
  * @example
  * const gateway = await startGateway({ routes, credentials, region: 'us-east-1', port: 4010 });
@@ -14,7 +16,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer } from 'node:http';
+import { createServer, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GatewayError } from './gateway-errors.ts';
 import { lambdaContext } from './lambda-context.ts';
@@ -47,8 +49,14 @@ export interface GatewayOptions {
   readonly maxBodyBytes?: number;
   /** Default 5 minutes. */
   readonly maxClockSkewMs?: number;
-  /** Default 29 s, API Gateway's integration timeout. */
+  /** Default 29 s, API Gateway's integration timeout; a route's own `timeoutMs` can only shorten it. */
   readonly timeoutMs?: number;
+  /** How long a client may take to send the request line and headers; default 10 s. */
+  readonly headersTimeoutMs?: number;
+  /** How long a client may take to send the whole request, body included; default 30 s. */
+  readonly requestTimeoutMs?: number;
+  /** How long a kept-alive connection may sit idle between requests; default 5 s. */
+  readonly keepAliveTimeoutMs?: number;
   readonly now?: () => number;
   /** One line per request (method, path, status, role, duration, request id: never a body). */
   readonly log?: (line: string) => void;
@@ -64,7 +72,19 @@ export interface LocalGateway {
 
 export const DEFAULT_GATEWAY_PORT = 4010;
 export const MAX_BODY_BYTES = 6 * 1024 * 1024;
-const MAX_URL_CHARS = 8192;
+/** API Gateway's integration timeout. */
+export const INTEGRATION_TIMEOUT_MS = 29_000;
+/** API Gateway's limit on the URL of a private (or edge-optimized) REST API, in characters: 414 beyond it. */
+export const MAX_URL_CHARS = 8192;
+/** API Gateway's limit on the total size of all header values of a REST API request: 431 beyond it. */
+export const MAX_HEADER_VALUES_BYTES = 10_240;
+/** At most this many header lines (API Gateway publishes no count; ours bounds the work per request). */
+export const MAX_HEADER_COUNT = 100;
+/** Node's parser refuses a request line plus headers larger than this outright (431). */
+const MAX_HEAD_BYTES = 64 * 1024;
+const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const API_ID = 'auditlocal';
 
 /** Starts the gateway and resolves once it listens. */
@@ -86,7 +106,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
     roleOf: (accessKeyId: string) => byAccessKey.get(accessKeyId)!.role,
     region: options.region,
     maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES,
-    timeoutMs: options.timeoutMs ?? 29_000,
+    timeoutMs: options.timeoutMs ?? INTEGRATION_TIMEOUT_MS,
     now: options.now ?? Date.now,
     log: options.log ?? (() => {}),
     api: {
@@ -99,19 +119,37 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
     },
   };
 
-  const server = createServer({ requestTimeout: 60_000, headersTimeout: 30_000 }, (req, res) => {
-    serve(settings, req, res).catch(() => res.destroy());
-  });
+  const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const requestTimeout = Math.max(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, headersTimeout);
+  const server = createServer(
+    {
+      headersTimeout,
+      requestTimeout,
+      // Node checks the two timeouts above on this interval (30 s by default, which would let a slow
+      // client hold its connection for that long).
+      connectionsCheckingInterval: Math.min(1000, Math.ceil(headersTimeout / 2)),
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+      maxHeaderSize: MAX_HEAD_BYTES,
+    },
+    (req, res) => {
+      serve(settings, req, res).catch(() => res.destroy());
+    },
+  );
+  // One more than the limit, so that a request over it is seen (Node drops the extra lines silently).
+  server.maxHeadersCount = MAX_HEADER_COUNT + 1;
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    // Unparseable HTTP: answer 400 in the same JSON shape if the socket still takes it.
+    // Unparseable or too slow: answer in the same JSON shape if the socket still takes it.
     if (!socket.writable || error.code === 'ECONNRESET') {
       socket.destroy();
       return;
     }
-    const body = JSON.stringify({ code: 'BAD_REQUEST', message: 'malformed HTTP request' });
+    const answer = clientErrorAnswer(error);
+    const body = JSON.stringify({ code: answer.code, message: answer.message });
     socket.end(
-      `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
+    // A slow client that does not read its answer is not waited for either.
+    setTimeout(() => socket.destroy(), 1000).unref();
   });
   await listen(server, options.port ?? DEFAULT_GATEWAY_PORT, options.host ?? '127.0.0.1');
   const port = settings.api.port;
@@ -150,6 +188,7 @@ async function serve(settings: Settings, req: IncomingMessage, res: ServerRespon
   try {
     if (url.length > MAX_URL_CHARS)
       throw new GatewayError('URI_TOO_LONG', `the URL exceeds ${MAX_URL_CHARS} characters`);
+    checkHeaderLimits(req.rawHeaders);
     if (!rawPath.startsWith('/')) throw new GatewayError('BAD_REQUEST', 'the request target must be a path');
     const match = settings.table.match(method, rawPath);
     const query = parseQuery(question < 0 ? '' : url.slice(question + 1));
@@ -189,14 +228,17 @@ async function serve(settings: Settings, req: IncomingMessage, res: ServerRespon
       },
       settings.api,
     );
+    // The function's own timeout, within the integration timeout: past it the caller gets 504, whatever
+    // the handler answers later.
+    const timeoutMs = Math.min(match.route.timeoutMs ?? settings.timeoutMs, settings.timeoutMs);
     const context = lambdaContext({
       functionName: match.functionName,
       region: settings.region,
       accountId: settings.api.accountId,
-      timeoutMs: settings.timeoutMs,
+      timeoutMs,
       awsRequestId: randomUUID(),
     });
-    const result = await withTimeout(match.route.handler(event, context), settings.timeoutMs);
+    const result = await withTimeout(match.route.handler(event, context), timeoutMs);
     const response = proxyResponse(result);
     status = response.statusCode;
     writeResponse(res, response.statusCode, response.headers, response.body, requestId);
@@ -233,6 +275,37 @@ async function serve(settings: Settings, req: IncomingMessage, res: ServerRespon
   settings.log(
     `${method} ${rawPath.slice(0, 200)} ${status} ${role ?? '-'} ${settings.now() - started}ms ${requestId}`,
   );
+}
+
+/** 431 for more than `MAX_HEADER_COUNT` header lines or more than `MAX_HEADER_VALUES_BYTES` of values. */
+function checkHeaderLimits(rawHeaders: readonly string[]): void {
+  if (rawHeaders.length / 2 > MAX_HEADER_COUNT) {
+    throw new GatewayError('HEADERS_TOO_LARGE', `at most ${MAX_HEADER_COUNT} header lines are accepted`);
+  }
+  let bytes = 0;
+  // Node decodes header bytes as Latin-1: one character per byte on the wire.
+  for (let i = 1; i < rawHeaders.length; i += 2) bytes += rawHeaders[i]!.length;
+  if (bytes > MAX_HEADER_VALUES_BYTES) {
+    throw new GatewayError(
+      'HEADERS_TOO_LARGE',
+      `the header values total ${bytes} bytes; the limit is ${MAX_HEADER_VALUES_BYTES}`,
+    );
+  }
+}
+
+/** What to answer a request Node's parser refused or timed out. */
+function clientErrorAnswer(error: NodeJS.ErrnoException): GatewayError {
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new GatewayError(
+        'HEADERS_TOO_LARGE',
+        `the request line and headers exceed ${MAX_HEAD_BYTES} bytes`,
+      );
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new GatewayError('REQUEST_TIMEOUT', 'the request was not received in time');
+    default:
+      return new GatewayError('BAD_REQUEST', 'malformed HTTP request');
+  }
 }
 
 function tooLarge(limit: number): GatewayError {

@@ -1,14 +1,21 @@
 /**
  * `npm start`: `node --import tsx local/main.ts`. Starts the local stack and stops everything it started
- * on Ctrl-C (SIGINT) or SIGTERM; a second signal exits at once.
+ * on Ctrl-C (SIGINT), SIGTERM or SIGHUP, and when the process that started it (`npm`) goes away; a second
+ * signal exits at once. The servers it starts also stop by themselves if this process is killed outright
+ * (see `spawnGroup` in process-group.ts).
  *
  * Environment: PORT (default 4010), AUDITSEAL_PERIOD_SECONDS (default 60), AUDITSEAL_DATA_DIR (default
  * .auditseal), AUDITSEAL_MOTO_ENDPOINT (use a moto server that is already running), AUDITSEAL_CACHE_DIR.
  */
 
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { loadLocalFunctions } from './routes.ts';
+import { silenceSdkNodeVersionWarning } from './sdk-warnings.ts';
 import { DEFAULT_PERIOD_SECONDS, startLocalStack } from './stack.ts';
+
+/** How often the parent process is checked. */
+const PARENT_CHECK_MS = 1000;
 
 const envSchema = z.object({
   PORT: z
@@ -35,6 +42,7 @@ const envSchema = z.object({
 });
 
 async function main(): Promise<number> {
+  silenceSdkNodeVersionWarning();
   const parsed = envSchema.safeParse(
     Object.fromEntries(
       Object.entries(process.env).filter(([, value]) => value !== undefined && value !== ''),
@@ -45,28 +53,39 @@ async function main(): Promise<number> {
     return 2;
   }
   const env = parsed.data;
-  // This is a local tool: the SDK's notice about future Node.js versions (read when a client is created)
-  // would only push the summary off the screen.
-  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+  // A closed terminal (SIGHUP) or a reader that went away must not turn the stop into a crash.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 
   // Signals are handled from the start: a Ctrl-C while the servers come up stops them once they are up.
   let signals = 0;
-  let stopRequested: (signal: NodeJS.Signals) => void = () => {};
-  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+  let stopRequested: (reason: string) => void = () => {};
+  const stopSignal = new Promise<string>((resolve) => {
     stopRequested = resolve;
   });
-  const onSignal = (signal: NodeJS.Signals) => {
+  const onStop = (reason: string) => {
     signals++;
     if (signals > 1) {
       // process.exit still runs the exit hook that kills the servers' process groups.
-      console.error(`${signal} again: exiting without waiting`);
+      console.error(`${reason} again: exiting without waiting`);
       process.exit(130);
     }
-    console.log(`\n${signal}: stopping the local stack…`);
-    stopRequested(signal);
+    console.log(`\n${reason}: stopping the local stack…`);
+    stopRequested(reason);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onStop);
+  // `npm start` runs this under npm (through `sh -c`), and npm does not pass SIGHUP on and cannot pass
+  // SIGKILL on: when the process that started the stack goes away, stop as if it had sent SIGTERM.
+  const started = ancestry();
+  if (started.length > 0) {
+    const watch = setInterval(() => {
+      const now = ancestry();
+      const gone = started.find((pid, i) => now[i] !== pid);
+      if (gone === undefined) return;
+      clearInterval(watch);
+      onStop(`parent process ${gone} exited`);
+    }, PARENT_CHECK_MS);
+    watch.unref();
+  }
 
   const stack = await startLocalStack({
     port: env.PORT ?? 4010,
@@ -83,6 +102,24 @@ async function main(): Promise<number> {
   } catch (error) {
     console.error(`stop failed: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
+  }
+}
+
+/**
+ * The processes whose end stops the stack: the parent, and under npm (`npm_lifecycle_event` is set) the
+ * parent's parent too, since npm runs scripts through a shell that outlives npm. Where /proc is missing,
+ * only the parent.
+ */
+function ancestry(): number[] {
+  const parent = process.ppid;
+  if (parent <= 1) return [];
+  if (process.env['npm_lifecycle_event'] === undefined) return [parent];
+  try {
+    const stat = readFileSync(`/proc/${parent}/stat`, 'utf8');
+    const grandparent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return grandparent > 1 ? [parent, grandparent] : [parent];
+  } catch {
+    return [parent];
   }
 }
 

@@ -9,11 +9,19 @@
  */
 
 import type { ChildProcess } from 'node:child_process';
-import { execFile, spawn } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { captureTail, freePort, pollUntil, stopGroup, trackGroup } from './process-group.ts';
+import {
+  captureTail,
+  ExecutableNotFoundError,
+  freePort,
+  pollUntil,
+  resolveExecutable,
+  spawnGroup,
+  stopGroup,
+} from './process-group.ts';
 
 /** The moto release the local stack is tested against. */
 export const MOTO_VERSION = '5.2.1';
@@ -82,13 +90,17 @@ class MotoExitedError extends Error {
 }
 
 async function launch(command: string, port: number, timeoutMs: number, region: string): Promise<MotoServer> {
-  const child = spawn(command, ['-H', '127.0.0.1', '-p', String(port)], {
-    // Own process group: the pyenv shim or wrapper scripts die with the server.
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
-  });
-  trackGroup(child);
+  let child: ChildProcess;
+  try {
+    // Own process group behind a watchdog: the pyenv shim or wrapper scripts die with the server, and the
+    // server dies with this process, however it ends.
+    child = spawnGroup(command, ['-H', '127.0.0.1', '-p', String(port)], {
+      env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    });
+  } catch (error) {
+    if (!(error instanceof ExecutableNotFoundError)) throw error;
+    throw new MotoExitedError(`cannot start moto: \`${command}\` was not found on PATH; ${INSTALL_HINT}`, '');
+  }
   const output = captureTail(child);
   const exited = exitedEarly(child, command, output);
   const endpoint = `http://127.0.0.1:${port}`;
@@ -173,11 +185,11 @@ export interface ResolveMotoServerOptions {
 export async function resolveMotoServer(options: ResolveMotoServerOptions): Promise<string> {
   const fromEnv = process.env['MOTO_SERVER'];
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  const onPath = findOnPath('moto_server');
+  const onPath = resolveExecutable('moto_server', process.env['PATH'] ?? '');
   if (onPath !== undefined) return onPath;
   const venv = join(options.projectDir, '.venv');
   const venvServer = join(venv, 'bin', 'moto_server');
-  if (isExecutable(venvServer)) return venvServer;
+  if (resolveExecutable(venvServer, '') !== undefined) return venvServer;
 
   const python = options.python ?? 'python3';
   const log = options.log ?? (() => {});
@@ -211,28 +223,10 @@ export async function resolveMotoServer(options: ResolveMotoServerOptions): Prom
       { cause },
     );
   }
-  if (!isExecutable(venvServer)) {
+  if (resolveExecutable(venvServer, '') === undefined) {
     throw new Error(
       `pip installed '${requirement}' but ${venvServer} is missing; set MOTO_SERVER to its path`,
     );
   }
   return venvServer;
-}
-
-function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }

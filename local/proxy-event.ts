@@ -55,8 +55,10 @@ export function roleUserArn(accountId: string, role: Role): string {
 }
 
 /**
- * Decodes a raw query string into ordered key/value pairs, as API Gateway does (`+` stays a plus sign).
- * Rejects undecodable escapes and more than 256 parameters with 400.
+ * Decodes a raw query string into ordered key/value pairs, as API Gateway does, for the proxy event and
+ * for the signature alike: percent-escapes are decoded and `+` is a space (form encoding, which
+ * `URLSearchParams` and most HTTP clients write); a literal plus sign is `%2B`. A key without `=` has the
+ * value `''`. Rejects undecodable escapes and more than 256 parameters with 400.
  */
 export function parseQuery(rawQuery: string): [string, string][] {
   if (rawQuery === '') return [];
@@ -68,11 +70,15 @@ export function parseQuery(rawQuery: string): [string, string][] {
     const eq = part.indexOf('=');
     const [key, value] = eq < 0 ? [part, ''] : [part.slice(0, eq), part.slice(eq + 1)];
     try {
-      return [decodeURIComponent(key), decodeURIComponent(value)];
+      return [formDecode(key), formDecode(value)];
     } catch {
       throw new GatewayError('BAD_REQUEST', 'the query string has a malformed percent-escape');
     }
   });
+}
+
+function formDecode(text: string): string {
+  return decodeURIComponent(text.replaceAll('+', ' '));
 }
 
 /** Query pairs as SigV4 canonicalization wants them: one key, one value or all its values. */

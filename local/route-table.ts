@@ -24,6 +24,11 @@ export interface Route {
   readonly handler: ProxyHandler;
   /** The Lambda function's name, for the context and logs; default derived from method and path. */
   readonly functionName?: string;
+  /**
+   * The function's timeout in ms (Lambda's, as deployed). The gateway answers 504 once the shorter of
+   * this and its own integration timeout (29 s) has passed; default the integration timeout.
+   */
+  readonly timeoutMs?: number;
 }
 
 /** A matched route with its decoded path parameters. */

@@ -11,7 +11,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
@@ -148,7 +148,7 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
   const periodSeconds = options.periodSeconds ?? DEFAULT_PERIOD_SECONDS;
   const log = options.log ?? ((line: string) => console.log(line));
   const localFile = join(dataDir, 'local.json');
-  await mkdir(dataDir, { recursive: true });
+  await makePrivateFolder(dataDir, log);
 
   const cleanups: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -380,6 +380,19 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
   }
 }
 
+/**
+ * The data folder holds the role secrets (`local.json`) and the ledger: owner only (0700). A folder made
+ * by an older version, or by hand, with wider permissions is narrowed, and the change is logged.
+ */
+async function makePrivateFolder(path: string, log: (line: string) => void): Promise<void> {
+  await mkdir(path, { recursive: true, mode: 0o700 });
+  const mode = (await stat(path)).mode & 0o777;
+  if (mode !== 0o700) {
+    await chmod(path, 0o700);
+    log(`data folder ${path} had mode ${mode.toString(8).padStart(4, '0')}: now 0700 (owner only)`);
+  }
+}
+
 async function startDynamoDb(
   projectDir: string,
   dataDir: string,
@@ -387,7 +400,7 @@ async function startDynamoDb(
   log: (line: string) => void,
 ): Promise<DynamoDbLocal> {
   const jar = await ensureDynamoDbLocalJar({ projectDir, log });
-  return startDynamoDbLocal({ jar, storage: { dbPath: join(dataDir, 'dynamodb') }, region });
+  return startDynamoDbLocal({ jar, storage: { dbPath: join(dataDir, 'dynamodb') }, region, log });
 }
 
 async function startOwnMoto(

@@ -1,14 +1,18 @@
 /**
  * The short "try it" text `npm start` prints: post an event, find the digests, verify them offline.
+ * It never prints a secret: commands read the credentials from `local.json` when they run.
  */
 
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import type { LocalStackFile } from './local-stack-file.ts';
 
-/** The text, with this run's endpoint, writer credentials and key file filled in. */
+/** The text, with this run's endpoint, `local.json` and key file filled in. */
 export function tryItText(info: LocalStackFile, dataDir: string): string {
-  const writer = info.roles.writer;
   const shown = (path: string) => relative(process.cwd(), path) || '.';
+  const localFile = shown(join(dataDir, 'local.json'));
+  // require() takes a path only when it starts with /, ./ or ../ (`.auditseal/…` would be a package name).
+  const requirable = isAbsolute(localFile) || /^\.\.?\//.test(localFile) ? localFile : `./${localFile}`;
+  const writerCredentials = `node -p 'const w = require(${JSON.stringify(requirable)}).roles.writer; w.accessKeyId + ":" + w.secretAccessKey'`;
   const keyFile = shown(join(dataDir, 'keys', `${info.signingKeyId}.pem`));
   const event = JSON.stringify({
     events: [
@@ -24,14 +28,14 @@ export function tryItText(info: LocalStackFile, dataDir: string): string {
   });
   return [
     'Try it:',
-    '  1. Post an event (SigV4 with the writer role; curl signs it itself):',
-    `     curl --aws-sigv4 "aws:amz:${info.region}:execute-api" --user "${writer.accessKeyId}:${writer.secretAccessKey}" \\`,
+    `  1. Post an event (SigV4 with the writer role's key from ${localFile}; curl signs it itself):`,
+    `     curl --aws-sigv4 "aws:amz:${info.region}:execute-api" --user "$(${writerCredentials})" \\`,
     `       -H 'content-type: application/json' -d '${event.replace('<now, e.g. 2025-01-01T12:00:00Z>', '\'"$(date -u +%Y-%m-%dT%H:%M:%SZ)"\'')}' \\`,
     `       ${info.endpoint}/v1/events`,
     '     (or replay real CloudTrail records through EventBridge → SQS → the forwarder:',
     '      npx auditseal local replay-cloudtrail examples/cloudtrail-sample.jsonl)',
     `  2. Each ${info.periodSeconds} s period is sealed into a signed digest in the bucket ${info.bucket}, under`,
-    `     digests/${info.ledger}/…, about 15 s after it ends. Download them (auditor role, from ${shown(join(dataDir, 'local.json'))}):`,
+    `     digests/${info.ledger}/…, about 15 s after it ends. Download them (auditor role, from ${localFile}):`,
     `     npx auditseal download --from "$(date -u -d '-1 hour' +%FT%TZ)" --to "$(date -u +%FT%TZ)" --out ./audit`,
     '  3. Verify offline, trusting only the public key:',
     `     npx auditseal verify ./audit --key ${keyFile}`,

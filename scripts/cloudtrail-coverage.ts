@@ -12,11 +12,17 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isSafeNumber } from 'lossless-json';
 import { canonicalBytes } from '../shared/canonical/jcs.ts';
 import type { AuditEventInput } from '../shared/events/audit-event.ts';
 import { normalizeTimestamp, parseAuditEvent } from '../shared/events/audit-event.ts';
-import { fromCloudTrailRecord, fromEventBridgeEnvelope } from '../shared/events/cloudtrail.ts';
+import {
+  cloudTrailRecordOf,
+  fromCloudTrailRecord,
+  fromEventBridgeEnvelope,
+} from '../shared/events/cloudtrail.ts';
 import { CloudTrailMappingError, EventValidationError } from '../shared/events/errors.ts';
+import { isLosslessNumber } from '../shared/events/json-text.ts';
 import { MAX_EVENT_BYTES } from '../shared/events/limits.ts';
 
 const DATA_DIR = fileURLToPath(new URL('../../shared/data/cloudtrail/', import.meta.url));
@@ -38,6 +44,11 @@ interface FileFigures {
   spaceSeparatedEventTimes: number;
   /** Accepted records whose sourceIPAddress was neither an IP literal nor a host name, so no sourceIp. */
   sourceIpOmitted: number;
+  /**
+   * Accepted records holding a number JSON.parse would not give back as written (beyond 2^53, an
+   * exponent out of a double's range, digits a double drops, `-0`): kept exactly, in the record's text.
+   */
+  numbersBeyondDoubles: number;
   maxStoredBytes: number;
 }
 
@@ -57,9 +68,10 @@ function readInputs(path: string): [string, string][] {
     .filter(([, line]) => line.trim().length > 0);
 }
 
-function mapOne(value: unknown): AuditEventInput {
+/** Maps one input from its text, as the forwarder and `seal --in` do; `value` only tells an envelope. */
+function mapOne(text: string, value: unknown): AuditEventInput {
   const isEnvelope = typeof value === 'object' && value !== null && 'detail-type' in value;
-  return isEnvelope ? fromEventBridgeEnvelope(value) : fromCloudTrailRecord(value);
+  return isEnvelope ? fromEventBridgeEnvelope(text) : fromCloudTrailRecord(text);
 }
 
 function measure(path: string): FileFigures {
@@ -72,6 +84,7 @@ function measure(path: string): FileFigures {
     reasons: {},
     spaceSeparatedEventTimes: 0,
     sourceIpOmitted: 0,
+    numbersBeyondDoubles: 0,
     maxStoredBytes: 0,
   };
   const reject = (reason: string) => {
@@ -88,7 +101,7 @@ function measure(path: string): FileFigures {
       continue;
     }
     try {
-      const input = mapOne(value);
+      const input = mapOne(text, value);
       const stored = parseAuditEvent({
         ...input,
         v: 1,
@@ -103,6 +116,7 @@ function measure(path: string): FileFigures {
       figures.accepted++;
       figures.maxStoredBytes = Math.max(figures.maxStoredBytes, size);
       if (input.sourceIp === undefined) figures.sourceIpOmitted++;
+      if (holdsNumberBeyondDoubles(cloudTrailRecordOf(input))) figures.numbersBeyondDoubles++;
     } catch (error) {
       if (error instanceof CloudTrailMappingError) {
         reject(error.reason);
@@ -124,6 +138,15 @@ function measure(path: string): FileFigures {
   }
   figures.rejectionRate = figures.total === 0 ? 0 : round(figures.rejected / figures.total);
   return figures;
+}
+
+const NEGATIVE_ZERO = /^-0(\.0*)?([eE][+-]?\d+)?$/;
+
+function holdsNumberBeyondDoubles(value: unknown): boolean {
+  if (isLosslessNumber(value)) return !isSafeNumber(value.value) || NEGATIVE_ZERO.test(value.value);
+  if (Array.isArray(value)) return value.some(holdsNumberBeyondDoubles);
+  if (value !== null && typeof value === 'object') return Object.values(value).some(holdsNumberBeyondDoubles);
+  return false;
 }
 
 function round(x: number): number {
@@ -149,6 +172,7 @@ for (const f of files) {
   console.log(
     `  accepted without sourceIp: ${f.sourceIpOmitted}; largest stored event: ${f.maxStoredBytes} bytes`,
   );
+  console.log(`  accepted with numbers a double cannot keep as written: ${f.numbersBeyondDoubles}`);
 }
 const total = files.reduce((sum, f) => sum + f.total, 0);
 const rejected = files.reduce((sum, f) => sum + f.rejected, 0);

@@ -5,7 +5,7 @@
  *
  * - The batch seal goes first, in its own conditional Put; an identical existing seal is a retry.
  * - Each event and its id item go into one `TransactWriteItems` (both conditional); a transaction holds
- *   at most 50 events (100 items) and stays under the 4 MB aggregate limit.
+ *   at most 49 events (98 items) plus the close-marker check, under the 4 MB aggregate limit.
  * - A cancelled transaction is mapped reason by reason: `ConditionalCheckFailed` names the taken ids
  *   (with the old id items), `TransactionConflict` and throttling are retried with jittered backoff.
  *   Throttling of plain calls is retried by the SDK client (its `maxAttempts`, set by the caller).
@@ -80,7 +80,7 @@ export interface DynamoDbLedgerStoreOptions {
   /** One client per process, created at cold start; its retry settings govern plain-call throttling. */
   readonly client: DynamoDBClient;
   readonly tableName: string;
-  /** Shards per period (docs/LEDGER-TABLE.md). Fixed for the life of a ledger. Default 16. */
+  /** Shards per period (docs/LEDGER-TABLE.md). Fixed for the life of a ledger. Default 32. */
   readonly shardCount?: number;
   /** Attempts for cancelled-by-conflict transactions and unprocessed BatchGet keys. Default 5. */
   readonly maxAttempts?: number;
@@ -339,7 +339,7 @@ export class DynamoDbLedgerStore implements LedgerStore {
     return output.Item;
   }
 
-  /** Cuts events into transactions of at most 50 events and 4 MB of items. */
+  /** Cuts events into transactions of at most 49 events and 4 MB of items. */
   *#transactionGroups(ledger: string, events: readonly LedgerEvent[]): Generator<TransactionGroup> {
     let group: TransactionGroup = { ids: [], fingerprint: [], items: [], bytes: 0 };
     for (const event of events) {
@@ -482,12 +482,29 @@ async function* withAbandons(
 }
 
 const PERIOD_PROJECTION = {
-  expression: '#sk, #id, #body, #receivedAt, #batchId',
+  expression: '#pk, #sk, #id, #body, #receivedAt, #batchId',
   names: { '#sk': 'sk', '#id': 'id', '#body': 'body', '#receivedAt': 'receivedAt', '#batchId': 'batchId' },
 };
 
-function bySortKey(a: { sk: string }, b: { sk: string }): number {
-  return a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0;
+/**
+ * DynamoDB's order of string sort keys: by UTF-8 bytes, i.e. by code point. UTF-16 code-unit order agrees
+ * except where a surrogate pair (a code point ≥ U+10000) meets a BMP character ≥ U+E000, so that case is
+ * handled. Real keys are ASCII; a forged key with such characters must not make the merge throw (G6).
+ */
+export function bySortKey(a: { sk: string }, b: { sk: string }): number {
+  const x = a.sk;
+  const y = b.sk;
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) {
+    const cx = x.charCodeAt(i);
+    const cy = y.charCodeAt(i);
+    if (cx === cy) continue;
+    const sx = cx >= 0xd800 && cx <= 0xdfff;
+    const sy = cy >= 0xd800 && cy <= 0xdfff;
+    if (sx !== sy) return sx ? 1 : -1;
+    return cx < cy ? -1 : 1;
+  }
+  return x.length - y.length;
 }
 
 interface TransactionGroup {

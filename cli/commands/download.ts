@@ -1,23 +1,57 @@
 /**
- * `auditseal download --from T --to T --out DIR`: fetches the digests of a time range and every object
- * they name into the verifiable folder layout (DIR/digests/…, DIR/archives/…), using the auditor role.
- * Objects come from short-lived presigned links; an object already in DIR is kept only if identical.
+ * `auditseal download --from T --to T --out DIR`: fetches the digests of the periods that overlap
+ * [from, to) and every object they name into the verifiable folder layout (DIR/digests/…,
+ * DIR/archives/…), using the auditor role. Objects come from short-lived presigned links; an object
+ * already in DIR is kept only if identical. `DIR/manifest.json` records what was fetched (the verifier
+ * never reads it: it only looks under digests/, archives/ and receipts/).
  */
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
-import { type ApiTarget, resolveTarget, signedJson } from '../api-client.ts';
+import { ApiError, type ApiTarget, resolveTarget, signedJson } from '../api-client.ts';
 import { UsageError } from '../errors.ts';
 import { ProgressBar } from '../progress.ts';
 
 const listSchema = z.object({
   digests: z.array(z.object({ id: z.string(), periodStart: z.string() })),
   nextToken: z.string().optional(),
+  periodSeconds: z.number().int().positive().optional(),
+  graceSeconds: z.number().int().nonnegative().optional(),
 });
 const describeSchema = z.object({
   id: z.string(),
+  periodStart: z.string(),
+  periodSeconds: z.number().int(),
+  sequence: z.number().int(),
+  digestKey: z.string(),
   objects: z.array(z.object({ key: z.string(), url: z.url() })),
 });
+const headSchema = z.object({ periodStart: z.string(), periodSeconds: z.number().int() });
+
+/** `DIR/manifest.json`: what one download fetched (docs/FORMAT.md §12). */
+export const MANIFEST_TYPE = 'auditseal.download-manifest.v1';
+export const MANIFEST_FILE = 'manifest.json';
+
+export interface DownloadManifest {
+  readonly type: typeof MANIFEST_TYPE;
+  readonly endpoint: string;
+  readonly from: string;
+  readonly to: string;
+  readonly downloadedAt: string;
+  readonly periodSeconds: number | null;
+  readonly graceSeconds: number | null;
+  /** Oldest first; `statementSha256` is computed over the statement bytes written to DIR. */
+  readonly periods: {
+    readonly id: string;
+    readonly periodStart: string;
+    readonly periodSeconds: number;
+    readonly sequence: number;
+    readonly digestKey: string;
+    readonly statementSha256: string;
+    readonly objects: string[];
+  }[];
+}
 const keysSchema = z.object({
   keys: z.array(z.object({ keyId: z.string().regex(/^[0-9a-f]{64}$/), publicKeyPem: z.string() })),
 });
@@ -34,7 +68,17 @@ export interface DownloadOptions {
 
 export interface DownloadSummary {
   readonly out: string;
+  readonly from: string;
+  readonly to: string;
+  readonly manifest: string;
   readonly digests: number;
+  /** First and last period fetched (starts), when any. */
+  readonly firstPeriod?: string;
+  readonly lastPeriod?: string;
+  readonly periodSeconds: number | null;
+  readonly graceSeconds: number | null;
+  /** The newest sealed period of the ledger (any range), null before the first seal; for the zero case. */
+  readonly newestSealedPeriod?: string | null;
   readonly objects: number;
   readonly bytes: number;
   readonly unchanged: number;
@@ -68,47 +112,101 @@ export async function runDownload(options: DownloadOptions, target?: ApiTarget):
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       ...(options.localFile ? { localFile: options.localFile } : {}),
     }));
+  const from = new Date(options.fromMs).toISOString();
+  const to = new Date(options.toMs).toISOString();
   const ids: string[] = [];
   let nextToken: string | undefined;
+  let periodSeconds: number | null = null;
+  let graceSeconds: number | null = null;
   do {
     const page = listSchema.parse(
       await signedJson(api, 'GET', '/v1/digests', {
-        from: new Date(options.fromMs).toISOString(),
-        to: new Date(options.toMs).toISOString(),
+        from,
+        to,
         limit: '500',
         ...(nextToken ? { nextToken } : {}),
       }),
     );
     ids.push(...page.digests.map((d) => d.id));
     nextToken = page.nextToken;
+    periodSeconds = page.periodSeconds ?? periodSeconds;
+    graceSeconds = page.graceSeconds ?? graceSeconds;
   } while (nextToken);
 
   const bar = new ProgressBar('downloading', !options.json && Boolean(process.stderr.isTTY));
   let objects = 0;
   let bytes = 0;
   let unchanged = 0;
+  const periods: DownloadManifest['periods'][number][] = [];
   for (const [i, id] of ids.entries()) {
     const described = describeSchema.parse(
       await signedJson(api, 'GET', `/v1/digests/${encodeURIComponent(id)}`),
     );
+    let statementSha256 = '';
     for (const object of described.objects) {
       const response = await fetch(object.url);
       if (!response.ok) throw new Error(`download of ${object.key} failed: HTTP ${response.status}`);
       const body = Buffer.from(await response.arrayBuffer());
       if ((await writeObject(options.out, object.key, body)) === 'unchanged') unchanged++;
+      if (object.key.endsWith('.statement.json'))
+        statementSha256 = createHash('sha256').update(body).digest('hex');
       objects++;
       bytes += body.length;
     }
+    periods.push({
+      id: described.id,
+      periodStart: described.periodStart,
+      periodSeconds: described.periodSeconds,
+      sequence: described.sequence,
+      digestKey: described.digestKey,
+      statementSha256,
+      objects: described.objects.map((o) => o.key),
+    });
     bar.update(i + 1, ids.length);
   }
   bar.done();
+
+  // With nothing in range, say what the newest sealed period is, so "not sealed yet" is told apart from
+  // "never will be".
+  let newestSealedPeriod: string | null | undefined;
+  if (ids.length === 0) {
+    try {
+      newestSealedPeriod = headSchema.parse(await signedJson(api, 'GET', '/v1/head')).periodStart;
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) throw error;
+      newestSealedPeriod = null;
+    }
+  }
+  const manifest: DownloadManifest = {
+    type: MANIFEST_TYPE,
+    endpoint: api.endpoint,
+    from,
+    to,
+    downloadedAt: new Date().toISOString(),
+    periodSeconds,
+    graceSeconds,
+    periods,
+  };
+  await mkdir(options.out, { recursive: true });
+  const manifestPath = join(options.out, MANIFEST_FILE);
+  await writeFile(`${manifestPath}.partial`, `${JSON.stringify(manifest, null, 2)}\n`);
+  await rename(`${manifestPath}.partial`, manifestPath);
 
   const keys = keysSchema.parse(await signedJson(api, 'GET', '/v1/keys'));
   await mkdir(join(options.out, 'keys'), { recursive: true });
   for (const k of keys.keys) await writeFile(join(options.out, 'keys', `${k.keyId}.pem`), k.publicKeyPem);
   return {
     out: options.out,
+    from,
+    to,
+    manifest: manifestPath,
     digests: ids.length,
+    ...(periods.length > 0
+      ? { firstPeriod: periods[0]!.periodStart, lastPeriod: periods[periods.length - 1]!.periodStart }
+      : {}),
+    periodSeconds,
+    graceSeconds,
+    ...(newestSealedPeriod !== undefined ? { newestSealedPeriod } : {}),
     objects,
     bytes,
     unchanged,
@@ -116,9 +214,32 @@ export async function runDownload(options: DownloadOptions, target?: ApiTarget):
   };
 }
 
-export function renderDownload(s: DownloadSummary): string {
+/** Why a download found nothing: the range is not sealed yet, and when it will be. */
+export function nothingSealedExplanation(s: DownloadSummary): string[] {
+  const schedule =
+    s.periodSeconds !== null && s.graceSeconds !== null
+      ? `periods are ${s.periodSeconds} s long and each is sealed about ${s.graceSeconds} s after it ends, so an event appears in a digest at most about ${s.periodSeconds + s.graceSeconds} s after it is received`
+      : 'each period is sealed shortly after it ends';
+  const newest =
+    s.newestSealedPeriod === null
+      ? 'nothing has been sealed on this ledger yet'
+      : s.newestSealedPeriod !== undefined
+        ? `the newest sealed period starts ${s.newestSealedPeriod}`
+        : undefined;
   return [
-    `Downloaded ${s.digests} digest(s): ${s.objects} objects, ${s.bytes} bytes (${s.unchanged} already present) into ${s.out}`,
+    `No digest to download for ${s.from} … ${s.to}: nothing has been sealed in that range yet.`,
+    `  ${schedule};`,
+    ...(newest ? [`  ${newest}.`] : []),
+    '  Try again once the range has been sealed, or widen --from.',
+  ];
+}
+
+export function renderDownload(s: DownloadSummary): string {
+  if (s.digests === 0)
+    return [...nothingSealedExplanation(s), `  (manifest written to ${s.manifest})`].join('\n');
+  return [
+    `Downloaded ${s.digests} digest(s), periods ${s.firstPeriod} … ${s.lastPeriod}: ${s.objects} objects, ${s.bytes} bytes (${s.unchanged} already present) into ${s.out}`,
+    `  the manifest of what was fetched is ${s.manifest} (the verifier does not read it)`,
     `  the service reports ${s.keys.length} signing key(s), saved under ${s.out}/keys/ for reference;`,
     '  verify against keys you obtained out of band:',
     `  npx auditseal verify ${s.out} --key trusted.pem --from … --to …`,

@@ -6,9 +6,7 @@
  * each batch. Messages it returns in `batchItemFailures` are redelivered, up to 3 times.
  */
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { parseIngestConfig } from '../../functions/config.ts';
@@ -16,8 +14,11 @@ import { createHandler } from '../../functions/forward-cloudtrail.ts';
 import { createIngestRuntime } from '../../functions/ingest-runtime.ts';
 import { LOCAL_GRACE_SECONDS } from '../../local/routes.ts';
 import { fromEventBridgeEnvelope, wrapInEventBridgeEnvelope } from '../../shared/events/cloudtrail.ts';
+import { CloudTrailMappingError, EventValidationError } from '../../shared/events/errors.ts';
+import { SOURCE_TEXT_LIMITS } from '../../shared/events/limits.ts';
 import { UsageError } from '../errors.ts';
 import { ProgressBar } from '../progress.ts';
+import { readLines } from '../read-lines.ts';
 
 const localSchema = z.object({
   region: z.string(),
@@ -32,6 +33,8 @@ const localSchema = z.object({
 const SQS_BATCH = 10;
 const MAX_RECEIVES = 4;
 const QUEUE_ARN = 'arn:aws:sqs:us-east-1:000000000000:auditseal-cloudtrail';
+/** Longer lines are refused unread: their text could not be a record within `RECORD_TEXT_LIMITS`. */
+const MAX_LINE_BYTES = 4 * SOURCE_TEXT_LIMITS.maxLength;
 
 export interface ReplaySummary {
   readonly records: number;
@@ -113,24 +116,30 @@ export async function runReplay(
 
   const envelopes: { line: number; body: string }[] = [];
   let n = 0;
-  const input = createReadStream(file, { encoding: 'utf8' });
   try {
-    for await (const text of createInterface({ input, crlfDelay: Infinity })) {
-      n++;
-      if (!text.trim()) continue;
+    for await (const line of readLines(file, MAX_LINE_BYTES)) {
+      n = line.n;
+      if (!('text' in line)) {
+        rejected.push({ line: n, reason: line.problem });
+        continue;
+      }
+      if (!line.text.trim()) continue;
       try {
-        const envelope = wrapInEventBridgeEnvelope(JSON.parse(text));
-        fromEventBridgeEnvelope(envelope); // the forwarder drops invalid ones; report why here
-        envelopes.push({ line: n, body: JSON.stringify(envelope) });
+        // The record's text goes into the envelope byte for byte, as CloudTrail's own does.
+        const body = wrapInEventBridgeEnvelope(line.text);
+        fromEventBridgeEnvelope(body); // the forwarder drops invalid ones; report why here
+        envelopes.push({ line: n, body });
       } catch (error) {
-        const e = error as { reason?: string; message: string };
+        if (!(error instanceof EventValidationError)) throw error;
         rejected.push({
           line: n,
-          reason: e.reason ?? (error instanceof SyntaxError ? 'INVALID_JSON' : 'INVALID'),
+          reason: error instanceof CloudTrailMappingError ? error.reason : error.code,
         });
       }
     }
   } catch (error) {
+    // Only a file system error (ENOENT, EISDIR, …) is the user's to fix; anything else is a bug.
+    if (typeof (error as NodeJS.ErrnoException).code !== 'string') throw error;
     throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
   }
 

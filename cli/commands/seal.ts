@@ -1,9 +1,8 @@
 /** `auditseal seal`: seals an existing log (JSON lines) into a verifiable folder with the cloud sealing code. */
-import { createReadStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { KeyFileSigner } from '../../shared/crypto/key-file-signer.ts';
+import { SOURCE_TEXT_LIMITS } from '../../shared/events/limits.ts';
 import { importLine } from '../../shared/ingest/import-lines.ts';
 import { DEFAULT_CHUNK_LEAVES } from '../../shared/ledger/archive-chunk.ts';
 import { assertLedgerId, parseDigestObjectKey } from '../../shared/ledger/object-keys.ts';
@@ -14,6 +13,7 @@ import { FolderObjectStore } from '../../shared/storage/folder-object-store.ts';
 import { FolderReader } from '../../shared/verify/object-reader.ts';
 import { UsageError } from '../errors.ts';
 import { ProgressBar } from '../progress.ts';
+import { readLines } from '../read-lines.ts';
 
 export interface SealOptions {
   readonly in: string;
@@ -53,6 +53,9 @@ function errorCode(error: unknown): string {
   return 'INVALID';
 }
 
+/** Lines longer than this many bytes are refused unread: their text could not be within `SOURCE_TEXT_LIMITS`. */
+const MAX_LINE_BYTES = 4 * SOURCE_TEXT_LIMITS.maxLength;
+
 async function readEvents(
   path: string,
   rejected: Rejection[],
@@ -60,16 +63,14 @@ async function readEvents(
   const events = new Map<string, OrderedEvent & { hash: string }>();
   let lines = 0;
   let duplicates = 0;
-  const input = createReadStream(path, { encoding: 'utf8' });
-  input.on('error', () => undefined);
-  let n = 0;
   try {
-    for await (const text of createInterface({ input, crlfDelay: Infinity })) {
-      n++;
-      if (text.trim() === '') continue;
+    for await (const line of readLines(path, MAX_LINE_BYTES)) {
+      if ('text' in line && line.text.trim() === '') continue;
       lines++;
+      const n = line.n;
       try {
-        const { event } = importLine(JSON.parse(text));
+        if (!('text' in line)) throw Object.assign(new Error(line.message), { code: line.problem });
+        const { event } = importLine(line.text);
         const hash = event.leafHash.toString('hex');
         const previous = events.get(event.event.id);
         if (previous) {
@@ -89,12 +90,7 @@ async function readEvents(
           hash,
         });
       } catch (error) {
-        const message = error instanceof SyntaxError ? 'line is not JSON' : (error as Error).message;
-        rejected.push({
-          line: n,
-          code: error instanceof SyntaxError ? 'INVALID_JSON' : errorCode(error),
-          message,
-        });
+        rejected.push({ line: n, code: errorCode(error), message: (error as Error).message });
       }
     }
   } catch (error) {

@@ -1,14 +1,22 @@
 /** `auditseal verify DIR`: thin shell over the verifier library. */
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { canonicalString } from '../../shared/canonical/jcs.ts';
 import { parseAuditEvent } from '../../shared/events/audit-event.ts';
+import {
+  HeadError,
+  MAX_HEAD_FILE_BYTES,
+  type VerifiedHead,
+  verifySignedHead,
+} from '../../shared/head/signed-head.ts';
 import { type Period, periodEndMs } from '../../shared/ledger/period.ts';
 import { FINDING_CODES, type Finding } from '../../shared/verify/findings.ts';
+import { type FolderKeyFile, folderKeyFiles } from '../../shared/verify/folder-keys.ts';
 import { FolderReader } from '../../shared/verify/object-reader.ts';
 import { type VerifyReport, verifyFolder } from '../../shared/verify/verify-folder.ts';
 import { UsageError } from '../errors.ts';
 import { formatBytes, ProgressBar } from '../progress.ts';
 import { loadTrustedKeys } from '../trusted-keys.ts';
+import { readUserFile } from '../user-files.ts';
 
 export interface VerifyCommandOptions {
   readonly dir: string;
@@ -17,6 +25,13 @@ export interface VerifyCommandOptions {
   readonly toMs?: number;
   readonly deep: boolean;
   readonly json: boolean;
+  /** A head file kept with `auditseal head --out FILE`. */
+  readonly head?: string;
+}
+
+/** The verifier's report, with what the CLI adds: the key files it found in the folder and did not use. */
+export interface VerifyCommandReport extends VerifyReport {
+  readonly folderKeyFiles: FolderKeyFile[];
 }
 
 /** --deep: each archived event must be a schema-valid, canonical event received inside its period. */
@@ -33,20 +48,43 @@ export function deepCheckEvent(line: Buffer, period: Period): Finding['code'] | 
   }
 }
 
-export async function runVerify(options: VerifyCommandOptions): Promise<VerifyReport> {
+/** Reads and checks `--head FILE` with the trusted keys; exit 2 (UsageError) when it cannot be used. */
+async function loadHead(path: string, keys: Parameters<typeof verifySignedHead>[1]): Promise<VerifiedHead> {
+  const bytes = await readUserFile(path, MAX_HEAD_FILE_BYTES, '--head');
+  try {
+    return verifySignedHead(bytes, keys);
+  } catch (error) {
+    if (error instanceof HeadError) throw new UsageError(`--head ${path} ${error.message}`);
+    throw error;
+  }
+}
+
+/** `.pem` files where `download` and `seal` leave keys (`keys/`) and at the top of the folder. */
+async function pemObjects(dir: string, reader: FolderReader): Promise<string[]> {
+  const top = (await readdir(dir, { withFileTypes: true }))
+    .filter((e) => !e.isDirectory() && e.name.endsWith('.pem'))
+    .map((e) => e.name);
+  return [...top, ...(await reader.list('keys/')).filter((k) => k.endsWith('.pem'))];
+}
+
+export async function runVerify(options: VerifyCommandOptions): Promise<VerifyCommandReport> {
   const info = await stat(options.dir).catch(() => undefined);
   if (!info?.isDirectory()) throw new UsageError(`${options.dir} is not a folder`);
   if (options.fromMs !== undefined && options.toMs !== undefined && options.fromMs >= options.toMs) {
     throw new UsageError('--from must be before --to');
   }
   const keys = await loadTrustedKeys(options.keys);
+  const head = options.head !== undefined ? await loadHead(options.head, keys) : undefined;
+  const reader = new FolderReader(options.dir);
   const bar = new ProgressBar('verifying', !options.json && Boolean(process.stderr.isTTY), 'bytes');
+  let report: VerifyReport;
   try {
-    return await verifyFolder(new FolderReader(options.dir), {
+    report = await verifyFolder(reader, {
       keys,
       ...(options.fromMs !== undefined ? { fromMs: options.fromMs } : {}),
       ...(options.toMs !== undefined ? { toMs: options.toMs } : {}),
       ...(options.deep ? { deepCheck: deepCheckEvent } : {}),
+      ...(head ? { head } : {}),
       onProgress: (p) => {
         if (p.phase === 'archives') bar.update(p.done, p.total);
       },
@@ -54,16 +92,64 @@ export async function runVerify(options: VerifyCommandOptions): Promise<VerifyRe
   } finally {
     bar.done();
   }
+  return {
+    ...report,
+    folderKeyFiles: await folderKeyFiles(reader, await pemObjects(options.dir, reader), keys),
+  };
 }
 
-/** Readable report: summary, then one block per finding code. */
-export function renderReport(dir: string, report: VerifyReport): string {
-  const out: string[] = [`auditseal verify ${dir}`];
+/** An object key as the text report prints it: control characters and odd spaces escaped, long keys cut. */
+function printable(text: string, max = 300): string {
+  const escaped = text.replace(/[\p{C}\p{Zl}\p{Zp}\\]/gu, (c) =>
+    c === '\\' ? '\\\\' : c === '\n' ? '\\n' : `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`,
+  );
+  return escaped.length > max ? `${escaped.slice(0, 200)}…(${escaped.length} chars)` : escaped;
+}
+
+function rangeLines(report: VerifyReport): string[] {
+  const out: string[] = [];
+  const { from, to } = report.range;
+  out.push(`  range: ${from ?? 'from the first digest'} … ${to ?? 'to the last digest'}`);
   for (const l of report.ledgers) {
-    out.push(
-      `  ledger ${l.ledger}: ${l.digests} digest(s), ${l.events} event(s)${l.firstPeriod ? `, periods ${l.firstPeriod} … ${l.lastPeriod}` : ''}`,
-    );
+    out.push(`  ledger ${l.ledger}: ${l.digests} digest(s), ${l.events} event(s)`);
+    if (l.firstPeriod) {
+      out.push(
+        `    periods ${l.firstPeriod} … ${l.lastPeriod} (${l.periodSeconds} s)${l.startsAtGenesis ? ', from the genesis' : ''}`,
+      );
+    }
+    if (!l.head) {
+      out.push('    no --head given: newer periods than the last one here would go unnoticed');
+    } else if (l.head.status === 'reached') {
+      out.push(`    reaches the head ${l.head.periodStart} (sequence ${l.head.sequence})`);
+    } else if (l.head.status === 'truncated') {
+      out.push(`    does NOT reach the head ${l.head.periodStart} (sequence ${l.head.sequence})`);
+    } else {
+      out.push(`    the head ${l.head.periodStart} (sequence ${l.head.sequence}) lies outside the range`);
+    }
   }
+  return out;
+}
+
+function keyFileLines(files: readonly FolderKeyFile[]): string[] {
+  if (files.length === 0) return [];
+  const out = [
+    `  note: ${files.length} key file(s) found inside the folder were NOT used; trust comes only from --key:`,
+  ];
+  for (const f of files.slice(0, 20)) {
+    const what =
+      f.keyIds.length === 0
+        ? 'not a public key'
+        : `key id ${f.keyIds.join(', ')}${f.alsoTrusted ? ' (also passed with --key)' : ' (not trusted)'}`;
+    out.push(`    - ${printable(f.object)}: ${what}`);
+  }
+  if (files.length > 20) out.push(`    … and ${files.length - 20} more`);
+  return out;
+}
+
+/** Readable report: the range covered, a summary, then one block per finding code. */
+export function renderReport(dir: string, report: VerifyCommandReport): string {
+  const out: string[] = [`auditseal verify ${printable(dir)}`, ...rangeLines(report)];
+  out.push(...keyFileLines(report.folderKeyFiles));
   const s = report.stats;
   out.push(
     `  checked ${s.digests} digests, ${s.archives} archive chunks (${formatBytes(s.bytes)}), ${s.events} events, ${s.receipts} receipts`,
@@ -74,14 +160,18 @@ export function renderReport(dir: string, report: VerifyReport): string {
   }
   out.push('', `INVALID: ${report.findings.length} finding(s)`);
   const byCode = new Map<string, Finding[]>();
-  for (const f of report.findings) byCode.set(f.code, [...(byCode.get(f.code) ?? []), f]);
+  for (const f of report.findings) {
+    const list = byCode.get(f.code);
+    if (list) list.push(f);
+    else byCode.set(f.code, [f]);
+  }
   for (const [code, list] of byCode) {
     out.push('', `${code} (${list.length}): ${FINDING_CODES[code as keyof typeof FINDING_CODES]}`);
     for (const f of list.slice(0, 20)) {
       out.push(
-        `  - ${f.object}${f.eventId ? `  event ${f.eventId}` : ''}${f.eventIndex !== undefined ? ` #${f.eventIndex}` : ''}`,
+        `  - ${printable(f.object)}${f.eventId ? `  event ${printable(f.eventId)}` : ''}${f.eventIndex !== undefined ? ` #${f.eventIndex}` : ''}`,
       );
-      out.push(`    ${f.message}`);
+      out.push(`    ${printable(f.message, Number.POSITIVE_INFINITY)}`);
       if (f.evidence?.expected || f.evidence?.computed) {
         out.push(`    expected ${f.evidence.expected ?? '-'}  computed ${f.evidence.computed ?? '-'}`);
       }

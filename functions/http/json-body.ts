@@ -8,6 +8,12 @@
  * The parsed value replaces `event.body` (typed `unknown`: validate it with a schema next). Duplicate
  * member names are not detected here (`JSON.parse` keeps the last); prototype-polluting names are
  * rejected by the event guard, and what was stored is exactly what the receipt's leaf hash commits to.
+ *
+ * Numbers are read as `JSON.parse` reads them: each becomes the nearest double. That is the app-event
+ * choice (docs/EVENTS.md §3.3): a number no double can hold as sent (an integer beyond ±(2^53−1),
+ * `1e400`) is refused by the event guard with a 400 naming the field, and the rest are stored as the
+ * double RFC 8785 writes (`-0` as `0`). CloudTrail records never come through here: the forwarder and
+ * `seal --in` read them as text, without loss.
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent } from 'aws-lambda';

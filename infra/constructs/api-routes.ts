@@ -51,6 +51,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'GET', path: '/v1/resources/{id}/timeline', roles: ['reader'], handler: null, access: 'query' },
   { method: 'GET', path: '/v1/digests', roles: ['auditor'], handler: 'list-digests', access: 'audit' },
   { method: 'GET', path: '/v1/digests/{id}', roles: ['auditor'], handler: 'get-digest', access: 'audit' },
+  { method: 'GET', path: '/v1/head', roles: ['auditor'], handler: 'get-head', access: 'audit' },
   { method: 'GET', path: '/v1/keys', roles: ['auditor'], handler: 'get-keys', access: 'audit' },
   { method: 'GET', path: '/v1/alarms', roles: ['auditor'], handler: 'list-alarms', access: 'audit' },
   {

@@ -15,6 +15,7 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { API_INTEGRATION_TIMEOUT_SECONDS, WRITER_TIMEOUT_SECONDS } from '../../functions/config.ts';
 import { streamEventSourceProps } from '../resources/cdk-props.ts';
 import type { StreamEventSourceDefinition } from '../resources/definitions.ts';
 import { type ApiRoute, deployedRoutes } from './api-routes.ts';
@@ -23,7 +24,7 @@ import { handlerFunction } from './handler-function.ts';
 import type { PrivateNetwork } from './private-network.ts';
 
 /** The timeout of every function that writes events; the sealing grace must exceed it. */
-export const WRITER_TIMEOUT = Duration.seconds(10);
+export const WRITER_TIMEOUT = Duration.seconds(WRITER_TIMEOUT_SECONDS);
 /** The longest a sealing run may take: Lambda's limit (docs/SCALE.md has the plan beyond it). */
 export const SEALER_TIMEOUT = Duration.minutes(15);
 
@@ -68,7 +69,7 @@ export class Functions extends Construct {
         description: `auditseal ${route.method} ${route.path}`,
         network,
         // 29 s is API Gateway's integration timeout.
-        timeout: writes ? WRITER_TIMEOUT : Duration.seconds(29),
+        timeout: writes ? WRITER_TIMEOUT : Duration.seconds(API_INTEGRATION_TIMEOUT_SECONDS),
         memorySize: writes ? 1024 : 512,
       });
       grantAccess(fn, route.access, props);

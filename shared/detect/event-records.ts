@@ -6,6 +6,7 @@
  * - a `kubernetes` member: Kubernetes audit, fields resolve against that Event;
  * - neither: an app event, fields resolve against the stored event itself.
  */
+import { cloudTrailRecordOf as recordOfCloudTrailText } from '../events/cloudtrail.ts';
 import { isPlainObject } from '../events/json-guard.ts';
 import { appSourceOf, CLOUDTRAIL_SOURCE, type EventSource, KUBERNETES_SOURCE } from './log-sources.ts';
 
@@ -17,13 +18,13 @@ export interface DetectionSubject {
 
 /**
  * The verbatim CloudTrail record an event keeps, if any. The one place that knows where the stored
- * event holds it, so that a change of that format is a change here only.
+ * event holds it, so that a change of that format is a change here only: the record's own JSON text,
+ * parsed without loss (`shared/events/cloudtrail.ts`; numbers are `LosslessNumber`s).
  */
 export function cloudTrailRecordOf(
   event: Readonly<Record<string, unknown>>,
 ): Record<string, unknown> | undefined {
-  const record = event['cloudtrail'];
-  return isPlainObject(record) ? record : undefined;
+  return recordOfCloudTrailText(event);
 }
 
 /** The verbatim Kubernetes audit Event an event keeps, if any (`shared/events/kubernetes.ts`). */

@@ -13,6 +13,7 @@
  * `EventFields` resolves each field of a rule set at most once per event and caches the scalar texts the
  * matchers compare, lower-cased or not.
  */
+import { isLosslessNumber } from '../events/json-text.ts';
 import { FORBIDDEN_KEYS } from '../events/limits.ts';
 import { SigmaRuleError } from './errors.ts';
 
@@ -76,7 +77,7 @@ export class FieldPath {
       for (const element of value) this.#walk(element, from, out);
       return;
     }
-    if (typeof value !== 'object' || value === null) return;
+    if (typeof value !== 'object' || value === null || isLosslessNumber(value)) return;
     const object = value as Record<string, unknown>;
     const row = this.#joined[from]!;
     for (let to = from; to < this.segments.length; to++) {
@@ -86,7 +87,10 @@ export class FieldPath {
   }
 }
 
-/** The scalar texts of looked-up values: strings as they are, numbers and booleans as JSON writes them. */
+/**
+ * The scalar texts of looked-up values: strings as they are, numbers and booleans as JSON writes them;
+ * a CloudTrail record's numbers (`LosslessNumber`s) as the record wrote them.
+ */
 export function scalarTexts(values: readonly unknown[]): string[] {
   const out: string[] = [];
   const stack: unknown[] = [...values].reverse();
@@ -94,6 +98,7 @@ export function scalarTexts(values: readonly unknown[]): string[] {
     const value = stack.pop();
     if (typeof value === 'string') out.push(value);
     else if (typeof value === 'number') out.push(String(value));
+    else if (isLosslessNumber(value)) out.push(value.value);
     else if (typeof value === 'boolean') out.push(value ? 'true' : 'false');
     else if (Array.isArray(value)) for (let i = value.length - 1; i >= 0; i--) stack.push(value[i]);
     else if (typeof value === 'object' && value !== null) {

@@ -4,10 +4,12 @@
  * are rejected, so a stored event never carries data that its schema version does not describe.
  */
 import { z } from 'zod';
+import { parseRecordText } from './cloudtrail-record.ts';
 import { EventValidationError } from './errors.ts';
 import type { JsonObject, JsonValue } from './json-guard.ts';
 import { assertSafeJson, isPlainObject } from './json-guard.ts';
 import { formatJsonPath } from './json-path.ts';
+import { MAX_EVENT_BYTES } from './limits.ts';
 import { isCanonicalTimestamp, isRfc3339 } from './rfc3339.ts';
 import { isSourceAddress, MAX_HOSTNAME_LENGTH } from './source-address.ts';
 
@@ -36,32 +38,51 @@ export const MAX_LABELS = 50;
 /** Version of the stored event format, the `v` member. */
 export const EVENT_FORMAT_VERSION = 1;
 
+/** Longest value, in UTF-16 code units, of each bounded string member (docs/EVENTS.md §2). */
+export const MAX_LENGTH = Object.freeze({
+  actorId: 512,
+  authMethod: 64,
+  sessionId: 512,
+  accountId: 64,
+  action: 256,
+  resourceId: 2048,
+  resourceType: 256,
+  resourceName: 1024,
+  errorCode: 256,
+  errorMessage: 4096,
+  userAgent: 1024,
+  requestId: 256,
+  endpoint: 1024,
+  label: 128,
+});
+
 /** A string of `min..max` UTF-16 code units. Optional strings, when present, are never empty. */
 const text = (max: number, min = 1) => z.string().min(min).max(max);
 
 const actorSchema = z.strictObject({
-  id: text(512),
+  id: text(MAX_LENGTH.actorId),
   type: z.enum(ACTOR_TYPES),
-  authMethod: text(64).optional(),
+  authMethod: text(MAX_LENGTH.authMethod).optional(),
   mfa: z.boolean().optional(),
-  sessionId: text(512).optional(),
-  accountId: text(64).optional(),
+  sessionId: text(MAX_LENGTH.sessionId).optional(),
+  accountId: text(MAX_LENGTH.accountId).optional(),
 });
 
 const resourceSchema = z.strictObject({
-  id: text(2048),
-  type: text(256),
-  name: text(1024).optional(),
+  id: text(MAX_LENGTH.resourceId),
+  type: text(MAX_LENGTH.resourceType),
+  name: text(MAX_LENGTH.resourceName).optional(),
 });
 
 const outcomeSchema = z.strictObject({
   result: z.enum(OUTCOME_RESULTS),
-  errorCode: text(256).optional(),
-  errorMessage: text(4096).optional(),
+  errorCode: text(MAX_LENGTH.errorCode).optional(),
+  errorMessage: text(MAX_LENGTH.errorMessage).optional(),
 });
 
-// `details`, `cloudtrail` and `kubernetes` are free-form. `parseAuditEvent*` runs `assertSafeJson` first, which proves
-// they are bounded JSON, so the schema only checks their outer shape instead of walking them again.
+// `details` and `kubernetes` are free-form. `parseAuditEvent*` runs `assertSafeJson` first, which proves
+// they are bounded JSON, so the schema only checks their outer shape instead of walking them again. In the
+// same way, `guardEvent` has already parsed the `cloudtrail` text, so the schema only checks that it is a string.
 const jsonValue = z.custom<JsonValue>((value) => value !== undefined, 'must be a JSON value');
 const jsonObject = z.custom<JsonObject>((value) => isPlainObject(value), 'must be a JSON object');
 
@@ -75,7 +96,7 @@ export const auditEventInputSchema = z.strictObject({
     .string()
     .refine(isRfc3339, 'must be an RFC 3339 date-time with Z or an offset, years 1970..9999'),
   actor: actorSchema,
-  action: text(256),
+  action: text(MAX_LENGTH.action),
   resource: resourceSchema.optional(),
   outcome: outcomeSchema,
   sourceIp: z
@@ -83,16 +104,17 @@ export const auditEventInputSchema = z.strictObject({
     .max(MAX_HOSTNAME_LENGTH)
     .refine(isSourceAddress, 'must be an IPv4 or IPv6 literal or a DNS host name')
     .optional(),
-  userAgent: text(1024).optional(),
-  requestId: text(256).optional(),
-  endpoint: text(1024).optional(),
+  userAgent: text(MAX_LENGTH.userAgent).optional(),
+  requestId: text(MAX_LENGTH.requestId).optional(),
+  endpoint: text(MAX_LENGTH.endpoint).optional(),
   tags: z
     .record(text(128), z.string().max(256))
     .refine((tags) => Object.keys(tags).length <= MAX_TAGS, `must have at most ${MAX_TAGS} entries`)
     .optional(),
-  labels: z.array(text(128)).max(MAX_LABELS).optional(),
+  labels: z.array(text(MAX_LENGTH.label)).max(MAX_LABELS).optional(),
   details: jsonValue.optional(),
-  cloudtrail: jsonObject.optional(),
+  /** The CloudTrail record, verbatim: its own JSON text (docs/EVENTS.md §5). */
+  cloudtrail: z.string().max(MAX_EVENT_BYTES).optional(),
   /** The verbatim Kubernetes audit Event (`shared/events/kubernetes.ts`). */
   kubernetes: jsonObject.optional(),
 });
@@ -111,16 +133,32 @@ export type AuditEvent = z.infer<typeof auditEventSchema>;
 export type ActorType = (typeof ACTOR_TYPES)[number];
 export type EventChannel = (typeof EVENT_CHANNELS)[number];
 
-/** Validates a producer's event: `assertSafeJson`, then the schema. Throws `EventValidationError`. */
+/** Validates a producer's event: `guardEvent`, then the schema. Throws `EventValidationError`. */
 export function parseAuditEventInput(value: unknown): AuditEventInput {
-  assertSafeJson(value);
+  guardEvent(value);
   return parseWith(auditEventInputSchema, value);
 }
 
 /** Validates a stored event, for example one read back from the ledger. Throws `EventValidationError`. */
 export function parseAuditEvent(value: unknown): AuditEvent {
-  assertSafeJson(value);
+  guardEvent(value);
   return parseWith(auditEventSchema, value);
+}
+
+/**
+ * The hostile-input guard of an event: `assertSafeJson` on every member, except a string `cloudtrail`,
+ * which is the text of a CloudTrail record and is checked as one (`parseRecordText`): its numbers,
+ * member names and strings are CloudTrail's, kept as text, so the app-event rules do not apply to them.
+ */
+function guardEvent(value: unknown): void {
+  const text = isPlainObject(value) && Object.hasOwn(value, 'cloudtrail') ? value['cloudtrail'] : undefined;
+  if (typeof text !== 'string') {
+    assertSafeJson(value);
+    return;
+  }
+  const { cloudtrail: _record, ...rest } = value as Record<string, unknown>;
+  assertSafeJson(rest);
+  parseRecordText(text, '$.cloudtrail');
 }
 
 function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {

@@ -1,26 +1,35 @@
 /**
- * CloudTrail records (and the EventBridge envelopes that carry them) to audit events. The original
- * record is kept verbatim in `cloudtrail`; the other members are a searchable projection of it. Nothing
- * is truncated or repaired: a record whose projection breaks a schema limit is rejected with a reason.
+ * CloudTrail records (and the EventBridge envelopes that carry them) to audit events.
+ *
+ * Input is JSON text, parsed without loss (`json-text.ts`). The record's own text is kept verbatim as
+ * the string member `cloudtrail`, so every number stays as CloudTrail wrote it (beyond 2^53, `1e400`,
+ * `-0`) and the event's bytes are still RFC 8785 JCS. The other members are a searchable projection of
+ * the record; a projection never refuses a record: a string that does not fit its member is cut (and
+ * marked), one that cannot hold the value is left out, and the record keeps the original.
  * Field reference: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
  * The mapping table is in docs/EVENTS.md.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ActorType, AuditEventInput } from './audit-event.ts';
-import { EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH, parseAuditEventInput } from './audit-event.ts';
+import { EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH, MAX_LENGTH, parseAuditEventInput } from './audit-event.ts';
+import { parseRecordText } from './cloudtrail-record.ts';
 import { deriveResource } from './cloudtrail-resources.ts';
 import type { CloudTrailRejectReason } from './errors.ts';
 import { CloudTrailMappingError, EventValidationError } from './errors.ts';
-import type { JsonObject } from './json-guard.ts';
-import { assertSafeJson, isPlainObject } from './json-guard.ts';
+import { isPlainObject } from './json-guard.ts';
 import { appendJsonPath, formatJsonPath } from './json-path.ts';
+import { type JsonTextLimits, memberText, parseJsonText, trimJsonWhitespace } from './json-text.ts';
+import { DEFAULT_JSON_LIMITS, RECORD_TEXT_LIMITS, SOURCE_TEXT_LIMITS } from './limits.ts';
 import { isRfc3339 } from './rfc3339.ts';
 import { isSourceAddress } from './source-address.ts';
 
 /** Prefix of the event id of every CloudTrail-derived event: `ct:<eventID>`. */
 export const CLOUDTRAIL_ID_PREFIX = 'ct:';
 const AWS_DOMAIN_SUFFIX = '.amazonaws.com';
+/** Ends a projected string that was cut to fit its member. */
+const CUT_MARK = '\u2026';
+const LONE_SURROGATES = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 const ACTOR_TYPE_BY_IDENTITY = new Map<string, ActorType>([
   ['IAMUser', 'user'],
@@ -38,6 +47,7 @@ const ACTOR_TYPE_BY_IDENTITY = new Map<string, ActorType>([
 export const CLOUDTRAIL_DETAIL_TYPES = [
   'AWS API Call via CloudTrail',
   'AWS Console Sign In via CloudTrail',
+  'AWS Console Action via CloudTrail',
   'AWS Service Event via CloudTrail',
 ] as const;
 export type CloudTrailDetailType = (typeof CLOUDTRAIL_DETAIL_TYPES)[number];
@@ -56,33 +66,28 @@ const envelopeSchema = z.looseObject({
   time: z.string().refine(isRfc3339, 'must be an RFC 3339 date-time'),
   region: z.string().min(1).max(64),
   resources: z.array(z.string().max(2048)),
-  detail: z.custom<JsonObject>((value) => isPlainObject(value), 'must be a JSON object'),
+  detail: z.custom<Record<string, unknown>>((value) => isPlainObject(value), 'must be a JSON object'),
 });
 
-/** The EventBridge envelope that `wrapInEventBridgeEnvelope` builds. */
-export interface EventBridgeEnvelope {
-  version: '0';
-  id: string;
-  'detail-type': CloudTrailDetailType;
-  source: string;
-  account: string;
-  time: string;
-  region: string;
-  resources: string[];
-  detail: JsonObject;
+/**
+ * Maps the JSON text of one CloudTrail record to an event input whose `cloudtrail` is that text, from
+ * its `{` to its `}` (whitespace around the record is not part of it, as it is not in an envelope).
+ * Throws `CloudTrailMappingError` (with `reason`) when the record cannot be mapped.
+ * Example: `fromCloudTrailRecord(line)` for one line of a CloudTrail JSON-lines file.
+ */
+export function fromCloudTrailRecord(text: string): AuditEventInput {
+  const record = parseSource(text, RECORD_TEXT_LIMITS, '$');
+  if (!isPlainObject(record))
+    throw new CloudTrailMappingError('NOT_A_RECORD', '$', 'a CloudTrail record must be a JSON object');
+  return mapRecord(trimJsonWhitespace(text), record, '$');
 }
 
 /**
- * Maps one CloudTrail record to an event input; `cloudtrail` holds a deep copy of the record.
- * Throws `CloudTrailMappingError` (with `reason`) when the record cannot be mapped.
+ * Maps the JSON text of an EventBridge "… via CloudTrail" event: `cloudtrail` is the exact text of its
+ * `detail` member, as it stands in `text`.
  */
-export function fromCloudTrailRecord(record: unknown): AuditEventInput {
-  return mapRecord(record, '$');
-}
-
-/** Maps an EventBridge "… via CloudTrail" event through `fromCloudTrailRecord` of its `detail`. */
-export function fromEventBridgeEnvelope(envelope: unknown): AuditEventInput {
-  guard(envelope, '$');
+export function fromEventBridgeEnvelope(text: string): AuditEventInput {
+  const envelope = parseSource(text, SOURCE_TEXT_LIMITS, '$');
   const parsed = envelopeSchema.safeParse(envelope);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -100,26 +105,37 @@ export function fromEventBridgeEnvelope(envelope: unknown): AuditEventInput {
       'detail-type does not carry a CloudTrail record',
     );
   }
-  return mapRecord(parsed.data.detail, '$.detail', true);
+  // The schema accepted `detail`, so the text has that member.
+  const detailText = memberText(text, 'detail')!;
+  if (detailText.length > RECORD_TEXT_LIMITS.maxLength) {
+    throw new CloudTrailMappingError(
+      'UNSAFE_JSON',
+      '$.detail',
+      `text is longer than ${RECORD_TEXT_LIMITS.maxLength} UTF-16 code units`,
+    );
+  }
+  return mapRecord(detailText, parsed.data.detail, '$.detail');
 }
 
 /**
- * Builds the EventBridge envelope AWS would deliver for `record`, for local replay. Its `id` is a UUIDv5
- * of the record's eventID, so replaying a record twice yields the same envelope.
+ * Builds the text of the EventBridge envelope AWS would deliver for the record `text`, for local
+ * replay; its `detail` is `text` itself, byte for byte. Its `id` is a UUIDv5 of the record's eventID,
+ * so replaying a record twice yields the same envelope.
  */
 export function wrapInEventBridgeEnvelope(
-  record: unknown,
+  text: string,
   opts: { account?: string; region?: string } = {},
-): EventBridgeEnvelope {
+): string {
+  const record = parseSource(text, RECORD_TEXT_LIMITS, '$');
   if (!isPlainObject(record))
     throw new CloudTrailMappingError('NOT_A_RECORD', '$', 'a CloudTrail record must be a JSON object');
-  guard(record, '$');
   const { eventId, eventTime, service } = requireCoreFields(record, '$');
-  const detail = structuredClone(record) as JsonObject;
   const account =
-    opts.account ?? str(record['recipientAccountId']) ?? str(at(record['userIdentity'], 'accountId'));
-  const region = opts.region ?? str(record['awsRegion']);
-  return {
+    opts.account ??
+    str(own(record, 'recipientAccountId')) ??
+    str(at(own(record, 'userIdentity'), 'accountId'));
+  const region = opts.region ?? str(own(record, 'awsRegion'));
+  const header = {
     version: '0',
     id: uuidV5(eventId),
     'detail-type': detailTypeOf(record),
@@ -128,16 +144,48 @@ export function wrapInEventBridgeEnvelope(
     time: eventTime,
     region: region ?? 'us-east-1',
     resources: [],
-    detail,
   };
+  // JSON.stringify escapes any lone surrogate, so the header is well-formed text.
+  return `${JSON.stringify(header).slice(0, -1)},"detail":${trimJsonWhitespace(text)}}`;
 }
 
-function mapRecord(record: unknown, base: string, guarded = false): AuditEventInput {
-  if (!isPlainObject(record))
-    throw new CloudTrailMappingError('NOT_A_RECORD', base, 'a CloudTrail record must be a JSON object');
-  if (!guarded) guard(record, base);
+/**
+ * The CloudTrail record an event carries, parsed from its verbatim text; undefined when the event has
+ * no `cloudtrail` member. For the Sigma evaluator and other readers of the original record:
+ * - numbers are lossless-json `LosslessNumber`s (`isLosslessNumber(v)`; `v.value` is the exact source
+ *   text, `String(v)` too; `v.valueOf()` gives a number, or a bigint for a large integer);
+ * - objects are plain objects whose members are the record's, in its order; a member named `__proto__`
+ *   is an own property, so read members with `Object.hasOwn`;
+ * - with duplicate member names, the last one wins, as with `JSON.parse`.
+ * Throws `EventValidationError` if `cloudtrail` is not the text of a record (never for an event that
+ * `parseAuditEvent` or `parseAuditEventInput` accepted).
+ */
+export function cloudTrailRecordOf(event: object): Record<string, unknown> | undefined {
+  const text: unknown = Object.hasOwn(event, 'cloudtrail')
+    ? (event as { cloudtrail?: unknown }).cloudtrail
+    : undefined;
+  if (text === undefined) return undefined;
+  if (typeof text !== 'string') {
+    throw new EventValidationError('SCHEMA_VIOLATION', '$.cloudtrail', 'must be the JSON text of a record');
+  }
+  return parseRecordText(text, '$.cloudtrail');
+}
+
+/** Parses source text, reporting a violation as `INVALID_JSON` or `UNSAFE_JSON`. */
+function parseSource(text: string, limits: JsonTextLimits, base: string): unknown {
+  if (typeof text !== 'string') throw new CloudTrailMappingError('INVALID_JSON', base, 'input is not text');
+  try {
+    return parseJsonText(text, limits, base);
+  } catch (error) {
+    if (!(error instanceof EventValidationError)) throw error;
+    const reason = error.code === 'INVALID_JSON' ? 'INVALID_JSON' : 'UNSAFE_JSON';
+    throw new CloudTrailMappingError(reason, base, error.message.replace(/ at \S+$/, ''), { cause: error });
+  }
+}
+
+function mapRecord(text: string, record: Record<string, unknown>, base: string): AuditEventInput {
   const { eventId, eventTime, service, eventName } = requireCoreFields(record, base);
-  const identity = record['userIdentity'];
+  const identity = own(record, 'userIdentity');
   if (identity === undefined || identity === null) {
     throw reject('MISSING_USER_IDENTITY', base, 'userIdentity', 'record has no userIdentity');
   }
@@ -148,28 +196,39 @@ function mapRecord(record: unknown, base: string, guarded = false): AuditEventIn
     id: `${CLOUDTRAIL_ID_PREFIX}${eventId}`,
     eventTime,
     actor: mapActor(record, identity, eventName),
-    action: `${service}:${eventName}`,
+    action: fitTo(`${service}:${eventName}`, MAX_LENGTH.action),
   };
   const resource = deriveResource(record, service);
-  if (resource !== undefined) event['resource'] = resource;
-  event['outcome'] = mapOutcome(record, eventName);
-  const sourceIp = str(record['sourceIPAddress']);
-  if (sourceIp !== undefined && isSourceAddress(sourceIp)) event['sourceIp'] = sourceIp;
-  putString(event, 'userAgent', record['userAgent']);
-  putString(event, 'requestId', record['requestID']);
-  event['endpoint'] = record['eventSource'];
-  event['labels'] = mapLabels(record);
-  const details = pickStrings(record, ['eventType', 'eventVersion', 'awsRegion', 'recipientAccountId']);
-  if (Object.keys(details).length > 0) event['details'] = details;
-  event['cloudtrail'] = structuredClone(record);
-
-  try {
-    return parseAuditEventInput(event);
-  } catch (error) {
-    if (!(error instanceof EventValidationError)) throw error;
-    const reason = error.code === 'SCHEMA_VIOLATION' ? 'INVALID_MAPPED_FIELD' : 'UNSAFE_JSON';
-    throw new CloudTrailMappingError(reason, base, `mapped event ${error.message}`, { cause: error });
+  if (resource !== undefined) {
+    event['resource'] = {
+      id: fitTo(resource.id, MAX_LENGTH.resourceId),
+      type: fitTo(resource.type, MAX_LENGTH.resourceType),
+      ...(resource.name !== undefined ? { name: fitTo(resource.name, MAX_LENGTH.resourceName) } : {}),
+    };
   }
+  event['outcome'] = mapOutcome(record, eventName);
+  const sourceIp = str(own(record, 'sourceIPAddress'));
+  if (sourceIp !== undefined && isSourceAddress(sourceIp)) event['sourceIp'] = sourceIp;
+  putString(event, 'userAgent', own(record, 'userAgent'), MAX_LENGTH.userAgent);
+  putString(event, 'requestId', own(record, 'requestID'), MAX_LENGTH.requestId);
+  putString(event, 'endpoint', own(record, 'eventSource'), MAX_LENGTH.endpoint);
+  event['labels'] = mapLabels(record);
+  const details: Record<string, string> = {};
+  for (const key of ['eventType', 'eventVersion', 'awsRegion', 'recipientAccountId']) {
+    putString(details, key, own(record, key), DEFAULT_JSON_LIMITS.maxStringLength);
+  }
+  if (Object.keys(details).length > 0) event['details'] = details;
+
+  let projection: AuditEventInput;
+  try {
+    projection = parseAuditEventInput(event);
+  } catch (error) {
+    // Every member above is built to fit the schema, so this is a bug here, not a bad record.
+    if (!(error instanceof EventValidationError)) throw error;
+    throw new Error(`the CloudTrail mapping built an invalid event: ${error.message}`, { cause: error });
+  }
+  // The record text was parsed above; the projection is valid without it and the text is a valid record.
+  return { ...projection, cloudtrail: text };
 }
 
 interface CoreFields {
@@ -181,7 +240,7 @@ interface CoreFields {
 
 /** The members every mapped record needs, checked in the order the reasons are reported. */
 function requireCoreFields(record: Record<string, unknown>, base: string): CoreFields {
-  const eventId = record['eventID'];
+  const eventId = own(record, 'eventID');
   if (eventId === undefined || eventId === null)
     throw reject('MISSING_EVENT_ID', base, 'eventID', 'record has no eventID');
   if (typeof eventId !== 'string') throw reject('BAD_EVENT_ID', base, 'eventID', 'eventID is not a string');
@@ -189,7 +248,7 @@ function requireCoreFields(record: Record<string, unknown>, base: string): CoreF
   if (id.length > MAX_EVENT_ID_LENGTH || !EVENT_ID_PATTERN.test(id)) {
     throw reject('BAD_EVENT_ID', base, 'eventID', 'eventID does not form a valid event id');
   }
-  const eventTime = record['eventTime'];
+  const eventTime = own(record, 'eventTime');
   if (eventTime === undefined || eventTime === null) {
     throw reject('MISSING_EVENT_TIME', base, 'eventTime', 'record has no eventTime');
   }
@@ -201,21 +260,21 @@ function requireCoreFields(record: Record<string, unknown>, base: string): CoreF
       'eventTime is not an RFC 3339 date-time with a time zone',
     );
   }
-  const eventSource = record['eventSource'];
+  const eventSource = own(record, 'eventSource');
   if (eventSource === undefined || eventSource === null) {
     throw reject('MISSING_EVENT_SOURCE', base, 'eventSource', 'record has no eventSource');
   }
-  const service = typeof eventSource === 'string' ? serviceOf(eventSource) : '';
+  const service = typeof eventSource === 'string' ? serviceOf(wellFormed(eventSource)) : '';
   if (service.length === 0)
     throw reject('BAD_EVENT_SOURCE', base, 'eventSource', 'eventSource is not a service name');
-  const eventName = record['eventName'];
+  const eventName = own(record, 'eventName');
   if (eventName === undefined || eventName === null) {
     throw reject('MISSING_EVENT_NAME', base, 'eventName', 'record has no eventName');
   }
   if (typeof eventName !== 'string' || eventName.length === 0) {
     throw reject('BAD_EVENT_NAME', base, 'eventName', 'eventName is not a non-empty string');
   }
-  return { eventId, eventTime, service, eventName };
+  return { eventId, eventTime, service, eventName: wellFormed(eventName) };
 }
 
 /** `s3.amazonaws.com` → `s3`. A source outside amazonaws.com is kept whole. */
@@ -230,8 +289,8 @@ function mapActor(
   identity: Record<string, unknown>,
   eventName: string,
 ): AuditEventInput['actor'] {
-  const identityType = str(identity['type']);
-  const invokedBy = str(identity['invokedBy']);
+  const identityType = str(own(identity, 'type'));
+  const invokedBy = str(own(identity, 'invokedBy'));
   // Service events often carry only { accountId, invokedBy }: AWS itself acted.
   const type: ActorType =
     identityType !== undefined
@@ -239,23 +298,21 @@ function mapActor(
       : invokedBy !== undefined
         ? 'service'
         : 'unknown';
-  const actor: AuditEventInput['actor'] = {
-    id:
-      str(identity['arn']) ??
-      str(identity['principalId']) ??
-      invokedBy ??
-      str(identity['userName']) ??
-      'unknown',
-    type,
-  };
+  const id =
+    str(own(identity, 'arn')) ??
+    str(own(identity, 'principalId')) ??
+    invokedBy ??
+    str(own(identity, 'userName')) ??
+    'unknown';
+  const actor: AuditEventInput['actor'] = { id: fitTo(id, MAX_LENGTH.actorId), type };
   const authMethod = authMethodOf(identityType, type, eventName, identity);
   if (authMethod !== undefined) actor.authMethod = authMethod;
   const mfa = mfaOf(record, identity);
   if (mfa !== undefined) actor.mfa = mfa;
   const sessionId = sessionIdOf(identity);
-  if (sessionId !== undefined) actor.sessionId = sessionId;
-  const accountId = str(identity['accountId']);
-  if (accountId !== undefined) actor.accountId = accountId;
+  if (sessionId !== undefined) actor.sessionId = fitTo(sessionId, MAX_LENGTH.sessionId);
+  const accountId = str(own(identity, 'accountId'));
+  if (accountId !== undefined) actor.accountId = fitTo(accountId, MAX_LENGTH.accountId);
   return actor;
 }
 
@@ -270,17 +327,17 @@ function authMethodOf(
   if (eventName === 'ConsoleLogin') return 'console';
   if (type === 'service') return 'service';
   if (identityType === 'AssumedRole') return 'assumed-role';
-  if (str(identity['accessKeyId']) !== undefined) return 'access-key';
+  if (str(own(identity, 'accessKeyId')) !== undefined) return 'access-key';
   return undefined;
 }
 
 /** `additionalEventData.MFAUsed` (sign-in events) wins over the session's `mfaAuthenticated`. */
 function mfaOf(record: Record<string, unknown>, identity: Record<string, unknown>): boolean | undefined {
-  const used = str(at(record['additionalEventData'], 'MFAUsed'))?.toLowerCase();
+  const used = str(at(own(record, 'additionalEventData'), 'MFAUsed'))?.toLowerCase();
   if (used === 'yes') return true;
   if (used === 'no') return false;
   const authenticated = str(
-    at(at(identity['sessionContext'], 'attributes'), 'mfaAuthenticated'),
+    at(at(own(identity, 'sessionContext'), 'attributes'), 'mfaAuthenticated'),
   )?.toLowerCase();
   if (authenticated === 'true') return true;
   if (authenticated === 'false') return false;
@@ -289,10 +346,10 @@ function mfaOf(record: Record<string, unknown>, identity: Record<string, unknown
 
 /** The access key of the call; without one, a session is named by its principal and creation time. */
 function sessionIdOf(identity: Record<string, unknown>): string | undefined {
-  const accessKeyId = str(identity['accessKeyId']);
+  const accessKeyId = str(own(identity, 'accessKeyId'));
   if (accessKeyId !== undefined) return accessKeyId;
-  const principalId = str(identity['principalId']);
-  const createdAt = str(at(at(identity['sessionContext'], 'attributes'), 'creationDate'));
+  const principalId = str(own(identity, 'principalId'));
+  const createdAt = str(at(at(own(identity, 'sessionContext'), 'attributes'), 'creationDate'));
   return principalId !== undefined && createdAt !== undefined ? `${principalId}@${createdAt}` : undefined;
 }
 
@@ -301,43 +358,33 @@ function sessionIdOf(identity: Record<string, unknown>): string | undefined {
  * when a sign-in event answers `{ "<eventName>": "Failure" }`.
  */
 function mapOutcome(record: Record<string, unknown>, eventName: string): AuditEventInput['outcome'] {
-  const errorCode = str(record['errorCode']);
-  const errorMessage = str(record['errorMessage']);
-  const answer = at(record['responseElements'], eventName);
+  const errorCode = str(own(record, 'errorCode'));
+  const errorMessage = str(own(record, 'errorMessage'));
+  const answer = at(own(record, 'responseElements'), eventName);
   if (errorCode === undefined && errorMessage === undefined && answer !== 'Failure')
     return { result: 'success' };
   const outcome: AuditEventInput['outcome'] = { result: 'failure' };
-  if (errorCode !== undefined) outcome.errorCode = errorCode;
-  if (errorMessage !== undefined) outcome.errorMessage = errorMessage;
+  if (errorCode !== undefined) outcome.errorCode = fitTo(errorCode, MAX_LENGTH.errorCode);
+  if (errorMessage !== undefined) outcome.errorMessage = fitTo(errorMessage, MAX_LENGTH.errorMessage);
   return outcome;
 }
 
 function mapLabels(record: Record<string, unknown>): string[] {
   const labels = ['cloudtrail'];
-  const category = str(record['eventCategory']);
-  if (category !== undefined) labels.push(`category:${category}`);
-  if (record['readOnly'] === true) labels.push('read-only');
+  const category = str(own(record, 'eventCategory'));
+  if (category !== undefined) labels.push(fitTo(`category:${category}`, MAX_LENGTH.label));
+  if (own(record, 'readOnly') === true) labels.push('read-only');
   return labels;
 }
 
 function detailTypeOf(record: Record<string, unknown>): CloudTrailDetailType {
-  if (record['eventName'] === 'ConsoleLogin' || record['eventType'] === 'AwsConsoleSignIn') {
+  const eventType = own(record, 'eventType');
+  if (own(record, 'eventName') === 'ConsoleLogin' || eventType === 'AwsConsoleSignIn') {
     return 'AWS Console Sign In via CloudTrail';
   }
-  if (record['eventType'] === 'AwsServiceEvent') return 'AWS Service Event via CloudTrail';
+  if (eventType === 'AwsConsoleAction') return 'AWS Console Action via CloudTrail';
+  if (eventType === 'AwsServiceEvent') return 'AWS Service Event via CloudTrail';
   return 'AWS API Call via CloudTrail';
-}
-
-/** Runs the JSON guard on untrusted input, reporting a violation as `UNSAFE_JSON`. */
-function guard(value: unknown, base: string): void {
-  try {
-    assertSafeJson(value);
-  } catch (error) {
-    if (!(error instanceof EventValidationError)) throw error;
-    throw new CloudTrailMappingError('UNSAFE_JSON', base + error.path.slice(1), error.message, {
-      cause: error,
-    });
-  }
 }
 
 function reject(
@@ -349,24 +396,41 @@ function reject(
   return new CloudTrailMappingError(reason, appendJsonPath(base, field), message);
 }
 
-/** A non-empty string, else undefined. */
+/** Replaces each lone UTF-16 surrogate with U+FFFD: a projection must be valid UTF-8; the record keeps the escape. */
+function wellFormed(s: string): string {
+  return s.replace(LONE_SURROGATES, '\uFFFD');
+}
+
+/** A non-empty string, made well-formed, else undefined. */
 function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value.length > 0 ? value : undefined;
+  return typeof value === 'string' && value.length > 0 ? wellFormed(value) : undefined;
+}
+
+/**
+ * `s`, made well-formed, if it has at most `max` UTF-16 code units; else its first `max - 1` (one fewer
+ * if that would split a surrogate pair) followed by `…`.
+ */
+function fitTo(s: string, max: number): string {
+  const w = wellFormed(s);
+  if (w.length <= max) return w;
+  let end = max - 1;
+  const last = w.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return w.slice(0, end) + CUT_MARK;
+}
+
+/** The record's own member `key`: never one inherited from `Object.prototype` (`constructor`, …). */
+function own(value: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(value, key) ? value[key] : undefined;
 }
 
 function at(value: unknown, key: string): unknown {
   return isPlainObject(value) && Object.hasOwn(value, key) ? value[key] : undefined;
 }
 
-function putString(target: Record<string, unknown>, key: string, value: unknown): void {
+function putString(target: Record<string, unknown>, key: string, value: unknown, max: number): void {
   const s = str(value);
-  if (s !== undefined) target[key] = s;
-}
-
-function pickStrings(record: Record<string, unknown>, keys: readonly string[]): Record<string, string> {
-  const picked: Record<string, string> = {};
-  for (const key of keys) putString(picked, key, record[key]);
-  return picked;
+  if (s !== undefined) target[key] = fitTo(s, max);
 }
 
 /** Namespace of the envelope ids built by `wrapInEventBridgeEnvelope` (a fixed random UUID). */

@@ -1,5 +1,6 @@
 /** Error codes for audit events that are rejected; each one maps to a 4xx with `{ code, message }`. */
 export type EventErrorCode =
+  | 'INVALID_JSON'
   | 'INVALID_JSON_VALUE'
   | 'NON_FINITE_NUMBER'
   | 'UNSAFE_INTEGER'
@@ -20,6 +21,7 @@ export type EventErrorCode =
  * several faults, the first one in this order is reported.
  */
 export type CloudTrailRejectReason =
+  | 'INVALID_JSON'
   | 'NOT_A_RECORD'
   | 'UNSAFE_JSON'
   | 'BAD_ENVELOPE'
@@ -33,8 +35,7 @@ export type CloudTrailRejectReason =
   | 'MISSING_EVENT_NAME'
   | 'BAD_EVENT_NAME'
   | 'MISSING_USER_IDENTITY'
-  | 'BAD_USER_IDENTITY'
-  | 'INVALID_MAPPED_FIELD';
+  | 'BAD_USER_IDENTITY';
 
 /**
  * Raised when input is not an acceptable audit event. `path` is a JSON path into the input (`$.actor.id`);

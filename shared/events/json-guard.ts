@@ -6,6 +6,10 @@
  * precision in most parsers. It also bounds depth, sizes and key names (`limits.ts`). The walk is
  * iterative, so a deeply nested input cannot exhaust the call stack, and the total-size budget bounds
  * the number of visited nodes.
+ *
+ * This is the guard of app events (`POST /v1/events`), whose numbers are doubles: a number no double can
+ * hold as sent is refused with a path that names it. A CloudTrail record is not walked here: it is kept
+ * as its own text (`cloudtrail-record.ts`), so its numbers, names and strings are never refused.
  */
 
 import type { EventErrorCode } from './errors.ts';
@@ -60,9 +64,19 @@ function visit(frame: Frame, stack: Frame[], limits: JsonLimits): number {
       checkString(value, frame, limits.maxStringLength, 'STRING_TOO_LONG', 'string');
       return value.length + 2;
     case 'number':
-      if (!Number.isFinite(value)) fail('NON_FINITE_NUMBER', frame, 'number is not finite');
+      if (!Number.isFinite(value)) {
+        fail(
+          'NON_FINITE_NUMBER',
+          frame,
+          'number is not finite (beyond the largest double); send it as a string',
+        );
+      }
       if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
-        fail('UNSAFE_INTEGER', frame, 'integer is outside ±(2^53−1) and would lose precision');
+        fail(
+          'UNSAFE_INTEGER',
+          frame,
+          'number is beyond ±(2^53−1), where a double cannot keep every integer; send it as a string',
+        );
       }
       return String(value).length;
     case 'boolean':

@@ -2,7 +2,7 @@
  * From a validated event input to its stored form: server fields added, RFC 8785 bytes, leaf hash.
  * The bytes produced here are exactly what is stored, archived and hashed (docs/FORMAT.md §Events).
  */
-import { type CanonicalMember, canonicalBytes, canonicalMembers } from '../canonical/jcs.ts';
+import { type CanonicalMember, canonicalBytes, canonicalMembers, canonicalString } from '../canonical/jcs.ts';
 import {
   type AuditEvent,
   type AuditEventInput,
@@ -12,7 +12,7 @@ import {
 } from '../events/audit-event.ts';
 import { EventValidationError } from '../events/errors.ts';
 import { MAX_EVENT_BYTES } from '../events/limits.ts';
-import { isCanonicalTimestamp } from '../events/rfc3339.ts';
+import { isCanonicalTimestamp, normalizeTimestamp } from '../events/rfc3339.ts';
 import { hashLeaf } from '../merkle/rfc6962.ts';
 
 export type Channel = AuditEvent['channel'];
@@ -47,12 +47,23 @@ export function fromStoredEvent(event: AuditEvent): CanonicalEvent {
   return { event, bytes, leafHash: hashLeaf(bytes) };
 }
 
-/** The stored form of a parsed input (its bytes and leaf hash), and the canonical text of the input itself. */
+/**
+ * The text the idempotency hash (`inputSha256`) is computed over: the input's JCS form with `eventTime`
+ * normalized (`normalizeTimestamp`: UTC, `Z`, milliseconds). Two attempts that write the same instant
+ * differently (`Z` or `+00:00`, `.5` or `.500`, another offset) are the same event, not a conflict; the
+ * stored bytes keep `eventTime` as the first attempt wrote it. docs/EVENTS.md §2.2.
+ * @example idempotencyCanonical({ ...input, eventTime: '2026-01-01T01:00:00+01:00' }) // …"eventTime":"2026-01-01T00:00:00.000Z"…
+ */
+export function idempotencyCanonical(input: AuditEventInput): string {
+  return canonicalString({ ...input, eventTime: normalizeTimestamp(input.eventTime) });
+}
+
+/** The stored form of a parsed input (its bytes and leaf hash), and the idempotency text of the input. */
 export interface CanonicalParsedInput {
   /** Exactly `canonicalizeEvent(input, receivedAt, channel).bytes`. */
   readonly bytes: Uint8Array;
   readonly leafHash: Buffer;
-  /** Exactly `canonicalString(input)`. */
+  /** Exactly `idempotencyCanonical(input)`. */
   readonly inputCanonical: string;
 }
 
@@ -61,14 +72,15 @@ const SERVER_MEMBERS = new Set(['v', 'receivedAt', 'channel']);
 
 /**
  * The bytes and leaf hash of `canonicalizeEvent(input, receivedAt, channel)` together with
- * `canonicalString(input)`, from one canonicalization pass, for an `input` that `parseAuditEventInput`
+ * `idempotencyCanonical(input)`, from one canonicalization pass, for an `input` that `parseAuditEventInput`
  * returned (the ingest path, which needs both: the stored bytes, and the input's idempotency hash).
  *
  * Same bytes, hash and errors as those two calls:
  * - The input's members are canonicalized once; the stored form is the same members with `channel`,
  *   `receivedAt` and `v` spliced in at their RFC 8785 positions.
  * - The stored event is not validated a second time. `parseAuditEventInput` already applied every rule of
- *   the stored schema and of `assertSafeJson` to the input's members, and adding three top-level members
+ *   the stored schema and of its guard (`assertSafeJson`, and the record-text check of a `cloudtrail`
+ *   member) to the input's members, and adding three top-level members
  *   with valid values can only break the total-size bound. That bound is a lower bound of the canonical
  *   size, so an event within `MAX_EVENT_BYTES` once canonical passes it. Anything else (a `receivedAt` or
  *   `channel` the schema would refuse, an event over the size limit) goes through `canonicalizeEvent`
@@ -91,7 +103,11 @@ export function canonicalizeParsedInput(
   let storedText = '';
   let next = 0;
   for (const member of members) {
-    inputText += inputText === '' ? member.text : `,${member.text}`;
+    const inputMember =
+      member.name === 'eventTime'
+        ? `"eventTime":${JSON.stringify(normalizeTimestamp(input.eventTime))}`
+        : member.text;
+    inputText += inputText === '' ? inputMember : `,${inputMember}`;
     if (SERVER_MEMBERS.has(member.name)) continue;
     while (next < server.length && server[next]!.name < member.name) {
       storedText += storedText === '' ? server[next++]!.text : `,${server[next++]!.text}`;

@@ -1,8 +1,9 @@
 /**
  * The CloudTrail forwarder's core: EventBridge envelopes (delivered through SQS) to the ingest core.
  *
- * - Each message body is parsed and mapped with `fromEventBridgeEnvelope`. A message that cannot be
- *   mapped is rejected with its reason and dropped: redelivering it would fail the same way.
+ * - Each message body is mapped from its text with `fromEventBridgeEnvelope`, which parses it without
+ *   loss and keeps the record's own text verbatim. A message that cannot be mapped is rejected with its
+ *   reason and dropped: redelivering it would fail the same way.
  * - EventBridge delivers at least once, so one invocation can hold the same event twice. Identical
  *   copies share one ingest; a copy with the same id but different content is ingested in a later
  *   round, where the core answers it as a conflict (409, security signal) and it is dropped.
@@ -101,11 +102,9 @@ function mapAndGroup(messages: readonly QueuedEnvelope[], reject: (r: Rejection)
   for (const { messageId, body } of messages) {
     let input: AuditEventInput;
     try {
-      input = fromEventBridgeEnvelope(parseBody(body));
+      input = fromEventBridgeEnvelope(body);
     } catch (error) {
-      if (error instanceof BodyError) {
-        reject({ messageId, reason: 'INVALID_JSON', path: '$', message: error.message });
-      } else if (error instanceof CloudTrailMappingError) {
+      if (error instanceof CloudTrailMappingError) {
         reject({ messageId, reason: error.reason, path: error.path, message: error.message });
       } else if (error instanceof EventValidationError) {
         reject({ messageId, reason: error.code, path: error.path, message: error.message });
@@ -129,16 +128,6 @@ function mapAndGroup(messages: readonly QueuedEnvelope[], reject: (r: Rejection)
     else rounds.push([entry]);
   }
   return rounds;
-}
-
-class BodyError extends Error {}
-
-function parseBody(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    throw new BodyError('message body is not valid JSON');
-  }
 }
 
 /** Ingests one chunk; returns the entries to try again in the same round (after drops). */

@@ -371,6 +371,8 @@ async function abandonUnstored(
   writer: BatchWriter,
   deps: IngestDeps,
 ): Promise<void> {
+  // Nothing to explain when the batch row was never written (the request stopped before its first write).
+  if (!writer.writeAttempted) return;
   const abandoned = records.events.flatMap((e, i) => (writer.receiptIfStored(e.id) ? [] : [i]));
   if (abandoned.length === 0) return;
   try {
@@ -401,6 +403,7 @@ interface WriteOutcome {
 
 /** Writes one signed batch and keeps the exact set of ids it stored. */
 class BatchWriter {
+  #writeAttempted = false;
   readonly #stored = new Map<string, Receipt>();
   readonly #request: IngestRequest;
   readonly #deps: IngestDeps;
@@ -414,6 +417,11 @@ class BatchWriter {
     this.#order = order;
     const margin = deps.writeMarginMs ?? DEFAULT_WRITE_MARGIN_MS;
     this.#closesAtMs = periodEndMs(period) + deps.graceSeconds * 1000 - margin;
+  }
+
+  /** True once a write (and so possibly the batch row) was sent to the store. */
+  get writeAttempted(): boolean {
+    return this.#writeAttempted;
   }
 
   receiptIfStored(id: string): Receipt | undefined {
@@ -443,6 +451,7 @@ class BatchWriter {
     let pending = batch.events;
     while (pending.length > 0) {
       this.assertPeriodOpen();
+      this.#writeAttempted = true;
       try {
         // The store checks the period's close marker inside every transaction, and calls the guard
         // before each one: no transaction starts once the period is closing or the deadline is near.

@@ -5,8 +5,9 @@
  * statement (one Sign per batch, never per event). Each event's receipt carries its leaf hash, its audit
  * path, the exact statement bytes and the DER signature, so a client can verify it offline.
  */
-import { type KeyObject, verify } from 'node:crypto';
+import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { canonicalBytes } from '../canonical/jcs.ts';
+import { verifyStatement } from '../crypto/keys.ts';
 import { ProofError } from '../merkle/errors.ts';
 import { allInclusionProofs, verifyInclusion } from '../merkle/proof.ts';
 import { hashLeaf, rootFromLeafHashes } from '../merkle/rfc6962.ts';
@@ -65,6 +66,11 @@ export interface SignedBatch {
 export async function signBatch(
   req: { ledger: string; batchId: string; leaves: readonly BatchLeaf[] },
   signer: Signer,
+  /**
+   * A signature already made for these exact statement bytes (a resumed import): used instead of a new
+   * Sign when it verifies with the signer's key, so re-running a seal writes byte-identical objects.
+   */
+  earlier?: (statementText: string) => Uint8Array | undefined,
 ): Promise<SignedBatch> {
   if (req.leaves.length === 0) throw new RangeError('a batch needs at least one event');
   const leafHashes = req.leaves.map(batchLeafHash);
@@ -86,8 +92,13 @@ export async function signBatch(
   });
   const statementBytes = canonicalBytes(statement);
   if (statementBytes.length > MAX_STATEMENT_BYTES) throw new RangeError('batch statement exceeds 4096 bytes');
-  const signature = await signer.sign(statementBytes);
   const statementText = Buffer.from(statementBytes).toString('utf8');
+  const previous = earlier?.(statementText);
+  const signature =
+    previous !== undefined &&
+    verifyStatement(createPublicKey(await signer.publicKeyPem()), statementBytes, previous)
+      ? previous
+      : await signer.sign(statementBytes);
   const signatureText = Buffer.from(signature).toString('base64');
   const paths = allInclusionProofs(leafHashes);
   const receipts = req.leaves.map(

@@ -25,6 +25,7 @@ import {
   type ExclusionReason,
 } from './formats.ts';
 import { toHex } from './hex.ts';
+import { EventIdSet } from './id-set.ts';
 import type { Period } from './period.ts';
 
 /** A row accepted for sealing, with the leaf hash already computed. */
@@ -100,6 +101,7 @@ export async function* provePeriod(
   let nextBatch = await batchIterator.next();
   const active = new Map<string, ActiveBatch>();
   const retired: ActiveBatch[] = [];
+  const sealedIds = new EventIdSet();
   let index = 0;
 
   const exclude = (
@@ -267,6 +269,14 @@ export async function* provePeriod(
       await exclude('EVENT_MODIFIED', row.item, {
         ...fields,
         detail: `stored bytes hash to ${toHex(leafHash)}; batch ${batch.batchId} signed ${toHex(leaf.leafHash)}`,
+      });
+      continue;
+    }
+    if (!sealedIds.add(row.id)) {
+      // Two signed leaves name one id (two batches signed it, e.g. a lost race plus a forged row): seal it once.
+      await exclude('EVENT_DUPLICATE', row.item, {
+        ...fields,
+        detail: `event id ${row.id} is already sealed in this period`,
       });
       continue;
     }

@@ -10,9 +10,11 @@
 import { loadPublicKey, TrustedKeySet } from '../crypto/keys.ts';
 import { hashLeaf } from '../merkle/rfc6962.ts';
 import type { BatchSeal, PeriodEvent } from '../ports/ledger-store.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
 import type { SealableEvent } from './archive-chunk.ts';
 import { signBatch } from './batch-receipts.ts';
-import { MAX_BATCH_LEAVES } from './formats.ts';
+import { batchRecordSchema, MAX_BATCH_LEAVES } from './formats.ts';
+import { batchFileKey } from './object-keys.ts';
 import { compactLabel, isoSeconds, nextPeriod, type Period, periodOf } from './period.ts';
 import { type ChainHead, type SealDeps, type SealedPeriod, sealPeriod } from './seal-period.ts';
 
@@ -66,7 +68,7 @@ export async function sealRange(req: SealRangeRequest, deps: SealDeps): Promise<
   const keys = new TrustedKeySet([loadPublicKey(await deps.signer.publicKeyPem())]);
   for (let period = first; period.startMs <= lastStart; period = nextPeriod(period)) {
     const events = (groups.get(period.startMs) ?? []).sort(compareEvents);
-    const { rows, batches } = await signImportBatches(req.ledger, period, events, deps);
+    const { rows, batches } = await signImportBatches(req.ledger, period, events, deps, deps.store);
     const result = await sealPeriod(
       {
         ledger: req.ledger,
@@ -95,7 +97,12 @@ export async function signImportBatches(
   period: Period,
   events: readonly OrderedEvent[],
   deps: Pick<SealDeps, 'signer'>,
+  /** Where an earlier run may have archived this period's batches: their signatures are reused. */
+  existing?: ObjectStore,
 ): Promise<{ rows: PeriodEvent[]; batches: BatchSeal[] }> {
+  const earlier = existing
+    ? await earlierSignatures(existing, ledger, period)
+    : new Map<string, Uint8Array>();
   const rows: PeriodEvent[] = [];
   const batches: BatchSeal[] = [];
   for (let start = 0; start < events.length; start += MAX_BATCH_LEAVES) {
@@ -106,7 +113,7 @@ export async function signImportBatches(
       receivedAt: e.receivedAt,
       leafHash: hashLeaf(e.bytes),
     }));
-    const signed = await signBatch({ ledger, batchId, leaves }, deps.signer);
+    const signed = await signBatch({ ledger, batchId, leaves }, deps.signer, (text) => earlier.get(text));
     batches.push({
       ledger,
       batchId,
@@ -123,4 +130,29 @@ export async function signImportBatches(
     a.receivedAt !== b.receivedAt ? (a.receivedAt < b.receivedAt ? -1 : 1) : a.batchId < b.batchId ? -1 : 1,
   );
   return { rows, batches };
+}
+
+/**
+ * Statement → signature of the batch records an earlier run archived for this period. A resumed or
+ * repeated import must write byte-identical batch files, and ECDSA signatures are randomized.
+ */
+async function earlierSignatures(
+  store: ObjectStore,
+  ledger: string,
+  period: Period,
+): Promise<Map<string, Uint8Array>> {
+  const found = new Map<string, Uint8Array>();
+  for (let file = 0; ; file++) {
+    const bytes = await store.get(batchFileKey(ledger, period, file));
+    if (bytes === undefined) return found;
+    for (const line of Buffer.from(bytes).toString('utf8').split('\n')) {
+      if (line === '') continue;
+      try {
+        const record = batchRecordSchema.parse(JSON.parse(line));
+        found.set(record.statement, Buffer.from(record.signature, 'base64'));
+      } catch {
+        // Not a record this code wrote: ignored here; sealing will refuse to overwrite the file anyway.
+      }
+    }
+  }
 }

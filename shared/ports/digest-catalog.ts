@@ -14,6 +14,8 @@ export interface DigestCatalog {
   listSeals(ledger: string, fromMs: number, toMs: number, limit: number, cursor?: string): Promise<SealPage>;
   /** One sealed period, or undefined. */
   getSeal(ledger: string, period: Period): Promise<ChainHead | undefined>;
+  /** The newest sealed period, or undefined before the first seal (the same as SealRegistry's). */
+  lastSeal(ledger: string): Promise<ChainHead | undefined>;
 }
 
 /** Time-limited download links for bucket objects (S3 presigned GET URLs). */

@@ -123,7 +123,7 @@ export interface LedgerStore {
   findEventIds(ledger: string, ids: readonly string[]): Promise<Map<string, StoredEventId>>;
   /**
    * Stores the batch seal (an identical existing seal counts as success), then the events, each
-   * together with its id record, in atomic groups (at most 50 events per group on DynamoDB). Never
+   * together with its id record, in atomic groups (at most 49 events per group on DynamoDB, with the period's close-marker check). Never
    * overwrites. Throws `EventIdsTakenError` when ids exist, `LedgerUnavailableError` when the backend
    * stays throttled or unavailable, `PeriodClosedError` when the period's close marker exists (checked
    * inside every transaction), `LedgerWriteError` for anything else; each names the ids this call did

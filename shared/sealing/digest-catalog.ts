@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { digestSchema } from '../ledger/formats.ts';
 import { digestObjectKey } from '../ledger/object-keys.ts';
-import { compactLabel, isoSeconds, type Period, parseCompactLabel } from '../ledger/period.ts';
+import { compactLabel, isoSeconds, type Period, parseCompactLabel, periodOf } from '../ledger/period.ts';
 import type { ChainHead } from '../ledger/seal-period.ts';
 import type { DigestCatalog, ObjectLinks } from '../ports/digest-catalog.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
@@ -59,16 +59,33 @@ export const listQuerySchema = z
   })
   .strict();
 
-/** Lists sealed periods in a range, paginated. */
+/** The ledger's period length and sealing grace, so clients can tell "not sealed yet" from "missing". */
+export interface SealingSchedule {
+  readonly periodSeconds: number;
+  /** A period is sealed about this long after it ends. */
+  readonly graceSeconds: number;
+}
+
+/**
+ * Lists the sealed periods that overlap [from, to), paginated. `from` inside a period includes that
+ * period: the events received at `from` are in it.
+ */
 export async function listDigests(
   ledger: string,
   query: z.infer<typeof listQuerySchema>,
   catalog: DigestCatalog,
-): Promise<{ digests: DigestSummary[]; nextToken?: string }> {
-  const fromMs = query.from ? Date.parse(query.from) : 0;
-  const toMs = query.to ? Date.parse(query.to) : Date.UTC(9999, 11, 31);
+  schedule: SealingSchedule,
+): Promise<{ digests: DigestSummary[]; nextToken?: string } & SealingSchedule> {
+  const fromMs = query.from ? periodOf(Date.parse(query.from), schedule.periodSeconds).startMs : 0;
+  // Period starts are whole seconds: a fractional `to` still includes the period that starts before it.
+  const toMs = query.to ? Math.ceil(Date.parse(query.to) / 1000) * 1000 : Date.UTC(9999, 11, 31);
   const page = await catalog.listSeals(ledger, fromMs, toMs, query.limit, query.nextToken);
-  return { digests: page.items.map(summary), ...(page.cursor ? { nextToken: page.cursor } : {}) };
+  return {
+    digests: page.items.map(summary),
+    ...(page.cursor ? { nextToken: page.cursor } : {}),
+    periodSeconds: schedule.periodSeconds,
+    graceSeconds: schedule.graceSeconds,
+  };
 }
 
 export interface DigestObjects extends DigestSummary {

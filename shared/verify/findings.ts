@@ -49,6 +49,12 @@ export const FINDING_CODES = {
   EVENT_ORDER_INVALID: 'sealed events are not in period order (receivedAt, then id)',
   EVENT_EXCLUDED:
     'the sealer left a stored row out of the period (edited, unsigned, duplicated or malformed)',
+  OBJECT_NOT_REGULAR:
+    'an object is a symbolic link, FIFO, device, socket or folder, not a regular file; it is not read and counts as absent',
+  LEDGER_TRUNCATED:
+    'the folder ends before the signed head given with --head: its newest periods are missing',
+  HEAD_MISMATCH:
+    'the folder holds the period of the signed head given with --head, with a different statement',
 } as const;
 
 export type FindingCode = keyof typeof FINDING_CODES;
@@ -65,4 +71,15 @@ export interface Finding {
   readonly message: string;
   /** Expected and computed values (hashes, sizes), for the report. */
   readonly evidence?: { readonly expected?: string; readonly computed?: string };
+  /** For a run of missing periods (PERIOD_MISSING, LEDGER_TRUNCATED): one finding for the whole run. */
+  readonly periods?: PeriodRun;
+}
+
+/** A run of consecutive periods, reported as one finding so that a report stays linear in the objects. */
+export interface PeriodRun {
+  /** Start of the first and of the last period of the run (RFC 3339, whole seconds). */
+  readonly first: string;
+  readonly last: string;
+  readonly count: number;
+  readonly seconds: number;
 }

@@ -78,11 +78,16 @@ function parseIndex(index: Buffer): IndexEntry[] | undefined {
   return out;
 }
 
-/** Verifies one chunk. `archive`/`index` are undefined when the objects are missing. */
+/**
+ * Verifies one chunk. `archive`/`index` are undefined when the objects are missing. `archiveCut` says
+ * that `archive` holds only the first bytes of a longer object (the reader stopped at its bound): the
+ * chunk is then not diagnosed event by event, since events past the cut are unknown.
+ */
 export function verifyChunk(
   ref: ArchiveRef,
   archive: Buffer | undefined,
   index: Buffer | undefined,
+  archiveCut = false,
 ): ChunkResult {
   const findings: Finding[] = [];
   // The intact index, parsed on first use: a clean chunk never needs it.
@@ -133,14 +138,26 @@ export function verifyChunk(
       prefix.leaves.length === ref.count &&
       toHex(chunkRoot(prefix.leaves)) === ref.rootHash
     ) {
+      // The folder verifier reads one byte past the committed size, so the length is a lower bound.
       findings.push({
         code: 'ARCHIVE_TRAILING_DATA',
         object: ref.key,
-        message: `${archive.length - ref.size} bytes follow the ${ref.count} sealed events`,
-        evidence: { expected: String(ref.size), computed: String(archive.length) },
+        message: `more bytes follow the ${ref.count} sealed events (${ref.size} bytes)`,
+        evidence: { expected: String(ref.size), computed: `at least ${archive.length}` },
       });
       return { findings, clean: false, committedLeaves: prefix.leaves };
     }
+  }
+
+  if (archiveCut) {
+    const entries = indexEntries();
+    findings.push({
+      code: 'ROOT_MISMATCH',
+      object: ref.key,
+      message: `the chunk is much longer than its ${ref.size} committed bytes and does not start with its sealed events; only its first ${archive.length} bytes were read, so its events are not named one by one`,
+      evidence: { expected: String(ref.size), computed: `more than ${archive.length}` },
+    });
+    return { findings, clean: false, ...(entries ? { committedLeaves: entries.map((e) => e.leaf) } : {}) };
   }
 
   const entries = indexEntries();

@@ -8,6 +8,9 @@
  */
 import { type KeyObject, verify } from 'node:crypto';
 import { canonicalString } from '../canonical/jcs.ts';
+import { MAX_P256_DER_SIGNATURE_BYTES } from '../crypto/keys.ts';
+import type { VerifiedHead } from '../head/signed-head.ts';
+import { INDEX_ENTRY_SIZE } from '../ledger/archive-chunk.ts';
 import {
   DIGEST_STATEMENT_TYPE,
   type Digest,
@@ -29,13 +32,30 @@ import {
   parseIsoSeconds,
   periodEndMs,
   periodOf,
+  samePeriod,
 } from '../ledger/period.ts';
 import { StreamingTree, sha256 } from '../merkle/rfc6962.ts';
-import type { Finding } from './findings.ts';
-import type { ObjectReader } from './object-reader.ts';
+import { MAX_STATEMENT_BYTES } from '../ports/signer.ts';
+import type { Finding, PeriodRun } from './findings.ts';
+import { NotRegularObjectError, type ObjectReader } from './object-reader.ts';
 import { hashFromHex, verifyChunk } from './verify-chunk.ts';
 import { PeriodProvenance } from './verify-provenance.ts';
 import { type BatchLeafCheck, checkReceiptFile } from './verify-receipts.ts';
+
+/**
+ * Largest digest object the verifier reads. The digest schema allows 100,000 chunks (about 520 bytes
+ * each) and 100,000 batch files (about 230 bytes each); a bigger object cannot be a digest
+ * (docs/FORMAT.md §9.1).
+ */
+export const MAX_DIGEST_BYTES = 128 * 1024 * 1024;
+
+/**
+ * How much of a chunk that is longer than committed is read to name what changed: twice the committed
+ * size plus 1 MiB (room for inserted and lengthened events), never the whole of a huge or sparse file.
+ */
+export function diagnosisWindow(committedSize: number): number {
+  return 2 * committedSize + 1024 * 1024;
+}
 
 /** Trusted public keys by key id. */
 export interface TrustedKeys {
@@ -57,19 +77,39 @@ export interface VerifyOptions {
   /** Also validate every event against the schema, canonical form and its period (slower). */
   readonly deepCheck?: (line: Buffer, period: Period) => Finding['code'] | undefined;
   readonly onProgress?: (progress: VerifyProgress) => void;
+  /**
+   * A signed head kept earlier (already verified, see verifySignedHead): the folder must reach its period
+   * (LEDGER_TRUNCATED) and hold that period's very statement (HEAD_MISMATCH). Ignored when its period
+   * lies outside [from, to).
+   */
+  readonly head?: VerifiedHead;
 }
 
+/** What a folder covers for one ledger: the range a report always states. */
 export interface LedgerSummary {
   readonly ledger: string;
   readonly digests: number;
   readonly events: number;
+  /** Start of the first and the last period with a digest object in the folder (by object key). */
   readonly firstPeriod?: string;
   readonly lastPeriod?: string;
+  readonly periodSeconds?: number;
+  /** True when the first digest is the ledger's genesis (sequence 0, no previous statement). */
+  readonly startsAtGenesis: boolean;
+  /** The --head of this ledger, and whether the folder reaches it. */
+  readonly head?: {
+    readonly periodStart: string;
+    readonly sequence: number;
+    /** `reached`: the folder holds the head's period or later; `truncated`: it ends before. */
+    readonly status: 'reached' | 'truncated' | 'outside-range';
+  };
 }
 
 export interface VerifyReport {
   readonly valid: boolean;
   readonly findings: Finding[];
+  /** The requested range (`--from`, `--to`), null where open. */
+  readonly range: { readonly from: string | null; readonly to: string | null };
   readonly ledgers: LedgerSummary[];
   readonly stats: { digests: number; archives: number; events: number; bytes: number; receipts: number };
 }
@@ -103,13 +143,47 @@ function parseCanonical<T>(
   }
 }
 
-/** Verifies a folder (or any ObjectReader). Never throws for bad content; throws only for I/O failures. */
-export async function verifyFolder(reader: ObjectReader, options: VerifyOptions): Promise<VerifyReport> {
-  const findings: Finding[] = [];
-  const stats = { digests: 0, archives: 0, events: 0, bytes: 0, receipts: 0 };
-  const inRange = (p: Period): boolean =>
+/**
+ * The reader the checks use: an object that is not a regular file gets one OBJECT_NOT_REGULAR finding
+ * and then counts as absent, so whatever its absence implies is reported as for a missing object.
+ */
+function regularFilesOnly(reader: ObjectReader, findings: Finding[]): ObjectReader {
+  const reported = new Set<string>();
+  return {
+    list: (prefix) => reader.list(prefix),
+    async read(key, maxBytes) {
+      try {
+        return await reader.read(key, maxBytes);
+      } catch (error) {
+        if (!(error instanceof NotRegularObjectError)) throw error;
+        if (!reported.has(key)) {
+          reported.add(key);
+          findings.push({
+            code: 'OBJECT_NOT_REGULAR',
+            object: key,
+            message: `a ${error.kind}, not a regular file: not read, counted as absent`,
+          });
+        }
+        return undefined;
+      }
+    },
+  };
+}
+
+function overlapsRange(p: Period, options: Pick<VerifyOptions, 'fromMs' | 'toMs'>): boolean {
+  return (
     (options.fromMs === undefined || periodEndMs(p) > options.fromMs) &&
-    (options.toMs === undefined || p.startMs < options.toMs);
+    (options.toMs === undefined || p.startMs < options.toMs)
+  );
+}
+
+/** Verifies a folder (or any ObjectReader). Never throws for bad content; throws only for I/O failures. */
+export async function verifyFolder(folder: ObjectReader, options: VerifyOptions): Promise<VerifyReport> {
+  const findings: Finding[] = [];
+  const reader = regularFilesOnly(folder, findings);
+  const stats = { digests: 0, archives: 0, events: 0, bytes: 0, receipts: 0 };
+  const inRange = (p: Period): boolean => overlapsRange(p, options);
+  const head = options.head && inRange(options.head.period) ? options.head : undefined;
 
   // 1. Inventory of digest objects, grouped by ledger and period.
   const byLedger = new Map<string, Map<string, Partial<Record<ParsedDigestKey['part'], ParsedDigestKey>>>>();
@@ -148,26 +222,58 @@ export async function verifyFolder(reader: ObjectReader, options: VerifyOptions)
       stats.digests++;
       options.onProgress?.({ phase: 'digests', done: ++digestsDone, total: digestsTotal });
     }
-    walkChain(ledger, entries, options, findings);
+    const ledgerHead = head?.ledger === ledger ? head : undefined;
+    const reachesHead = walkChain(ledger, entries, options, findings, ledgerHead);
     for (const entry of entries) {
       if (entry.digest && entry.statement) archiveJobs.push({ entry, digest: entry.digest });
       else unreadable.add(`${entry.parsed.base.replace(/^digests\//, 'archives/')}/`);
     }
-    const sealed = entries.filter((e) => e.statement);
+    const first = entries[0]!;
+    const last = entries[entries.length - 1]!;
     ledgers.push({
       ledger,
       digests: entries.length,
-      events: sealed.reduce((n, e) => n + (e.statement?.treeSize ?? 0), 0),
-      ...(sealed.length > 0
-        ? {
-            firstPeriod: sealed[0]!.statement!.periodStart,
-            lastPeriod: sealed[sealed.length - 1]!.statement!.periodStart,
-          }
-        : {}),
+      events: entries.reduce((n, e) => n + (e.statement?.treeSize ?? 0), 0),
+      firstPeriod: isoSeconds(first.parsed.period.startMs),
+      lastPeriod: isoSeconds(last.parsed.period.startMs),
+      periodSeconds: first.parsed.period.seconds,
+      startsAtGenesis: first.statement?.sequence === 0 && first.statement.previousStatementSha256 === null,
+      ...headSummary(options.head?.ledger === ledger ? options.head : undefined, ledgerHead, reachesHead),
     });
   }
+  // The head's ledger has no digest at all in the folder: everything up to the head is missing.
+  if (head && !byLedger.has(head.ledger)) {
+    const width = head.period.seconds * 1000;
+    const start =
+      options.fromMs !== undefined
+        ? periodOf(options.fromMs, head.period.seconds)
+        : { startMs: head.period.startMs - head.sequence * width, seconds: head.period.seconds };
+    const run = periodRun(start, periodEndMs(head.period));
+    findings.push({
+      code: 'LEDGER_TRUNCATED',
+      object: head.digestKey,
+      message: `the folder holds no digest of ledger ${head.ledger}; the head is ${isoSeconds(head.period.startMs)} (sequence ${head.sequence})`,
+      ...(run ? { periods: run } : {}),
+    });
+    ledgers.push({
+      ledger: head.ledger,
+      digests: 0,
+      events: 0,
+      startsAtGenesis: false,
+      ...headSummary(head, head, false),
+    });
+  } else if (options.head && !byLedger.has(options.head.ledger)) {
+    ledgers.push({
+      ledger: options.head.ledger,
+      digests: 0,
+      events: 0,
+      startsAtGenesis: false,
+      ...headSummary(options.head, undefined, false),
+    });
+  }
+  ledgers.sort((a, b) => a.ledger.localeCompare(b.ledger));
   // A folder without digests proves nothing: an attacker who deleted every digest must not get VALID.
-  if (byLedger.size === 0) {
+  if (byLedger.size === 0 && !head) {
     const ranged = options.fromMs !== undefined || options.toMs !== undefined;
     findings.push({
       code: 'PERIOD_MISSING',
@@ -216,8 +322,21 @@ export async function verifyFolder(reader: ObjectReader, options: VerifyOptions)
       }
     });
     for (const ref of digest.archives) {
-      const [archive, index] = await Promise.all([reader.read(ref.key), reader.read(ref.indexKey)]);
-      const result = verifyChunk(ref, archive, index);
+      // Never more than the committed size plus one byte: one more tells trailing data apart.
+      let [archive, index] = await Promise.all([
+        reader.read(ref.key, ref.size + 1),
+        reader.read(ref.indexKey, ref.count * INDEX_ENTRY_SIZE + 1),
+      ]);
+      // A longer chunk was changed. A bounded second read lets the index name the inserted or modified
+      // events; past that bound (a huge or sparse file) the chunk is reported without naming them.
+      let cut = false;
+      if (archive && archive.length > ref.size) {
+        const window = diagnosisWindow(ref.size);
+        archive = await reader.read(ref.key, window + 1);
+        cut = archive !== undefined && archive.length > window;
+        if (archive && cut) archive = archive.subarray(0, window);
+      }
+      const result = verifyChunk(ref, archive, index, cut);
       // A chunk named again by a moved or copied digest is checked again but reported once.
       const chunkId = [ref.key, ref.indexKey, ref.count, ref.size, ref.rootHash, ref.indexSha256].join(' ');
       const firstReport = !reportedChunks.has(chunkId);
@@ -292,7 +411,39 @@ export async function verifyFolder(reader: ObjectReader, options: VerifyOptions)
     ),
   );
 
-  return { valid: findings.length === 0, findings, ledgers, stats };
+  return {
+    valid: findings.length === 0,
+    findings,
+    range: {
+      from: options.fromMs === undefined ? null : new Date(options.fromMs).toISOString(),
+      to: options.toMs === undefined ? null : new Date(options.toMs).toISOString(),
+    },
+    ledgers,
+    stats,
+  };
+}
+
+function headSummary(
+  given: VerifiedHead | undefined,
+  inRange: VerifiedHead | undefined,
+  reached: boolean,
+): Pick<LedgerSummary, 'head'> {
+  if (!given) return {};
+  const status = !inRange ? 'outside-range' : reached ? 'reached' : 'truncated';
+  return { head: { periodStart: isoSeconds(given.period.startMs), sequence: given.sequence, status } };
+}
+
+/** The run of periods of `from`'s length from `from` up to `untilMs` (exclusive), or undefined if empty. */
+function periodRun(from: Period, untilMs: number): PeriodRun | undefined {
+  const width = from.seconds * 1000;
+  const count = Math.ceil((untilMs - from.startMs) / width);
+  if (!(count > 0)) return undefined;
+  return {
+    first: isoSeconds(from.startMs),
+    last: isoSeconds(from.startMs + (count - 1) * width),
+    count,
+    seconds: from.seconds,
+  };
 }
 
 function periodStart(parts: Partial<Record<string, ParsedDigestKey>>): number {
@@ -316,10 +467,25 @@ async function readDigest(
       message: `the ${part} object of period ${isoSeconds(anyPart.period.startMs)} is missing`,
     });
   }
+  // A part that is listed but cannot be read (not a regular file, or gone) is as incomplete as a
+  // missing one.
+  const unreadable = (part: ParsedDigestKey['part']): void => {
+    findings.push({
+      code: 'DIGEST_INCOMPLETE',
+      object: digestObjectKey(anyPart.ledger, anyPart.period, part),
+      message: `the ${part} object of period ${isoSeconds(anyPart.period.startMs)} cannot be read as a regular file`,
+    });
+  };
   const statementKey = `${base}.statement.json`;
-  const statementBytes = parts.statement ? await reader.read(statementKey) : undefined;
+  const statementBytes = parts.statement
+    ? await reader.read(statementKey, MAX_STATEMENT_BYTES + 1)
+    : undefined;
+  if (parts.statement && !statementBytes) unreadable('statement');
   if (!statementBytes) return entry;
-  const statement = parseCanonical<DigestStatement>(statementBytes, digestStatementSchema);
+  const statement =
+    statementBytes.length <= MAX_STATEMENT_BYTES
+      ? parseCanonical<DigestStatement>(statementBytes, digestStatementSchema)
+      : undefined;
   if (!statement) {
     findings.push({
       code: 'DIGEST_MALFORMED',
@@ -339,23 +505,25 @@ async function readDigest(
     });
     trusted = false;
   } else if (parts.signature) {
-    const signature = await reader.read(`${base}.sig`);
+    const signature = await reader.read(`${base}.sig`, MAX_P256_DER_SIGNATURE_BYTES + 1);
+    if (!signature) unreadable('signature');
     let ok = false;
     try {
       ok =
         signature !== undefined &&
+        signature.length <= MAX_P256_DER_SIGNATURE_BYTES &&
         verify('sha256', statementBytes, { key: key.key, dsaEncoding: 'der' }, signature);
     } catch {
       ok = false;
     }
-    if (!ok) {
+    if (!ok && signature) {
       findings.push({
         code: 'SIGNATURE_INVALID',
         object: `${base}.sig`,
         message: 'signature does not verify over the statement',
       });
-      trusted = false;
     }
+    if (!ok) trusted = false;
   } else {
     trusted = false;
   }
@@ -374,8 +542,17 @@ async function readDigest(
     });
     trusted = false;
   }
-  const digestBytes = parts.digest ? await reader.read(expectedDigestKey) : undefined;
+  const digestBytes = parts.digest ? await reader.read(expectedDigestKey, MAX_DIGEST_BYTES + 1) : undefined;
+  if (parts.digest && !digestBytes) unreadable('digest');
   if (!digestBytes) return { ...withStatement, trusted: false };
+  if (digestBytes.length > MAX_DIGEST_BYTES) {
+    findings.push({
+      code: 'DIGEST_MALFORMED',
+      object: expectedDigestKey,
+      message: `larger than ${MAX_DIGEST_BYTES} bytes: not a digest (not read further)`,
+    });
+    return { ...withStatement, trusted: false };
+  }
   const digestHash = toHex(sha256(digestBytes));
   if (digestHash !== statement.digestSha256) {
     findings.push({
@@ -426,25 +603,34 @@ function chunksConsistent(digest: Digest): boolean {
   return next === digest.treeSize && Number.isInteger(Math.log2(digest.chunkLeaves));
 }
 
-/** Chain and period coverage for one ledger's digests, sorted by period. */
+/**
+ * Chain and period coverage for one ledger's digests, sorted by period. Each run of missing periods is one
+ * finding, so the report stays linear in the number of objects whatever the dates say. Returns whether
+ * the folder reaches `head` (true when there is none).
+ */
 function walkChain(
   ledger: string,
   entries: DigestEntry[],
   options: VerifyOptions,
   findings: Finding[],
-): void {
+  head: VerifiedHead | undefined,
+): boolean {
   let previous: DigestEntry | undefined;
   const seconds =
     entries.find((e) => e.statement)?.parsed.period.seconds ?? entries[0]?.parsed.period.seconds;
-  if (seconds === undefined) return;
+  if (seconds === undefined) return head === undefined;
   const missing = (from: Period, untilMs: number): void => {
-    for (let p = from; p.startMs < untilMs; p = nextPeriod(p)) {
-      findings.push({
-        code: 'PERIOD_MISSING',
-        object: digestObjectKey(ledger, p, 'digest'),
-        message: `no digest for period ${isoSeconds(p.startMs)}`,
-      });
-    }
+    const run = periodRun(from, untilMs);
+    if (!run) return;
+    findings.push({
+      code: 'PERIOD_MISSING',
+      object: digestObjectKey(ledger, from, 'digest'),
+      message:
+        run.count === 1
+          ? `no digest for period ${run.first}`
+          : `no digest for the ${run.count} periods ${run.first} … ${run.last}`,
+      periods: run,
+    });
   };
   const first = entries[0];
   if (first && options.fromMs !== undefined) {
@@ -497,11 +683,36 @@ function walkChain(
         });
       }
     }
+    if (head && samePeriod(period, head.period) && entry.statementBytes) {
+      const held = toHex(sha256(entry.statementBytes));
+      if (held !== head.statementSha256) {
+        findings.push({
+          code: 'HEAD_MISMATCH',
+          object: `${entry.parsed.base}.statement.json`,
+          message: `the head signs another statement for period ${isoSeconds(period.startMs)} (sequence ${head.sequence})`,
+          evidence: { expected: head.statementSha256, computed: held },
+        });
+      }
+    }
     previous = entry;
   }
-  if (previous && options.toMs !== undefined) {
-    missing(nextPeriod(previous.parsed.period), options.toMs);
+  if (!previous) return head === undefined;
+  let tail = nextPeriod(previous.parsed.period);
+  let reached = true;
+  if (head && head.period.startMs >= tail.startMs) {
+    // The folder ends before the head: its newest periods were cut off (or not downloaded).
+    reached = false;
+    const run = periodRun(tail, periodEndMs(head.period));
+    findings.push({
+      code: 'LEDGER_TRUNCATED',
+      object: head.digestKey,
+      message: `the folder ends with period ${isoSeconds(previous.parsed.period.startMs)}; the head is ${isoSeconds(head.period.startMs)} (sequence ${head.sequence})${run ? `: ${run.count} period(s) missing at the end` : ''}`,
+      ...(run ? { periods: run } : {}),
+    });
+    tail = nextPeriod({ startMs: head.period.startMs, seconds: tail.seconds });
   }
+  if (options.toMs !== undefined) missing(tail, options.toMs);
+  return reached;
 }
 
 function deepCheckChunk(

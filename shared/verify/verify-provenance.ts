@@ -17,6 +17,7 @@ import {
   exclusionSchema,
 } from '../ledger/formats.ts';
 import { fromHex, toHex } from '../ledger/hex.ts';
+import { EventIdSet } from '../ledger/id-set.ts';
 import { batchFileKey, exclusionsKey } from '../ledger/object-keys.ts';
 import type { Period } from '../ledger/period.ts';
 import { sha256 } from '../merkle/rfc6962.ts';
@@ -46,7 +47,8 @@ async function readCommitted(
   ref: { key: string; size: number; sha256: string },
   findings: Finding[],
 ): Promise<Buffer | undefined> {
-  const bytes = await reader.read(ref.key);
+  // Never more than the committed size plus one byte (FORMAT.md §9.1).
+  const bytes = await reader.read(ref.key, ref.size + 1);
   if (bytes === undefined) {
     findings.push({
       code: 'BATCH_FILE_MISSING',
@@ -60,7 +62,7 @@ async function readCommitted(
     findings.push({
       code: 'BATCH_FILE_MODIFIED',
       object: ref.key,
-      message: `${bytes.length} bytes; the digest commits to ${ref.size}`,
+      message: `${bytes.length > ref.size ? `more than ${ref.size}` : bytes.length} bytes; the digest commits to ${ref.size}`,
       evidence: { expected: ref.sha256, computed },
     });
     return undefined;
@@ -112,11 +114,11 @@ export class PeriodProvenance {
   #queue: Buffer[] = [];
   #queueFile = '';
   #queueLine = 0;
-  #recordsRead = 0;
   #broken = false;
   #disabled = false;
   #previous: { receivedAt: string; id: string } | undefined;
   #skipped = new Set<number>();
+  readonly #sealedIds = new EventIdSet();
 
   constructor(options: {
     enabled?: boolean;
@@ -218,6 +220,16 @@ export class PeriodProvenance {
       return;
     }
     const prev = this.#previous;
+    const firstTime = this.#sealedIds.add(signed.id);
+    if (!firstTime && prev?.id !== signed.id) {
+      this.#push({
+        code: 'EVENT_ID_REUSED',
+        object,
+        eventId: signed.id,
+        eventIndex: index,
+        message: `event id ${signed.id} is sealed more than once in this period`,
+      });
+    }
     if (prev) {
       if (prev.id === signed.id) {
         this.#push({
@@ -274,7 +286,6 @@ export class PeriodProvenance {
     }
     const line = this.#queue.shift()!;
     const lineNo = ++this.#queueLine;
-    this.#recordsRead++;
     this.#record(line, this.#queueFile, lineNo);
     return true;
   }

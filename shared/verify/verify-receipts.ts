@@ -9,6 +9,9 @@ import { type Period, periodEndMs } from '../ledger/period.ts';
 import type { Finding } from './findings.ts';
 import type { ObjectReader } from './object-reader.ts';
 
+/** Largest receipt file read: about 2,000 receipts (docs/FORMAT.md §9.1). */
+export const MAX_RECEIPT_FILE_BYTES = 16 * 1024 * 1024;
+
 interface PendingReceipt {
   readonly object: string;
   readonly eventId: string;
@@ -36,10 +39,20 @@ async function collect(reader: ObjectReader, keys: KeyLookup, findings: Finding[
   const all: PendingReceipt[] = [];
   for (const object of (await reader.list('receipts/')).sort()) {
     if (!object.endsWith('.json')) continue;
-    const bytes = await reader.read(object);
+    const bytes = await reader.read(object, MAX_RECEIPT_FILE_BYTES + 1);
+    // Absent now means it was not a regular file: the reader has reported that already.
+    if (!bytes) continue;
+    if (bytes.length > MAX_RECEIPT_FILE_BYTES) {
+      findings.push({
+        code: 'RECEIPT_MALFORMED',
+        object,
+        message: `larger than ${MAX_RECEIPT_FILE_BYTES} bytes: not read`,
+      });
+      continue;
+    }
     let value: unknown;
     try {
-      value = JSON.parse(bytes?.toString('utf8') ?? '');
+      value = JSON.parse(bytes.toString('utf8'));
     } catch {
       findings.push({ code: 'RECEIPT_MALFORMED', object, message: 'file is not JSON' });
       continue;

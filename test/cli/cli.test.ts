@@ -3,11 +3,11 @@
  * auditor runs it. The input is the CloudTrail sample's window 2024-07-30 … 2024-08-02 (288 records):
  * sealing all eleven years of the sample hourly would take minutes.
  *
- * Each child process costs a second of start-up (tsx), so the contract cases run concurrently, and the
- * longer matrix of usage errors calls the same `main()` in-process.
+ * The command is the esbuild bundle (built by test/support/build-cli.ts before the run). The contract
+ * cases run concurrently, and the longer matrix of usage errors calls the same `main()` in-process.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -20,10 +20,14 @@ import { signBatch } from '../../shared/ledger/batch-receipts.ts';
 import { digestStatementSchema } from '../../shared/ledger/formats.ts';
 import { digestObjectKey } from '../../shared/ledger/object-keys.ts';
 import { FINDING_CODES } from '../../shared/verify/findings.ts';
+import { oneLine, sampleRecords } from '../support/cloudtrail-records.ts';
+import { mkfifoSync } from '../support/fifo.ts';
 import { openssl } from '../support/openssl.ts';
 import {
+  archiveLines,
   cloudTrailSampleLines,
   copyFolder,
+  listObjects,
   loadCloudTrailSample,
   modifyEvent,
   readObject,
@@ -83,6 +87,12 @@ async function auditsealInProcess(...args: string[]): Promise<Run> {
 }
 
 const work = tempFolder('cli');
+/** A FIFO in the work folder: nothing ever writes to it, so reading it would block forever. */
+function fifo(name: string): string {
+  const path = join(work, `fifo-${name}`);
+  if (!existsSync(path)) mkfifoSync(path);
+  return path;
+}
 const input = join(work, 'events.jsonl');
 const privateKey = join(work, 'signing-key.pem');
 const sealed = join(work, 'sealed');
@@ -121,7 +131,12 @@ afterAll(() => {
 
 describe.concurrent('Command: auditseal --help', () => {
   describe.each([
-    ['verify', ['--key', '--from', '--to', '--deep', '--json', 'Exit status: 0 valid, 1 findings, 2 usage']],
+    [
+      'verify',
+      ['--key', '--from', '--to', '--head', '--deep', '--json', 'Exit status: 0 valid, 1 findings, 2 usage'],
+    ],
+    ['head', ['--out', '--endpoint', '--local-file', '--json']],
+    ['download', ['--from', '--to', '--out', '--endpoint', '--local-file', '--json']],
     ['seal', ['--in', '--out', '--key', '--period', '--ledger', '--skip-invalid', '--json']],
     ['verify-receipt', ['--key', '--event', '--json']],
   ])('when asking for help on %s', (command, options) => {
@@ -164,7 +179,7 @@ describe('Command: auditseal seal', () => {
       const lines = readFileSync(sharedDataPath('cloudtrail', 'strict_permissive.jsonl'), 'utf8').split('\n');
       const unsupported = lines.find((line) => {
         try {
-          importLine(JSON.parse(line));
+          importLine(line);
           return false;
         } catch {
           return line.trim() !== '';
@@ -193,6 +208,81 @@ describe('Command: auditseal seal', () => {
       expect(strict.stderr).toContain('--skip-invalid');
       expect(lenient.code).toBe(0);
       expect(JSON.parse(lenient.stdout)).toMatchObject({ lines: 6, events: 5, rejected: [{ line: 6 }] });
+    });
+  });
+
+  describe('when the input holds 600 generated CloudTrail records with the edge cases', () => {
+    it('seals all 600 with each record text verbatim, and the folder verifies VALID with --deep', async () => {
+      // Prepare: one hour of records holding big integers, exponents, -0, deep nesting, any Unicode.
+      const hour = { fromMs: Date.parse('2026-11-22T21:00:00Z'), toMs: Date.parse('2026-11-22T22:00:00Z') };
+      const texts = sampleRecords(600, hour).map(oneLine);
+      const file = join(work, 'generated.jsonl');
+      writeFileSync(file, `${texts.join('\n')}\n`);
+      const out = join(work, 'generated-out');
+
+      // Act
+      const seal = await auditsealInProcess(
+        'seal',
+        '--in',
+        file,
+        '--out',
+        out,
+        '--key',
+        privateKey,
+        '--json',
+      );
+      const summary = JSON.parse(seal.stdout) as { events: number; rejected: unknown[]; publicKey: string };
+      const verify = await auditsealInProcess('verify', out, '--key', summary.publicKey, '--json', '--deep');
+
+      // Assess
+      expect(seal.code, seal.stderr).toBe(0);
+      expect(summary).toMatchObject({ events: 600, rejected: [] });
+      expect(verify.code, verify.stdout).toBe(0);
+      expect(JSON.parse(verify.stdout)).toMatchObject({ valid: true, findings: [], stats: { events: 600 } });
+      const archived = listObjects(out, 'archives/')
+        .filter((key) => /\/\d{6}\.jsonl$/.test(key))
+        .flatMap((key) => archiveLines(out, key))
+        .map((line) => (JSON.parse(line.toString('utf8')) as { cloudtrail: string }).cloudtrail);
+      expect(archived.sort()).toEqual([...texts].sort());
+    });
+  });
+
+  describe('when a line is not valid UTF-8', () => {
+    it('rejects that line as INVALID_UTF8 instead of sealing a repaired record', async () => {
+      // Prepare
+      const [good, bad] = cloudTrailSampleLines(WINDOW) as [string, string];
+      const file = join(work, 'bad-utf8.jsonl');
+      const at = bad.indexOf('"eventName":"') + '"eventName":"'.length;
+      // 0xC3 0x28 is not UTF-8: a lead byte followed by "(".
+      writeFileSync(
+        file,
+        Buffer.concat([
+          Buffer.from(`${good}\n${bad.slice(0, at)}`),
+          Buffer.from([0xc3, 0x28]),
+          Buffer.from(`${bad.slice(at)}\n`),
+        ]),
+      );
+
+      // Act
+      const run = await auditsealInProcess(
+        'seal',
+        '--in',
+        file,
+        '--out',
+        join(work, 'bad-utf8-out'),
+        '--key',
+        privateKey,
+        '--skip-invalid',
+        '--json',
+      );
+
+      // Assess
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({
+        lines: 2,
+        events: 1,
+        rejected: [{ line: 2, code: 'INVALID_UTF8' }],
+      });
     });
   });
 
@@ -321,7 +411,8 @@ describe('Function: main (verify, in-process)', () => {
 
       // Assess
       expect(run.code).toBe(1);
-      expect(run.stdout).toContain('PERIOD_MISSING (2)');
+      expect(run.stdout).toContain('PERIOD_MISSING (1)');
+      expect(run.stdout).toContain('no digest for the 2 periods 2024-08-02T10:00:00Z … 2024-08-02T11:00:00Z');
     });
   });
 
@@ -332,6 +423,42 @@ describe('Function: main (verify, in-process)', () => {
       'cannot read key file',
     ],
     ['the key file is a private key', () => ['verify', sealed, '--key', privateKey], 'bad key file'],
+    [
+      '--to is a day that does not exist',
+      () => ['verify', sealed, '--key', publicKey, '--to', '2026-02-30'],
+      '--to is not a valid time: 2026-02-30 (day 30 does not exist in 2026-02)',
+    ],
+    [
+      '--from is a month that does not exist',
+      () => ['verify', sealed, '--key', publicKey, '--from', '2026-13-01'],
+      '--from is not a valid time: 2026-13-01 (month 13 does not exist)',
+    ],
+    [
+      '--to is hour 24',
+      () => ['verify', sealed, '--key', publicKey, '--to', '2026-01-01T24:00:00Z'],
+      'no such time of day',
+    ],
+    [
+      '--head names a file that does not exist',
+      () => ['verify', sealed, '--key', publicKey, '--head', join(work, 'absent-head.json')],
+      'cannot read --head',
+    ],
+    [
+      '--head names a file that is not a head',
+      () => ['verify', sealed, '--key', publicKey, '--head', publicKey],
+      'is not JSON',
+    ],
+    [
+      '--head names a file far too large for a head',
+      () => ['verify', sealed, '--key', publicKey, '--head', input],
+      'is larger than 16384 bytes',
+    ],
+    ['--key is a FIFO', () => ['verify', sealed, '--key', fifo('key.pem')], 'is not a regular file'],
+    [
+      '--head is a FIFO',
+      () => ['verify', sealed, '--key', publicKey, '--head', fifo('head.json')],
+      'is not a regular file',
+    ],
     [
       '--from is after --to',
       () => ['verify', sealed, '--key', publicKey, '--from', '2024-08-02', '--to', '2024-08-01'],
@@ -360,41 +487,41 @@ describe('Function: main (verify, in-process)', () => {
   });
 });
 
+const batchEvents = () =>
+  loadCloudTrailSample(WINDOW).filter((e) => e.receivedAt === '2024-07-31T12:36:51.000Z');
+
+async function receiptFile(
+  name: string,
+  damage?: (signature: Buffer) => void,
+  pick?: number,
+): Promise<string> {
+  const events = batchEvents();
+  const batch = await signBatch(
+    {
+      ledger: TEST_LEDGER,
+      batchId: 'cli-batch',
+      leaves: events.map((e) => ({ eventId: e.id, receivedAt: e.receivedAt, leafHash: e.leafHash })),
+    },
+    new KeyFileSigner(signingPem),
+  );
+  const receipts = batch.receipts.map((r) => {
+    if (!damage) return r;
+    const signature = Buffer.from(r.signature, 'base64');
+    damage(signature);
+    return { ...r, signature: signature.toString('base64') };
+  });
+  const file = join(work, name);
+  writeFileSync(file, JSON.stringify(pick === undefined ? receipts : receipts[pick]));
+  return file;
+}
+
+function eventFile(name: string, index: number): string {
+  const file = join(work, name);
+  writeFileSync(file, batchEvents()[index]!.bytes);
+  return file;
+}
+
 describe.concurrent('Command: auditseal verify-receipt', () => {
-  const batchEvents = () =>
-    loadCloudTrailSample(WINDOW).filter((e) => e.receivedAt === '2024-07-31T12:36:51.000Z');
-
-  async function receiptFile(
-    name: string,
-    damage?: (signature: Buffer) => void,
-    pick?: number,
-  ): Promise<string> {
-    const events = batchEvents();
-    const batch = await signBatch(
-      {
-        ledger: TEST_LEDGER,
-        batchId: 'cli-batch',
-        leaves: events.map((e) => ({ eventId: e.id, receivedAt: e.receivedAt, leafHash: e.leafHash })),
-      },
-      new KeyFileSigner(signingPem),
-    );
-    const receipts = batch.receipts.map((r) => {
-      if (!damage) return r;
-      const signature = Buffer.from(r.signature, 'base64');
-      damage(signature);
-      return { ...r, signature: signature.toString('base64') };
-    });
-    const file = join(work, name);
-    writeFileSync(file, JSON.stringify(pick === undefined ? receipts : receipts[pick]));
-    return file;
-  }
-
-  function eventFile(name: string, index: number): string {
-    const file = join(work, name);
-    writeFileSync(file, batchEvents()[index]!.bytes);
-    return file;
-  }
-
   describe('when the receipts are valid', () => {
     it('exits 0 and prints VALID per receipt', async () => {
       // Prepare
@@ -426,6 +553,23 @@ describe.concurrent('Command: auditseal verify-receipt', () => {
     });
   });
 
+  describe('when the receipt file is not JSON', () => {
+    it('exits 2', async () => {
+      // Prepare
+      const file = join(work, 'not-json.json');
+      writeFileSync(file, '{"type":');
+
+      // Act
+      const run = await auditseal('verify-receipt', file, '--key', publicKey);
+
+      // Assess
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('cannot read receipt');
+    });
+  });
+});
+
+describe('Function: main (verify-receipt --event, in-process)', () => {
   describe('when --event gives the receipt event', () => {
     it('exits 0 and prints VALID', async () => {
       // Prepare
@@ -433,7 +577,7 @@ describe.concurrent('Command: auditseal verify-receipt', () => {
       const event = eventFile('event-1.json', 1);
 
       // Act
-      const run = await auditseal('verify-receipt', file, '--key', publicKey, '--event', event);
+      const run = await auditsealInProcess('verify-receipt', file, '--key', publicKey, '--event', event);
 
       // Assess
       expect(run.code, run.stderr).toBe(0);
@@ -448,7 +592,15 @@ describe.concurrent('Command: auditseal verify-receipt', () => {
       const event = eventFile('event-2.json', 2);
 
       // Act
-      const run = await auditseal('verify-receipt', file, '--key', publicKey, '--event', event, '--json');
+      const run = await auditsealInProcess(
+        'verify-receipt',
+        file,
+        '--key',
+        publicKey,
+        '--event',
+        event,
+        '--json',
+      );
 
       // Assess
       expect(run.code).toBe(1);
@@ -465,26 +617,11 @@ describe.concurrent('Command: auditseal verify-receipt', () => {
       const event = eventFile('event-3.json', 0);
 
       // Act
-      const run = await auditseal('verify-receipt', file, '--key', publicKey, '--event', event);
+      const run = await auditsealInProcess('verify-receipt', file, '--key', publicKey, '--event', event);
 
       // Assess
       expect(run.code).toBe(2);
       expect(run.stderr).toContain('--event checks one receipt');
-    });
-  });
-
-  describe('when the receipt file is not JSON', () => {
-    it('exits 2', async () => {
-      // Prepare
-      const file = join(work, 'not-json.json');
-      writeFileSync(file, '{"type":');
-
-      // Act
-      const run = await auditseal('verify-receipt', file, '--key', publicKey);
-
-      // Assess
-      expect(run.code).toBe(2);
-      expect(run.stderr).toContain('cannot read receipt');
     });
   });
 });

@@ -8,7 +8,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseIngestConfig } from '../../functions/config.ts';
 import { sealingConfigFromEnv } from '../../functions/sealing-runtime.ts';
-import { TAMPER_ALARM_LOG_PHRASE } from '../../infra/constructs/alarm-topic.ts';
+import { SEALING_LAG_LOG_PHRASE, TAMPER_ALARM_LOG_PHRASE } from '../../infra/constructs/alarm-topic.ts';
 import { CLOUDTRAIL_DETAIL_TYPES, WRITER_TIMEOUT } from '../../infra/constructs/functions.ts';
 import { resourceDefinitions } from '../../infra/resources/definitions.ts';
 import {
@@ -111,7 +111,7 @@ describe('Construct: Functions', () => {
     it('gives the sealing and auditor functions a configuration sealingConfigFromEnv accepts', () => {
       // Prepare
       const { functions } = synthesized.stack;
-      const readers = ['list-digests', 'get-digest', 'get-keys', 'list-alarms'].map(
+      const readers = ['list-digests', 'get-digest', 'get-head', 'get-keys', 'list-alarms'].map(
         (h) => functions.routeHandlers.get(h)!,
       );
 
@@ -289,14 +289,36 @@ describe('Construct: AlarmTopic', () => {
     expect(source).toContain(`\`${TAMPER_ALARM_LOG_PHRASE} \${alarm.kind}`);
   });
 
-  it('turns each TAMPER ALARM line of the stream function into an alarm on the topic', () => {
+  it('turns each AUDITSEAL ALARM line of the stream function into an alarm on the topic', () => {
     // Prepare
     const sealerLogs = synthesized.stack.functions.sealer.logGroup;
 
     // Assess
     synthesized.template.hasResourceProperties('AWS::Logs::MetricFilter', {
       LogGroupName: { Ref: logicalIdOf(sealerLogs) },
-      FilterPattern: '"TAMPER ALARM"',
+      FilterPattern: `"${TAMPER_ALARM_LOG_PHRASE}"`,
+    });
+  });
+
+  it('turns SEALING_LAG lines of the heartbeat and the stream function into a SealingLag alarm on the topic', () => {
+    // Prepare
+    const groups = [
+      synthesized.stack.functions.sealer.logGroup,
+      synthesized.stack.functions.heartbeat.logGroup,
+    ];
+
+    // Assess
+    for (const group of groups) {
+      synthesized.template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        LogGroupName: { Ref: logicalIdOf(group) },
+        FilterPattern: `"${SEALING_LAG_LOG_PHRASE}"`,
+        MetricTransformations: [Match.objectLike({ MetricName: 'SealingLag' })],
+      });
+    }
+    synthesized.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'SealingLag',
+      Threshold: 1,
+      AlarmActions: [{ Ref: logicalIdOf(synthesized.stack.alarms.topic) }],
     });
   });
 

@@ -129,7 +129,7 @@ describe('Construct: Functions', () => {
 
     it('gives the auditor functions reads only, and the public key, never kms:Sign', () => {
       // Prepare
-      const auditors = ['list-digests', 'get-digest', 'get-keys', 'list-alarms'].map(
+      const auditors = ['list-digests', 'get-digest', 'get-head', 'get-keys', 'list-alarms'].map(
         (handler) => synthesized.stack.functions.routeHandlers.get(handler)!,
       );
 

@@ -220,12 +220,18 @@ describe('Construct: ApiRoles', () => {
     });
   });
 
-  it('gives the writer POST /v1/events and the auditor the digest, key and alarm routes', () => {
+  it('gives the writer POST /v1/events and the auditor the digest, head, key and alarm routes', () => {
     // Assess: the table itself, as the brief assigns it.
     const rolesOf = (name: string) => API_ROUTES.find((route) => routeName(route) === name)?.roles;
     expect(rolesOf('POST /v1/events')).toEqual(['writer']);
     expect(rolesOf('PUT /v1/resources/{id}/profile')).toEqual(['writer']);
-    for (const name of ['GET /v1/digests', 'GET /v1/digests/{id}', 'GET /v1/keys', 'GET /v1/alarms']) {
+    for (const name of [
+      'GET /v1/digests',
+      'GET /v1/digests/{id}',
+      'GET /v1/head',
+      'GET /v1/keys',
+      'GET /v1/alarms',
+    ]) {
       expect(rolesOf(name)).toEqual(['auditor']);
     }
     for (const name of ['GET /v1/events', 'GET /v1/events/{id}', 'GET /v1/resources/{id}/profile']) {
@@ -248,6 +254,7 @@ describe('Module: api-routes', () => {
         'GET /v1/resources/{id}/timeline',
         'GET /v1/digests',
         'GET /v1/digests/{id}',
+        'GET /v1/head',
         'GET /v1/keys',
         'GET /v1/alarms',
         'GET /v1/alerts',

@@ -59,8 +59,7 @@ describe('Function: createRowRecognizer, alert index rows', () => {
     const h = await harness();
     const record = readFileSync(sharedDataPath('cloudtrail', 'records', 'stratus-red-team.jsonl'), 'utf8')
       .split('\n')
-      .map((l) => (l ? (JSON.parse(l) as Record<string, unknown>) : {}))
-      .find((r) => r['eventName'] === 'StopLogging')!;
+      .find((line) => line.includes('"eventName":"StopLogging"'))!;
     const result = await ingestBatch(
       {
         ledger: LEDGER,

@@ -14,6 +14,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLocalFunctions } from '../../local/routes.ts';
 import { ACTOR_TYPES } from '../../shared/events/audit-event.ts';
+import { MAX_EVENT_BYTES } from '../../shared/events/limits.ts';
 import type { TestLocalStack } from '../support/local-stack.ts';
 import { startTestLocalStack } from '../support/local-stack.ts';
 import { type SignedRequestParts, signedFetch, signRequest } from '../support/signed-fetch.ts';
@@ -354,7 +355,12 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
       ),
       mutation('too deep', (e) => json({ ...e, details: nested(31 + over, { deep: true }) })),
       mutation('event too large', (e) =>
-        json({ ...e, details: Array.from({ length: 9 }, () => 'z'.repeat(30_000 + over)) }),
+        json({
+          ...e,
+          details: Array.from({ length: Math.ceil(MAX_EVENT_BYTES / 30_000) }, () =>
+            'z'.repeat(30_000 + over),
+          ),
+        }),
       ),
     ),
   ),

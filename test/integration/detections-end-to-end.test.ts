@@ -46,9 +46,8 @@ const DISABLE_LOGGING_RULE = '4db60cc0-36fb-42b7-9b58-a5b53019fb74';
 const FALCO = sharedDataPath('kubernetes', 'falco-trace-files');
 const stopLogging = readFileSync(sharedDataPath('cloudtrail', 'records', 'stratus-red-team.jsonl'), 'utf8')
   .split('\n')
-  .map((line) => (line ? (JSON.parse(line) as Record<string, unknown>) : {}))
-  .find((record) => record['eventName'] === 'StopLogging')!;
-const STOP_LOGGING_ID = `ct:${String(stopLogging['eventID'])}`;
+  .find((line) => line.includes('"eventName":"StopLogging"'))!;
+const STOP_LOGGING_ID = `ct:${String(JSON.parse(stopLogging).eventID)}`;
 const createSecret = JSON.parse(readFileSync(join(FALCO, 'create_secret.json'), 'utf8')) as Record<
   string,
   unknown
@@ -157,7 +156,7 @@ describe('Detections on the local stack', () => {
     it('raises an alert in the stream batch that delivers it, listed by GET /v1/alerts', async () => {
       // Prepare
       const file = join(scratch, 'stop-logging.jsonl');
-      writeFileSync(file, `${JSON.stringify(stopLogging)}\n`);
+      writeFileSync(file, `${stopLogging}\n`);
 
       // Act
       const replay = await runReplay(file, { localFile: stack.localFile, json: true });

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SHARD_COUNT } from '../../adapters/dynamodb/ledger-items.ts';
-import { DynamoDbLedgerStore } from '../../adapters/dynamodb/ledger-store.ts';
+import { DynamoDbLedgerStore, MAX_EVENTS_PER_TRANSACTION } from '../../adapters/dynamodb/ledger-store.ts';
 import { ledgerTable } from '../../infra/resources/definitions.ts';
 import { createTableInput } from '../../infra/resources/sdk-commands.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../local/dynamodb-local.ts';
@@ -70,7 +70,9 @@ async function scanAll(): Promise<Record<string, unknown>[]> {
   return items;
 }
 
-ledgerStoreContract('DynamoDbLedgerStore on DynamoDB Local', async () => freshStore());
+ledgerStoreContract('DynamoDbLedgerStore on DynamoDB Local', async () => freshStore(), {
+  eventsPerGroup: MAX_EVENTS_PER_TRANSACTION,
+});
 
 describe('DynamoDB Local behaviour the adapter relies on', () => {
   it('returns the old id item with a cancelled transaction (ReturnValuesOnConditionCheckFailure)', async () => {

@@ -321,7 +321,7 @@ async function verifyCopy(
 /** The ids of the events in the archive chunks, in period order. */
 function sealedEventIds(objects: ReadonlyMap<string, Buffer>): string[] {
   return [...objects.keys()]
-    .filter((key) => /\d{6}\.jsonl$/.test(key))
+    .filter((key) => /\/\d{6}\.jsonl$/.test(key))
     .sort()
     .flatMap((key) =>
       objects

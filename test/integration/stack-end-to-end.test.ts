@@ -32,11 +32,14 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiTarget } from '../../cli/api-client.ts';
 import { runDownload } from '../../cli/commands/download.ts';
+import { runHead } from '../../cli/commands/head.ts';
 import { runReplay } from '../../cli/commands/replay-cloudtrail.ts';
 import { loadLocalFunctions } from '../../local/routes.ts';
 import { canonicalBytes } from '../../shared/canonical/jcs.ts';
 import { loadPublicKey, TrustedKeySet } from '../../shared/crypto/keys.ts';
+import { verifySignedHead } from '../../shared/head/signed-head.ts';
 import type { Receipt } from '../../shared/ledger/formats.ts';
+import { digestObjectKey } from '../../shared/ledger/object-keys.ts';
 import { compactLabel, isoSeconds } from '../../shared/ledger/period.ts';
 import { FolderReader } from '../../shared/verify/object-reader.ts';
 import { type VerifyReport, verifyFolder } from '../../shared/verify/verify-folder.ts';
@@ -51,7 +54,13 @@ const PERIOD_MS = PERIOD_SECONDS * 1000;
 /** The heartbeat runs 16 s into each period: just after the 15 s grace of the period before. */
 const HEARTBEAT_OFFSET_SECONDS = 16;
 const SAMPLE = join(REPO_ROOT, 'examples/cloudtrail-sample.jsonl');
-const AUDITOR_ROUTES = ['/v1/digests', '/v1/digests/20261122T210000Z-60s', '/v1/keys', '/v1/alarms'];
+const AUDITOR_ROUTES = [
+  '/v1/digests',
+  '/v1/digests/20261122T210000Z-60s',
+  '/v1/head',
+  '/v1/keys',
+  '/v1/alarms',
+];
 
 let stack: TestLocalStack;
 let dynamodb: DynamoDBClient;
@@ -502,6 +511,32 @@ describe('Local stack with the real handlers', () => {
         expect.objectContaining({ ledger: stack.info.ledger, events: events.length }),
       ]);
       expect(report.stats.receipts).toBe(121);
+    });
+  });
+
+  describe('when the auditor keeps the head', () => {
+    it('saves a head that verifies; a download up to it reaches it, one cut short is LEDGER_TRUNCATED', async () => {
+      // Prepare
+      const headFile = join(scratch, 'head.json');
+
+      // Act
+      const saved = await runHead({ out: headFile }, auditor);
+      const head = verifySignedHead(readFileSync(headFile), trustedKeys);
+      const out = join(scratch, 'to-head');
+      await runDownload(
+        { fromMs: searchFromMs, toMs: head.period.startMs + PERIOD_MS, out, json: true },
+        auditor,
+      );
+      const whole = await verifyFolder(new FolderReader(out), { keys: trustedKeys, head });
+      for (const part of ['digest', 'statement', 'signature'] as const)
+        rmSync(join(out, digestObjectKey(head.ledger, head.period, part)));
+      const cut = await verifyFolder(new FolderReader(out), { keys: trustedKeys, head });
+
+      // Assess
+      expect(saved).toMatchObject({ ledger: stack.info.ledger, keyId: stack.info.signingKeyId });
+      expect(head.period.startMs).toBeGreaterThanOrEqual(boundaryMs - PERIOD_MS);
+      expect(whole.ledgers[0]!.head).toMatchObject({ status: 'reached', sequence: head.sequence });
+      expect(cut.findings.map((f) => f.code)).toContain('LEDGER_TRUNCATED');
     });
   });
 

@@ -53,7 +53,10 @@ export async function startTestLocalStack(options: StartLocalStackOptions = {}):
 
 /** `npm start` (`node --import tsx local/main.ts`) as a child process. */
 export interface NpmStartProcess {
+  /** `npm` with `viaNpm`, else the `local/main.ts` process itself. */
   readonly child: ChildProcess;
+  /** The `local/main.ts` process (from local.json). */
+  readonly stackPid: number;
   /** stdout and stderr so far. */
   readonly output: () => string;
   /** The local.json it wrote. */
@@ -64,14 +67,22 @@ export interface NpmStartProcess {
   readonly exited: Promise<number | null>;
 }
 
-/** Spawns `local/main.ts` on a free API port and waits until it has printed its summary. */
+/**
+ * Spawns `local/main.ts` on a free API port (or `npm start` itself, with `viaNpm`) and waits until it has
+ * printed its summary.
+ */
 export async function spawnNpmStart(
   dataDir: string,
   env: Record<string, string> = {},
+  options: { readonly viaNpm?: boolean } = {},
 ): Promise<NpmStartProcess> {
   const { freePort } = await import('../../local/process-group.ts');
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+  const [command, args] =
+    options.viaNpm === true
+      ? ['npm', ['start', '--silent']]
+      : [process.execPath, ['--import', 'tsx', 'local/main.ts']];
+  const child = spawn(command, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, PORT: String(port), AUDITSEAL_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -93,7 +104,7 @@ export async function spawnNpmStart(
   }
   const info = JSON.parse(readFileSync(join(dataDir, 'local.json'), 'utf8')) as LocalStackFile;
   const lock = JSON.parse(readFileSync(join(dataDir, 'stack.lock'), 'utf8')) as { children: number[] };
-  return { child, output: () => output, info, serverPids: lock.children, exited };
+  return { child, stackPid: info.pid, output: () => output, info, serverPids: lock.children, exited };
 }
 
 /** Alive and not a zombie waiting for its reaper. */

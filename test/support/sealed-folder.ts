@@ -70,7 +70,7 @@ export function loadCloudTrailSample(window?: { fromMs: number; toMs: number }):
     if (line.trim() === '') continue;
     let imported: ReturnType<typeof importLine>;
     try {
-      imported = importLine(JSON.parse(line));
+      imported = importLine(line);
     } catch {
       continue;
     }
@@ -187,9 +187,9 @@ export class MemoryReader implements ObjectReader {
     return [...this.objects.keys()].filter((key) => key.startsWith(prefix));
   }
 
-  async read(key: string): Promise<Buffer | undefined> {
+  async read(key: string, maxBytes = Number.POSITIVE_INFINITY): Promise<Buffer | undefined> {
     const bytes = this.objects.get(key);
-    return bytes === undefined ? undefined : Buffer.from(bytes);
+    return bytes === undefined ? undefined : Buffer.from(bytes).subarray(0, maxBytes);
   }
 }
 

@@ -63,7 +63,8 @@ export async function signRequest(
   const url = new URL(init.path, endpoint);
   const method = init.method ?? 'GET';
   const query: Record<string, string | string[]> = {};
-  // Decoded as the gateway (and API Gateway) decode it: `+` is a plus sign, not a space.
+  // Decoded as the gateway (and API Gateway) decode it: `+` is a space, a plus sign is `%2B`.
+  const decode = (text: string) => decodeURIComponent(text.replaceAll('+', ' '));
   const pairs = url.search
     .slice(1)
     .split('&')
@@ -72,7 +73,7 @@ export async function signRequest(
       const eq = part.indexOf('=');
       return eq < 0 ? [part, ''] : [part.slice(0, eq), part.slice(eq + 1)];
     })
-    .map(([key, value]) => [decodeURIComponent(key!), decodeURIComponent(value!)] as const);
+    .map(([key, value]) => [decode(key!), decode(value!)] as const);
   for (const [key, value] of pairs) {
     const existing = Object.hasOwn(query, key) ? query[key] : undefined;
     const next =

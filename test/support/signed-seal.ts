@@ -48,7 +48,7 @@ export async function sealSignedPeriod(
   for await (const e of req.events)
     list.push({ id: e.id, bytes: e.bytes, receivedAt: receivedAtOf(e, req.period) });
   if (req.sort) list.sort(compareEvents);
-  const { rows, batches } = await signImportBatches(req.ledger, req.period, list, deps);
+  const { rows, batches } = await signImportBatches(req.ledger, req.period, list, deps, deps.store);
   return sealPeriod(
     {
       ledger: req.ledger,

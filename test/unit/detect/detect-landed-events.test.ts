@@ -25,14 +25,15 @@ const detector = new Detector(loadDefaultRules().rules);
 const DISABLE_LOGGING_RULE = '4db60cc0-36fb-42b7-9b58-a5b53019fb74';
 const CLUSTER = 'arn:aws:eks:eu-west-1:123456789012:cluster/prod';
 
+/** The records as CloudTrail wrote them (their text is what the ledger keeps). */
 const stratus = readFileSync(sharedDataPath('cloudtrail', 'records', 'stratus-red-team.jsonl'), 'utf8')
   .split('\n')
-  .filter((line) => line.length > 0)
-  .map((line) => JSON.parse(line) as Record<string, unknown>);
-const stopLogging = stratus.find((r) => r['eventName'] === 'StopLogging')!;
+  .filter((line) => line.length > 0);
+const nameOf = (text: string) => (JSON.parse(text) as { eventName: string }).eventName;
+const stopLogging = stratus.find((r) => nameOf(r) === 'StopLogging')!;
 /** A real record that no shipped rule fires on. */
 const quietRecord = stratus.find(
-  (r) => r['eventName'] === 'DescribeInstances' && detector.detect({ cloudtrail: r }).length === 0,
+  (r) => nameOf(r) === 'DescribeInstances' && detector.detect({ cloudtrail: r }).length === 0,
 )!;
 
 interface Setup {

@@ -24,15 +24,19 @@ describe('Function: subjectOf', () => {
   it('takes the verbatim CloudTrail record of a CloudTrail event', () => {
     // Prepare
     const record = { eventName: 'StopLogging' };
-    const event = { ...appEvent(), cloudtrail: record, tags: { 'sigma.product': 'vault-proxy' } };
+    const event = {
+      ...appEvent(),
+      cloudtrail: JSON.stringify(record),
+      tags: { 'sigma.product': 'vault-proxy' },
+    };
 
     // Act
     const subject = subjectOf(event);
 
     // Assess
     expect(subject.source.kind).toBe('cloudtrail');
-    expect(subject.record).toBe(record);
-    expect(cloudTrailRecordOf(event)).toBe(record);
+    expect(subject.record).toEqual(record);
+    expect(cloudTrailRecordOf(event)).toEqual(record);
   });
 
   it('takes the verbatim Event of a Kubernetes event', () => {
@@ -71,5 +75,34 @@ describe('Class: Detector (app sources)', () => {
       [],
     );
     expect(detector.detect(appEvent())).toEqual([]);
+  });
+});
+
+describe('Class: Detector', () => {
+  describe('when a CloudTrail record holds numbers no double can hold', () => {
+    it('matches them by the text the record wrote, never as the object that carries them', () => {
+      // Prepare
+      const record =
+        '{"eventSource":"s3.amazonaws.com","eventName":"PutObject","requestParameters":{"size":12345678901234567890,"zero":-0}}';
+      const event = { ...appEvent(), cloudtrail: record };
+      const exact = rule(
+        "selection:\n  requestParameters.size: '12345678901234567890'\n  requestParameters.zero: '-0'\ncondition: selection",
+        { id: 'exact' },
+      );
+      const rounded = rule(
+        "selection:\n  requestParameters.size: '12345678901234567000'\ncondition: selection",
+        { id: 'rounded' },
+      );
+      const inner = rule(
+        "selection:\n  requestParameters.size.value: '12345678901234567890'\ncondition: selection",
+        { id: 'inner' },
+      );
+
+      // Act
+      const fired = new Detector([exact, rounded, inner]).detect(event).map((r) => r.id);
+
+      // Assess
+      expect(fired).toEqual(['exact']);
+    });
   });
 });

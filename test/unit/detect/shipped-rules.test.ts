@@ -60,7 +60,7 @@ function firingRules(c: FixtureCase): string[] {
       .map((r) => r.source);
   }
   try {
-    const input = fromCloudTrailRecord(record);
+    const input = fromCloudTrailRecord(JSON.stringify(record));
     const stored = { ...input, v: 1, receivedAt: '2026-01-01T00:00:00.000Z', channel: 'cloudtrail' };
     return detector.detect(stored).map((r) => r.source);
   } catch (error) {

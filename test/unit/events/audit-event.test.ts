@@ -124,6 +124,45 @@ describe('Function: parseAuditEventInput', () => {
     });
   });
 
+  describe('when the input carries a CloudTrail record as text', () => {
+    const record = '{"eventID":"e","n":12345678901234567890,"__proto__":{"x":1e400},"s":"\\ud800"}';
+
+    it('accepts what the app-event guard would refuse inside the record, and keeps the text', () => {
+      // Act
+      const event = parseAuditEventInput({ ...validInput(), cloudtrail: record });
+
+      // Assess
+      expect(event.cloudtrail).toBe(record);
+    });
+
+    it.each<[string, unknown, EventErrorCode]>([
+      ['a text that is not JSON', '{"eventID":', 'INVALID_JSON'],
+      ['the text of an array', '[]', 'SCHEMA_VIOLATION'],
+      ['a literal lone surrogate', '{"s":"\ud800"}', 'LONE_SURROGATE'],
+      ['nesting deeper than 1,100', `${'{"a":'.repeat(1_101)}1${'}'.repeat(1_101)}`, 'TOO_DEEP'],
+      ['a parsed object (the old form)', { eventID: 'e' }, 'SCHEMA_VIOLATION'],
+    ])('rejects %s at $.cloudtrail', (_name, cloudtrail, code) => {
+      // Act
+      const error = failure(() => parseAuditEventInput({ ...validInput(), cloudtrail }));
+
+      // Assess
+      expect(error.code).toBe(code);
+      expect(error.path).toBe('$.cloudtrail');
+    });
+
+    it('still guards every other member', () => {
+      // Prepare
+      const input = { ...validInput(), cloudtrail: record, details: JSON.parse('{"__proto__":1}') };
+
+      // Act
+      const error = failure(() => parseAuditEventInput(input));
+
+      // Assess
+      expect(error.code).toBe('FORBIDDEN_KEY');
+      expect(error.path).toBe('$.details.__proto__');
+    });
+  });
+
   describe('when the input breaks the schema', () => {
     it.each<[string, Record<string, unknown>, string]>([
       ['an unknown top-level field', { extra: 1 }, '$.extra'],

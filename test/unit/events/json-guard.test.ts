@@ -173,7 +173,9 @@ describe('Function: assertSafeJson', () => {
   describe('when the total size is beyond the event limit', () => {
     it('rejects it with TOO_LARGE', () => {
       // Prepare
-      const value = { list: new Array(10).fill('y'.repeat(30_000)) };
+      const value = {
+        list: new Array(Math.ceil(DEFAULT_JSON_LIMITS.maxTotalBytes / 30_000) + 1).fill('y'.repeat(30_000)),
+      };
 
       // Act
       const error = guardFailure(value);

@@ -3,11 +3,15 @@ import { describe, expect, it } from 'vitest';
 import {
   type AuditorDeps,
   createGetDigestHandler,
+  createGetHeadHandler,
   createGetKeysHandler,
   createListAlarmsHandler,
   createListDigestsHandler,
 } from '../../../functions/auditor-handlers.ts';
 import { KeyFileSigner } from '../../../shared/crypto/key-file-signer.ts';
+import { loadPublicKey, TrustedKeySet } from '../../../shared/crypto/keys.ts';
+import { verifySignedHead } from '../../../shared/head/signed-head.ts';
+import { digestObjectKey } from '../../../shared/ledger/object-keys.ts';
 import { periodOf } from '../../../shared/ledger/period.ts';
 import { sealDuePeriods } from '../../../shared/sealing/seal-due-periods.ts';
 import { InMemoryAlarmSink } from '../../../shared/storage/in-memory-alarm-sink.ts';
@@ -77,6 +81,7 @@ async function sealedDeps(
   );
   return {
     ledger: 'test',
+    schedule: { periodSeconds: 60, graceSeconds: 1 },
     catalog: registry,
     objects,
     links: { urlFor: async (key) => `memory://${key}` },
@@ -149,6 +154,151 @@ describe('Handler: GET /v1/digests', () => {
 
       // Assess
       expect(res.statusCode).toBe(400);
+    });
+  });
+});
+
+describe('Handler: GET /v1/digests (ranges)', () => {
+  describe('when from falls inside a sealed period', () => {
+    it('includes that period, and says how periods are sealed', async () => {
+      // Prepare
+      const deps = await sealedDeps(5);
+
+      // Act
+      const res = await createListDigestsHandler(() => deps)(
+        request({
+          queryStringParameters: { from: '2026-11-22T10:02:30.500Z', to: '2026-11-22T10:03:00.500Z' },
+        }),
+        context,
+      );
+
+      // Assess
+      expect(res.statusCode).toBe(200);
+      const body = JSON.parse(res.body);
+      expect(body.digests.map((d: { id: string }) => d.id)).toEqual([
+        '20261122T100200Z-60s',
+        '20261122T100300Z-60s',
+      ]);
+      expect(body).toMatchObject({ periodSeconds: 60, graceSeconds: 1 });
+    });
+  });
+});
+
+describe('Handler: GET /v1/head', () => {
+  const later = (deps: AuditorDeps): AuditorDeps => ({ ...deps, now: () => new Date(T0 + 3_600_000) });
+
+  describe('when periods are sealed', () => {
+    it('returns the newest signed statement, which verifies with the signing key alone', async () => {
+      // Prepare
+      const deps = later(await sealedDeps(5));
+      const keys = new TrustedKeySet([loadPublicKey(await deps.signer.publicKeyPem())]);
+
+      // Act
+      const res = await createGetHeadHandler(() => deps)(
+        request({ path: '/v1/head', resource: '/v1/head' }),
+        context,
+      );
+
+      // Assess
+      expect(res.statusCode).toBe(200);
+      const head = verifySignedHead(Buffer.from(res.body), keys);
+      expect(head).toMatchObject({
+        ledger: 'test',
+        period: { startMs: T0 + 4 * 60_000, seconds: 60 },
+        sequence: 4,
+        digestKey: 'digests/test/2026/11/22/20261122T100400Z-60s.digest.json',
+      });
+      expect(JSON.parse(res.body).signature).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    });
+  });
+
+  describe('when nothing is sealed yet', () => {
+    it('answers 404 NOT_FOUND', async () => {
+      // Prepare
+      const deps = later(await sealedDeps(0));
+
+      // Act
+      const res = await createGetHeadHandler(() => deps)(request({ path: '/v1/head' }), context);
+
+      // Assess
+      expect(res.statusCode).toBe(404);
+      expect(JSON.parse(res.body)).toEqual({ code: 'NOT_FOUND', message: 'nothing has been sealed yet' });
+    });
+  });
+
+  describe('when the newest statement in the bucket was changed', () => {
+    it('refuses to serve it: a bare 500, logged', async () => {
+      // Prepare
+      const deps = later(await sealedDeps(3));
+      const errors: unknown[] = [];
+      const key = digestObjectKey('test', { startMs: T0 + 2 * 60_000, seconds: 60 }, 'statement');
+      const store = deps.objects as InMemoryObjectStore;
+      store.objects.set(
+        key,
+        Buffer.from(Buffer.from(store.objects.get(key)!).toString().replace('"treeSize":1', '"treeSize":2')),
+      );
+
+      // Act
+      const res = await createGetHeadHandler(() => ({
+        ...deps,
+        logger: { ...deps.logger, error: (...args: unknown[]) => errors.push(args) },
+      }))(request({ path: '/v1/head' }), context);
+
+      // Assess
+      expect(res.statusCode).toBe(500);
+      expect(JSON.parse(res.body)).toEqual({ code: 'INTERNAL', message: 'internal error' });
+      expect(errors).toHaveLength(1);
+      expect(JSON.stringify(errors)).toContain('does not verify');
+    });
+  });
+
+  describe('when the seal registry names a period in the year 9999 that no sealed object backs', () => {
+    it('refuses to serve it: a bare 500', async () => {
+      // Prepare
+      const deps = later(await sealedDeps(2));
+      await (deps.catalog as InMemorySealRegistry).recordSeal({
+        ledger: 'test',
+        period: { startMs: Date.parse('9999-12-31T23:59:00Z'), seconds: 60 },
+        sequence: 99,
+        digestKey: 'digests/test/9999/12/31/99991231T235900Z-60s.digest.json',
+        statementSha256: '0'.repeat(64),
+      });
+
+      // Act
+      const res = await createGetHeadHandler(() => deps)(request({ path: '/v1/head' }), context);
+
+      // Assess
+      expect(res.statusCode).toBe(500);
+    });
+  });
+
+  describe('when the newest sealed period has not ended by the service clock', () => {
+    it('refuses to serve it: a bare 500', async () => {
+      // Prepare: the clock says the newest sealed period is still running.
+      const deps = await sealedDeps(2);
+
+      // Act
+      const res = await createGetHeadHandler(() => deps)(request({ path: '/v1/head' }), context);
+
+      // Assess
+      expect(res.statusCode).toBe(500);
+    });
+  });
+
+  describe('when a query parameter is given', () => {
+    it('answers 400 INVALID_QUERY', async () => {
+      // Prepare
+      const deps = later(await sealedDeps(1));
+
+      // Act
+      const res = await createGetHeadHandler(() => deps)(
+        request({ path: '/v1/head', queryStringParameters: { at: 'now' } }),
+        context,
+      );
+
+      // Assess
+      expect(res.statusCode).toBe(400);
+      expect(JSON.parse(res.body).code).toBe('INVALID_QUERY');
     });
   });
 });

@@ -64,6 +64,7 @@ describe('Function: parseIngestConfig', () => {
     ['a period that does not divide a day', { AUDITSEAL_PERIOD_SECONDS: '7000' }, 'AUDITSEAL_PERIOD_SECONDS'],
     ['a fractional period', { AUDITSEAL_PERIOD_SECONDS: '60.5' }, 'AUDITSEAL_PERIOD_SECONDS'],
     ['a grace shorter than the write margin', { AUDITSEAL_GRACE_SECONDS: '5' }, 'AUDITSEAL_GRACE_SECONDS'],
+    ['a grace not above the writer timeout', { AUDITSEAL_GRACE_SECONDS: '10' }, 'AUDITSEAL_GRACE_SECONDS'],
     ['101 shards', { AUDITSEAL_SHARDS: '101' }, 'AUDITSEAL_SHARDS'],
     ['a non-URL endpoint', { AUDITSEAL_DYNAMODB_ENDPOINT: 'localhost:8000' }, 'AUDITSEAL_DYNAMODB_ENDPOINT'],
   ])('when the environment has %s', (_name, override, variable) => {

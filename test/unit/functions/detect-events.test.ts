@@ -19,8 +19,7 @@ import { lambdaContext, recordingLogger } from './http-fixtures.ts';
 const detector = new Detector(loadDefaultRules().rules);
 const stopLogging = readFileSync(sharedDataPath('cloudtrail', 'records', 'stratus-red-team.jsonl'), 'utf8')
   .split('\n')
-  .map((l) => (l ? (JSON.parse(l) as Record<string, unknown>) : {}))
-  .find((r) => r['eventName'] === 'StopLogging')!;
+  .find((line) => line.includes('"eventName":"StopLogging"'))!;
 
 /** A stream record as Lambda delivers it (binary attributes in base64), for an SDK-form item. */
 function streamRecord(
@@ -167,7 +166,7 @@ describe('Function: landedEventsOf', () => {
     const [landed] = landedEventsOf([streamRecord('INSERT', s.item)], LEDGER, s.logger);
 
     // Assess
-    expect(landed!.id).toBe(`ct:${String(stopLogging['eventID'])}`);
-    expect(JSON.parse(Buffer.from(landed!.bytes).toString('utf8')).cloudtrail).toEqual(stopLogging);
+    expect(landed!.id).toBe(`ct:${String(JSON.parse(stopLogging).eventID)}`);
+    expect(JSON.parse(Buffer.from(landed!.bytes).toString('utf8')).cloudtrail).toBe(stopLogging);
   });
 });

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createHandler } from '../../../functions/forward-cloudtrail.ts';
 import { wrapInEventBridgeEnvelope } from '../../../shared/events/cloudtrail.ts';
 import { LedgerUnavailableError } from '../../../shared/ports/ledger-store.ts';
+import { cloudTrailRecord, EDGE_CASES, eventIdOf, sampleRecords } from '../../support/cloudtrail-records.ts';
 import { readSharedText, sharedDataPath } from '../../support/shared-data.ts';
 import { type Harness, harness, LEDGER } from '../ingest/ingest-fixtures.ts';
 import { lambdaContext, recordingLogger } from './http-fixtures.ts';
@@ -38,23 +40,34 @@ function envelopeFiles(): string[] {
     .sort();
 }
 
-/** An EventBridge envelope for any record, even one `wrapInEventBridgeEnvelope` refuses (AWS would deliver it). */
-function envelopeOf(record: unknown): unknown {
+/**
+ * The text of an EventBridge envelope around a record's text, even for a record that
+ * `wrapInEventBridgeEnvelope` refuses (AWS would deliver it).
+ */
+function envelopeOf(recordText: string): string {
   try {
-    return wrapInEventBridgeEnvelope(record);
+    return wrapInEventBridgeEnvelope(recordText);
   } catch {
-    return {
-      version: '0',
-      id: randomUUID(),
-      'detail-type': 'AWS API Call via CloudTrail',
-      source: 'aws.unknown',
-      account: '123456789012',
-      time: '2026-11-22T21:00:00Z',
-      region: 'eu-west-1',
-      resources: [],
-      detail: record,
-    };
+    return `{"version":"0","id":"${randomUUID()}","detail-type":"AWS API Call via CloudTrail","source":"aws.unknown","account":"123456789012","time":"2026-11-22T21:00:00Z","region":"eu-west-1","resources":[],"detail":${recordText}}`;
   }
+}
+
+/**
+ * An EventBridge envelope's text as AWS delivers it: the record's text as `detail`, built here rather
+ * than by `wrapInEventBridgeEnvelope`, so the forwarder is tested on input it did not shape.
+ */
+function awsEnvelope(recordText: string): string {
+  return `{"version":"0","id":"${randomUUID()}","detail-type":"AWS API Call via CloudTrail","source":"aws.ec2","account":"123456789012","time":"2026-11-22T21:00:00Z","region":"eu-west-1","resources":[],"detail":${recordText}}`;
+}
+
+/** The record text that the stored event of the `n`th generated record holds, for the first `count`. */
+async function storedRecordTexts(h: Harness, count: number): Promise<unknown[]> {
+  const texts: unknown[] = [];
+  for (let i = 0; i < count; i++) {
+    const stored = await h.store.getEvent(LEDGER, `ct:${eventIdOf(i)}`);
+    texts.push(stored ? JSON.parse(new TextDecoder().decode(stored.bytes)).cloudtrail : undefined);
+  }
+  return texts;
 }
 
 function setup(h: Harness) {
@@ -103,9 +116,7 @@ describe('Handler: forward-cloudtrail', () => {
       const lines = readSharedText('cloudtrail/all_permissive.jsonl')
         .split('\n')
         .filter((l) => l.trim() !== '');
-      const records = lines.map((line, i) =>
-        sqsRecord(JSON.stringify(envelopeOf(JSON.parse(line))), `m-${i}`),
-      );
+      const records = lines.map((line, i) => sqsRecord(envelopeOf(line), `m-${i}`));
       const failures: string[] = [];
 
       // Act
@@ -122,6 +133,57 @@ describe('Handler: forward-cloudtrail', () => {
       expect(h.store.eventCount).toBeGreaterThan(lines.length / 2);
       expect(h.store.eventCount).toBeLessThanOrEqual(storedOrDuplicate);
       expect(h.signer.signCalls).toBeLessThanOrEqual(Math.ceil(records.length / 10));
+    });
+  });
+
+  describe('when 120 generated records with the edge cases are delivered (the issue: 75 of 120 were refused)', () => {
+    it('stores all 120, each with its record text verbatim', async () => {
+      // Prepare
+      const h = await harness();
+      const { handler, logger } = setup(h);
+      const texts = sampleRecords(120);
+      const records = texts.map((text, i) => sqsRecord(awsEnvelope(text), `g-${i}`));
+      const failures: string[] = [];
+
+      // Act
+      for (let i = 0; i < records.length; i += 10) {
+        const response = await handler(sqsEvent(records.slice(i, i + 10)), lambdaContext());
+        failures.push(...response.batchItemFailures.map((f) => f.itemIdentifier));
+      }
+
+      // Assess
+      expect(failures).toEqual([]);
+      expect(rejections(logger)).toEqual(new Map());
+      expect(h.store.eventCount).toBe(120);
+      expect(await storedRecordTexts(h, texts.length)).toEqual(texts);
+    });
+  });
+
+  describe.each(EDGE_CASES)('when a delivery holds generated records with %s', (_name, payload) => {
+    it('stores every one, with its record text verbatim', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(cloudTrailRecord(payload), { minLength: 1, maxLength: 10 }),
+          async (renders) => {
+            // Prepare
+            const h = await harness();
+            const { handler, logger } = setup(h);
+            const texts = renders.map((render, i) => render(eventIdOf(i)));
+
+            // Act
+            const response = await handler(
+              sqsEvent(texts.map((text, i) => sqsRecord(awsEnvelope(text), `m-${i}`))),
+              lambdaContext(),
+            );
+
+            // Assess
+            expect(response.batchItemFailures).toEqual([]);
+            expect(rejections(logger)).toEqual(new Map());
+            expect(await storedRecordTexts(h, texts.length)).toEqual(texts);
+          },
+        ),
+        { numRuns: 12 },
+      );
     });
   });
 

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createHandler, MAX_BODY_BYTES } from '../../../functions/ingest-events.ts';
+import { MAX_EVENT_BYTES } from '../../../shared/events/limits.ts';
 import { ingestBatch } from '../../../shared/ingest/ingest-batch.ts';
 import { apiRequest, appEvent, type Harness, harness, LEDGER } from '../ingest/ingest-fixtures.ts';
 import { lambdaContext, postEvents, recordingLogger } from './http-fixtures.ts';
@@ -188,7 +189,14 @@ const oversizeFields = withBadEvent(
     ),
     mutated(
       'details',
-      fc.constant(Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`k${i}`, 'x'.repeat(30_000)]))),
+      fc.constant(
+        Object.fromEntries(
+          Array.from({ length: Math.ceil(MAX_EVENT_BYTES / 30_000) + 1 }, (_, i) => [
+            `k${i}`,
+            'x'.repeat(30_000),
+          ]),
+        ),
+      ),
     ),
   ),
 );

@@ -212,6 +212,65 @@ describe('Handler: POST /v1/events', () => {
     });
   });
 
+  describe('when an event holds a number that no double can hold (the app-event choice, docs/EVENTS.md §3)', () => {
+    /** Four events; `events[3].details.count` is written as `numberText`, exactly. */
+    const bodyWith = (numberText: string) =>
+      json({
+        events: [appEvent(0), appEvent(1), appEvent(2), appEvent(3, { details: { count: '#' } })],
+      }).replace('"#"', numberText);
+
+    it.each([
+      ['an integer beyond 2^53', '12345678901234567890', 'UNSAFE_INTEGER'],
+      ['2^53 + 1', '9007199254740993', 'UNSAFE_INTEGER'],
+      ['-(2^53 + 1)', '-9007199254740993', 'UNSAFE_INTEGER'],
+      ['a float beyond 2^53, where doubles are all integers', '1.5e300', 'UNSAFE_INTEGER'],
+      ['1e400', '1e400', 'NON_FINITE_NUMBER'],
+      ['-1E+400', '-1E+400', 'NON_FINITE_NUMBER'],
+    ])(
+      'answers 400 naming $.events[3].details.count for %s, and stores nothing',
+      async (_name, text, code) => {
+        // Prepare
+        const h = await harness();
+        const { handler } = setup(h);
+
+        // Act
+        const response = await handler(postEvents(bodyWith(text)), lambdaContext());
+
+        // Assess
+        expect(response.statusCode).toBe(400);
+        expect(bodyOf(response)).toEqual({
+          code: 'INVALID_EVENTS',
+          message: '1 of 4 events are invalid; nothing was stored',
+          errors: [
+            { index: 3, code, path: '$.details.count', message: expect.stringContaining('$.details.count') },
+          ],
+        });
+        expect(h.store.eventCount).toBe(0);
+      },
+    );
+
+    it.each([
+      ['-0', '-0', 0],
+      ['-0.0', '-0.0', 0],
+      ['1e-400 (below the smallest double)', '1e-400', 0],
+      ['0.30000000000000001 (more digits than a double keeps)', '0.30000000000000001', 0.3],
+      ['2^53 - 1', '9007199254740991', 9007199254740991],
+    ])('stores %s as the nearest double, written by RFC 8785', async (_name, text, stored) => {
+      // Prepare
+      const h = await harness();
+      const { handler } = setup(h);
+
+      // Act
+      const response = await handler(postEvents(bodyWith(text)), lambdaContext());
+
+      // Assess
+      expect(response.statusCode).toBe(201);
+      const event = await h.store.getEvent(LEDGER, 'app-3');
+      const bytes = Buffer.from(event!.bytes).toString('utf8');
+      expect(bytes).toContain(`"details":{"count":${JSON.stringify(stored)}}`);
+    });
+  });
+
   describe('when the body is larger than 5 MiB', () => {
     it('answers 413 PAYLOAD_TOO_LARGE, also when base64-encoded', async () => {
       // Prepare

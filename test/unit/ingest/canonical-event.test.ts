@@ -1,8 +1,10 @@
 /**
  * `canonicalizeParsedInput`, the ingest path's one-pass canonicalization, against the general path it
- * replaces there: `canonicalizeEvent` for the stored form and `canonicalString` for the input.
+ * replaces there: `canonicalizeEvent` for the stored form and `idempotencyCanonical` for the input; and the
+ * idempotency text itself, which does not depend on how `eventTime` writes its instant.
  */
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalString } from '../../../shared/canonical/jcs.ts';
 import { type AuditEventInput, parseAuditEventInput } from '../../../shared/events/audit-event.ts';
@@ -13,6 +15,7 @@ import {
   type Channel,
   canonicalizeEvent,
   canonicalizeParsedInput,
+  idempotencyCanonical,
 } from '../../../shared/ingest/canonical-event.ts';
 import { appEvent } from './ingest-fixtures.ts';
 
@@ -26,7 +29,7 @@ function cloudTrailInputs(): AuditEventInput[] {
   for (const line of readFileSync(url, 'utf8').split('\n')) {
     if (line === '') continue;
     try {
-      inputs.push(fromCloudTrailRecord(JSON.parse(line)));
+      inputs.push(fromCloudTrailRecord(line));
     } catch (error) {
       if (!(error instanceof CloudTrailMappingError) && !(error instanceof EventValidationError)) throw error;
     }
@@ -60,7 +63,7 @@ describe('Function: canonicalizeParsedInput', () => {
     });
     const inputs = [parseAuditEventInput(appEvent(1)), full, ...cloudTrailInputs()];
 
-    it('gives the bytes and leaf hash of canonicalizeEvent and the text of canonicalString', () => {
+    it('gives the bytes and leaf hash of canonicalizeEvent and the text of idempotencyCanonical', () => {
       expect(inputs.length).toBeGreaterThan(100);
       for (const input of inputs) {
         for (const channel of CHANNELS) {
@@ -71,7 +74,7 @@ describe('Function: canonicalizeParsedInput', () => {
           const general = canonicalizeEvent(input, RECEIVED_AT, channel);
           expect(Buffer.from(fast.bytes).equals(general.bytes)).toBe(true);
           expect(fast.leafHash.equals(general.leafHash)).toBe(true);
-          expect(fast.inputCanonical).toBe(canonicalString(input));
+          expect(fast.inputCanonical).toBe(idempotencyCanonical(input));
         }
       }
     });
@@ -98,10 +101,13 @@ describe('Function: canonicalizeParsedInput', () => {
 
   describe('when the input fits the size limit but its stored form does not', () => {
     it('throws exactly what canonicalizeEvent throws', () => {
-      // Prepare: 8 strings of 32,000 characters plus padding, so that the input is 40 bytes under the limit.
+      // Prepare: strings of 32,000 characters plus padding, so that the input is 40 bytes under the limit.
       const base = {
         ...appEvent(1),
-        details: { p: Array.from({ length: 8 }, () => 'x'.repeat(32_000)), q: '' },
+        details: {
+          p: Array.from({ length: Math.floor(MAX_EVENT_BYTES / 32_003) }, () => 'x'.repeat(32_000)),
+          q: '',
+        },
       };
       const gap = MAX_EVENT_BYTES - 40 - canonicalString(base).length;
       const input = parseAuditEventInput({ ...base, details: { ...base.details, q: 'y'.repeat(gap) } });
@@ -114,6 +120,94 @@ describe('Function: canonicalizeParsedInput', () => {
       const general = outcome(() => canonicalizeEvent(input, RECEIVED_AT, 'api'));
       expect(fast).toEqual(general);
       expect(fast).toMatchObject({ code: 'TOO_LARGE' });
+    });
+  });
+});
+
+describe('Function: idempotencyCanonical', () => {
+  describe('when eventTime is already in the server form', () => {
+    it('is the JCS text of the input', () => {
+      // Prepare
+      const input = parseAuditEventInput({ ...appEvent(1), eventTime: '2026-11-22T21:00:00.000Z' });
+
+      // Act
+      const text = idempotencyCanonical(input);
+
+      // Assess
+      expect(text).toBe(canonicalString(input));
+    });
+  });
+
+  describe('when two inputs write the same instant differently', () => {
+    it.each([
+      ['Z and +00:00', '2026-11-22T21:00:00Z', '2026-11-22T21:00:00+00:00'],
+      ['Z and -00:00', '2026-11-22T21:00:00Z', '2026-11-22T21:00:00-00:00'],
+      ['no fraction and .000', '2026-11-22T21:00:00Z', '2026-11-22T21:00:00.000Z'],
+      ['.5 and .500000000', '2026-11-22T21:00:00.5Z', '2026-11-22T21:00:00.500000000Z'],
+      ['digits past the millisecond', '2026-11-22T21:00:00.123Z', '2026-11-22T21:00:00.1239Z'],
+      ['another offset', '2026-11-22T21:00:00Z', '2026-11-22T23:30:00+02:30'],
+    ])('gives one text for %s', (_name, first, second) => {
+      // Prepare
+      const a = parseAuditEventInput({ ...appEvent(1), eventTime: first });
+      const b = parseAuditEventInput({ ...appEvent(1), eventTime: second });
+
+      // Act & Assess
+      expect(idempotencyCanonical(a)).toBe(idempotencyCanonical(b));
+      expect(canonicalizeParsedInput(a, RECEIVED_AT, 'api').inputCanonical).toBe(
+        canonicalizeParsedInput(b, RECEIVED_AT, 'api').inputCanonical,
+      );
+    });
+
+    it('gives one text for any instant, offset and fraction (property)', () => {
+      fc.assert(
+        fc.property(
+          fc.date({
+            min: new Date('1971-01-01T00:00:00Z'),
+            max: new Date('9998-12-31T00:00:00Z'),
+            noInvalidDate: true,
+          }),
+          fc.integer({ min: -23 * 60 - 59, max: 23 * 60 + 59 }),
+          fc.integer({ min: 0, max: 999_999 }),
+          (date, offsetMinutes, subMillisecond) => {
+            // Prepare: the same instant in UTC and at an offset, with extra digits past the millisecond
+            const utc = date.toISOString();
+            const local = new Date(date.getTime() + offsetMinutes * 60_000).toISOString();
+            const sign = offsetMinutes < 0 ? '-' : '+';
+            const abs = Math.abs(offsetMinutes);
+            const zone = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+            const written = `${local.slice(0, 23)}${String(subMillisecond).padStart(6, '0')}${zone}`;
+            const a = parseAuditEventInput({ ...appEvent(1), eventTime: utc });
+            const b = parseAuditEventInput({ ...appEvent(1), eventTime: written });
+
+            // Act & Assess
+            expect(idempotencyCanonical(b)).toBe(idempotencyCanonical(a));
+          },
+        ),
+      );
+    });
+  });
+
+  describe('when two inputs name different instants', () => {
+    it('gives different texts, even a millisecond apart', () => {
+      // Prepare
+      const a = parseAuditEventInput({ ...appEvent(1), eventTime: '2026-11-22T21:00:00.000Z' });
+      const b = parseAuditEventInput({ ...appEvent(1), eventTime: '2026-11-22T21:00:00.001Z' });
+
+      // Act & Assess
+      expect(idempotencyCanonical(a)).not.toBe(idempotencyCanonical(b));
+    });
+  });
+
+  describe('when the stored form is built', () => {
+    it('keeps eventTime as written', () => {
+      // Prepare
+      const input = parseAuditEventInput({ ...appEvent(1), eventTime: '2026-11-22T23:30:00+02:30' });
+
+      // Act
+      const { bytes } = canonicalizeParsedInput(input, RECEIVED_AT, 'api');
+
+      // Assess
+      expect(Buffer.from(bytes).toString('utf8')).toContain('"eventTime":"2026-11-22T23:30:00+02:30"');
     });
   });
 });

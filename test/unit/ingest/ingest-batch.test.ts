@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalBytes } from '../../../shared/canonical/jcs.ts';
 import { SigningError } from '../../../shared/crypto/errors.ts';
+import type { AuditEventInput } from '../../../shared/events/audit-event.ts';
+import { MAX_EVENT_BYTES } from '../../../shared/events/limits.ts';
+import { idempotencyCanonical } from '../../../shared/ingest/canonical-event.ts';
 import {
   EmptyBatchError,
   IdConflictError,
@@ -44,8 +46,11 @@ async function readAll(iterable: AsyncIterable<PeriodRow>): Promise<PeriodEvent[
   return events;
 }
 
+/** The idempotency hash of an input (JCS with `eventTime` normalized). */
 function sha256Hex(value: unknown): string {
-  return createHash('sha256').update(canonicalBytes(value)).digest('hex');
+  return createHash('sha256')
+    .update(idempotencyCanonical(value as AuditEventInput))
+    .digest('hex');
 }
 
 describe('Function: ingestBatch', () => {
@@ -256,7 +261,10 @@ describe('Function: ingestBatch', () => {
     it('rejects an event that is too large once canonical', async () => {
       // Prepare
       const { store, deps } = await harness();
-      const details = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`k${i}`, 'x'.repeat(30_000)]));
+      const pieces = Math.ceil(MAX_EVENT_BYTES / 30_000) + 1;
+      const details = Object.fromEntries(
+        Array.from({ length: pieces }, (_, i) => [`k${i}`, 'x'.repeat(30_000)]),
+      );
 
       // Act
       const error = await rejection(

@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { KeyFileSigner } from '../../../shared/crypto/key-file-signer.ts';
-import { digestSchema } from '../../../shared/ledger/formats.ts';
+import { checkSignedBatch } from '../../../shared/ledger/batch-check.ts';
+import { digestSchema, MAX_BATCH_LEAVES } from '../../../shared/ledger/formats.ts';
 import { digestObjectKey } from '../../../shared/ledger/object-keys.ts';
 import { nextPeriod, type Period } from '../../../shared/ledger/period.ts';
-import { compareEvents, type OrderedEvent, sealRange } from '../../../shared/ledger/seal-range.ts';
+import {
+  compareEvents,
+  type OrderedEvent,
+  sealRange,
+  signImportBatches,
+} from '../../../shared/ledger/seal-range.ts';
 import { rootFromLeafHashes } from '../../../shared/merkle/rfc6962.ts';
 import { InMemoryObjectStore } from '../../../shared/storage/in-memory-object-store.ts';
 import { verifyFolder } from '../../../shared/verify/verify-folder.ts';
@@ -88,6 +94,49 @@ describe('Function: sealRange', () => {
       });
       expect(report.valid).toBe(true);
       expect(report.stats).toMatchObject({ digests: 4, events: 4 });
+    });
+  });
+
+  describe('when a period holds more events than one import batch may sign', () => {
+    it('signs them in batches of at most 10,000 leaves, one Sign each, each a trusted batch of the period', async () => {
+      // Prepare
+      const signer = KeyFileSigner.generate();
+      let signs = 0;
+      const counting = {
+        keyId: () => signer.keyId(),
+        publicKeyPem: () => signer.publicKeyPem(),
+        sign: (bytes: Uint8Array) => {
+          signs++;
+          return signer.sign(bytes);
+        },
+      };
+      // Small events keep the test fast; signing does not look inside them.
+      const events = Array.from({ length: MAX_BATCH_LEAVES + 3 }, (_, i) => {
+        const id = `evt-${String(i).padStart(5, '0')}`;
+        const receivedAt = new Date(P0.startMs + 1000 + i * 7).toISOString();
+        return { id, receivedAt, bytes: Buffer.from(`{"id":"${id}","receivedAt":"${receivedAt}"}`) };
+      });
+
+      // Act
+      const { rows, batches } = await signImportBatches(LEDGER, P0, events, { signer: counting });
+
+      // Assess
+      expect(signs).toBe(2);
+      expect(batches.map((b) => [b.batchId, b.leaves.length])).toEqual([
+        ['imp-20261122T210000Z-000000', MAX_BATCH_LEAVES],
+        ['imp-20261122T210000Z-000001', 3],
+      ]);
+      expect(rows.map((r) => r.batchId)).toEqual(
+        events.map((_, i) => batches[i < MAX_BATCH_LEAVES ? 0 : 1]!.batchId),
+      );
+      const keys = await trustedKeysOf(signer);
+      for (const batch of batches) {
+        expect(checkSignedBatch(batch, { ledger: LEDGER, period: P0, keys })).toMatchObject({ ok: true });
+      }
+      expect(JSON.parse(batches[1]!.statement)).toMatchObject({
+        receivedFrom: events[MAX_BATCH_LEAVES]!.receivedAt,
+        receivedTo: events[MAX_BATCH_LEAVES + 2]!.receivedAt,
+      });
     });
   });
 

@@ -9,10 +9,11 @@ import { isoSeconds, nextPeriod, type Period, periodOf } from '../../../shared/l
 import type { ChainHead } from '../../../shared/ledger/seal-period.ts';
 import { type LedgerEvent, PeriodClosedError, type PeriodRow } from '../../../shared/ports/ledger-store.ts';
 import type { ObjectStore, PutOutcome } from '../../../shared/ports/object-store.ts';
-import type { PeriodEventSource, SealingDeps } from '../../../shared/ports/sealing.ts';
+import type { PeriodEventSource } from '../../../shared/ports/sealing.ts';
 import {
   DEFAULT_LAG_MARGIN_SECONDS,
   lastDuePeriod,
+  type SealingDeps,
   sealDuePeriods,
 } from '../../../shared/sealing/seal-due-periods.ts';
 import { InMemoryAlarmSink } from '../../../shared/storage/in-memory-alarm-sink.ts';

@@ -4,13 +4,14 @@
  * finding at that period and nowhere else.
  */
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalString } from '../../../shared/canonical/jcs.ts';
 import { KeyFileSigner } from '../../../shared/crypto/key-file-signer.ts';
 import { signBatch } from '../../../shared/ledger/batch-receipts.ts';
 import { archiveObjectKey, digestObjectKey } from '../../../shared/ledger/object-keys.ts';
 import type { Period } from '../../../shared/ledger/period.ts';
-import { type ChainHead, sealPeriod } from '../../../shared/ledger/seal-period.ts';
+import type { ChainHead } from '../../../shared/ledger/seal-period.ts';
 import { InMemoryObjectStore } from '../../../shared/storage/in-memory-object-store.ts';
 import type { FindingCode } from '../../../shared/verify/findings.ts';
 import { type VerifyProgress, verifyFolder } from '../../../shared/verify/verify-folder.ts';
@@ -115,8 +116,13 @@ describe('Function: verifyFolder', () => {
     it('reports each defect at its period and nothing else', async () => {
       // Prepare
       const store = await buildChain(defects);
+      // A run of gaps is one PERIOD_MISSING, at its first period.
       const expected = defects
-        .flatMap((d, i) => EXPECTED[d].map(([code, offset]) => `${code}@${i + offset}`))
+        .flatMap((d, i) =>
+          d === 'gap' && defects[i - 1] === 'gap'
+            ? []
+            : EXPECTED[d].map(([code, offset]) => `${code}@${i + offset}`),
+        )
         .sort();
 
       // Act
@@ -127,6 +133,42 @@ describe('Function: verifyFolder', () => {
       // Assess
       expect(report.findings.map((f) => `${f.code}@${periodIndexOf(f.object)}`).sort()).toEqual(expected);
       expect(report.valid).toBe(expected.length === 0);
+    });
+  });
+
+  describe('when any pattern of periods is missing', () => {
+    it('reports one PERIOD_MISSING per run of consecutive missing periods, with its exact count', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.constantFrom<Defect>('ok', 'gap'), { minLength: 0, maxLength: 7 }),
+          async (middle) => {
+            // Prepare
+            const defects: Defect[] = ['ok', ...middle, 'ok'];
+            const store = await buildChain(defects);
+            const runs: { first: number; count: number }[] = [];
+            defects.forEach((d, i) => {
+              if (d !== 'gap') return;
+              if (defects[i - 1] === 'gap') runs[runs.length - 1]!.count++;
+              else runs.push({ first: i, count: 1 });
+            });
+
+            // Act
+            const report = await verifyFolder(new MemoryReader(store.objects), {
+              keys: await trustedKeysOf(signer),
+            });
+
+            // Assess
+            expect(
+              report.findings.map((f) => ({
+                code: f.code,
+                first: periodIndexOf(f.object),
+                count: f.periods?.count,
+              })),
+            ).toEqual(runs.map((r) => ({ code: 'PERIOD_MISSING', ...r })));
+          },
+        ),
+        { numRuns: 25 },
+      );
     });
   });
 
@@ -184,7 +226,7 @@ describe('Function: verifyFolder', () => {
   });
 
   describe('when --to lies after the last digest', () => {
-    it('reports PERIOD_MISSING for each period up to --to', async () => {
+    it('reports one PERIOD_MISSING for the run of periods up to --to', async () => {
       // Prepare
       const store = await buildChain(['ok', 'ok']);
 
@@ -195,9 +237,8 @@ describe('Function: verifyFolder', () => {
       });
 
       // Assess
-      expect(report.findings.map((f) => [f.code, periodIndexOf(f.object)])).toEqual([
-        ['PERIOD_MISSING', 2],
-        ['PERIOD_MISSING', 3],
+      expect(report.findings.map((f) => [f.code, periodIndexOf(f.object), f.periods?.count])).toEqual([
+        ['PERIOD_MISSING', 2, 2],
       ]);
     });
   });
@@ -250,6 +291,8 @@ describe('Function: verifyFolder', () => {
           events: 4,
           firstPeriod: '2026-11-22T00:00:00Z',
           lastPeriod: '2026-11-22T02:00:00Z',
+          periodSeconds: 3600,
+          startsAtGenesis: true,
         },
       ]);
     });
