@@ -76,6 +76,7 @@ export function createDetectEventsHandler(deps: DetectEventsDeps) {
           matches: outcome.matches,
           stored: outcome.stored.length,
           duplicates: outcome.duplicates.length,
+          alreadyAlerted: outcome.alreadyAlerted.length,
           summaries: outcome.summaries,
         });
       }

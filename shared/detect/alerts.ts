@@ -25,6 +25,11 @@ export const MAX_NOTICE_EVENT_IDS = 20;
 /** The event a rule matched, as an alert names it. */
 export interface MatchedEvent {
   readonly id: string;
+  /**
+   * What an alert is about, for its id and deduplication: the event id, except for a Kubernetes request,
+   * whose stages (`k8s:<auditID>:ResponseStarted`, then `k8s:<auditID>`) are one request: `k8s:<auditID>`.
+   */
+  readonly alertKey: string;
   readonly receivedAt: string;
   readonly eventTime: string;
   /** Hex leaf hash of the matched event's stored bytes (its receipt's `leafHash`). */
@@ -70,7 +75,7 @@ function labels(rule: SigmaRule): string[] {
 /** The alert event of one match. */
 export function alertInput(rule: SigmaRule, event: MatchedEvent): AuditEventInput {
   return {
-    id: alertId(rule.id, event.id),
+    id: alertId(rule.id, event.alertKey),
     eventTime: event.receivedAt,
     actor: { ...ALERT_ACTOR },
     action: ALERT_ACTION,
@@ -192,7 +197,7 @@ export class AlertPlanner {
     const over = new Map<string, { rule: SigmaRule; events: MatchedEvent[] }>();
     const seen = new Set<string>();
     for (const { rule, event } of matches) {
-      const key = `${rule.id}\n${event.id}`;
+      const key = `${rule.id}\n${event.alertKey}`;
       if (seen.has(key)) continue;
       seen.add(key);
       const window = Math.floor(Date.parse(event.receivedAt) / windowMs);

@@ -8,8 +8,10 @@
  * announcements), so a failure anywhere throws and the caller retries the whole batch.
  */
 
+import { createHash } from 'node:crypto';
 import { parseAuditEventInput } from '../events/audit-event.ts';
 import { isPlainObject } from '../events/json-guard.ts';
+import { kubernetesRequestEventId } from '../events/kubernetes.ts';
 import { canonicalizeParsedInput } from '../ingest/canonical-event.ts';
 import { IdConflictError, InvalidEventsError, PeriodClosingError } from '../ingest/errors.ts';
 import { type IngestDeps, ingestBatch, MAX_BATCH_EVENTS } from '../ingest/ingest-batch.ts';
@@ -61,6 +63,11 @@ export interface DetectionOutcome {
   /** Alert ids stored by this call, and ids that were already stored with the same content. */
   readonly stored: readonly string[];
   readonly duplicates: readonly string[];
+  /**
+   * Alerts left out because the same rule already alerted on another stage of the same Kubernetes
+   * request (`k8s:<auditID>:ResponseStarted` first, `k8s:<auditID>` later): one alert per rule and request.
+   */
+  readonly alreadyAlerted: readonly string[];
   readonly summaries: number;
   readonly notices: readonly AlertNotice[];
 }
@@ -85,14 +92,23 @@ export async function detectLandedEvents(
   const plan = deps.planner.plan(matches);
   if (plan.alerts.length === 0) {
     plan.commit();
-    return { evaluated, matches: 0, stored: [], duplicates: [], summaries: 0, notices: [] };
+    return {
+      evaluated,
+      matches: 0,
+      stored: [],
+      duplicates: [],
+      alreadyAlerted: [],
+      summaries: 0,
+      notices: [],
+    };
   }
 
+  const { alerts, alreadyAlerted } = await withoutAlertedRequests(plan.alerts, deps);
   const stored: string[] = [];
   const duplicates: string[] = [];
   const kept: { alert: PlannedAlert; receipt: Receipt }[] = [];
-  for (let i = 0; i < plan.alerts.length; i += MAX_BATCH_EVENTS) {
-    const chunk = plan.alerts.slice(i, i + MAX_BATCH_EVENTS);
+  for (let i = 0; i < alerts.length; i += MAX_BATCH_EVENTS) {
+    const chunk = alerts.slice(i, i + MAX_BATCH_EVENTS);
     const receipts = await storeAlerts(chunk, deps, requestId);
     for (const alert of chunk) {
       const result = receipts.get(alert.input.id);
@@ -113,8 +129,43 @@ export async function detectLandedEvents(
     matches: matches.length,
     stored,
     duplicates,
+    alreadyAlerted,
     summaries: kept.filter((k) => k.alert.kind === 'summary').length,
     notices,
+  };
+}
+
+/**
+ * Leaves out the single alerts on Kubernetes requests that the same rule already alerted on through
+ * another stage: same alert id (rule and `k8s:<auditID>`), other content (the other stage's event). Without
+ * this, the later stage would be answered as an id conflict and recorded as a security signal.
+ */
+async function withoutAlertedRequests(
+  planned: readonly PlannedAlert[],
+  deps: DetectionDeps,
+): Promise<{ alerts: PlannedAlert[]; alreadyAlerted: string[] }> {
+  const requestAlerts = planned.filter((a) => a.kind === 'alert' && a.matches[0]!.source === 'kubernetes');
+  if (requestAlerts.length === 0) return { alerts: [...planned], alreadyAlerted: [] };
+  const existing = await deps.ingest.store.findEventIds(
+    deps.ledger,
+    requestAlerts.map((a) => a.input.id),
+  );
+  const alreadyAlerted = new Set<string>();
+  for (const alert of requestAlerts) {
+    const found = existing.get(alert.input.id);
+    if (found === undefined) continue;
+    const { inputCanonical } = canonicalizeParsedInput(
+      parseAuditEventInput(alert.input),
+      found.receivedAt,
+      'detection',
+    );
+    if (createHash('sha256').update(inputCanonical, 'utf8').digest('hex') !== found.inputSha256) {
+      alreadyAlerted.add(alert.input.id);
+    }
+  }
+  return {
+    alerts: planned.filter((a) => !alreadyAlerted.has(a.input.id)),
+    alreadyAlerted: [...alreadyAlerted],
   };
 }
 
@@ -140,6 +191,7 @@ function matchedEvent(landed: LandedEvent, event: Record<string, unknown>): Matc
   const eventTime = event['eventTime'];
   return {
     id: landed.id,
+    alertKey: source.kind === 'kubernetes' ? kubernetesRequestEventId(landed.id) : landed.id,
     receivedAt: landed.receivedAt,
     eventTime: typeof eventTime === 'string' ? eventTime : landed.receivedAt,
     // Computed from the bytes, never taken from the row's own attribute.

@@ -334,6 +334,18 @@ function requestIdOf(event: KubernetesEventInput): string {
   return stage === 'ResponseComplete' ? event.id : event.id.slice(0, -(stage.length + 1));
 }
 
+/**
+ * The event id of the request a Kubernetes event id belongs to: `k8s:<auditID>` for any of its stages
+ * (`k8s:<auditID>:ResponseStarted` → `k8s:<auditID>`). Other ids are returned as they are.
+ */
+export function kubernetesRequestEventId(id: string): string {
+  if (!id.startsWith(KUBERNETES_ID_PREFIX)) return id;
+  for (const stage of KUBERNETES_AUDIT_STAGES) {
+    if (stage !== 'ResponseComplete' && id.endsWith(`:${stage}`)) return id.slice(0, -(stage.length + 1));
+  }
+  return id;
+}
+
 function eventIdOf(auditID: unknown, stage: KubernetesAuditStage): string {
   if (auditID === undefined || auditID === null)
     throw reject('MISSING_AUDIT_ID', 'auditID', 'the Event has no auditID');

@@ -24,6 +24,7 @@ const other = rule('selection:\n  eventName: DeleteTrail\ncondition: selection',
 function matched(n: number, offsetMs = n): MatchedEvent {
   return {
     id: `ct:event-${n}`,
+    alertKey: `ct:event-${n}`,
     receivedAt: new Date(T + offsetMs).toISOString(),
     eventTime: '2026-11-22T20:59:59Z',
     leafHash: 'ab'.repeat(32),

@@ -207,6 +207,59 @@ describe('Function: detectLandedEvents', () => {
     });
   });
 
+  describe('when the stages of one Kubernetes request land separately (a long exec)', () => {
+    it('alerts once per rule and request, and records no conflict for the later stage', async () => {
+      // Prepare
+      const s = await setup();
+      const started = JSON.parse(
+        readFileSync(sharedDataPath('kubernetes', 'falco-trace-files', 'exec_pod.json'), 'utf8'),
+      ) as Record<string, unknown>;
+      const complete = { ...started, stage: 'ResponseComplete', responseStatus: { code: 101 } };
+      const first = await land(s.h, 'kubernetes', [
+        fromKubernetesAuditEvent(started, { clusterArn: CLUSTER }),
+      ]);
+      await detectLandedEvents(first, s.deps, 'r');
+      const later = await land(s.h, 'kubernetes', [
+        fromKubernetesAuditEvent(complete, { clusterArn: CLUSTER }),
+      ]);
+      const events = s.h.store.eventCount;
+
+      // Act
+      const outcome = await detectLandedEvents(later, s.deps, 'r');
+
+      // Assess
+      expect(first[0]!.id).toBe(`${later[0]!.id}:ResponseStarted`);
+      expect(outcome.matches).toBe(1);
+      expect(outcome.alreadyAlerted).toHaveLength(1);
+      expect(outcome.stored).toEqual([]);
+      expect(s.h.store.eventCount).toBe(events);
+      expect(s.h.store.securitySignals()).toEqual([]);
+      expect(s.conflicts).toEqual([]);
+      expect(s.index.size).toBe(1);
+    });
+
+    it('alerts once when both stages are in the same batch', async () => {
+      // Prepare
+      const s = await setup();
+      const started = JSON.parse(
+        readFileSync(sharedDataPath('kubernetes', 'falco-trace-files', 'exec_pod.json'), 'utf8'),
+      ) as Record<string, unknown>;
+      const complete = { ...started, stage: 'ResponseComplete', responseStatus: { code: 101 } };
+      const landed = [
+        ...(await land(s.h, 'kubernetes', [fromKubernetesAuditEvent(started, { clusterArn: CLUSTER })])),
+        ...(await land(s.h, 'kubernetes', [fromKubernetesAuditEvent(complete, { clusterArn: CLUSTER })])),
+      ];
+
+      // Act
+      const outcome = await detectLandedEvents(landed, s.deps, 'r');
+
+      // Assess
+      expect(outcome.matches).toBe(2);
+      expect(outcome.stored).toHaveLength(1);
+      expect(s.index.size).toBe(1);
+    });
+  });
+
   describe('when a landed row is not a readable event', () => {
     it('reports it, and stores nothing for it', async () => {
       // Prepare

@@ -10,6 +10,7 @@ import {
   KUBERNETES_ID_PREFIX,
   KubernetesMappingError,
   type KubernetesRejectReason,
+  kubernetesRequestEventId,
   kubernetesResourceId,
 } from '../../../shared/events/kubernetes.ts';
 import { MAX_EVENT_BYTES } from '../../../shared/events/limits.ts';
@@ -352,6 +353,18 @@ describe('Function: fromKubernetesAuditEvents', () => {
       expect(error.reason).toBe('NOT_AN_EVENT');
       expect(error.path).toBe('$[1].kind');
     });
+  });
+});
+
+describe('Function: kubernetesRequestEventId', () => {
+  it.each([
+    ['k8s:a-1:ResponseStarted', 'k8s:a-1'],
+    ['k8s:a-1:RequestReceived', 'k8s:a-1'],
+    ['k8s:a-1:Panic', 'k8s:a-1'],
+    ['k8s:a-1', 'k8s:a-1'],
+    ['ct:a-1:ResponseStarted', 'ct:a-1:ResponseStarted'],
+  ])('names the request of %s: %s', (id, request) => {
+    expect(kubernetesRequestEventId(id)).toBe(request);
   });
 });
 
