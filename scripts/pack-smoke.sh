@@ -48,8 +48,9 @@ grep '"eventTime":"2024-07-3' node_modules/auditseal/examples/cloudtrail-sample.
 "$bin" seal --in events.jsonl --out sealed --key key.pem --period 1h >seal.txt || fail "auditseal seal exited $?"
 "$bin" verify sealed --key public.pem >verify.txt || fail "auditseal verify exited $? on a sealed folder"
 grep -q 'VALID' verify.txt || fail "auditseal verify did not say VALID"
-archive="$(find sealed/archives -name '*.jsonl' | sort | head -n 1)"
-sed -i '1s/"eventName":"/"eventName":"X/' "$archive"
+archive="$(find sealed/archives -name '[0-9]*.jsonl' | sort | head -n 1)"
+sed -i '1s/"action":"/"action":"X/' "$archive"
+grep -q '"action":"X' "$archive" || fail "could not tamper with $archive"
 set +e
 "$bin" verify sealed --key public.pem >tampered.txt
 status=$?
