@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { parseRecordText } from './cloudtrail-record.ts';
 import { EventValidationError } from './errors.ts';
-import type { JsonValue } from './json-guard.ts';
+import type { JsonObject, JsonValue } from './json-guard.ts';
 import { assertSafeJson, isPlainObject } from './json-guard.ts';
 import { formatJsonPath } from './json-path.ts';
 import { MAX_EVENT_BYTES } from './limits.ts';
@@ -15,7 +15,10 @@ import { isSourceAddress, MAX_HOSTNAME_LENGTH } from './source-address.ts';
 
 export { normalizeTimestamp } from './rfc3339.ts';
 
-/** Event ids: the producer's idempotency key. CloudTrail events use `ct:<eventID>`. */
+/**
+ * Event ids: the producer's idempotency key. CloudTrail events use `ct:<eventID>`, Kubernetes audit events
+ * `k8s:<auditID>`, detection alerts `det:…` (each prefix is reserved to its channel).
+ */
 export const EVENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@/+=-]*$/;
 export const MAX_EVENT_ID_LENGTH = 128;
 export const ACTOR_TYPES = [
@@ -29,8 +32,11 @@ export const ACTOR_TYPES = [
   'unknown',
 ] as const;
 export const OUTCOME_RESULTS = ['success', 'failure'] as const;
-/** `read`: a read of the ledger itself, recorded by the read path (G7). */
-export const EVENT_CHANNELS = ['api', 'cloudtrail', 'import', 'read'] as const;
+/**
+ * `read`: a read of the ledger itself, recorded by the read path (G7); `kubernetes`: Kubernetes audit
+ * Events; `detection`: alerts raised by the detection function.
+ */
+export const EVENT_CHANNELS = ['api', 'cloudtrail', 'import', 'kubernetes', 'detection', 'read'] as const;
 export const MAX_TAGS = 50;
 export const MAX_LABELS = 50;
 /** Version of the stored event format, the `v` member. */
@@ -78,10 +84,11 @@ const outcomeSchema = z.strictObject({
   errorMessage: text(MAX_LENGTH.errorMessage).optional(),
 });
 
-// `details` is free-form. `parseAuditEvent*` runs `assertSafeJson` first, which proves it is bounded
-// JSON, so the schema only checks that it is there instead of walking it again. In the same way,
-// `guardEvent` has already parsed the `cloudtrail` text, so the schema only checks that it is a string.
+// `details` and `kubernetes` are free-form. `parseAuditEvent*` runs `assertSafeJson` first, which proves
+// they are bounded JSON, so the schema only checks their outer shape instead of walking them again. In the
+// same way, `guardEvent` has already parsed the `cloudtrail` text, so the schema only checks that it is a string.
 const jsonValue = z.custom<JsonValue>((value) => value !== undefined, 'must be a JSON value');
+const jsonObject = z.custom<JsonObject>((value) => isPlainObject(value), 'must be a JSON object');
 
 /** Schema of one item of a `POST /v1/events` body. Run it through `parseAuditEventInput`, not directly. */
 export const auditEventInputSchema = z.strictObject({
@@ -112,6 +119,8 @@ export const auditEventInputSchema = z.strictObject({
   details: jsonValue.optional(),
   /** The CloudTrail record, verbatim: its own JSON text (docs/EVENTS.md §5). */
   cloudtrail: z.string().max(MAX_EVENT_BYTES).optional(),
+  /** The verbatim Kubernetes audit Event (`shared/events/kubernetes.ts`). */
+  kubernetes: jsonObject.optional(),
 });
 
 /** Schema of a stored event: the input plus the members only the server assigns. */

@@ -17,7 +17,9 @@
  * The cluster ARN is not in the Event: the caller gives it (from the CloudWatch Logs log group, or from
  * configuration; see `eksClusterArnFromLogGroup`).
  */
+import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import { canonicalBytes } from '../canonical/jcs.ts';
 import {
   type ActorType,
   type AuditEventInput,
@@ -25,9 +27,10 @@ import {
   MAX_EVENT_ID_LENGTH,
   parseAuditEventInput,
 } from './audit-event.ts';
-import { EventValidationError } from './errors.ts';
+import { type EventErrorCode, EventValidationError } from './errors.ts';
 import { assertSafeJson, isPlainObject, type JsonObject } from './json-guard.ts';
 import { formatJsonPath } from './json-path.ts';
+import type { JsonLimits } from './limits.ts';
 import { isRfc3339 } from './rfc3339.ts';
 import { isSourceAddress, MAX_HOSTNAME_LENGTH } from './source-address.ts';
 
@@ -45,8 +48,48 @@ export type KubernetesAuditStage = (typeof KUBERNETES_AUDIT_STAGES)[number];
 /** Stages after which nothing more is logged for a request. */
 const FINAL_STAGES: ReadonlySet<string> = new Set(['ResponseComplete', 'Panic']);
 
-/** An event input carrying its verbatim Kubernetes Event (the schema's `kubernetes` member). */
-export type KubernetesEventInput = AuditEventInput & { kubernetes: JsonObject };
+/**
+ * An event input carrying its verbatim Kubernetes Event (the schema's `kubernetes` member), or, for an
+ * Event beyond the stored-event limits, its projection with `details.kubernetesOmitted` instead.
+ */
+export type KubernetesEventInput = AuditEventInput & { kubernetes?: JsonObject };
+
+/**
+ * Stored-event limits an otherwise valid Event can exceed (a large `requestObject`, a ConfigMap with more
+ * than 256 keys…). Such an Event is kept as its projection, without the verbatim member, and says so in
+ * `details.kubernetesOmitted` (docs/DETECTIONS.md §7, "Events beyond the stored-event limits").
+ */
+export const OMITTED_SIZE_CODES: ReadonlySet<EventErrorCode> = new Set([
+  'TOO_LARGE',
+  'STRING_TOO_LONG',
+  'TOO_MANY_KEYS',
+  'ARRAY_TOO_LONG',
+  'TOO_DEEP',
+  'KEY_TOO_LONG',
+]);
+
+/** What stands in for an Event too large to keep verbatim: why, and what it was (JCS SHA-256 and size). */
+export interface KubernetesOmission {
+  readonly reason: string;
+  /** Hex SHA-256 of the RFC 8785 canonical form of the Event, so the original can be matched later. */
+  readonly sha256: string;
+  /** Size in bytes of that canonical form. */
+  readonly bytes: number;
+}
+
+/**
+ * The bounds an Event must meet to be read at all (before mapping). They refuse hostile input (forbidden
+ * keys, lone surrogates, unsafe integers, absurd sizes); the stored-event limits are checked afterwards.
+ * A log event message is at most 1 MiB of UTF-16 code units (`cloudwatch-logs.ts`), so 4 MiB of UTF-8.
+ */
+const READABLE_LIMITS: JsonLimits = Object.freeze({
+  maxDepth: 100,
+  maxStringLength: 1_048_576,
+  maxObjectKeys: 100_000,
+  maxArrayLength: 100_000,
+  maxKeyLength: 1_048_576,
+  maxTotalBytes: 4 * 1_048_576,
+});
 
 /** Why a Kubernetes audit Event was not turned into an audit event. */
 export type KubernetesRejectReason =
@@ -137,14 +180,14 @@ export interface KubernetesObjectRef {
 
 /**
  * Maps one Event. Throws `KubernetesMappingError` (with `reason`). The result is checked against the
- * event schema (the `kubernetes` member aside, which the schema does not have yet) and against the
- * stored-event size limit.
+ * event schema and the stored-event limits in one pass; an Event beyond those limits (but readable) is
+ * kept as its projection, with `details.kubernetesOmitted` (`OMITTED_SIZE_CODES`).
  */
 export function fromKubernetesAuditEvent(event: unknown, context: KubernetesContext): KubernetesEventInput {
   if (!isClusterArn(context.clusterArn)) {
     throw new KubernetesMappingError('BAD_CLUSTER_ARN', '$', 'the cluster ARN is not an EKS cluster ARN');
   }
-  guard(event, '$');
+  guard(event, '$', READABLE_LIMITS);
   if (!isPlainObject(event) || event['kind'] !== 'Event') {
     throw new KubernetesMappingError(
       'NOT_AN_EVENT',
@@ -203,18 +246,45 @@ export function fromKubernetesAuditEvent(event: unknown, context: KubernetesCont
   ];
   mapped['details'] = detailsOf(event, user, context, stage);
 
-  let common: AuditEventInput;
   try {
-    common = parseAuditEventInput(mapped);
+    // One pass: the stored-event limits over the Event, and the schema over the whole input.
+    return parseAuditEventInput({ ...mapped, kubernetes: event }) as KubernetesEventInput;
+  } catch (error) {
+    if (!(error instanceof EventValidationError)) throw error;
+    if (!error.path.startsWith('$.kubernetes') || !OMITTED_SIZE_CODES.has(error.code)) {
+      throw new KubernetesMappingError('INVALID_MAPPED_FIELD', '$', `mapped event ${error.message}`, {
+        cause: error,
+      });
+    }
+    return omittedProjection(mapped, event, error.code);
+  }
+}
+
+/** The projection of an Event beyond the stored-event limits, with what was omitted and why. */
+function omittedProjection(
+  mapped: Record<string, unknown>,
+  event: Record<string, unknown>,
+  reason: EventErrorCode,
+): KubernetesEventInput {
+  const canonical = canonicalBytes(event);
+  const omission: KubernetesOmission = {
+    reason,
+    sha256: createHash('sha256').update(canonical).digest('hex'),
+    bytes: canonical.length,
+  };
+  const projection = {
+    ...mapped,
+    labels: [...(mapped['labels'] as string[]), 'kubernetes:omitted'],
+    details: { ...(mapped['details'] as Record<string, unknown>), kubernetesOmitted: omission },
+  };
+  try {
+    return parseAuditEventInput(projection);
   } catch (error) {
     if (!(error instanceof EventValidationError)) throw error;
     throw new KubernetesMappingError('INVALID_MAPPED_FIELD', '$', `mapped event ${error.message}`, {
       cause: error,
     });
   }
-  const full = { ...common, kubernetes: structuredClone(event) as JsonObject };
-  guard(full, '$');
-  return full;
 }
 
 /**
@@ -239,16 +309,11 @@ export function fromKubernetesAuditEvents(
       throw error;
     }
   });
-  const finished = new Set(
-    mapped
-      .filter((e) => FINAL_STAGES.has(String(e.kubernetes['stage'])))
-      .map((e) => String(e.kubernetes['auditID'])),
-  );
+  const finished = new Set(mapped.filter((e) => FINAL_STAGES.has(stageOf(e))).map(requestIdOf));
   const kept: KubernetesEventInput[] = [];
   const byId = new Map<string, KubernetesEventInput[]>();
   for (const event of mapped) {
-    const stage = String(event.kubernetes['stage']);
-    if (!FINAL_STAGES.has(stage) && finished.has(String(event.kubernetes['auditID']))) continue;
+    if (!FINAL_STAGES.has(stageOf(event)) && finished.has(requestIdOf(event))) continue;
     const same = byId.get(event.id) ?? [];
     if (same.some((e) => isDeepStrictEqual(e, event))) continue;
     same.push(event);
@@ -256,6 +321,29 @@ export function fromKubernetesAuditEvents(
     kept.push(event);
   }
   return kept;
+}
+
+/** The stage of a mapped Event (`details.stage`, which the mapping always sets). */
+function stageOf(event: KubernetesEventInput): string {
+  return String((event.details as Record<string, unknown>)['stage']);
+}
+
+/** The id of the request a mapped Event belongs to: its event id without the stage suffix. */
+function requestIdOf(event: KubernetesEventInput): string {
+  const stage = stageOf(event);
+  return stage === 'ResponseComplete' ? event.id : event.id.slice(0, -(stage.length + 1));
+}
+
+/**
+ * The event id of the request a Kubernetes event id belongs to: `k8s:<auditID>` for any of its stages
+ * (`k8s:<auditID>:ResponseStarted` → `k8s:<auditID>`). Other ids are returned as they are.
+ */
+export function kubernetesRequestEventId(id: string): string {
+  if (!id.startsWith(KUBERNETES_ID_PREFIX)) return id;
+  for (const stage of KUBERNETES_AUDIT_STAGES) {
+    if (stage !== 'ResponseComplete' && id.endsWith(`:${stage}`)) return id.slice(0, -(stage.length + 1));
+  }
+  return id;
 }
 
 function eventIdOf(auditID: unknown, stage: KubernetesAuditStage): string {
@@ -375,9 +463,9 @@ function putBounded(
   if (value !== undefined && value.length > 0 && value.length <= max) target[key] = value;
 }
 
-function guard(value: unknown, base: string): void {
+function guard(value: unknown, base: string, limits: JsonLimits): void {
   try {
-    assertSafeJson(value);
+    assertSafeJson(value, limits);
   } catch (error) {
     if (!(error instanceof EventValidationError)) throw error;
     throw new KubernetesMappingError('UNSAFE_JSON', base + error.path.slice(1), error.message, {

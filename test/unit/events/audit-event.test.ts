@@ -197,6 +197,7 @@ describe('Function: parseAuditEventInput', () => {
       ],
       ['a non-string tag value', { tags: { a: 1 } }, '$.tags.a'],
       ['cloudtrail as an array', { cloudtrail: [] }, '$.cloudtrail'],
+      ['kubernetes as a string', { kubernetes: 'Event' }, '$.kubernetes'],
       ['a resource without type', { resource: { id: 'r' } }, '$.resource.type'],
     ])('rejects %s with SCHEMA_VIOLATION and its path', (_name, change, path) => {
       // Prepare
@@ -246,6 +247,7 @@ describe('Function: parseAuditEventInput', () => {
           outcome: fc.oneof(fc.jsonValue(), fc.constant({ result: 'success' })),
           details: fc.jsonValue(),
           cloudtrail: fc.jsonValue(),
+          kubernetes: fc.jsonValue(),
         },
         { requiredKeys: [] },
       );
@@ -280,6 +282,27 @@ describe('Function: parseAuditEvent', () => {
       expect(event.receivedAt).toBe('2026-11-22T21:00:00.123Z');
       expect(event.channel).toBe('api');
       expect(event.v).toBe(1);
+    });
+
+    it.each(['kubernetes', 'detection'])('accepts the %s channel', (channel) => {
+      // Prepare
+      const stored = { ...validInput(), v: 1, receivedAt: '2026-11-22T21:00:00.123Z', channel };
+
+      // Act and Assess
+      expect(parseAuditEvent(stored).channel).toBe(channel);
+    });
+  });
+
+  describe('when a Kubernetes audit Event is kept verbatim', () => {
+    it('accepts it in the kubernetes member, as it came', () => {
+      // Prepare
+      const kubernetes = { kind: 'Event', apiVersion: 'audit.k8s.io/v1', verb: 'get', auditID: 'a-1' };
+
+      // Act
+      const event = parseAuditEventInput({ ...validInput(), kubernetes });
+
+      // Assess
+      expect(event.kubernetes).toEqual(kubernetes);
     });
   });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { canonicalBytes } from '../../../shared/canonical/jcs.ts';
@@ -9,6 +10,7 @@ import {
   KUBERNETES_ID_PREFIX,
   KubernetesMappingError,
   type KubernetesRejectReason,
+  kubernetesRequestEventId,
   kubernetesResourceId,
 } from '../../../shared/events/kubernetes.ts';
 import { MAX_EVENT_BYTES } from '../../../shared/events/limits.ts';
@@ -231,15 +233,17 @@ describe('Function: fromKubernetesAuditEvent', () => {
       expect(error.path).toBe(path);
     });
 
-    it('refuses an Event larger than the stored-event limit', () => {
+    it('refuses hostile JSON in the Event (a forbidden member name)', () => {
       // Prepare
       const event = base();
-      event['requestObject'] = {
-        data: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, 'x'.repeat(20_000)])),
-      };
+      event['requestObject'] = JSON.parse('{"metadata":{"__proto__":{"polluted":true}}}');
 
-      // Act and Assess
-      expect(refusalOf(() => fromKubernetesAuditEvent(event, context)).reason).toBe('UNSAFE_JSON');
+      // Act
+      const error = refusalOf(() => fromKubernetesAuditEvent(event, context));
+
+      // Assess
+      expect(error.reason).toBe('UNSAFE_JSON');
+      expect(error.path).toBe('$.requestObject.metadata.__proto__');
     });
 
     it('refuses a context without a cluster ARN', () => {
@@ -248,6 +252,69 @@ describe('Function: fromKubernetesAuditEvent', () => {
         'BAD_CLUSTER_ARN',
       );
     });
+  });
+});
+
+describe('Function: fromKubernetesAuditEvent, Events beyond the stored-event limits', () => {
+  const big = () => {
+    const event = falco('create_configmap.json');
+    event['requestObject'] = {
+      data: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, 'x'.repeat(20_000)])),
+    };
+    return event;
+  };
+
+  it('keeps the projection, says what was omitted, and names the original by its JCS SHA-256', () => {
+    // Prepare
+    const event = big();
+    const full = canonicalBytes(event);
+
+    // Act
+    const mapped = fromKubernetesAuditEvent(event, context);
+
+    // Assess
+    expect(full.length).toBeGreaterThan(MAX_EVENT_BYTES);
+    expect(mapped.kubernetes).toBeUndefined();
+    expect(mapped.id).toBe(`${KUBERNETES_ID_PREFIX}${String(event['auditID'])}`);
+    expect(mapped.labels).toContain('kubernetes:omitted');
+    expect((mapped.details as Record<string, unknown>)['kubernetesOmitted']).toEqual({
+      reason: 'TOO_LARGE',
+      sha256: createHash('sha256').update(full).digest('hex'),
+      bytes: full.length,
+    });
+    expect(parseAuditEventInput(mapped)).toEqual(mapped);
+    expect(mapped.actor.id).toBe((event['user'] as Record<string, unknown>)['username']);
+  });
+
+  it.each<[string, (e: Record<string, unknown>) => void, string]>([
+    [
+      'a string longer than 32,768',
+      (e) => (e['requestObject'] = { s: 'y'.repeat(40_000) }),
+      'STRING_TOO_LONG',
+    ],
+    [
+      'an object of more than 256 members',
+      (e) => (e['requestObject'] = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`k${i}`, i]))),
+      'TOO_MANY_KEYS',
+    ],
+    [
+      'an array of more than 1,000',
+      (e) => (e['requestObject'] = { items: Array(1_001).fill(1) }),
+      'ARRAY_TOO_LONG',
+    ],
+  ])('takes an Event with %s as its projection (%s)', (_, change, reason) => {
+    // Prepare
+    const event = falco('create_configmap.json');
+    change(event);
+
+    // Act
+    const mapped = fromKubernetesAuditEvent(event, context);
+
+    // Assess
+    expect(mapped.kubernetes).toBeUndefined();
+    expect((mapped.details as Record<string, Record<string, unknown>>)['kubernetesOmitted']?.['reason']).toBe(
+      reason,
+    );
   });
 });
 
@@ -286,6 +353,18 @@ describe('Function: fromKubernetesAuditEvents', () => {
       expect(error.reason).toBe('NOT_AN_EVENT');
       expect(error.path).toBe('$[1].kind');
     });
+  });
+});
+
+describe('Function: kubernetesRequestEventId', () => {
+  it.each([
+    ['k8s:a-1:ResponseStarted', 'k8s:a-1'],
+    ['k8s:a-1:RequestReceived', 'k8s:a-1'],
+    ['k8s:a-1:Panic', 'k8s:a-1'],
+    ['k8s:a-1', 'k8s:a-1'],
+    ['ct:a-1:ResponseStarted', 'ct:a-1:ResponseStarted'],
+  ])('names the request of %s: %s', (id, request) => {
+    expect(kubernetesRequestEventId(id)).toBe(request);
   });
 });
 
