@@ -44,6 +44,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--to <time>', 'only periods before this RFC 3339 time; every period before it must be present')
     .option('--head <file>', 'a head kept with `auditseal head`: the folder must reach it (LEDGER_TRUNCATED)')
     .option('--deep', 'also check that every event is schema-valid, canonical and inside its period', false)
+    .option(
+      '--resource <id>',
+      "check only this resource's profile chain, and print its verified timeline (versions in time order, with diffs)",
+    )
     .option('--json', 'print the report as JSON', false)
     .addHelpText(
       'after',
@@ -53,7 +57,15 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(
       async (
         dir: string,
-        o: { key: string[]; from?: string; to?: string; head?: string; deep: boolean; json: boolean },
+        o: {
+          key: string[];
+          from?: string;
+          to?: string;
+          head?: string;
+          deep: boolean;
+          json: boolean;
+          resource?: string;
+        },
       ) => {
         const { renderReport, runVerify } = await verifyCommand();
         const report = await runVerify({
@@ -62,6 +74,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
           ...(o.from ? { fromMs: parseInstant(o.from, '--from') } : {}),
           ...(o.to ? { toMs: parseInstant(o.to, '--to') } : {}),
           ...(o.head ? { head: o.head } : {}),
+          ...(o.resource !== undefined ? { resource: o.resource } : {}),
           deep: o.deep,
           json: o.json,
         });

@@ -39,6 +39,7 @@ import { MAX_STATEMENT_BYTES } from '../ports/signer.ts';
 import type { Finding, PeriodRun } from './findings.ts';
 import { NotRegularObjectError, type ObjectReader } from './object-reader.ts';
 import { hashFromHex, verifyChunk } from './verify-chunk.ts';
+import { ProfileChecks, type ProfileSummary, type ResourceTimeline } from './verify-profiles.ts';
 import { PeriodProvenance } from './verify-provenance.ts';
 import { type BatchLeafCheck, checkReceiptFile } from './verify-receipts.ts';
 
@@ -83,6 +84,8 @@ export interface VerifyOptions {
    * lies outside [from, to).
    */
   readonly head?: VerifiedHead;
+  /** `--resource`: check only this resource's profile chain, and report its verified timeline. */
+  readonly resource?: string;
 }
 
 /** What a folder covers for one ledger: the range a report always states. */
@@ -112,6 +115,10 @@ export interface VerifyReport {
   readonly range: { readonly from: string | null; readonly to: string | null };
   readonly ledgers: LedgerSummary[];
   readonly stats: { digests: number; archives: number; events: number; bytes: number; receipts: number };
+  /** Profile versions found in the archives (docs/PROFILES.md, "Verifying the versions in a folder"). */
+  readonly profiles: ProfileSummary;
+  /** With `resource`: that resource's versions in time order, and whether its chain verified. */
+  readonly resource?: ResourceTimeline;
 }
 
 /** A digest whose statement was read, with what the chain walk established. */
@@ -273,6 +280,10 @@ export async function verifyFolder(folder: ObjectReader, options: VerifyOptions)
   // 3. Archives: every chunk of every digest, combined into the period root.
   const referenced = new Set<string>();
   const reportedChunks = new Set<string>();
+  const profileChecks = new ProfileChecks({
+    ...(options.fromMs !== undefined ? { fromMs: options.fromMs } : {}),
+    ...(options.resource !== undefined ? { resource: options.resource } : {}),
+  });
   const totalBytes = archiveJobs.reduce((n, j) => n + j.digest.archives.reduce((m, a) => m + a.size, 0), 0);
   let doneBytes = 0;
   for (const { entry, digest } of archiveJobs) {
@@ -330,6 +341,10 @@ export async function verifyFolder(folder: ObjectReader, options: VerifyOptions)
       const firstReport = !reportedChunks.has(chunkId);
       reportedChunks.add(chunkId);
       if (firstReport) findings.push(...result.findings);
+      if (archive && firstReport) {
+        const { clean, committedLeaves } = result;
+        profileChecks.observeChunk({ ledger: digest.ledger, ref, archive, clean, committedLeaves, trusted: entry.trusted });
+      }
       chunkFindings += result.findings.length;
       stats.archives++;
       doneBytes += ref.size;
@@ -399,6 +414,10 @@ export async function verifyFolder(folder: ObjectReader, options: VerifyOptions)
     ),
   );
 
+  // 6. Resource profile chains, over the versions the archives hold (docs/PROFILES.md).
+  const profiles = profileChecks.finish();
+  findings.push(...profiles.findings);
+
   return {
     valid: findings.length === 0,
     findings,
@@ -408,6 +427,8 @@ export async function verifyFolder(folder: ObjectReader, options: VerifyOptions)
     },
     ledgers,
     stats,
+    profiles: profiles.summary,
+    ...(profiles.resource ? { resource: profiles.resource } : {}),
   };
 }
 
