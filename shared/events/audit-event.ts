@@ -4,8 +4,10 @@
  * are rejected, so a stored event never carries data that its schema version does not describe.
  */
 import { z } from 'zod';
+import { type ProfileVersionDocument, versionDocumentProblem } from '../profiles/version.ts';
 import { parseRecordText } from './cloudtrail-record.ts';
 import { EventValidationError } from './errors.ts';
+import { EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH } from './event-id.ts';
 import type { JsonObject, JsonValue } from './json-guard.ts';
 import { assertSafeJson, isPlainObject } from './json-guard.ts';
 import { formatJsonPath } from './json-path.ts';
@@ -13,14 +15,8 @@ import { MAX_EVENT_BYTES } from './limits.ts';
 import { isCanonicalTimestamp, isRfc3339 } from './rfc3339.ts';
 import { isSourceAddress, MAX_HOSTNAME_LENGTH } from './source-address.ts';
 
+export { EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH } from './event-id.ts';
 export { normalizeTimestamp } from './rfc3339.ts';
-
-/**
- * Event ids: the producer's idempotency key. CloudTrail events use `ct:<eventID>`, Kubernetes audit events
- * `k8s:<auditID>`, detection alerts `det:…` (each prefix is reserved to its channel).
- */
-export const EVENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@/+=-]*$/;
-export const MAX_EVENT_ID_LENGTH = 128;
 export const ACTOR_TYPES = [
   'user',
   'role',
@@ -34,9 +30,18 @@ export const ACTOR_TYPES = [
 export const OUTCOME_RESULTS = ['success', 'failure'] as const;
 /**
  * `read`: a read of the ledger itself, recorded by the read path (G7); `kubernetes`: Kubernetes audit
- * Events; `detection`: alerts raised by the detection function.
+ * Events; `detection`: alerts raised by the detection function; `profile`: one version of a resource
+ * profile (G8, docs/PROFILES.md "Versions in the ledger").
  */
-export const EVENT_CHANNELS = ['api', 'cloudtrail', 'import', 'kubernetes', 'detection', 'read'] as const;
+export const EVENT_CHANNELS = [
+  'api',
+  'cloudtrail',
+  'import',
+  'kubernetes',
+  'detection',
+  'read',
+  'profile',
+] as const;
 export const MAX_TAGS = 50;
 export const MAX_LABELS = 50;
 /** Version of the stored event format, the `v` member. */
@@ -89,6 +94,12 @@ const outcomeSchema = z.strictObject({
 // same way, `guardEvent` has already parsed the `cloudtrail` text, so the schema only checks that it is a string.
 const jsonValue = z.custom<JsonValue>((value) => value !== undefined, 'must be a JSON value');
 const jsonObject = z.custom<JsonObject>((value) => isPlainObject(value), 'must be a JSON object');
+// A profile version document, verbatim: it must be exactly what `parseVersionBytes` accepts from its JCS
+// (a strict, canonical, schema-valid document whose profile passes `parseProfile`).
+const profileVersionDocument = z.custom<ProfileVersionDocument>().superRefine((value, context) => {
+  const problem = versionDocumentProblem(value);
+  if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+});
 
 /** Schema of one item of a `POST /v1/events` body. Run it through `parseAuditEventInput`, not directly. */
 export const auditEventInputSchema = z.strictObject({
@@ -121,6 +132,11 @@ export const auditEventInputSchema = z.strictObject({
   cloudtrail: z.string().max(MAX_EVENT_BYTES).optional(),
   /** The verbatim Kubernetes audit Event (`shared/events/kubernetes.ts`). */
   kubernetes: jsonObject.optional(),
+  /**
+   * The version document of a profile version (docs/PROFILES.md). Only events of channel `profile` carry
+   * it, and every such event does (`parseAuditEvent`; the ingest core checks the rest).
+   */
+  profileVersion: profileVersionDocument.optional(),
 });
 
 /** Schema of a stored event: the input plus the members only the server assigns. */
@@ -146,7 +162,17 @@ export function parseAuditEventInput(value: unknown): AuditEventInput {
 /** Validates a stored event, for example one read back from the ledger. Throws `EventValidationError`. */
 export function parseAuditEvent(value: unknown): AuditEvent {
   guardEvent(value);
-  return parseWith(auditEventSchema, value);
+  const event = parseWith(auditEventSchema, value);
+  if ((event.channel === 'profile') !== (event.profileVersion !== undefined)) {
+    throw new EventValidationError(
+      'SCHEMA_VIOLATION',
+      '$.profileVersion',
+      event.channel === 'profile'
+        ? 'events of channel "profile" must carry a profileVersion'
+        : 'only events of channel "profile" may carry a profileVersion',
+    );
+  }
+  return event;
 }
 
 /**

@@ -36,6 +36,7 @@ import {
   WriteStoppedError,
 } from '../ports/ledger-store.ts';
 import type { Signer } from '../ports/signer.ts';
+import { PROFILE_VERSION_ID_PREFIX, profileEventProblem } from '../profiles/ledger-event.ts';
 import { type CanonicalEvent, canonicalizeParsedInput } from './canonical-event.ts';
 import {
   BeforeGenesisError,
@@ -56,9 +57,10 @@ export const DEFAULT_WRITE_MARGIN_MS = 5_000;
 
 /**
  * How a batch arrived. `import` events never go through this path; `read` records reads of the ledger (G7);
- * `detection` carries the detection function's alerts.
+ * `detection` carries the detection function's alerts; `profile` carries profile versions (G8), with a
+ * clock that reads the versions' `recordedAt`.
  */
-export type IngestChannel = 'api' | 'cloudtrail' | 'kubernetes' | 'detection' | 'read';
+export type IngestChannel = 'api' | 'cloudtrail' | 'kubernetes' | 'detection' | 'read' | 'profile';
 
 /** Ids of read records (G7): only the read recorder may use them, so no writer can forge or pre-empt one. */
 export const READ_ID_PREFIX = 'read:';
@@ -221,6 +223,11 @@ function prepareEvents(
         errors.push({ index, code: 'RESERVED_ID', path: '$.id', message: reserved });
         return;
       }
+      const mismatch = profileMemberProblem(input, channel, receivedAt);
+      if (mismatch !== undefined) {
+        errors.push({ index, code: 'SCHEMA_VIOLATION', ...mismatch });
+        return;
+      }
       const earlier = firstIndexById.get(input.id);
       if (earlier !== undefined) {
         errors.push({
@@ -254,13 +261,14 @@ const RESERVED_ID_PREFIXES: readonly {
   { prefix: KUBERNETES_ID_PREFIX, channel: 'kubernetes', what: 'Kubernetes audit events' },
   { prefix: DETECTION_ID_PREFIX, channel: 'detection', what: 'detection alerts' },
   { prefix: READ_ID_PREFIX, channel: 'read', what: 'read records' },
+  { prefix: PROFILE_VERSION_ID_PREFIX, channel: 'profile', what: 'profile versions' },
 ];
 
 /**
- * `ct:`, `k8s:`, `det:` and `read:` ids belong to the CloudTrail forwarder, the Kubernetes forwarder, the
- * detection function and the read recorder, so that an API writer cannot pre-empt (or collide with) a
- * source record's id, forge an alert or forge a read record; each of those channels only ever produces its
- * own prefix.
+ * `ct:`, `k8s:`, `det:`, `read:` and `pv:` ids belong to the CloudTrail forwarder, the Kubernetes forwarder,
+ * the detection function, the read recorder and the profile write path, so that an API writer cannot
+ * pre-empt (or collide with) a source record's id, forge an alert, a read record or a profile version;
+ * each of those channels only ever produces its own prefix.
  */
 function reservedIdMessage(id: string, channel: IngestChannel): string | undefined {
   for (const reserved of RESERVED_ID_PREFIXES) {
@@ -273,6 +281,23 @@ function reservedIdMessage(id: string, channel: IngestChannel): string | undefin
     }
   }
   return undefined;
+}
+
+/**
+ * Only channel `profile` carries a `profileVersion`, and each of its events must be the event of the version
+ * it carries, stored at the version's `recordedAt` (docs/PROFILES.md, "Versions in the ledger").
+ */
+function profileMemberProblem(
+  input: AuditEventInput,
+  channel: IngestChannel,
+  receivedAt: string,
+): { path: string; message: string } | undefined {
+  if (channel !== 'profile') {
+    return input.profileVersion === undefined
+      ? undefined
+      : { path: '$.profileVersion', message: 'only profile versions may carry a profileVersion' };
+  }
+  return profileEventProblem({ ...input, receivedAt });
 }
 
 /** Hex SHA-256 of the UTF-8 bytes of a canonical text (well-formed: canonicalization rejects lone surrogates). */

@@ -9,8 +9,8 @@
 import { hash } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalString } from '../canonical/jcs.ts';
-import { EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH } from '../events/audit-event.ts';
 import { EventValidationError } from '../events/errors.ts';
+import { EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH } from '../events/event-id.ts';
 import { assertSafeJson, isPlainObject, type JsonObject, type JsonValue } from '../events/json-guard.ts';
 import { formatJsonPath } from '../events/json-path.ts';
 import { isRfc3339, normalizeTimestamp } from '../events/rfc3339.ts';

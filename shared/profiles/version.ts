@@ -233,3 +233,32 @@ export function parseVersionBytes(bytes: Uint8Array): ProfileVersion {
   }
   return versionOf(deepFreeze(document), Uint8Array.from(bytes), parsed.contentHash);
 }
+
+/**
+ * Reads a version document given as a JSON value (the `profileVersion` member of a ledger event): the
+ * same checks as `parseVersionBytes` on its JCS, which is exactly how the value appears, byte for byte,
+ * inside the event's own JCS. Throws `VersionDocumentError`.
+ */
+export function parseVersionDocument(value: unknown): ProfileVersion {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new VersionDocumentError('document must be a JSON object');
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = canonicalBytes(value);
+  } catch (cause) {
+    throw new VersionDocumentError('document is not JSON', { cause });
+  }
+  return parseVersionBytes(bytes);
+}
+
+/** Why `value` is not a valid version document (the message of `parseVersionDocument`), or undefined. */
+export function versionDocumentProblem(value: unknown): string | undefined {
+  try {
+    parseVersionDocument(value);
+    return undefined;
+  } catch (error) {
+    if (error instanceof VersionDocumentError) return error.message;
+    throw error;
+  }
+}
