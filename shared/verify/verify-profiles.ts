@@ -210,11 +210,10 @@ export class ProfileChecks {
       malformed(`its profileVersion is not a version document: ${error.message}`);
       return;
     }
+    // The document is a valid version: it still takes its place in the chain, so that an envelope that
+    // disagrees with it is named once, not again as a missing position.
     const problem = profileEventProblem(event);
-    if (problem !== undefined) {
-      malformed(`${problem.path} ${problem.message}`);
-      return;
-    }
+    if (problem !== undefined) malformed(`${problem.path} ${problem.message}`);
     if (wanted !== undefined && version.resourceId !== wanted) return;
     const where = at();
     const list = this.#byLedger.get(where.ledger);

@@ -67,6 +67,7 @@ import {
   writeObject,
 } from '../support/sealed-folder.ts';
 import { sealSignedPeriod } from '../support/signed-seal.ts';
+import { PROFILE_SCENARIOS } from './profile-scenarios.ts';
 
 export const HOUR = 3600;
 export const CHUNK_LEAVES = 16;
@@ -1396,4 +1397,5 @@ export const SCENARIOS: readonly Scenario[] = [
       };
     },
   },
+  ...PROFILE_SCENARIOS,
 ];
