@@ -15,6 +15,7 @@
  * (named only by the chain check: what signatures alone do not prove).
  */
 import { expect } from 'vitest';
+import { deepCheckEvent } from '../../cli/commands/verify.ts';
 import { canonicalizeEvent } from '../../shared/ingest/canonical-event.ts';
 import { archiveObjectKey } from '../../shared/ledger/object-keys.ts';
 import { sealRange } from '../../shared/ledger/seal-range.ts';
@@ -63,13 +64,14 @@ async function sealWithBucket({ dir, pristine }: CaseContext, bucket: readonly P
 
 export const PROFILE_SCENARIOS: readonly Scenario[] = [
   {
-    when: 'profile versions of two resources are sealed as ledger events',
+    when: 'profile versions of two resources are sealed as ledger events (--deep)',
     codes: [],
     tamper: async (ctx) => {
       await sealHonest(ctx);
       return {
         count: 0,
         findings: [],
+        options: { deepCheck: deepCheckEvent },
         assess: (report) => expect(report.profiles).toEqual({ versions: 7, resources: 2 }),
       };
     },

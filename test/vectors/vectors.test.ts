@@ -57,12 +57,14 @@ async function verifyInProcess(dir: string, key: string, args: string[]) {
   const from = value('--from');
   const to = value('--to');
   const head = value('--head');
+  const resource = value('--resource');
   const report = await runVerify({
     dir,
     keys: [key],
     ...(from ? { fromMs: parseInstant(from, '--from') } : {}),
     ...(to ? { toMs: parseInstant(to, '--to') } : {}),
     ...(head ? { head } : {}),
+    ...(resource !== undefined ? { resource } : {}),
     deep: args.includes('--deep'),
     json: true,
   });
