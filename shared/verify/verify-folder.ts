@@ -343,7 +343,14 @@ export async function verifyFolder(folder: ObjectReader, options: VerifyOptions)
       if (firstReport) findings.push(...result.findings);
       if (archive && firstReport) {
         const { clean, committedLeaves } = result;
-        profileChecks.observeChunk({ ledger: digest.ledger, ref, archive, clean, committedLeaves, trusted: entry.trusted });
+        profileChecks.observeChunk({
+          ledger: digest.ledger,
+          ref,
+          archive,
+          clean,
+          committedLeaves,
+          trusted: entry.trusted,
+        });
       }
       chunkFindings += result.findings.length;
       stats.archives++;

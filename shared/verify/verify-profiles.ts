@@ -14,8 +14,9 @@
  * named twice: by the event checks (EVENT_*) and here, by resource and chain position; a chain the
  * writer broke before sealing (signed and sealed as it is) is named only here.
  */
-import { EventValidationError } from '../events/errors.ts';
+
 import { type AuditEvent, parseAuditEvent } from '../events/audit-event.ts';
+import { EventValidationError } from '../events/errors.ts';
 import { isPlainObject } from '../events/json-guard.ts';
 import type { ArchiveRef } from '../ledger/formats.ts';
 import { hashLeaf } from '../merkle/rfc6962.ts';
@@ -36,8 +37,8 @@ import { compareTimeKeys, type ProfileVersion, parseVersionDocument } from '../p
 import type { Finding } from './findings.ts';
 
 /** Byte patterns of a profile event's canonical line; a line with none of them is not read further. */
-const MARKERS = ['"channel":"profile"', '"profileVersion":', `"id":"${PROFILE_VERSION_ID_PREFIX}`].map(
-  (m) => Buffer.from(m, 'utf8'),
+const MARKERS = ['"channel":"profile"', '"profileVersion":', `"id":"${PROFILE_VERSION_ID_PREFIX}`].map((m) =>
+  Buffer.from(m, 'utf8'),
 );
 const NEWLINE = 0x0a;
 
@@ -270,7 +271,8 @@ export class ProfileChecks {
       (a, b) => compareTimeKeys(a.version, b.version) || (a.version.hash < b.version.hash ? -1 : 1),
     );
     let head: ChainPosition | null = null;
-    for (const f of distinct) if (head === null || f.version.n > head.n) head = { n: f.version.n, hash: f.version.hash };
+    for (const f of distinct)
+      if (head === null || f.version.n > head.n) head = { n: f.version.n, hash: f.version.hash };
     const timeline = byTime.map((f, i): TimelineVersion => {
       const v = f.version;
       const diff = diffProfiles(i === 0 ? undefined : byTime[i - 1]!.version, v);
@@ -333,8 +335,7 @@ function firstInRange(found: readonly FoundEntry[]): Map<string, ChainPosition> 
 function toFinding(finding: ProfileFinding, found: readonly FoundEntry[]): Finding {
   const resourceId = finding.resourceId!;
   const n = finding.n!;
-  const entry =
-    finding.index !== undefined ? found[finding.index]! : locate(found, resourceId, n, finding);
+  const entry = finding.index !== undefined ? found[finding.index]! : locate(found, resourceId, n, finding);
   const evidence =
     finding.expected !== undefined || finding.computed !== undefined
       ? {

@@ -35,7 +35,10 @@ import { sharedDataPath } from './shared-data.ts';
 export const PROFILE_LEDGER = 'profiles';
 export const PROFILE_SECONDS = 3600;
 /** The first period of PROFILE_LEDGER: its genesis. */
-export const PROFILE_GENESIS: Period = { startMs: Date.parse('2024-08-05T12:00:00Z'), seconds: PROFILE_SECONDS };
+export const PROFILE_GENESIS: Period = {
+  startMs: Date.parse('2024-08-05T12:00:00Z'),
+  seconds: PROFILE_SECONDS,
+};
 /** The real bucket of `AWS_S3_Bucket.json`. */
 export const BUCKET = 'arn:aws:s3:::mborch-test-bucket-config-item';
 /** Who writes: the profile writer's role. */
@@ -62,7 +65,8 @@ function appWrite(base: Profile, lastModified: string, tags: Record<string, stri
 /** The real bucket item, then three tag changes an app wrote, then the bucket's deletion (5 versions). */
 export function bucketProfiles(): ParsedProfile[] {
   const created = configProfile('AWS_S3_Bucket.json');
-  if (created.profile.resourceId !== BUCKET) throw new Error(`unexpected sample: ${created.profile.resourceId}`);
+  if (created.profile.resourceId !== BUCKET)
+    throw new Error(`unexpected sample: ${created.profile.resourceId}`);
   const base = created.profile;
   const t = Date.parse(base.lastModified);
   const later = (hours: number) => new Date(t + hours * 3_600_000).toISOString();
@@ -80,10 +84,7 @@ export function bucketProfiles(): ParsedProfile[] {
 export function securityGroupProfiles(): ParsedProfile[] {
   const created = configProfile('AWS_EC2_SecurityGroup.json');
   const t = Date.parse(created.profile.lastModified);
-  return [
-    created,
-    appWrite(created.profile, new Date(t + 3_600_000).toISOString(), { owner: 'network' }),
-  ];
+  return [created, appWrite(created.profile, new Date(t + 3_600_000).toISOString(), { owner: 'network' })];
 }
 
 /** Writes `profiles` in order through `writeProfile`, the i-th at `times[i]`; returns the new versions. */

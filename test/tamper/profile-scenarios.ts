@@ -33,7 +33,13 @@ import {
   sealVersions,
   twoResourceHistory,
 } from '../support/profile-ledger.ts';
-import { deleteEvent, duplicateEvent, insertEvent, modifyEvent, swapEvents } from '../support/sealed-folder.ts';
+import {
+  deleteEvent,
+  duplicateEvent,
+  insertEvent,
+  modifyEvent,
+  swapEvents,
+} from '../support/sealed-folder.ts';
 import type { CaseContext, Scenario } from './scenarios.ts';
 
 const P12 = PROFILE_GENESIS;
@@ -44,7 +50,9 @@ const bucketId = (n: number): string => profileVersionEventId(BUCKET, n);
 const WRITER = { id: 'arn:aws:iam::123456789012:role/auditseal-profile-writer', type: 'role' as const };
 
 function byTime(versions: readonly ProfileVersion[]): ProfileVersion[] {
-  return [...versions].sort((a, b) => (a.recordedAt < b.recordedAt ? -1 : a.recordedAt > b.recordedAt ? 1 : 0));
+  return [...versions].sort((a, b) =>
+    a.recordedAt < b.recordedAt ? -1 : a.recordedAt > b.recordedAt ? 1 : 0,
+  );
 }
 
 /** Seals the honest history into the case folder; returns the bucket's versions. */
@@ -101,7 +109,11 @@ export const PROFILE_SCENARIOS: readonly Scenario[] = [
             patch: [{ op: 'add', path: '/tags/team', value: 'audit' }],
             notCompared: [],
           });
-          expect(resource.timeline[4]!.diff.patch).toContainEqual({ op: 'replace', path: '/tombstone', value: true });
+          expect(resource.timeline[4]!.diff.patch).toContainEqual({
+            op: 'replace',
+            path: '/tombstone',
+            value: true,
+          });
           expect(report.profiles).toEqual({ versions: 5, resources: 1 });
         },
       };
@@ -271,7 +283,11 @@ export const PROFILE_SCENARIOS: readonly Scenario[] = [
     tamper: async (ctx) => {
       const { bucket } = await twoResourceHistory();
       const profiles = bucketProfiles();
-      const v3 = handBuiltVersion(profiles[2]!, { n: 3, previousHash: bucket[0]!.hash, recordedAt: at('12:40') });
+      const v3 = handBuiltVersion(profiles[2]!, {
+        n: 3,
+        previousHash: bucket[0]!.hash,
+        recordedAt: at('12:40'),
+      });
       const v4 = handBuiltVersion(profiles[3]!, { n: 4, previousHash: v3.hash, recordedAt: at('13:10') });
       await sealWithBucket(ctx, [bucket[0]!, bucket[1]!, v3, v4]);
       return {
@@ -313,7 +329,11 @@ export const PROFILE_SCENARIOS: readonly Scenario[] = [
       return {
         count: 1,
         findings: [
-          { code: 'PROFILE_VERSION_TIME_REVERSED', eventId: bucketId(k + 1), resource: { id: BUCKET, n: k + 1 } },
+          {
+            code: 'PROFILE_VERSION_TIME_REVERSED',
+            eventId: bucketId(k + 1),
+            resource: { id: BUCKET, n: k + 1 },
+          },
         ],
       };
     },
@@ -326,7 +346,8 @@ export const PROFILE_SCENARIOS: readonly Scenario[] = [
       // own channel; this import gave version 3's event a receivedAt one second after its recordedAt.
       const { bucket, group } = await twoResourceHistory();
       const events = byTime([...bucket, ...group]).map((v) => {
-        const receivedAt = v === bucket[2] ? new Date(Date.parse(v.recordedAt) + 1000).toISOString() : v.recordedAt;
+        const receivedAt =
+          v === bucket[2] ? new Date(Date.parse(v.recordedAt) + 1000).toISOString() : v.recordedAt;
         const { event, bytes } = canonicalizeEvent(profileVersionEvent(v, WRITER), receivedAt, 'profile');
         return { id: event.id, bytes, receivedAt: event.receivedAt };
       });
@@ -336,7 +357,9 @@ export const PROFILE_SCENARIOS: readonly Scenario[] = [
       );
       return {
         count: 1,
-        findings: [{ code: 'PROFILE_VERSION_MALFORMED', object: chunk12, eventId: bucketId(3), eventIndex: 3 }],
+        findings: [
+          { code: 'PROFILE_VERSION_MALFORMED', object: chunk12, eventId: bucketId(3), eventIndex: 3 },
+        ],
         assess: (report) => expect(report.findings[0]!.message).toContain('$.receivedAt'),
       };
     },
