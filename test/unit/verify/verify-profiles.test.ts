@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { canonicalString } from '../../../shared/canonical/jcs.ts';
 import { canonicalizeEvent } from '../../../shared/ingest/canonical-event.ts';
 import { hashLeaf } from '../../../shared/merkle/rfc6962.ts';
 import { profileVersionEvent, profileVersionEventId } from '../../../shared/profiles/ledger-event.ts';
@@ -212,27 +213,17 @@ describe('Class: ProfileChecks', () => {
     });
   });
 
-  describe('when an event of another channel carries a pv: id', () => {
+  describe('when an event of another channel carries a profileVersion (sealed by a sealer that did not check)', () => {
     it('reports PROFILE_VERSION_MALFORMED at that event', () => {
-      // Prepare
-      const id = profileVersionEventId('app:db/1', 1);
-      const forged = canonicalizeEvent(
-        {
-          id,
-          eventTime: '2026-11-23T00:00:00.000Z',
-          actor: WRITER,
-          action: 'profile:PutVersion',
-          outcome: { result: 'success' },
-        },
-        '2026-11-23T00:00:00.000Z',
-        'api',
-      );
+      // Prepare: parseAuditEvent would refuse it, so the line is written as such a sealer would have.
+      const version = chain('app:db/1', 1)[0]!;
+      const event = JSON.parse(line(version).toString('utf8')) as Record<string, unknown>;
+      event['channel'] = 'api';
+      const forged = Buffer.from(canonicalString(event), 'utf8');
       const checks = new ProfileChecks();
 
       // Act
-      checks.observeChunk(
-        chunkOf([Buffer.from(forged.bytes)], { ref: { key: 'archives/app/c.jsonl', firstIndex: 16 } }),
-      );
+      checks.observeChunk(chunkOf([forged], { ref: { key: 'archives/app/c.jsonl', firstIndex: 16 } }));
       const { findings, summary } = checks.finish();
 
       // Assess
@@ -240,10 +231,11 @@ describe('Class: ProfileChecks', () => {
         expect.objectContaining({
           code: 'PROFILE_VERSION_MALFORMED',
           object: 'archives/app/c.jsonl',
-          eventId: id,
+          eventId: profileVersionEventId('app:db/1', 1),
           eventIndex: 16,
         }),
       ]);
+      expect(findings[0]!.message).toContain('$.profileVersion');
       expect(summary).toEqual({ versions: 1, resources: 0 });
     });
   });
@@ -261,15 +253,15 @@ describe('Class: ProfileChecks', () => {
             actor: WRITER,
             action: 'db.resize',
             outcome: { result: 'success' },
-            // Its canonical text holds `"channel":"profile"`, one level down.
-            details: { channel: 'profile' },
+            // Its canonical text holds `profileVersion`, one level down.
+            details: { profileVersion: 'none', channel: 'profile' },
           },
           '2026-11-23T00:00:00.000Z',
           'api',
         ).bytes,
       );
 
-      expect(ordinary.includes('"channel":"profile"')).toBe(true);
+      expect(ordinary.includes('"profileVersion":')).toBe(true);
 
       // Act
       checks.observeChunk(chunkOf([text, ordinary]));
