@@ -100,7 +100,7 @@ function kubernetesEvents(): Stored[] {
       .split('\n')
       .filter((l) => l.length > 0),
   ];
-  return texts.map((t) => storedForm(fromKubernetesAuditEvent(JSON.parse(t), context)));
+  return texts.map((t) => storedForm(fromKubernetesAuditEvent(t, context)));
 }
 
 /** Throws unless the index changes nothing: same rules, same order, on every event. */

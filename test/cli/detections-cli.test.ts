@@ -134,7 +134,10 @@ describe('Function: subscriptionEventsOf', () => {
     const [a, b, c] = [falco('create_secret.json'), falco('delete_secret.json'), falco('exec_pod.json')];
 
     // Act
-    const payloads = subscriptionEventsOf([a, { kind: 'EventList', items: [b, c] }], options);
+    const payloads = subscriptionEventsOf(
+      [JSON.stringify(a), JSON.stringify({ kind: 'EventList', items: [b, c] })],
+      options,
+    );
 
     // Assess
     const messages = payloads.map((p) => decodeSubscriptionEvent(p) as DataMessage);
@@ -163,7 +166,7 @@ describe('Function: subscriptionEventsOf', () => {
     );
 
     // Act
-    const payloads = subscriptionEventsOf([lambdaEvent, decoded], options);
+    const payloads = subscriptionEventsOf([JSON.stringify(lambdaEvent), JSON.stringify(decoded)], options);
 
     // Assess
     expect(payloads[0]).toEqual(lambdaEvent);
