@@ -150,6 +150,22 @@ describe('Function: subscriptionEventsOf', () => {
     expect(messages[0]!.logEvents[0]!.id).toMatch(/^\d{56}$/);
   });
 
+  it('delivers each Event text exactly as FILE holds it, alone or in an EventList (numbers no double holds)', () => {
+    // Prepare
+    const event = JSON.stringify(falco('create_secret.json')).replace(
+      '"verb":"create"',
+      '"verb":"create","n":12345678901234567890,"e":1e400',
+    );
+    const list = `{"kind":"EventList","items":[ ${event} ,\n${event}]}`;
+
+    // Act
+    const payloads = subscriptionEventsOf([`  ${event}`, list], { ...options, batch: 10 });
+
+    // Assess
+    const messages = payloads.map((p) => decodeSubscriptionEvent(p) as DataMessage);
+    expect(messages.flatMap((m) => m.logEvents.map((e) => e.message))).toEqual([event, event, event]);
+  });
+
   it('delivers subscription events as they are, and encodes decoded messages', () => {
     // Prepare
     const lambdaEvent = JSON.parse(
