@@ -45,6 +45,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--head <file>', 'a head kept with `auditseal head`: the folder must reach it (LEDGER_TRUNCATED)')
     .option('--deep', 'also check that every event is schema-valid, canonical and inside its period', false)
     .option('--json', 'print the report as JSON', false)
+    .option(
+      '--jobs <n>',
+      'threads that hash archive chunks, 1 to 256 (default: the number of cores; 1: no worker thread); the report is the same for every value',
+    )
     .addHelpText(
       'after',
       '\nExit status: 0 valid, 1 findings, 2 usage or I/O error.\nFinding codes are listed in docs/FORMAT.md.' +
@@ -53,9 +57,18 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(
       async (
         dir: string,
-        o: { key: string[]; from?: string; to?: string; head?: string; deep: boolean; json: boolean },
+        o: {
+          key: string[];
+          from?: string;
+          to?: string;
+          head?: string;
+          deep: boolean;
+          json: boolean;
+          jobs?: string;
+        },
       ) => {
-        const { renderReport, runVerify } = await verifyCommand();
+        const { parseJobs, renderReport, runVerify } = await verifyCommand();
+        const jobs = o.jobs !== undefined ? parseJobs(o.jobs) : undefined;
         const report = await runVerify({
           dir,
           keys: o.key,
@@ -64,6 +77,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
           ...(o.head ? { head: o.head } : {}),
           deep: o.deep,
           json: o.json,
+          ...(jobs !== undefined ? { jobs } : {}),
         });
         print(o.json ? JSON.stringify(report, null, 2) : renderReport(dir, report));
         setExit(report.valid ? 0 : 1);
