@@ -62,7 +62,8 @@ interface Slot {
  * parent's `--import tsx` hooks on Node 20.
  */
 function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./verify-chunk.worker.mjs', import.meta.url));
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./verify-chunk.worker.mjs', import.meta.url));
   const source = new URL('./verify-chunk.worker.ts', import.meta.url).href;
   const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); });`;
   return new Worker(boot, { eval: true });
