@@ -61,7 +61,8 @@ interface Slot {
  * benchmarks under tsx), the .ts source loaded through tsx's API, since a worker does not inherit the
  * parent's `--import tsx` hooks on Node 20.
  */
-function startWorker(): Worker {
+function startWorker(file?: URL): Worker {
+  if (file) return new Worker(file);
   if (!import.meta.url.endsWith('.ts'))
     return new Worker(new URL('./verify-chunk.worker.mjs', import.meta.url));
   const source = new URL('./verify-chunk.worker.ts', import.meta.url).href;
@@ -81,13 +82,16 @@ function ownCopy(bytes: Buffer | undefined): Uint8Array | undefined {
 export class ChunkWorkerPool implements ChunkChecker {
   readonly lookahead: number;
   readonly #jobs: number;
+  readonly #file: URL | undefined;
   readonly #slots: Slot[] = [];
   #nextId = 0;
   #failed: Error | undefined;
 
-  constructor(jobs: number) {
+  /** `worker`: the worker's file, when not the one beside this module (the benchmark runs the bundled one). */
+  constructor(jobs: number, options: { worker?: URL } = {}) {
     if (!Number.isSafeInteger(jobs) || jobs < 1 || jobs > MAX_JOBS) throw new RangeError(`jobs: ${jobs}`);
     this.#jobs = jobs;
+    this.#file = options.worker;
     // Two chunks per worker: one being hashed, one read and queued behind it.
     this.lookahead = 2 * jobs;
   }
@@ -134,7 +138,7 @@ export class ChunkWorkerPool implements ChunkChecker {
   }
 
   #start(): Slot {
-    const worker = startWorker();
+    const worker = startWorker(this.#file);
     const slot: Slot = { worker, pending: new Map() };
     worker.on('message', (reply: ChunkReply) => {
       const pending = slot.pending.get(reply.id);
