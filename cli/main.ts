@@ -50,6 +50,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
       "check only this resource's profile chain, and print its verified timeline (versions in time order, with diffs)",
     )
     .option('--json', 'print the report as JSON', false)
+    .option(
+      '--jobs <n>',
+      'threads that hash archive chunks, 1 to 256 (default: the number of cores; 1: no worker thread); the report is the same for every value',
+    )
     .addHelpText(
       'after',
       '\nExit status: 0 valid, 1 findings, 2 usage or I/O error.\nFinding codes are listed in docs/FORMAT.md.' +
@@ -66,9 +70,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
           deep: boolean;
           json: boolean;
           resource?: string;
+          jobs?: string;
         },
       ) => {
-        const { renderReport, runVerify } = await verifyCommand();
+        const { parseJobs, renderReport, runVerify } = await verifyCommand();
+        const jobs = o.jobs !== undefined ? parseJobs(o.jobs) : undefined;
         const report = await runVerify({
           dir,
           keys: o.key,
@@ -78,6 +84,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
           ...(o.resource !== undefined ? { resource: o.resource } : {}),
           deep: o.deep,
           json: o.json,
+          ...(jobs !== undefined ? { jobs } : {}),
         });
         print(o.json ? JSON.stringify(report, null, 2) : renderReport(dir, report));
         setExit(report.valid ? 0 : 1);

@@ -19,6 +19,9 @@ import { UsageError } from '../errors.ts';
 import { formatBytes, ProgressBar } from '../progress.ts';
 import { loadTrustedKeys } from '../trusted-keys.ts';
 import { readUserFile } from '../user-files.ts';
+import { ChunkWorkerPool, defaultJobs } from '../verify-workers.ts';
+
+export { parseJobs } from '../verify-workers.ts';
 
 export interface VerifyCommandOptions {
   readonly dir: string;
@@ -31,6 +34,8 @@ export interface VerifyCommandOptions {
   readonly head?: string;
   /** `--resource ID`: check only this resource's profile chain and print its verified timeline. */
   readonly resource?: string;
+  /** Threads that hash archive chunks (default: the cores); 1 hashes in this thread, with no worker. */
+  readonly jobs?: number;
 }
 
 /** The verifier's report, with what the CLI adds: the key files it found in the folder and did not use. */
@@ -97,6 +102,8 @@ export async function runVerify(options: VerifyCommandOptions): Promise<VerifyCo
   const head = options.head !== undefined ? await loadHead(options.head, keys) : undefined;
   const reader = new FolderReader(options.dir);
   const bar = new ProgressBar('verifying', !options.json && Boolean(process.stderr.isTTY), 'bytes');
+  const jobs = options.jobs ?? defaultJobs();
+  const pool = jobs > 1 ? new ChunkWorkerPool(jobs) : undefined;
   let report: VerifyReport;
   try {
     report = await verifyFolder(reader, {
@@ -106,12 +113,14 @@ export async function runVerify(options: VerifyCommandOptions): Promise<VerifyCo
       ...(options.deep ? { deepCheck: deepCheckEvent } : {}),
       ...(head ? { head } : {}),
       ...(options.resource !== undefined ? { resource: options.resource } : {}),
+      ...(pool ? { chunks: pool } : {}),
       onProgress: (p) => {
         if (p.phase === 'archives') bar.update(p.done, p.total);
       },
     });
   } finally {
     bar.done();
+    await pool?.close();
   }
   return {
     ...report,
