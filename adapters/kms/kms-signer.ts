@@ -71,6 +71,9 @@ export class KmsSigner implements Signer {
       throw new SigningError('SIGNING_FAILED', `KMS Sign with key ${this.#kmsKeyId} returned no signature`);
     }
     if (!verifyStatement(publicKey.key, statement, signature)) {
+      // The alias was re-pointed (a rotation): forget the key, so the caller's retry builds its statement
+      // under the new key id. This signature is never returned.
+      this.#publicKey = undefined;
       throw new SigningError(
         'SIGNATURE_MISMATCH',
         `KMS key ${this.#kmsKeyId} returned a signature that does not verify under key ${publicKey.keyId}` +

@@ -10,6 +10,7 @@ import {
 } from '../../shared/head/signed-head.ts';
 import { type Period, periodEndMs } from '../../shared/ledger/period.ts';
 import { FINDING_CODES, type Finding } from '../../shared/verify/findings.ts';
+import { folderKeyWindows } from '../../shared/verify/folder-key-windows.ts';
 import { type FolderKeyFile, folderKeyFiles } from '../../shared/verify/folder-keys.ts';
 import { FolderReader } from '../../shared/verify/object-reader.ts';
 import { type VerifyReport, verifyFolder } from '../../shared/verify/verify-folder.ts';
@@ -85,6 +86,7 @@ export async function runVerify(options: VerifyCommandOptions): Promise<VerifyCo
       ...(options.toMs !== undefined ? { toMs: options.toMs } : {}),
       ...(options.deep ? { deepCheck: deepCheckEvent } : {}),
       ...(head ? { head } : {}),
+      keyWindow: await folderKeyWindows(reader, keys),
       onProgress: (p) => {
         if (p.phase === 'archives') bar.update(p.done, p.total);
       },
