@@ -2,6 +2,9 @@
  * Writes the public test vectors from the tamper scenarios (test/tamper/scenarios.ts). Runs only with
  * UPDATE_VECTORS=1 (`UPDATE_VECTORS=1 npx vitest run test/vectors/generate-vectors.test.ts`): ECDSA
  * signatures are random, so the vectors are made once and committed, then checked by vectors.test.ts.
+ * `UPDATE_VECTORS_ONLY=<regex>` (re)writes only the cases whose scenario matches, keeping pristine/ and
+ * every other case: for a new scenario whose overlay holds only new objects (none re-signed from the
+ * freshly sealed pristine copy, whose signatures differ from the committed one's).
  */
 import { cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -54,14 +57,18 @@ describe.runIf(process.env['UPDATE_VECTORS'] === '1')('Generator: test/vectors',
     const signer = await KeyFileSigner.fromFile(DEMO_KEY);
     expect(await signer.publicKeyPem()).toBe(readFileSync(DEMO_PUBLIC_KEY, 'utf8'));
     const pristine = await sealPristine(tempFolder('vectors-pristine'), signer);
-    for (const sub of ['pristine', 'cases', 'keys'])
-      rmSync(join(VECTORS_DIR, sub), { recursive: true, force: true });
-    cpSync(pristine.dir, PRISTINE_DIR, { recursive: true });
-    write(TRUSTED_KEY, readFileSync(DEMO_PUBLIC_KEY));
+    const only = process.env['UPDATE_VECTORS_ONLY'];
+    const selected = only === undefined ? SCENARIOS : SCENARIOS.filter((s) => new RegExp(only).test(s.when));
+    if (only === undefined) {
+      for (const sub of ['pristine', 'cases', 'keys'])
+        rmSync(join(VECTORS_DIR, sub), { recursive: true, force: true });
+      cpSync(pristine.dir, PRISTINE_DIR, { recursive: true });
+      write(TRUSTED_KEY, readFileSync(DEMO_PUBLIC_KEY));
+    }
     const before = new Set(entries(pristine.dir));
     const slugs = new Set<string>();
 
-    for (const scenario of SCENARIOS) {
+    for (const scenario of selected) {
       // Act
       const dir = copyFolder(pristine.dir, 'vector-case');
       const expected = await scenario.tamper({ dir, pristine });
@@ -77,6 +84,7 @@ describe.runIf(process.env['UPDATE_VECTORS'] === '1')('Generator: test/vectors',
       expect(slugs.has(name), name).toBe(false);
       slugs.add(name);
       const caseDir = join(CASES_DIR, name);
+      rmSync(caseDir, { recursive: true, force: true });
       mkdirSync(caseDir, { recursive: true });
       const after = entries(dir);
       const fifo: string[] = [];
