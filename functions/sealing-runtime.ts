@@ -160,7 +160,13 @@ export function sealingRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env): Sea
     objects,
     clock,
   });
-  return { config, deps, alarms, sealDue: () => sealDuePeriods(config, deps), recognizeInsert };
+  const sealDue = () => {
+    // One GetPublicKey per run: a rotation (re-pointed alias) is seen before the run decides which
+    // batches it trusts, not after it has written objects under the old key's trust (FORMAT.md §9.4).
+    signer.refresh();
+    return sealDuePeriods(config, deps);
+  };
+  return { config, deps, alarms, sealDue, recognizeInsert };
 }
 
 /** Logs each newly stored alarm (never the payload), then hands it on. */

@@ -83,6 +83,14 @@ export class KmsSigner implements Signer {
     return signature;
   }
 
+  /**
+   * Forgets the cached public key, so the next call asks KMS again: a caller about to make decisions
+   * that depend on the key (the sealer's trusted keys) calls it first, and sees a re-pointed alias.
+   */
+  refresh(): void {
+    this.#publicKey = undefined;
+  }
+
   /** One GetPublicKey per signer; a failed fetch is forgotten so that the next call retries. */
   #trustedKey(): Promise<TrustedKey> {
     if (this.#publicKey === undefined) {

@@ -242,6 +242,28 @@ describe('Class: KmsSigner', () => {
       });
     });
 
+    describe('when refresh is called after the alias was re-pointed', () => {
+      it('asks KMS again and names the new key', async () => {
+        // Prepare
+        const next = kmsKey();
+        kmsMock
+          .on(GetPublicKeyCommand)
+          .resolvesOnce(publicKeyResponse(key.spkiDer))
+          .resolves(publicKeyResponse(next.spkiDer));
+        const signer = new KmsSigner({ client, keyId: ALIAS });
+        const before = await signer.keyId();
+
+        // Act
+        signer.refresh();
+        const after = await signer.keyId();
+
+        // Assess
+        expect(before).toBe(loadPublicKey(key.pem).keyId);
+        expect(after).toBe(loadPublicKey(next.pem).keyId);
+        expect(kmsMock.commandCalls(GetPublicKeyCommand)).toHaveLength(2);
+      });
+    });
+
     describe('when KMS returns a raw r||s signature instead of DER', () => {
       it('rejects with SIGNATURE_MISMATCH', async () => {
         // Prepare
