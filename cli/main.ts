@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { AuditsealApiError, AuditsealError } from '../client/errors.ts';
+import { silenceSdkNodeVersionWarning } from '../local/sdk-warnings.ts';
 import { parseDuration, parseInstant, UsageError } from './errors.ts';
 
 // Each command's code is loaded when that command runs, so that `auditseal --help` (and any one command)
@@ -14,6 +15,8 @@ const headCommand = () => import('./commands/head.ts');
 const postCommand = () => import('./commands/post.ts');
 const readCommands = () => import('./commands/read-events.ts');
 const replayCommand = () => import('./commands/replay-cloudtrail.ts');
+const replayLogsCommand = () => import('./commands/replay-cloudwatch-logs.ts');
+const alertsCommand = () => import('./commands/alerts.ts');
 const sealCommand = () => import('./commands/seal.ts');
 const verifyCommand = () => import('./commands/verify.ts');
 const verifyReceiptCommand = () => import('./commands/verify-receipt.ts');
@@ -275,7 +278,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--resource <id>', 'resource id (an ARN)')
       .option('--action <name>', 'action, e.g. s3:DeleteBucket')
       .option('--outcome <result>', 'success or failure')
-      .option('--channel <channel>', 'api, cloudtrail, import or read (alias: --source)')
+      .option(
+        '--channel <channel>',
+        'api, cloudtrail, import, kubernetes, detection or read (alias: --source)',
+      )
       .option('--source <channel>', 'same as --channel')
       .option('--from <time>', 'received at or after this RFC 3339 time')
       .option('--to <time>', 'received before this RFC 3339 time')
@@ -381,6 +387,72 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(check.ok ? 0 : 1);
     });
 
+  program
+    .command('alerts')
+    .description('List detection alerts (Sigma rule matches), newest first (reader role)')
+    .option('--rule <id>', 'only alerts of this rule id')
+    .addOption(
+      new Option('--level <level>', 'only alerts of this level').choices([
+        'informational',
+        'low',
+        'medium',
+        'high',
+        'critical',
+      ]),
+    )
+    .option('--from <time>', 'alerts stored from this RFC 3339 time')
+    .option('--to <time>', 'alerts stored before this RFC 3339 time')
+    .option('--limit <n>', 'alerts per page (1-1000)', '100')
+    .option('--cursor <cursor>', 'continue a listing where it stopped')
+    .option('--all', 'follow the cursors to the end (up to --max alerts)', false)
+    .option('--max <n>', 'with --all: at most this many alerts', '10000')
+    .option('--endpoint <url>', 'API endpoint (default: .auditseal/local.json or AUDITSEAL_ENDPOINT)')
+    .option(
+      '--local-file <path>',
+      'local stack description with the reader credentials',
+      '.auditseal/local.json',
+    )
+    .option('--json', 'print the alerts as JSON (with each stored alert event and its receipt)', false)
+    .addHelpText(
+      'after',
+      '\nCredentials: the reader keys of .auditseal/local.json for the local stack; for any other endpoint,' +
+        '\nthe standard AWS credential chain. Each alert is a ledger event: auditseal verify-receipt checks' +
+        '\nits receipt offline.',
+    )
+    .action(
+      async (o: {
+        rule?: string;
+        level?: string;
+        from?: string;
+        to?: string;
+        limit: string;
+        cursor?: string;
+        all: boolean;
+        max: string;
+        endpoint?: string;
+        localFile: string;
+        json: boolean;
+      }) => {
+        if (!/^\d{1,4}$/.test(o.limit)) throw new UsageError('--limit must be a whole number from 1 to 1000');
+        if (!/^\d{1,7}$/.test(o.max)) throw new UsageError('--max must be a positive whole number');
+        const { renderAlerts, runAlerts } = await alertsCommand();
+        const result = await runAlerts({
+          ...(o.rule !== undefined ? { rule: o.rule } : {}),
+          ...(o.level !== undefined ? { level: o.level } : {}),
+          ...(o.from !== undefined ? { from: new Date(parseInstant(o.from, '--from')).toISOString() } : {}),
+          ...(o.to !== undefined ? { to: new Date(parseInstant(o.to, '--to')).toISOString() } : {}),
+          limit: Number(o.limit),
+          ...(o.cursor !== undefined ? { cursor: o.cursor } : {}),
+          all: o.all,
+          max: Number(o.max),
+          ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+          localFile: o.localFile,
+        });
+        print(o.json ? JSON.stringify(result, null, 2) : renderAlerts(result));
+        setExit(0);
+      },
+    );
+
   const local = program.command('local').description('Tools for the local stack started by npm start');
   local
     .command('replay-cloudtrail')
@@ -395,6 +467,40 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const summary = await runReplay(file, { localFile: o.localFile, json: o.json });
       print(o.json ? JSON.stringify(summary, null, 2) : renderReplay(file, summary));
       setExit(summary.failed > 0 ? 1 : 0);
+    });
+
+  local
+    .command('replay-cloudwatch-logs')
+    .description(
+      'Deliver CloudWatch Logs subscription payloads (or Kubernetes audit Events, wrapped as EKS delivers them) ' +
+        'to the local stack through the Kubernetes forwarder',
+    )
+    .argument(
+      '<file>',
+      'JSON or JSON lines: {"awslogs":{"data":…}} events, decoded DATA_MESSAGEs, or audit Events',
+    )
+    .option(
+      '--cluster <name>',
+      'EKS cluster name for bare Events (log group /aws/eks/<name>/cluster)',
+      'local',
+    )
+    .option('--batch <n>', 'bare Events per payload', '100')
+    .option('--local-file <path>', 'the local stack description', '.auditseal/local.json')
+    .option('--json', 'print the summary as JSON', false)
+    .addHelpText(
+      'after',
+      '\nExit status: 0 all delivered, 1 a payload was refused (nothing of it stored), 2 usage or I/O error.',
+    )
+    .action(async (file: string, o: { cluster: string; batch: string; localFile: string; json: boolean }) => {
+      if (!/^\d{1,5}$/.test(o.batch)) throw new UsageError('--batch must be a whole number from 1 to 10000');
+      const { renderCloudWatchLogsReplay, runCloudWatchLogsReplay } = await replayLogsCommand();
+      const summary = await runCloudWatchLogsReplay(file, {
+        localFile: o.localFile,
+        cluster: o.cluster,
+        batch: Number(o.batch),
+      });
+      print(o.json ? JSON.stringify(summary, null, 2) : renderCloudWatchLogsReplay(file, summary));
+      setExit(summary.refused.length > 0 ? 1 : 0);
     });
 
   local
@@ -438,6 +544,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
 /** Runs the CLI and returns its exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
+  // The `local` commands create AWS SDK clients: their Node.js version notice is not actionable here either.
+  silenceSdkNodeVersionWarning();
   let exit = 0;
   const program = buildProgram((code) => {
     exit = code;

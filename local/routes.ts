@@ -1,6 +1,6 @@
 /**
- * The registry of what `npm start` serves: the API routes, the stream handler, the heartbeat and the read
- * recorder. The routes and their roles are not written here: they are the deployed routes of the one
+ * The registry of what `npm start` serves: the API routes, the stream functions (the sealer, and the
+ * detection function as a second consumer of the ledger stream), the heartbeat and the read recorder. The routes and their roles are not written here: they are the deployed routes of the one
  * route table (`infra/constructs/api-routes.ts`), each served by the very `functions/<handler>.ts` the CDK
  * app deploys, with the same function timeout, so the local gateway and the IAM policies cannot disagree
  * on who may call what.
@@ -54,6 +54,7 @@ export async function loadLocalFunctions(context: LocalStackContext): Promise<Lo
   Object.assign(process.env, context.lambdaEnvironment);
   process.env['AUDITSEAL_GRACE_SECONDS'] ??= String(LOCAL_GRACE_SECONDS);
   const { handler: sealPeriods } = await import('../functions/seal-periods.ts');
+  const { handler: detectEvents } = await import('../functions/detect-events.ts');
   const { handler: heartbeat } = await import('../functions/heartbeat.ts');
   const { handler: recordReads } = await import('../functions/record-reads.ts');
   const routes = await localRoutes();
@@ -62,6 +63,12 @@ export async function loadLocalFunctions(context: LocalStackContext): Promise<Lo
     routes,
     readRecorder: recordReads,
     streamHandler: (event, lambdaContext) => sealPeriods(event, lambdaContext),
+    streamConsumers: [
+      {
+        functionName: 'auditseal-detect-events',
+        handler: (event, lambdaContext) => detectEvents(event, lambdaContext),
+      },
+    ],
     heartbeat: (_event, lambdaContext) => heartbeat(undefined as never, lambdaContext),
   };
 }

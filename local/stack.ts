@@ -17,6 +17,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { KmsSigner } from '../adapters/kms/kms-signer.ts';
@@ -54,15 +55,27 @@ import { startStreamPoller } from './stream-poller.ts';
 import { tryItText } from './try-it.ts';
 
 export const DEFAULT_PERIOD_SECONDS = 60;
+/** The moto SNS topic detection alerts are announced on. */
+export const LOCAL_ALERT_TOPIC = 'auditseal-local-alerts';
 export const LOCAL_ACCOUNT_ID = '000000000000';
 
 /** The function behind the heartbeat schedule. */
 export type HeartbeatHandler = (event: ScheduledEvent, context: Context) => Promise<unknown>;
 
+/** A further function on the ledger stream, with its own poller and checkpoints (a second event source mapping). */
+export interface StreamConsumer {
+  /** Lambda function name, also the checkpoint file's name (`stream-checkpoints-<name>.json`). */
+  readonly functionName: string;
+  readonly handler: StreamHandler;
+}
+
 /** The handlers the stack serves; every part is optional. */
 export interface LocalFunctions {
   readonly routes?: readonly Route[];
+  /** The sealer: tamper alarms and sealing. */
   readonly streamHandler?: StreamHandler;
+  /** Other functions reading the ledger stream (the detection function). */
+  readonly streamConsumers?: readonly StreamConsumer[];
   readonly heartbeat?: HeartbeatHandler;
   /** The read recorder, fed from the read journal's queue (G7). */
   readonly readRecorder?: QueueHandler;
@@ -90,6 +103,8 @@ export interface LocalStackContext {
   /** The read journal's queue and its dead-letter queue (moto SQS). */
   readonly readQueueUrl: string;
   readonly readDeadLetterQueueUrl: string;
+  /** The SNS topic (in moto) detection alerts are announced on. */
+  readonly alertTopicArn: string;
   /**
    * The environment the deployed functions get (`AUDITSEAL_*`, see functions/config.ts), plus region and
    * dummy AWS credentials for SDK clients created in-process. `main.ts` copies it into `process.env`.
@@ -184,8 +199,9 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     const s3 = new S3Client({ ...clientConfig, endpoint: motoEndpoint, forcePathStyle: true });
     const kms = new KMSClient({ ...clientConfig, endpoint: motoEndpoint });
     const sqs = new SQSClient({ ...clientConfig, endpoint: motoEndpoint });
+    const sns = new SNSClient({ ...clientConfig, endpoint: motoEndpoint });
     cleanups.push(async () => {
-      for (const client of [dynamodb, streams, s3, kms, sqs]) client.destroy();
+      for (const client of [dynamodb, streams, s3, kms, sqs, sns]) client.destroy();
     });
 
     const definitions = resourceDefinitions('local');
@@ -204,6 +220,8 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     const key = await ensureSigningKey(kms, definitions.signingKey, resumed?.kmsKeyId, {
       project: 'auditseal',
     });
+    // CreateTopic is idempotent: the same name gives the same ARN (moto forgets topics on restart).
+    const { TopicArn: alertTopicArn } = await sns.send(new CreateTopicCommand({ Name: LOCAL_ALERT_TOPIC }));
     const signer = new KmsSigner({ client: kms, keyId: key.kmsKeyId });
     const [signingKeyId, publicKeyPem] = await Promise.all([signer.keyId(), signer.publicKeyPem()]);
     await writePrivateFile(join(dataDir, 'keys', `${signingKeyId}.pem`), publicKeyPem);
@@ -258,6 +276,7 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       kmsEndpoint: info.kmsEndpoint,
       readQueueUrl: reads.queueUrl,
       readDeadLetterQueueUrl: reads.deadLetterQueueUrl,
+      alertTopicArn: alertTopicArn!,
       lambdaEnvironment: {
         AUDITSEAL_TABLE: info.tableName,
         AUDITSEAL_LEDGER: info.ledger,
@@ -271,6 +290,10 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
         AUDITSEAL_SQS_ENDPOINT: motoEndpoint,
         AUDITSEAL_READ_QUEUE_URL: reads.queueUrl,
         AUDITSEAL_CURSOR_KEY: cursorKey,
+        AUDITSEAL_ALERT_TOPIC: alertTopicArn!,
+        AUDITSEAL_SNS_ENDPOINT: motoEndpoint,
+        AUDITSEAL_EVENT_BUS: 'default',
+        AUDITSEAL_EVENTS_ENDPOINT: motoEndpoint,
         AWS_REGION: region,
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',
@@ -294,28 +317,43 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     });
     cleanups.push(() => gateway.close());
 
-    let poller: StreamPoller | undefined;
-    if (functions.streamHandler !== undefined) {
-      const source = { ...definitions.streamEventSource, ...options.streamEventSource };
-      poller = await startStreamPoller({
+    const source = { ...definitions.streamEventSource, ...options.streamEventSource };
+    const consumers: StreamConsumer[] = [
+      ...(functions.streamHandler === undefined
+        ? []
+        : [{ functionName: 'auditseal-seal-periods', handler: functions.streamHandler }]),
+      ...(functions.streamConsumers ?? []),
+    ];
+    const pollers: string[] = [];
+    for (const [n, consumer] of consumers.entries()) {
+      // The sealer keeps the historical checkpoint file name, so a restart resumes where it stopped.
+      const checkpointFile = join(
+        dataDir,
+        n === 0 && functions.streamHandler !== undefined
+          ? 'stream-checkpoints.json'
+          : `stream-checkpoints-${consumer.functionName}.json`,
+      );
+      const poller: StreamPoller = await startStreamPoller({
         client: streams,
         streamArn: table.streamArn,
-        handler: functions.streamHandler,
-        checkpointFile: join(dataDir, 'stream-checkpoints.json'),
+        handler: consumer.handler,
+        checkpointFile,
         region,
         accountId: LOCAL_ACCOUNT_ID,
-        functionName: 'auditseal-seal-periods',
+        functionName: consumer.functionName,
         batchSize: source.batchSize,
         startingPosition: source.startingPosition,
         bisectBatchOnFunctionError: source.bisectBatchOnFunctionError,
         reportBatchItemFailures: source.reportBatchItemFailures,
         maximumRetryAttempts: source.maximumRetryAttempts,
-        onFailure: (failure) => keepFailedBatch(dataDir, failure, log),
+        onFailure: (failure) => keepFailedBatch(dataDir, consumer.functionName, failure, log),
         log,
       });
-      const running = poller;
-      cleanups.push(() => running.stop());
-      running.failed.catch((error: unknown) => log(`stream: the poller stopped: ${String(error)}`));
+      cleanups.push(() => poller.stop());
+      poller.failed.catch((error: unknown) =>
+        log(`stream: the poller of ${consumer.functionName} stopped: ${String(error)}`),
+      );
+      pollers.push(consumer.functionName);
     }
 
     let recorder: QueuePoller | undefined;
@@ -369,7 +407,7 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     printSummary(log, info, ledgerStart, {
       dataDir,
       routes: functions.routes?.length ?? 0,
-      poller: poller !== undefined,
+      pollers,
       heartbeat: scheduler !== undefined,
       ownMoto: motoServer !== undefined,
     });
@@ -514,10 +552,15 @@ export function generateRoles(): Record<Role, RoleCredentials> {
 /** The local on-failure destination: log the batch's position and keep its records in a file. */
 async function keepFailedBatch(
   dataDir: string,
+  functionName: string,
   failure: StreamBatchFailure,
   log: (line: string) => void,
 ): Promise<void> {
-  const file = join(dataDir, 'stream-failures', `${failure.shardId}-${failure.firstSequenceNumber}.json`);
+  const file = join(
+    dataDir,
+    'stream-failures',
+    `${functionName}-${failure.shardId}-${failure.firstSequenceNumber}.json`,
+  );
   await mkdir(join(dataDir, 'stream-failures'), { recursive: true });
   await writeFile(file, `${JSON.stringify(failure, null, 2)}\n`);
   log(
@@ -530,7 +573,13 @@ function printSummary(
   log: (line: string) => void,
   info: LocalStackFile,
   ledgerStart: LedgerStart,
-  parts: { dataDir: string; routes: number; poller: boolean; heartbeat: boolean; ownMoto: boolean },
+  parts: {
+    dataDir: string;
+    routes: number;
+    pollers: readonly string[];
+    heartbeat: boolean;
+    ownMoto: boolean;
+  },
 ): void {
   const lines: string[] = [];
   if (ledgerStart.kind === 'new') {
@@ -552,7 +601,7 @@ function printSummary(
     `  DynamoDB   ${info.dynamodbEndpoint}  DynamoDB Local, table ${info.tableName}, data in ${join(parts.dataDir, 'dynamodb')}`,
     `  moto       ${info.s3Endpoint}  ${parts.ownMoto ? 'started here' : 'external'}: bucket ${info.bucket} (Object Lock COMPLIANCE), KMS key ${info.kmsKeyId}`,
     `  signing    key ${info.signingKeyId}  (${join(parts.dataDir, 'keys', `${info.signingKeyId}.pem`)})`,
-    `  stream     ${parts.poller ? 'poller delivering the ledger stream' : 'no stream handler registered'}`,
+    `  stream     ${parts.pollers.length > 0 ? `pollers delivering the ledger stream to ${parts.pollers.join(', ')}` : 'no stream handler registered'}`,
     `  heartbeat  ${parts.heartbeat ? `every ${info.periodSeconds} s` : 'no heartbeat registered'}`,
     `  clients    endpoint, region and role credentials in ${join(parts.dataDir, 'local.json')}`,
     '',

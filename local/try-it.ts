@@ -40,5 +40,7 @@ export function tryItText(info: LocalStackFile, dataDir: string): string {
     '  3. Verify offline, trusting only the public key:',
     `     npx auditseal verify ./audit --key ${keyFile}`,
     '  4. Tamper alarms (auditor): any change to a ledger item in DynamoDB shows up at GET /v1/alarms.',
+    '  5. Sigma detections run on every event as it lands; after the replay above, list the alerts (reader role):',
+    '     npx auditseal alerts        (Kubernetes: npx auditseal local replay-cloudwatch-logs examples/kubernetes-audit-sample.jsonl)',
   ].join('\n');
 }

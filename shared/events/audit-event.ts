@@ -15,7 +15,10 @@ import { isSourceAddress, MAX_HOSTNAME_LENGTH } from './source-address.ts';
 
 export { normalizeTimestamp } from './rfc3339.ts';
 
-/** Event ids: the producer's idempotency key. CloudTrail events use `ct:<eventID>`. */
+/**
+ * Event ids: the producer's idempotency key. CloudTrail events use `ct:<eventID>`, Kubernetes audit events
+ * `k8s:<auditID>`, detection alerts `det:…` (each prefix is reserved to its channel).
+ */
 export const EVENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@/+=-]*$/;
 export const MAX_EVENT_ID_LENGTH = 128;
 export const ACTOR_TYPES = [
@@ -29,8 +32,11 @@ export const ACTOR_TYPES = [
   'unknown',
 ] as const;
 export const OUTCOME_RESULTS = ['success', 'failure'] as const;
-/** `read`: a read of the ledger itself, recorded by the read path (G7). */
-export const EVENT_CHANNELS = ['api', 'cloudtrail', 'import', 'read'] as const;
+/**
+ * `read`: a read of the ledger itself, recorded by the read path (G7); `kubernetes`: Kubernetes audit
+ * Events; `detection`: alerts raised by the detection function.
+ */
+export const EVENT_CHANNELS = ['api', 'cloudtrail', 'import', 'kubernetes', 'detection', 'read'] as const;
 export const MAX_TAGS = 50;
 export const MAX_LABELS = 50;
 /** Version of the stored event format, the `v` member. */
@@ -78,9 +84,9 @@ const outcomeSchema = z.strictObject({
   errorMessage: text(MAX_LENGTH.errorMessage).optional(),
 });
 
-// `details` is free-form. `parseAuditEvent*` runs `assertSafeJson` first, which proves it is bounded
-// JSON, so the schema only checks that it is there instead of walking it again. In the same way,
-// `guardEvent` has already parsed the `cloudtrail` text, so the schema only checks that it is a string.
+// `details` is free-form. `parseAuditEvent*` runs `assertSafeJson` first, which proves it is bounded JSON,
+// so the schema only checks its outer shape instead of walking it again. In the same way, `guardEvent` has
+// already parsed the `cloudtrail` and `kubernetes` texts, so the schema only checks that they are strings.
 const jsonValue = z.custom<JsonValue>((value) => value !== undefined, 'must be a JSON value');
 
 /** Schema of one item of a `POST /v1/events` body. Run it through `parseAuditEventInput`, not directly. */
@@ -112,6 +118,8 @@ export const auditEventInputSchema = z.strictObject({
   details: jsonValue.optional(),
   /** The CloudTrail record, verbatim: its own JSON text (docs/EVENTS.md §5). */
   cloudtrail: z.string().max(MAX_EVENT_BYTES).optional(),
+  /** The Kubernetes audit Event, verbatim: its own JSON text (`shared/events/kubernetes.ts`). */
+  kubernetes: z.string().max(MAX_EVENT_BYTES).optional(),
 });
 
 /** Schema of a stored event: the input plus the members only the server assigns. */
@@ -140,20 +148,28 @@ export function parseAuditEvent(value: unknown): AuditEvent {
   return parseWith(auditEventSchema, value);
 }
 
+/** The members that hold a source's record as its own JSON text (docs/EVENTS.md §5, docs/DETECTIONS.md §7). */
+const VERBATIM_TEXT_MEMBERS = ['cloudtrail', 'kubernetes'] as const;
+
 /**
- * The hostile-input guard of an event: `assertSafeJson` on every member, except a string `cloudtrail`,
- * which is the text of a CloudTrail record and is checked as one (`parseRecordText`): its numbers,
- * member names and strings are CloudTrail's, kept as text, so the app-event rules do not apply to them.
+ * The hostile-input guard of an event: `assertSafeJson` on every member, except a string `cloudtrail` or
+ * `kubernetes`, which is the text of a CloudTrail record or a Kubernetes audit Event and is checked as one
+ * (`parseRecordText`): its numbers, member names and strings are the source's, kept as text, so the
+ * app-event rules do not apply to them.
  */
 function guardEvent(value: unknown): void {
-  const text = isPlainObject(value) && Object.hasOwn(value, 'cloudtrail') ? value['cloudtrail'] : undefined;
-  if (typeof text !== 'string') {
+  if (!isPlainObject(value)) {
     assertSafeJson(value);
     return;
   }
-  const { cloudtrail: _record, ...rest } = value as Record<string, unknown>;
+  const texts = VERBATIM_TEXT_MEMBERS.filter((m) => Object.hasOwn(value, m) && typeof value[m] === 'string');
+  if (texts.length === 0) {
+    assertSafeJson(value);
+    return;
+  }
+  const rest = Object.fromEntries(Object.entries(value).filter(([k]) => !(texts as string[]).includes(k)));
   assertSafeJson(rest);
-  parseRecordText(text, '$.cloudtrail');
+  for (const m of texts) parseRecordText(value[m] as string, `$.${m}`);
 }
 
 function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {

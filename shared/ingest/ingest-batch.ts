@@ -13,9 +13,11 @@
 import { hash } from 'node:crypto';
 import { canonicalBytes } from '../canonical/jcs.ts';
 import { SigningError } from '../crypto/errors.ts';
+import { DETECTION_ID_PREFIX } from '../detect/alert-ids.ts';
 import { type AuditEventInput, parseAuditEventInput } from '../events/audit-event.ts';
 import { CLOUDTRAIL_ID_PREFIX } from '../events/cloudtrail.ts';
 import { EventValidationError } from '../events/errors.ts';
+import { KUBERNETES_ID_PREFIX } from '../events/kubernetes.ts';
 import { signBatch } from '../ledger/batch-receipts.ts';
 import { ABANDON_STATEMENT_TYPE, type Receipt } from '../ledger/formats.ts';
 import { assertLedgerId } from '../ledger/object-keys.ts';
@@ -52,8 +54,11 @@ export const MAX_BATCH_EVENTS = 500;
 /** Default time before `periodEnd + grace` after which no write is started (see `IngestDeps`). */
 export const DEFAULT_WRITE_MARGIN_MS = 5_000;
 
-/** How a batch arrived. `import` events never go through this path; `read` records reads of the ledger (G7). */
-export type IngestChannel = 'api' | 'cloudtrail' | 'read';
+/**
+ * How a batch arrived. `import` events never go through this path; `read` records reads of the ledger (G7);
+ * `detection` carries the detection function's alerts.
+ */
+export type IngestChannel = 'api' | 'cloudtrail' | 'kubernetes' | 'detection' | 'read';
 
 /** Ids of read records (G7): only the read recorder may use them, so no writer can forge or pre-empt one. */
 export const READ_ID_PREFIX = 'read:';
@@ -239,24 +244,33 @@ function prepareEvents(
   return prepared;
 }
 
+/** Id prefixes that belong to one channel, and what that channel is called in messages. */
+const RESERVED_ID_PREFIXES: readonly {
+  readonly prefix: string;
+  readonly channel: IngestChannel;
+  readonly what: string;
+}[] = [
+  { prefix: CLOUDTRAIL_ID_PREFIX, channel: 'cloudtrail', what: 'CloudTrail events' },
+  { prefix: KUBERNETES_ID_PREFIX, channel: 'kubernetes', what: 'Kubernetes audit events' },
+  { prefix: DETECTION_ID_PREFIX, channel: 'detection', what: 'detection alerts' },
+  { prefix: READ_ID_PREFIX, channel: 'read', what: 'read records' },
+];
+
 /**
- * `ct:` ids belong to the CloudTrail forwarder and `read:` ids to the read recorder, so that an API writer
- * cannot pre-empt (or collide with) a CloudTrail record's or a read record's id; those channels only ever
- * produce their own prefix.
+ * `ct:`, `k8s:`, `det:` and `read:` ids belong to the CloudTrail forwarder, the Kubernetes forwarder, the
+ * detection function and the read recorder, so that an API writer cannot pre-empt (or collide with) a
+ * source record's id, forge an alert or forge a read record; each of those channels only ever produces its
+ * own prefix.
  */
 function reservedIdMessage(id: string, channel: IngestChannel): string | undefined {
-  const isReadId = id.startsWith(READ_ID_PREFIX);
-  if ((channel === 'read') !== isReadId) {
-    return channel === 'read'
-      ? `read records must have ids starting with "${READ_ID_PREFIX}"`
-      : `ids starting with "${READ_ID_PREFIX}" are reserved for read records`;
-  }
-  const isCloudTrailId = id.startsWith(CLOUDTRAIL_ID_PREFIX);
-  if (channel === 'api' && isCloudTrailId) {
-    return `ids starting with "${CLOUDTRAIL_ID_PREFIX}" are reserved for CloudTrail events`;
-  }
-  if (channel === 'cloudtrail' && !isCloudTrailId) {
-    return `CloudTrail events must have ids starting with "${CLOUDTRAIL_ID_PREFIX}"`;
+  for (const reserved of RESERVED_ID_PREFIXES) {
+    const owned = id.startsWith(reserved.prefix);
+    if (owned && channel !== reserved.channel) {
+      return `ids starting with "${reserved.prefix}" are reserved for ${reserved.what}`;
+    }
+    if (!owned && channel === reserved.channel) {
+      return `${reserved.what} must have ids starting with "${reserved.prefix}"`;
+    }
   }
   return undefined;
 }
