@@ -523,6 +523,31 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(summary.refused.length > 0 ? 1 : 0);
     });
 
+  local
+    .command('rotate-key')
+    .description(
+      'Rotate the local signing key: a new KMS key takes over, and its signed key record (FORMAT.md §9.4) is stored',
+    )
+    .option('--local-file <path>', 'the local stack description', '.auditseal/local.json')
+    .option('--json', 'print the result as JSON', false)
+    .action(async (o: { localFile: string; json: boolean }) => {
+      const { rotateLocalSigningKey } = await import('../local/rotate-key.ts');
+      const rotated = await rotateLocalSigningKey(o.localFile).catch((error: unknown) => {
+        throw new UsageError(error instanceof Error ? error.message : String(error));
+      });
+      print(
+        o.json
+          ? JSON.stringify(rotated, null, 2)
+          : [
+              `signing key rotated at ${rotated.notBefore}`,
+              `  retired ${rotated.previousKeyId}`,
+              `  active  ${rotated.keyId}`,
+              '  verify across the rotation with both public keys: auditseal verify DIR --key OLD.pem --key NEW.pem',
+            ].join('\n'),
+      );
+      setExit(0);
+    });
+
   program
     .command('demo')
     .description(

@@ -26,9 +26,11 @@ import { resourceDefinitions } from '../infra/resources/definitions.ts';
 import {
   describeSigningKey,
   ensureDigestBucket,
+  ensureKeyAlias,
   ensureLedgerTable,
   ensureReadQueue,
   ensureSigningKey,
+  localKeyAlias,
 } from './bootstrap.ts';
 import type { DynamoDbLocal } from './dynamodb-local.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
@@ -90,6 +92,8 @@ export interface LocalStackContext {
   readonly streamArn: string;
   readonly bucket: string;
   readonly kmsKeyId: string;
+  /** The alias the functions sign through (`alias/auditseal-<ledger>`), pointing at `kmsKeyId` at start. */
+  readonly kmsKeyAlias: string;
   readonly dataDir: string;
   /** The gateway's URL. */
   readonly endpoint: string;
@@ -253,6 +257,8 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       pid: process.pid,
       startedAt: now,
     };
+    const kmsKeyAlias = localKeyAlias(info.ledger);
+    await ensureKeyAlias(kms, kmsKeyAlias, info.kmsKeyId);
     const context: LocalStackContext = {
       ledger: info.ledger,
       region,
@@ -262,6 +268,7 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       streamArn: table.streamArn,
       bucket: info.bucket,
       kmsKeyId: info.kmsKeyId,
+      kmsKeyAlias,
       dataDir,
       endpoint,
       dynamodbEndpoint: info.dynamodbEndpoint,
@@ -273,7 +280,8 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       lambdaEnvironment: {
         AUDITSEAL_TABLE: info.tableName,
         AUDITSEAL_LEDGER: info.ledger,
-        AUDITSEAL_KMS_KEY_ID: info.kmsKeyId,
+        // Through the alias, as `auditseal local rotate-key` re-points it (docs/LOCAL-STACK.md).
+        AUDITSEAL_KMS_KEY_ID: kmsKeyAlias,
         AUDITSEAL_BUCKET: info.bucket,
         AUDITSEAL_PERIOD_SECONDS: String(periodSeconds),
         AUDITSEAL_DYNAMODB_ENDPOINT: info.dynamodbEndpoint,

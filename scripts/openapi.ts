@@ -13,6 +13,7 @@ import { API_ROUTES, deployedRoutes, routeName } from '../infra/constructs/api-r
 import { alertQuerySchema } from '../shared/detect/alert-query.ts';
 import { auditEventInputSchema } from '../shared/events/audit-event.ts';
 import { signedHeadSchema } from '../shared/head/signed-head.ts';
+import { keyListResponseSchema } from '../shared/keys/key-history.ts';
 import { eventIdSchema, receiptSchema } from '../shared/ledger/formats.ts';
 import {
   errorBodySchema,
@@ -131,13 +132,9 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     errors: { ...READ_ERRORS, 400: 'INVALID_QUERY', 404: 'NOT_FOUND: nothing has been sealed yet' },
   },
   'GET /v1/keys': {
-    summary: 'The signing public keys, with fingerprints',
+    summary: 'Every key that has signed, with fingerprint, validity window and signed key record',
     query: noQuerySchema,
-    ok: {
-      status: 200,
-      description: 'the keys',
-      schema: z.object({ keys: z.array(z.looseObject({ keyId: z.string(), publicKeyPem: z.string() })) }),
-    },
+    ok: { status: 200, description: 'the keys, newest first', schema: keyListResponseSchema },
     errors: { ...READ_ERRORS, 400: 'INVALID_QUERY' },
   },
   'GET /v1/alarms': {

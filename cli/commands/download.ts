@@ -9,6 +9,12 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
+import {
+  checkKeyRecord,
+  keyRecordBytes,
+  keyRecordObjectKey,
+  keyRecordSchema,
+} from '../../shared/keys/key-record.ts';
 import { ApiError, type ApiTarget, resolveTarget, signedJson } from '../api-client.ts';
 import { UsageError } from '../errors.ts';
 import { ProgressBar } from '../progress.ts';
@@ -53,7 +59,14 @@ export interface DownloadManifest {
   }[];
 }
 const keysSchema = z.object({
-  keys: z.array(z.object({ keyId: z.string().regex(/^[0-9a-f]{64}$/), publicKeyPem: z.string() })),
+  keys: z.array(
+    z.object({
+      keyId: z.string().regex(/^[0-9a-f]{64}$/),
+      publicKeyPem: z.string(),
+      // The signed key record (FORMAT.md §9.4); the verifier checks it, the download only stores it.
+      record: keyRecordSchema.nullable().optional(),
+    }),
+  ),
 });
 const SAFE_KEY = /^(digests|archives)\/[a-z0-9][a-z0-9-]{0,62}\/[0-9A-Za-z./-]+$/;
 
@@ -194,7 +207,15 @@ export async function runDownload(options: DownloadOptions, target?: ApiTarget):
 
   const keys = keysSchema.parse(await signedJson(api, 'GET', '/v1/keys'));
   await mkdir(join(options.out, 'keys'), { recursive: true });
-  for (const k of keys.keys) await writeFile(join(options.out, 'keys', `${k.keyId}.pem`), k.publicKeyPem);
+  for (const k of keys.keys) {
+    await writeFile(join(options.out, 'keys', `${k.keyId}.pem`), k.publicKeyPem);
+    const checked = k.record ? checkKeyRecord(keyRecordBytes(k.record)) : undefined;
+    if (k.record && checked?.statement.keyId === k.keyId) {
+      const recordKey = keyRecordObjectKey(checked.statement.ledger, k.keyId);
+      await mkdir(dirname(join(options.out, recordKey)), { recursive: true });
+      await writeFile(join(options.out, recordKey), keyRecordBytes(k.record));
+    }
+  }
   return {
     out: options.out,
     from,

@@ -11,6 +11,7 @@ import {
 import { type Period, periodEndMs } from '../../shared/ledger/period.ts';
 import { MAX_RESOURCE_ID_LENGTH } from '../../shared/profiles/limits.ts';
 import { FINDING_CODES, type Finding } from '../../shared/verify/findings.ts';
+import { folderKeyWindows } from '../../shared/verify/folder-key-windows.ts';
 import { type FolderKeyFile, folderKeyFiles } from '../../shared/verify/folder-keys.ts';
 import { FolderReader } from '../../shared/verify/object-reader.ts';
 import { type VerifyReport, verifyFolder } from '../../shared/verify/verify-folder.ts';
@@ -114,6 +115,7 @@ export async function runVerify(options: VerifyCommandOptions): Promise<VerifyCo
       ...(head ? { head } : {}),
       ...(options.resource !== undefined ? { resource: options.resource } : {}),
       ...(pool ? { chunks: pool } : {}),
+      keyWindow: await folderKeyWindows(reader, keys),
       onProgress: (p) => {
         if (p.phase === 'archives') bar.update(p.done, p.total);
       },

@@ -10,6 +10,8 @@ export const FINDING_CODES = {
   DIGEST_MOVED: 'a digest sits under a key other than the one its signed statement names',
   SIGNATURE_INVALID: 'a statement signature does not verify with the key it names',
   KEY_UNKNOWN: 'a statement is signed by a key that is not in the trusted set',
+  KEY_OUTSIDE_WINDOW:
+    'a statement is signed by a trusted key for a period that ended after a trusted key record says the key was replaced',
   CHAIN_BROKEN: 'a digest does not link to the digest of the previous period',
   CHAIN_START_MISSING: 'the chain does not start at its first digest (sequence 0) and no --from was given',
   PERIOD_MISSING: 'a period in the verified range has no digest',

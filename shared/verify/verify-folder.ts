@@ -10,6 +10,7 @@ import { type KeyObject, verify } from 'node:crypto';
 import { parseCanonicalText } from '../canonical/jcs.ts';
 import { MAX_P256_DER_SIGNATURE_BYTES } from '../crypto/keys.ts';
 import type { VerifiedHead } from '../head/signed-head.ts';
+import { type KeyWindow, signedOutsideWindow } from '../keys/key-record.ts';
 import { INDEX_ENTRY_SIZE } from '../ledger/archive-chunk.ts';
 import {
   type ArchiveRef,
@@ -94,6 +95,11 @@ export interface VerifyOptions {
    * used, and their results are still used strictly in order, so the report does not depend on it.
    */
   readonly chunks?: ChunkChecker;
+  /**
+   * The window of a trusted key of a ledger, from key records signed by trusted keys (FORMAT.md §9.4):
+   * a digest statement that names a key already replaced when its period ended is KEY_OUTSIDE_WINDOW.
+   */
+  readonly keyWindow?: (ledger: string, keyId: string) => KeyWindow | undefined;
 }
 
 /** Checks archive chunks, possibly concurrently; see VerifyOptions.chunks. */
@@ -314,7 +320,7 @@ export async function verifyFolder(folder: ObjectReader, options: VerifyOptions)
       ([, a], [, b]) => periodStart(a) - periodStart(b),
     )) {
       const anyPart = (parts.statement ?? parts.digest ?? parts.signature)!;
-      const entry = await readDigest(reader, base, anyPart, parts, options.keys, findings);
+      const entry = await readDigest(reader, base, anyPart, parts, options, findings);
       entries.push(entry);
       stats.digests++;
       options.onProgress?.({ phase: 'digests', done: ++digestsDone, total: digestsTotal });
@@ -566,9 +572,10 @@ async function readDigest(
   base: string,
   anyPart: ParsedDigestKey,
   parts: Partial<Record<ParsedDigestKey['part'], ParsedDigestKey>>,
-  keys: TrustedKeys,
+  options: Pick<VerifyOptions, 'keys' | 'keyWindow'>,
   findings: Finding[],
 ): Promise<DigestEntry> {
+  const keys = options.keys;
   const entry: DigestEntry = { parsed: anyPart, trusted: false };
   const missing = (['digest', 'statement', 'signature'] as const).filter((p) => !parts[p]);
   for (const part of missing) {
@@ -635,6 +642,16 @@ async function readDigest(
       });
     }
     if (!ok) trusted = false;
+    const window = ok ? options.keyWindow?.(statement.ledger, statement.keyId) : undefined;
+    const periodEnd = Date.parse(statement.periodStart) + statement.periodSeconds * 1000;
+    if (signedOutsideWindow(window, periodEnd)) {
+      // Signed and chained: it stays a chain anchor, so one finding names it rather than a cascade.
+      findings.push({
+        code: 'KEY_OUTSIDE_WINDOW',
+        object: statementKey,
+        message: `signed by key ${statement.keyId} for a period that ended ${new Date(periodEnd).toISOString()}, after the key was replaced at ${new Date(window!.notAfterMs!).toISOString()}`,
+      });
+    }
   } else {
     trusted = false;
   }
