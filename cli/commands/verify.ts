@@ -184,7 +184,7 @@ export function renderReport(dir: string, report: VerifyCommandReport): string {
 
 /** Why a folder gave nothing to check, and what to do next. */
 function emptyFolderHint(dir: string, report: VerifyCommandReport): string[] {
-  const ranged = report.range.from !== undefined || report.range.to !== undefined;
+  const ranged = report.range.from !== null || report.range.to !== null;
   return [
     ranged
       ? `Nothing to verify: no digest in ${printable(dir)} falls in the requested range.`
