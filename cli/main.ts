@@ -4,6 +4,7 @@
  */
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { AuditsealApiError, AuditsealError } from '../client/errors.ts';
+import { silenceSdkNodeVersionWarning } from '../local/sdk-warnings.ts';
 import { parseDuration, parseInstant, UsageError } from './errors.ts';
 
 // Each command's code is loaded when that command runs, so that `auditseal --help` (and any one command)
@@ -585,6 +586,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
 /** Runs the CLI and returns its exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
+  // The `local` commands create AWS SDK clients: their Node.js version notice is not actionable here either.
+  silenceSdkNodeVersionWarning();
   let exit = 0;
   const program = buildProgram((code) => {
     exit = code;
