@@ -250,5 +250,19 @@ export function renderReport(dir: string, report: VerifyCommandReport): string {
     }
     if (list.length > 20) out.push(`  … and ${list.length - 20} more (use --json for all)`);
   }
+  if (s.digests === 0) out.push('', ...emptyFolderHint(dir, report));
   return out.join('\n');
+}
+
+/** Why a folder gave nothing to check, and what to do next. */
+function emptyFolderHint(dir: string, report: VerifyCommandReport): string[] {
+  const ranged = report.range.from !== null || report.range.to !== null;
+  return [
+    ranged
+      ? `Nothing to verify: no digest in ${printable(dir)} falls in the requested range.`
+      : `Nothing to verify: ${printable(dir)} holds no digests/ (is it the folder download or seal wrote?).`,
+    '  Fetch a range first (auditor role), waiting until it is sealed:',
+    `  npx auditseal download --wait --from <time> --to <time> --out ${printable(dir)}`,
+    '  or seal an existing log: npx auditseal seal --in events.jsonl --out DIR --key private.pem',
+  ];
 }

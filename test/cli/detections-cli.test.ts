@@ -98,7 +98,19 @@ describe('Command: auditseal alerts', () => {
     expect(text).toContain('1 event (summary over the rate limit)');
     expect(text).toContain('3 events (summary over the rate limit)');
     expect(text).toContain('Sigma rules by vitaliy0x1 (Detection Rule License 1.1).');
-    expect(renderAlerts({ alerts: [] })).toBe('No alerts.');
+  });
+
+  describe('when no alert matches', () => {
+    it('says why and what to try, with and without filters', () => {
+      // Act
+      const none = renderAlerts({ alerts: [] });
+      const filtered = renderAlerts({ alerts: [] }, { level: 'critical', rule: undefined });
+
+      // Assess
+      expect(none).toMatch(/^No alerts: no detection rule has matched an event on this ledger yet\./);
+      expect(none).toContain('npx auditseal local replay-cloudtrail examples/cloudtrail-sample.jsonl');
+      expect(filtered).toMatch(/^No alerts match --level "critical"\./);
+    });
   });
 });
 
