@@ -30,6 +30,12 @@ const idList = z
   .union([z.array(z.string()), z.string().transform((s) => s.split(',').filter((id) => id !== ''))])
   .pipe(z.array(z.string().regex(/^vpce-[0-9a-f]{8,17}$/, 'must be a VPC endpoint id (vpce-…)')));
 
+/** A list of strings, from JSON or from a comma-separated string. */
+const stringList = (item: z.ZodString) =>
+  z
+    .union([z.array(z.string()), z.string().transform((s) => s.split(',').filter((v) => v !== ''))])
+    .pipe(z.array(item).max(100));
+
 const contextSchema = z.strictObject({
   stackName: z
     .string()
@@ -57,6 +63,15 @@ const contextSchema = z.strictObject({
     .optional(),
   ingestRateLimit: wholeNumber(1, 10_000).default(DEFAULT_THROTTLING.ingestRateLimit),
   readRateLimit: wholeNumber(1, 10_000).default(DEFAULT_THROTTLING.rateLimit),
+  /** A folder of the operator's Sigma rules, copied into the detection function. */
+  detectionRulesFolder: z.string().min(1).max(4096).optional(),
+  detectionRulesBucket: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/)
+    .optional(),
+  detectionRulesPrefix: z.string().max(1024).optional(),
+  detectionDisabledRules: stringList(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/)).optional(),
+  kubernetesLogGroups: stringList(z.string().regex(/^[.\-_/#A-Za-z0-9]{1,512}$/)).optional(),
 });
 
 /** The app's settings: the stack name and the stack's parameters. */
@@ -85,6 +100,11 @@ export function settingsFromContext(context: Record<string, unknown>): AppSettin
     throw new Error(`invalid auditseal context: ${problems.join('; ')}`);
   }
   const c = parsed.data;
+  if (c.detectionRulesPrefix !== undefined && c.detectionRulesBucket === undefined) {
+    throw new Error(
+      `invalid auditseal context: ${CONTEXT_PREFIX}detectionRulesPrefix needs ${CONTEXT_PREFIX}detectionRulesBucket`,
+    );
+  }
   return {
     stackName: c.stackName,
     parameters: {
@@ -97,6 +117,17 @@ export function settingsFromContext(context: Record<string, unknown>): AppSettin
       ...(c.alarmEmail === undefined ? {} : { alarmEmail: c.alarmEmail }),
       ...(c.clientVpcEndpointIds === undefined ? {} : { clientVpcEndpointIds: c.clientVpcEndpointIds }),
       ...(c.vpcCidr === undefined ? {} : { vpcCidr: c.vpcCidr }),
+      ...(c.detectionRulesFolder || c.detectionRulesBucket || c.detectionDisabledRules
+        ? {
+            detectionRules: {
+              ...(c.detectionRulesFolder === undefined ? {} : { folder: c.detectionRulesFolder }),
+              ...(c.detectionRulesBucket === undefined ? {} : { bucketName: c.detectionRulesBucket }),
+              ...(c.detectionRulesPrefix === undefined ? {} : { prefix: c.detectionRulesPrefix }),
+              ...(c.detectionDisabledRules === undefined ? {} : { disabled: c.detectionDisabledRules }),
+            },
+          }
+        : {}),
+      ...(c.kubernetesLogGroups === undefined ? {} : { kubernetesLogGroups: c.kubernetesLogGroups }),
       throttling: {
         rateLimit: c.readRateLimit,
         burstLimit: c.readRateLimit * 2,

@@ -5,15 +5,18 @@
  */
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { DEFAULT_SHARDS } from '../functions/config.ts';
 import { AlarmTopic } from './constructs/alarm-topic.ts';
 import { ApiRoles } from './constructs/api-roles.ts';
 import { API_ROUTES, type ApiRoute } from './constructs/api-routes.ts';
 import { CursorKey } from './constructs/cursor-key.ts';
+import { type DetectionRulesSettings, Detections } from './constructs/detections.ts';
 import { DigestBucket } from './constructs/digest-bucket.ts';
 import type { LedgerSettings } from './constructs/function-environment.ts';
 import { Functions } from './constructs/functions.ts';
+import { KubernetesAuditSource } from './constructs/kubernetes-audit-source.ts';
 import { LedgerTable } from './constructs/ledger-table.ts';
 import { type ApiThrottling, PrivateApi } from './constructs/private-api.ts';
 import { PrivateNetwork } from './constructs/private-network.ts';
@@ -38,6 +41,13 @@ export interface AuditSealParameters {
   readonly clientVpcEndpointIds?: readonly string[];
   readonly vpcCidr?: string;
   readonly throttling?: ApiThrottling;
+  /** Operator rules (folder, bucket prefix) and disabled rule ids of the detection function. */
+  readonly detectionRules?: DetectionRulesSettings;
+  /**
+   * CloudWatch Logs groups of Kubernetes audit events to subscribe (EKS control-plane groups
+   * `/aws/eks/<name>/cluster`); none by default, and then no Kubernetes forwarder is deployed.
+   */
+  readonly kubernetesLogGroups?: readonly string[];
 }
 
 export interface AuditSealStackProps extends StackProps {
@@ -54,6 +64,9 @@ export class AuditSealStack extends Stack {
   readonly alarms: AlarmTopic;
   readonly network: PrivateNetwork;
   readonly functions: Functions;
+  readonly detections: Detections;
+  /** Present when `kubernetesLogGroups` names at least one group. */
+  readonly kubernetes: KubernetesAuditSource | undefined;
   readonly roles: ApiRoles;
   readonly api: PrivateApi;
   readonly readJournal: ReadJournal;
@@ -103,6 +116,30 @@ export class AuditSealStack extends Stack {
       cursorKey: this.cursorKey,
       settings,
     });
+    const ledgerResources = {
+      ledger: this.ledger,
+      digests: this.digests,
+      signingKey: this.signingKey,
+      alarms: this.alarms,
+      readJournal: this.readJournal,
+      cursorKey: this.cursorKey,
+      settings,
+    };
+    this.detections = new Detections(this, 'Detections', {
+      ...ledgerResources,
+      network: this.network,
+      streamEventSource: definitions.streamEventSource,
+      namePrefix: names,
+      ...(p.detectionRules === undefined ? {} : { rules: p.detectionRules }),
+    });
+    const groups = p.kubernetesLogGroups ?? [];
+    this.kubernetes =
+      groups.length === 0
+        ? undefined
+        : new KubernetesAuditSource(this, 'Kubernetes', { ...ledgerResources, network: this.network });
+    for (const [i, name] of groups.entries()) {
+      this.kubernetes!.subscribe(logs.LogGroup.fromLogGroupName(this, `KubernetesLogGroup${i}`, name));
+    }
     this.roles = new ApiRoles(this, 'Roles', { namePrefix: names });
     this.api = new PrivateApi(this, 'Api', {
       network: this.network,
@@ -135,6 +172,7 @@ export class AuditSealStack extends Stack {
       DigestBucketName: [this.digests.bucketName, 'The Object Lock bucket of digests and archives'],
       SigningKeyArn: [this.signingKey.keyArn, 'The signing key (GET /v1/keys serves its public key)'],
       AlarmTopicArn: [this.alarms.topicArn, 'Tamper and sealing alarms'],
+      AlertTopicArn: [this.detections.topicArn, 'Detection alerts (Sigma rule matches)'],
     };
     for (const [outputId, [value, description]] of Object.entries(outputs)) {
       new CfnOutput(this, outputId, { value, description });

@@ -1,23 +1,23 @@
 /**
- * The registry of what `npm start` serves: the API routes, the stream handler, the heartbeat and the read
- * recorder. The routes and their roles are not written here: they are the deployed routes of the one
+ * The registry of what `npm start` serves: the API routes, the stream functions (the sealer, and the
+ * detection function as a second consumer of the ledger stream), the heartbeat and the read recorder. The routes and their roles are not written here: they are the deployed routes of the one
  * route table (`infra/constructs/api-routes.ts`), each served by the very `functions/<handler>.ts` the CDK
  * app deploys, with the same function timeout, so the local gateway and the IAM policies cannot disagree
  * on who may call what.
  *
  * Handlers read their configuration from `process.env` at cold start, so the environment is set before
- * they are imported. Locally the grace time is short (15 s) so a 60 s period is sealed about 15 s after
- * it ends. It stays above the timeout of every function that writes (10 s, `WRITER_TIMEOUT_SECONDS`):
+ * they are imported. Locally the grace time is short (15 s) so a 60 s period is sealed about 16 s after
+ * it ends (local/sealing-schedule.ts). It stays above the timeout of every function that writes (10 s, `WRITER_TIMEOUT_SECONDS`):
  * the gateway answers 504 once a writer's timeout has passed, so no acknowledged write can land after its
  * period's grace.
  */
 import { API_INTEGRATION_TIMEOUT_SECONDS, WRITER_TIMEOUT_SECONDS } from '../functions/config.ts';
 import { API_ROUTES, type ApiRoute, deployedRoutes } from '../infra/constructs/api-routes.ts';
 import type { ProxyHandler, Route } from './route-table.ts';
+import { LOCAL_GRACE_SECONDS } from './sealing-schedule.ts';
 import type { LocalFunctions, LocalStackContext } from './stack.ts';
 
-/** Grace after a period's end before it is sealed, locally. */
-export const LOCAL_GRACE_SECONDS = 15;
+export { LOCAL_GRACE_SECONDS } from './sealing-schedule.ts';
 
 /**
  * The local gateway's routes for a route table: one per deployed route, with its handler module, its
@@ -54,6 +54,7 @@ export async function loadLocalFunctions(context: LocalStackContext): Promise<Lo
   Object.assign(process.env, context.lambdaEnvironment);
   process.env['AUDITSEAL_GRACE_SECONDS'] ??= String(LOCAL_GRACE_SECONDS);
   const { handler: sealPeriods } = await import('../functions/seal-periods.ts');
+  const { handler: detectEvents } = await import('../functions/detect-events.ts');
   const { handler: heartbeat } = await import('../functions/heartbeat.ts');
   const { handler: recordReads } = await import('../functions/record-reads.ts');
   const routes = await localRoutes();
@@ -62,6 +63,12 @@ export async function loadLocalFunctions(context: LocalStackContext): Promise<Lo
     routes,
     readRecorder: recordReads,
     streamHandler: (event, lambdaContext) => sealPeriods(event, lambdaContext),
+    streamConsumers: [
+      {
+        functionName: 'auditseal-detect-events',
+        handler: (event, lambdaContext) => detectEvents(event, lambdaContext),
+      },
+    ],
     heartbeat: (_event, lambdaContext) => heartbeat(undefined as never, lambdaContext),
   };
 }

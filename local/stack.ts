@@ -17,6 +17,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { KmsSigner } from '../adapters/kms/kms-signer.ts';
@@ -25,9 +26,11 @@ import { resourceDefinitions } from '../infra/resources/definitions.ts';
 import {
   describeSigningKey,
   ensureDigestBucket,
+  ensureKeyAlias,
   ensureLedgerTable,
   ensureReadQueue,
   ensureSigningKey,
+  localKeyAlias,
 } from './bootstrap.ts';
 import type { DynamoDbLocal } from './dynamodb-local.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
@@ -45,6 +48,11 @@ import type { Role, Route } from './route-table.ts';
 import { ROLES } from './route-table.ts';
 import type { Scheduler } from './scheduler.ts';
 import { scheduledEvent, startScheduler } from './scheduler.ts';
+import {
+  HEARTBEAT_MARGIN_SECONDS,
+  localHeartbeatOffsetSeconds,
+  localSealingDelaySeconds,
+} from './sealing-schedule.ts';
 import type { StackLock } from './stack-lock.ts';
 import { acquireStackLock } from './stack-lock.ts';
 import type { StreamBatchFailure, StreamHandler, StreamPoller } from './stream-poller.ts';
@@ -52,15 +60,30 @@ import { startStreamPoller } from './stream-poller.ts';
 import { tryItText } from './try-it.ts';
 
 export const DEFAULT_PERIOD_SECONDS = 60;
+
+/** `keys/current.pem` in the data folder: the public key of the ledger that runs now. */
+export const CURRENT_KEY_FILE = 'current.pem';
+/** The moto SNS topic detection alerts are announced on. */
+export const LOCAL_ALERT_TOPIC = 'auditseal-local-alerts';
 export const LOCAL_ACCOUNT_ID = '000000000000';
 
 /** The function behind the heartbeat schedule. */
 export type HeartbeatHandler = (event: ScheduledEvent, context: Context) => Promise<unknown>;
 
+/** A further function on the ledger stream, with its own poller and checkpoints (a second event source mapping). */
+export interface StreamConsumer {
+  /** Lambda function name, also the checkpoint file's name (`stream-checkpoints-<name>.json`). */
+  readonly functionName: string;
+  readonly handler: StreamHandler;
+}
+
 /** The handlers the stack serves; every part is optional. */
 export interface LocalFunctions {
   readonly routes?: readonly Route[];
+  /** The sealer: tamper alarms and sealing. */
   readonly streamHandler?: StreamHandler;
+  /** Other functions reading the ledger stream (the detection function). */
+  readonly streamConsumers?: readonly StreamConsumer[];
   readonly heartbeat?: HeartbeatHandler;
   /** The read recorder, fed from the read journal's queue (G7). */
   readonly readRecorder?: QueueHandler;
@@ -77,6 +100,8 @@ export interface LocalStackContext {
   readonly streamArn: string;
   readonly bucket: string;
   readonly kmsKeyId: string;
+  /** The alias the functions sign through (`alias/auditseal-<ledger>`), pointing at `kmsKeyId` at start. */
+  readonly kmsKeyAlias: string;
   readonly dataDir: string;
   /** The gateway's URL. */
   readonly endpoint: string;
@@ -86,6 +111,8 @@ export interface LocalStackContext {
   /** The read journal's queue and its dead-letter queue (moto SQS). */
   readonly readQueueUrl: string;
   readonly readDeadLetterQueueUrl: string;
+  /** The SNS topic (in moto) detection alerts are announced on. */
+  readonly alertTopicArn: string;
   /**
    * The environment the deployed functions get (`AUDITSEAL_*`, see functions/config.ts), plus region and
    * dummy AWS credentials for SDK clients created in-process. `main.ts` copies it into `process.env`.
@@ -110,7 +137,12 @@ export interface StartLocalStackOptions {
     | ((context: LocalStackContext) => LocalFunctions | Promise<LocalFunctions>);
   /** Overrides of the stream event source definition (batch size, retries…). */
   readonly streamEventSource?: Partial<StreamEventSourceDefinition>;
-  /** Seconds after each period boundary at which the heartbeat runs; default 0. */
+  /**
+   * The sealing grace the handlers run with (`AUDITSEAL_GRACE_SECONDS`). When given, the heartbeat runs
+   * right after each period's grace (local/sealing-schedule.ts) and the banner states the sealing delay.
+   */
+  readonly graceSeconds?: number;
+  /** Seconds after each period boundary at which the heartbeat runs; default 0, or right after the grace. */
   readonly heartbeatOffsetSeconds?: number;
   /** Status lines; default console.log. */
   readonly log?: (line: string) => void;
@@ -180,8 +212,9 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     const s3 = new S3Client({ ...clientConfig, endpoint: motoEndpoint, forcePathStyle: true });
     const kms = new KMSClient({ ...clientConfig, endpoint: motoEndpoint });
     const sqs = new SQSClient({ ...clientConfig, endpoint: motoEndpoint });
+    const sns = new SNSClient({ ...clientConfig, endpoint: motoEndpoint });
     cleanups.push(async () => {
-      for (const client of [dynamodb, streams, s3, kms, sqs]) client.destroy();
+      for (const client of [dynamodb, streams, s3, kms, sqs, sns]) client.destroy();
     });
 
     const definitions = resourceDefinitions('local');
@@ -200,9 +233,13 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     const key = await ensureSigningKey(kms, definitions.signingKey, resumed?.kmsKeyId, {
       project: 'auditseal',
     });
+    // CreateTopic is idempotent: the same name gives the same ARN (moto forgets topics on restart).
+    const { TopicArn: alertTopicArn } = await sns.send(new CreateTopicCommand({ Name: LOCAL_ALERT_TOPIC }));
     const signer = new KmsSigner({ client: kms, keyId: key.kmsKeyId });
     const [signingKeyId, publicKeyPem] = await Promise.all([signer.keyId(), signer.publicKeyPem()]);
     await writePrivateFile(join(dataDir, 'keys', `${signingKeyId}.pem`), publicKeyPem);
+    // A stable name for the key of the ledger that runs now, so that commands can be written down once.
+    await writePrivateFile(join(dataDir, 'keys', CURRENT_KEY_FILE), publicKeyPem);
     if (previous !== undefined && ledgerStart.kind === 'new') {
       // Keep what is needed to verify the old ledger's receipts and downloads offline.
       await writePrivateFile(
@@ -235,6 +272,8 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       pid: process.pid,
       startedAt: now,
     };
+    const kmsKeyAlias = localKeyAlias(info.ledger);
+    await ensureKeyAlias(kms, kmsKeyAlias, info.kmsKeyId);
     const context: LocalStackContext = {
       ledger: info.ledger,
       region,
@@ -244,6 +283,7 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       streamArn: table.streamArn,
       bucket: info.bucket,
       kmsKeyId: info.kmsKeyId,
+      kmsKeyAlias,
       dataDir,
       endpoint,
       dynamodbEndpoint: info.dynamodbEndpoint,
@@ -251,10 +291,12 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       kmsEndpoint: info.kmsEndpoint,
       readQueueUrl: reads.queueUrl,
       readDeadLetterQueueUrl: reads.deadLetterQueueUrl,
+      alertTopicArn: alertTopicArn!,
       lambdaEnvironment: {
         AUDITSEAL_TABLE: info.tableName,
         AUDITSEAL_LEDGER: info.ledger,
-        AUDITSEAL_KMS_KEY_ID: info.kmsKeyId,
+        // Through the alias, as `auditseal local rotate-key` re-points it (docs/LOCAL-STACK.md).
+        AUDITSEAL_KMS_KEY_ID: kmsKeyAlias,
         AUDITSEAL_BUCKET: info.bucket,
         AUDITSEAL_PERIOD_SECONDS: String(periodSeconds),
         AUDITSEAL_DYNAMODB_ENDPOINT: info.dynamodbEndpoint,
@@ -263,6 +305,10 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
         AUDITSEAL_SQS_ENDPOINT: motoEndpoint,
         AUDITSEAL_READ_QUEUE_URL: reads.queueUrl,
         AUDITSEAL_CURSOR_KEY: cursorKey,
+        AUDITSEAL_ALERT_TOPIC: alertTopicArn!,
+        AUDITSEAL_SNS_ENDPOINT: motoEndpoint,
+        AUDITSEAL_EVENT_BUS: 'default',
+        AUDITSEAL_EVENTS_ENDPOINT: motoEndpoint,
         AWS_REGION: region,
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',
@@ -286,28 +332,43 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     });
     cleanups.push(() => gateway.close());
 
-    let poller: StreamPoller | undefined;
-    if (functions.streamHandler !== undefined) {
-      const source = { ...definitions.streamEventSource, ...options.streamEventSource };
-      poller = await startStreamPoller({
+    const source = { ...definitions.streamEventSource, ...options.streamEventSource };
+    const consumers: StreamConsumer[] = [
+      ...(functions.streamHandler === undefined
+        ? []
+        : [{ functionName: 'auditseal-seal-periods', handler: functions.streamHandler }]),
+      ...(functions.streamConsumers ?? []),
+    ];
+    const pollers: string[] = [];
+    for (const [n, consumer] of consumers.entries()) {
+      // The sealer keeps the historical checkpoint file name, so a restart resumes where it stopped.
+      const checkpointFile = join(
+        dataDir,
+        n === 0 && functions.streamHandler !== undefined
+          ? 'stream-checkpoints.json'
+          : `stream-checkpoints-${consumer.functionName}.json`,
+      );
+      const poller: StreamPoller = await startStreamPoller({
         client: streams,
         streamArn: table.streamArn,
-        handler: functions.streamHandler,
-        checkpointFile: join(dataDir, 'stream-checkpoints.json'),
+        handler: consumer.handler,
+        checkpointFile,
         region,
         accountId: LOCAL_ACCOUNT_ID,
-        functionName: 'auditseal-seal-periods',
+        functionName: consumer.functionName,
         batchSize: source.batchSize,
         startingPosition: source.startingPosition,
         bisectBatchOnFunctionError: source.bisectBatchOnFunctionError,
         reportBatchItemFailures: source.reportBatchItemFailures,
         maximumRetryAttempts: source.maximumRetryAttempts,
-        onFailure: (failure) => keepFailedBatch(dataDir, failure, log),
+        onFailure: (failure) => keepFailedBatch(dataDir, consumer.functionName, failure, log),
         log,
       });
-      const running = poller;
-      cleanups.push(() => running.stop());
-      running.failed.catch((error: unknown) => log(`stream: the poller stopped: ${String(error)}`));
+      cleanups.push(() => poller.stop());
+      poller.failed.catch((error: unknown) =>
+        log(`stream: the poller of ${consumer.functionName} stopped: ${String(error)}`),
+      );
+      pollers.push(consumer.functionName);
     }
 
     let recorder: QueuePoller | undefined;
@@ -334,7 +395,11 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     if (heartbeat !== undefined) {
       scheduler = startScheduler({
         intervalSeconds: periodSeconds,
-        offsetSeconds: options.heartbeatOffsetSeconds ?? 0,
+        offsetSeconds:
+          options.heartbeatOffsetSeconds ??
+          (options.graceSeconds === undefined
+            ? 0
+            : localHeartbeatOffsetSeconds(periodSeconds, options.graceSeconds)),
         run: async (tick) => {
           const event = scheduledEvent(tick, {
             region,
@@ -361,8 +426,9 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     printSummary(log, info, ledgerStart, {
       dataDir,
       routes: functions.routes?.length ?? 0,
-      poller: poller !== undefined,
+      pollers,
       heartbeat: scheduler !== undefined,
+      ...(options.graceSeconds === undefined ? {} : { graceSeconds: options.graceSeconds }),
       ownMoto: motoServer !== undefined,
     });
 
@@ -506,10 +572,15 @@ export function generateRoles(): Record<Role, RoleCredentials> {
 /** The local on-failure destination: log the batch's position and keep its records in a file. */
 async function keepFailedBatch(
   dataDir: string,
+  functionName: string,
   failure: StreamBatchFailure,
   log: (line: string) => void,
 ): Promise<void> {
-  const file = join(dataDir, 'stream-failures', `${failure.shardId}-${failure.firstSequenceNumber}.json`);
+  const file = join(
+    dataDir,
+    'stream-failures',
+    `${functionName}-${failure.shardId}-${failure.firstSequenceNumber}.json`,
+  );
   await mkdir(join(dataDir, 'stream-failures'), { recursive: true });
   await writeFile(file, `${JSON.stringify(failure, null, 2)}\n`);
   log(
@@ -522,7 +593,14 @@ function printSummary(
   log: (line: string) => void,
   info: LocalStackFile,
   ledgerStart: LedgerStart,
-  parts: { dataDir: string; routes: number; poller: boolean; heartbeat: boolean; ownMoto: boolean },
+  parts: {
+    dataDir: string;
+    routes: number;
+    pollers: readonly string[];
+    heartbeat: boolean;
+    graceSeconds?: number;
+    ownMoto: boolean;
+  },
 ): void {
   const lines: string[] = [];
   if (ledgerStart.kind === 'new') {
@@ -543,12 +621,17 @@ function printSummary(
     `  ledger     ${info.ledger}  ${started}; period ${info.periodSeconds} s`,
     `  DynamoDB   ${info.dynamodbEndpoint}  DynamoDB Local, table ${info.tableName}, data in ${join(parts.dataDir, 'dynamodb')}`,
     `  moto       ${info.s3Endpoint}  ${parts.ownMoto ? 'started here' : 'external'}: bucket ${info.bucket} (Object Lock COMPLIANCE), KMS key ${info.kmsKeyId}`,
-    `  signing    key ${info.signingKeyId}  (${join(parts.dataDir, 'keys', `${info.signingKeyId}.pem`)})`,
-    `  stream     ${parts.poller ? 'poller delivering the ledger stream' : 'no stream handler registered'}`,
+    `  signing    key ${info.signingKeyId}  (${join(parts.dataDir, 'keys', `${info.signingKeyId}.pem`)}, also ${join(parts.dataDir, 'keys', CURRENT_KEY_FILE)})`,
+    `  stream     ${parts.pollers.length > 0 ? `pollers delivering the ledger stream to ${parts.pollers.join(', ')}` : 'no stream handler registered'}`,
     `  heartbeat  ${parts.heartbeat ? `every ${info.periodSeconds} s` : 'no heartbeat registered'}`,
+    ...(parts.graceSeconds === undefined || !parts.heartbeat
+      ? []
+      : [
+          `  sealing    each period about ${localSealingDelaySeconds(parts.graceSeconds)} s after it ends (grace ${parts.graceSeconds} s + ${HEARTBEAT_MARGIN_SECONDS} s): an event is in a digest at most ${info.periodSeconds + localSealingDelaySeconds(parts.graceSeconds)} s after it is posted`,
+        ]),
     `  clients    endpoint, region and role credentials in ${join(parts.dataDir, 'local.json')}`,
     '',
-    tryItText(info, parts.dataDir),
+    tryItText(info, parts.dataDir, parts.graceSeconds),
     '',
     'Ctrl-C stops everything this started.',
   );

@@ -10,8 +10,10 @@ import { alarmsQuerySchema, noQuerySchema } from '../functions/auditor-handlers.
 import { requestBodySchema } from '../functions/ingest-events.ts';
 import { noParameters } from '../functions/read-handlers.ts';
 import { API_ROUTES, deployedRoutes, routeName } from '../infra/constructs/api-routes.ts';
+import { alertQuerySchema } from '../shared/detect/alert-query.ts';
 import { auditEventInputSchema } from '../shared/events/audit-event.ts';
 import { signedHeadSchema } from '../shared/head/signed-head.ts';
+import { keyListResponseSchema } from '../shared/keys/key-history.ts';
 import { eventIdSchema, receiptSchema } from '../shared/ledger/formats.ts';
 import {
   errorBodySchema,
@@ -130,19 +132,40 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     errors: { ...READ_ERRORS, 400: 'INVALID_QUERY', 404: 'NOT_FOUND: nothing has been sealed yet' },
   },
   'GET /v1/keys': {
-    summary: 'The signing public keys, with fingerprints',
+    summary: 'Every key that has signed, with fingerprint, validity window and signed key record',
     query: noQuerySchema,
-    ok: {
-      status: 200,
-      description: 'the keys',
-      schema: z.object({ keys: z.array(z.looseObject({ keyId: z.string(), publicKeyPem: z.string() })) }),
-    },
+    ok: { status: 200, description: 'the keys, newest first', schema: keyListResponseSchema },
     errors: { ...READ_ERRORS, 400: 'INVALID_QUERY' },
   },
   'GET /v1/alarms': {
     summary: 'Tamper and sealing alarms',
     query: alarmsQuerySchema,
     ok: { status: 200, description: 'the alarms', schema: z.object({ alarms: z.array(z.looseObject({})) }) },
+    errors: { ...READ_ERRORS, 400: 'INVALID_QUERY' },
+  },
+  'GET /v1/alerts': {
+    summary: 'Detection alerts (Sigma rule matches), newest first, with filters and cursors',
+    query: alertQuerySchema,
+    ok: {
+      status: 200,
+      description: 'one page of alerts, each with its stored alert event and receipt',
+      schema: z.object({
+        alerts: z.array(
+          z.looseObject({
+            alertId: z.string(),
+            kind: z.enum(['alert', 'summary']),
+            receivedAt: z.string(),
+            level: z.string(),
+            rule: z.looseObject({ id: z.string(), title: z.string() }),
+            count: z.number().int(),
+            eventIds: z.array(z.string()),
+            event: z.looseObject({}),
+            receipt: receiptSchema,
+          }),
+        ),
+        cursor: z.string().optional(),
+      }),
+    },
     errors: { ...READ_ERRORS, 400: 'INVALID_QUERY' },
   },
 };

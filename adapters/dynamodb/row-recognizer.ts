@@ -9,6 +9,8 @@
  * - seal-registry rows (`SE#`): the signed statement of the period in the bucket backs the row;
  * - genesis (`LG#`) and close markers (`CL#`): they name periods that have begun (genesis) or are due
  *   for sealing (close markers);
+ * - alert index rows (`DA#`): the receipt inside verifies, names the row's alert id and time, and signs
+ *   the row's body, which is a detection alert of the row's rule and level;
  * - security signals (`SG#`) and alarms (`AL#`) are evidence the service writes unsigned by design.
  * Any other key is foreign.
  */
@@ -30,6 +32,7 @@ import { hashLeaf } from '../../shared/merkle/rfc6962.ts';
 import { verifyStatementSignature } from '../../shared/platform/statement-signature.ts';
 import type { BatchSeal } from '../../shared/ports/ledger-store.ts';
 import type { ObjectStore } from '../../shared/ports/object-store.ts';
+import { parseAlertIndexItem } from './alert-index.ts';
 import { type Item, parseBatchItem, parsePeriodItem } from './ledger-items.ts';
 
 export interface RowRecognizerOptions {
@@ -140,6 +143,8 @@ export function createRowRecognizer(options: RowRecognizerOptions): RowRecognize
           ? `it closes period ${isoSeconds(startMs)} before it is due for sealing`
           : undefined;
       }
+      case 'DA':
+        return alertRowProblem(image, await options.keys());
       case 'SG':
       case 'AL':
         return undefined;
@@ -177,6 +182,32 @@ async function sealRowProblem(
   const attr = (name: string): AttributeValue | undefined => image[name];
   if (attr('statementSha256')?.S !== hash || attr('digestKey')?.S !== statement.digestKey) {
     return 'it does not match the signed statement of its period';
+  }
+  return undefined;
+}
+
+/** Why an alert index row is not one the detection function wrote, or undefined. */
+function alertRowProblem(image: Item, keys: KeyLookup): string | undefined {
+  const alert = parseAlertIndexItem(image);
+  if (typeof alert === 'string') return alert;
+  const check = checkReceipt(alert.receipt, keys);
+  if (!check.ok) return `its receipt does not verify: ${check.code}`;
+  if (check.receipt.eventId !== alert.alertId || check.receipt.receivedAt !== alert.receivedAt) {
+    return 'its receipt names another alert';
+  }
+  if (hashLeaf(alert.bytes).toString('hex') !== check.receipt.leafHash) {
+    return 'its body is not the alert its receipt signs';
+  }
+  let event: unknown;
+  try {
+    event = JSON.parse(Buffer.from(alert.bytes).toString('utf8'));
+  } catch {
+    return 'its body is not JSON';
+  }
+  const e = event as { channel?: unknown; details?: { rule?: { id?: unknown; level?: unknown } } };
+  if (e.channel !== 'detection') return 'its body is not a detection alert';
+  if (e.details?.rule?.id !== alert.ruleId || e.details.rule.level !== alert.level) {
+    return 'its rule id or level is not the one its alert names';
   }
   return undefined;
 }

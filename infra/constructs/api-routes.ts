@@ -58,6 +58,13 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'GET', path: '/v1/head', roles: ['auditor'], handler: 'get-head', access: 'audit' },
   { method: 'GET', path: '/v1/keys', roles: ['auditor'], handler: 'get-keys', access: 'audit' },
   { method: 'GET', path: '/v1/alarms', roles: ['auditor'], handler: 'list-alarms', access: 'audit' },
+  {
+    method: 'GET',
+    path: '/v1/alerts',
+    roles: ['reader', 'auditor'],
+    handler: 'list-alerts',
+    access: 'audit',
+  },
 ];
 
 /** A route that has a handler, and so is deployed. */

@@ -208,7 +208,8 @@ function notTheForwardersOwnSigning(forwarder: lambda.IFunction): Record<string,
   };
 }
 
-function deadLetterQueue(scope: Construct, id: string): sqs.Queue {
+/** An encrypted, TLS-only queue that keeps what a trigger gave up on for 14 days. */
+export function deadLetterQueue(scope: Construct, id: string): sqs.Queue {
   const queue = new sqs.Queue(scope, id, {
     encryption: sqs.QueueEncryption.SQS_MANAGED,
     enforceSSL: true,

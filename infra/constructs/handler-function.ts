@@ -32,6 +32,12 @@ export interface HandlerFunctionProps {
   readonly memorySize: number;
   readonly reservedConcurrentExecutions?: number;
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Folders copied into the bundle after esbuild: `from` an absolute path at synth time, `to` a path
+   * relative to the bundle root (`/var/task/<to>` at run time). Data the code reads through
+   * `import.meta.url` is not bundled by esbuild, so it is shipped this way and named by configuration.
+   */
+  readonly copyIntoBundle?: readonly { readonly from: string; readonly to: string }[];
 }
 
 /** A Node.js function for one handler file. */
@@ -78,10 +84,33 @@ export function handlerFunction(
       sourcesContent: false,
       // Some bundled CommonJS dependencies call `require`; ESM has none unless it is made.
       banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+      ...(props.copyIntoBundle === undefined || props.copyIntoBundle.length === 0
+        ? {}
+        : { commandHooks: copyHooks(props.copyIntoBundle) }),
     },
   });
   acknowledgeFunctionDefaults(fn);
   return fn;
+}
+
+/** The bundling hooks that copy folders into the bundle (`cp -R`, run where esbuild runs: locally). */
+function copyHooks(copies: readonly { from: string; to: string }[]): nodejs.ICommandHooks {
+  for (const { from, to } of copies) {
+    if (!existsSync(from)) throw new Error(`folder ${from} to copy into the bundle does not exist`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(to) || to.includes('..')) {
+      throw new Error(`bundle path ${to} must be a plain relative path`);
+    }
+  }
+  const quote = (path: string) => `'${path.replace(/'/g, "'\\''")}'`;
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir: string, outputDir: string) =>
+      copies.flatMap(({ from, to }) => [
+        `mkdir -p ${quote(`${outputDir}/${to}`)}`,
+        `cp -R ${quote(`${from}/.`)} ${quote(`${outputDir}/${to}`)}`,
+      ]),
+  };
 }
 
 /** The acknowledgements every function of this kind needs, with the reason each is unavoidable. */

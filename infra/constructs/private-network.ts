@@ -1,15 +1,17 @@
 /**
  * The network the functions and the private API live in: a VPC with isolated subnets only (no internet
  * gateway, no NAT), flow logs, and the endpoints the functions need (DynamoDB and S3 gateway endpoints,
- * KMS and SNS interface endpoints) plus the `execute-api` endpoint clients call the API through.
+ * KMS, SNS and EventBridge interface endpoints) plus the `execute-api` endpoint clients call the API through.
  *
- * The gateway endpoints only reach the ledger table and the digest bucket: nothing in this VPC can send
- * data to another table or bucket, or change a ledger item through them.
+ * The gateway endpoints only reach the ledger table and the digest bucket (and, read-only, a detection
+ * rules prefix when one is configured): nothing in this VPC can send data to another table or bucket, or
+ * change a ledger item through them.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { DigestBucket } from './digest-bucket.ts';
 import { LEDGER_APPEND_ACTIONS, LEDGER_READ_ACTIONS, type LedgerTable } from './ledger-table.ts';
@@ -30,6 +32,7 @@ export class PrivateNetwork extends Construct {
   readonly apiEndpoint: ec2.InterfaceVpcEndpoint;
   /** The security group of the functions: HTTPS out, nothing in. */
   readonly functionSecurityGroup: ec2.SecurityGroup;
+  readonly #s3Endpoint: ec2.GatewayVpcEndpoint;
 
   constructor(scope: Construct, id: string, props: PrivateNetworkProps) {
     super(scope, id);
@@ -69,6 +72,7 @@ export class PrivateNetwork extends Construct {
       service: ec2.GatewayVpcEndpointAwsService.S3,
       subnets: [subnets],
     });
+    this.#s3Endpoint = s3Endpoint;
     s3Endpoint.addToPolicy(
       new iam.PolicyStatement({
         principals: [new iam.AnyPrincipal()],
@@ -93,6 +97,7 @@ export class PrivateNetwork extends Construct {
     interfaceEndpoint('Sns', ec2.InterfaceVpcEndpointAwsService.SNS);
     // The read journal (G7): read functions send, the read recorder's event source mapping polls.
     interfaceEndpoint('Sqs', ec2.InterfaceVpcEndpointAwsService.SQS);
+    interfaceEndpoint('Events', ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE);
 
     this.functionSecurityGroup = new ec2.SecurityGroup(this, 'Functions', {
       vpc: this.vpc,
@@ -102,6 +107,24 @@ export class PrivateNetwork extends Construct {
     // The subnets have no route out of the VPC: HTTPS reaches only the interface endpoints (in the VPC)
     // and the gateway endpoints (whose AWS prefix lists are not known at synth time offline).
     this.functionSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to VPC endpoints');
+  }
+
+  /** Lets the S3 gateway endpoint read the objects under `prefix` of `bucket` (list and get only). */
+  allowBucketRead(bucket: s3.IBucket, prefix: string): void {
+    this.#s3Endpoint.addToPolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:GetObject'],
+        resources: [bucket.arnForObjects(`${prefix}*`)],
+      }),
+    );
+    this.#s3Endpoint.addToPolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+      }),
+    );
   }
 
   /** Where the functions run. */

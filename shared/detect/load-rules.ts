@@ -95,3 +95,55 @@ export function readRuleFolder(dir: string, prefix = ''): RuleFile[] {
 export function loadDefaultRules(): RuleSet {
   return loadRuleFiles(readRuleFolder(DEFAULT_RULES_DIR));
 }
+
+/** The rule set was not what the operator configured: names every problem. */
+export class RuleSetError extends Error {
+  override readonly name = 'RuleSetError';
+  constructor(readonly problems: readonly string[]) {
+    super(`the detection rules cannot be loaded: ${problems.join('; ')}`);
+  }
+}
+
+/** What the detection function runs, and what it left out on purpose. */
+export interface OperatorRuleSet {
+  readonly rules: readonly SigmaRule[];
+  /** Shipped rules the evaluator refuses: documented in docs/DETECTIONS.md §8, expected. */
+  readonly refusedShipped: readonly RefusedRule[];
+  /** Rules loaded but not run, by the operator's choice. */
+  readonly disabled: readonly SigmaRule[];
+}
+
+/**
+ * The detection function's policy: the shipped rules (whose refusals are documented and expected), then
+ * the operator's own files (from a folder or a bucket prefix), minus the disabled rule ids. Any refusal
+ * of an operator's file, and any disabled id that names no rule, throws `RuleSetError` with the whole
+ * list: an operator's rule is never dropped silently, and a typo never leaves a noisy rule running.
+ */
+export function buildRuleSet(options: {
+  readonly shipped: readonly RuleFile[];
+  readonly operator?: readonly RuleFile[];
+  readonly disabled?: readonly string[];
+}): OperatorRuleSet {
+  const shippedNames = new Set(options.shipped.map((f) => f.name));
+  const operatorNames = new Set<string>();
+  for (const file of options.operator ?? []) {
+    if (shippedNames.has(file.name) || operatorNames.has(file.name)) {
+      throw new RuleSetError([`two rule files are named ${file.name}`]);
+    }
+    operatorNames.add(file.name);
+  }
+  const set = loadRuleFiles([...options.shipped, ...(options.operator ?? [])]);
+  const problems = set.refused
+    .filter((r) => !shippedNames.has(r.file))
+    .map((r) => `${r.file}: ${r.error.code} at ${r.error.path}: ${r.error.message}`);
+  const disabledIds = new Set(options.disabled ?? []);
+  for (const id of disabledIds) {
+    if (!set.rules.some((r) => r.id === id)) problems.push(`disabled rule id ${id} names no loaded rule`);
+  }
+  if (problems.length > 0) throw new RuleSetError(problems);
+  return {
+    rules: set.rules.filter((r) => !disabledIds.has(r.id)),
+    refusedShipped: set.refused,
+    disabled: set.rules.filter((r) => disabledIds.has(r.id)),
+  };
+}

@@ -4,8 +4,10 @@
  * are rejected, so a stored event never carries data that its schema version does not describe.
  */
 import { z } from 'zod';
+import { type ProfileVersionDocument, versionDocumentProblem } from '../profiles/version.ts';
 import { parseRecordText } from './cloudtrail-record.ts';
 import { EventValidationError } from './errors.ts';
+import { EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH } from './event-id.ts';
 import type { JsonValue } from './json-guard.ts';
 import { assertSafeJson, isPlainObject } from './json-guard.ts';
 import { formatJsonPath } from './json-path.ts';
@@ -13,11 +15,8 @@ import { MAX_EVENT_BYTES } from './limits.ts';
 import { isCanonicalTimestamp, isRfc3339 } from './rfc3339.ts';
 import { isSourceAddress, MAX_HOSTNAME_LENGTH } from './source-address.ts';
 
+export { EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH } from './event-id.ts';
 export { normalizeTimestamp } from './rfc3339.ts';
-
-/** Event ids: the producer's idempotency key. CloudTrail events use `ct:<eventID>`. */
-export const EVENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@/+=-]*$/;
-export const MAX_EVENT_ID_LENGTH = 128;
 export const ACTOR_TYPES = [
   'user',
   'role',
@@ -29,8 +28,20 @@ export const ACTOR_TYPES = [
   'unknown',
 ] as const;
 export const OUTCOME_RESULTS = ['success', 'failure'] as const;
-/** `read`: a read of the ledger itself, recorded by the read path (G7). */
-export const EVENT_CHANNELS = ['api', 'cloudtrail', 'import', 'read'] as const;
+/**
+ * `read`: a read of the ledger itself, recorded by the read path (G7); `kubernetes`: Kubernetes audit
+ * Events; `detection`: alerts raised by the detection function; `profile`: one version of a resource
+ * profile (G8, docs/PROFILES.md "Versions in the ledger").
+ */
+export const EVENT_CHANNELS = [
+  'api',
+  'cloudtrail',
+  'import',
+  'kubernetes',
+  'detection',
+  'read',
+  'profile',
+] as const;
 export const MAX_TAGS = 50;
 export const MAX_LABELS = 50;
 /** Version of the stored event format, the `v` member. */
@@ -78,10 +89,16 @@ const outcomeSchema = z.strictObject({
   errorMessage: text(MAX_LENGTH.errorMessage).optional(),
 });
 
-// `details` is free-form. `parseAuditEvent*` runs `assertSafeJson` first, which proves it is bounded
-// JSON, so the schema only checks that it is there instead of walking it again. In the same way,
-// `guardEvent` has already parsed the `cloudtrail` text, so the schema only checks that it is a string.
+// `details` is free-form. `parseAuditEvent*` runs `assertSafeJson` first, which proves it is bounded JSON,
+// so the schema only checks its outer shape instead of walking it again. In the same way, `guardEvent` has
+// already parsed the `cloudtrail` and `kubernetes` texts, so the schema only checks that they are strings.
 const jsonValue = z.custom<JsonValue>((value) => value !== undefined, 'must be a JSON value');
+// A profile version document, verbatim: it must be exactly what `parseVersionBytes` accepts from its JCS
+// (a strict, canonical, schema-valid document whose profile passes `parseProfile`).
+const profileVersionDocument = z.custom<ProfileVersionDocument>().superRefine((value, context) => {
+  const problem = versionDocumentProblem(value);
+  if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+});
 
 /** Schema of one item of a `POST /v1/events` body. Run it through `parseAuditEventInput`, not directly. */
 export const auditEventInputSchema = z.strictObject({
@@ -112,6 +129,13 @@ export const auditEventInputSchema = z.strictObject({
   details: jsonValue.optional(),
   /** The CloudTrail record, verbatim: its own JSON text (docs/EVENTS.md §5). */
   cloudtrail: z.string().max(MAX_EVENT_BYTES).optional(),
+  /** The Kubernetes audit Event, verbatim: its own JSON text (`shared/events/kubernetes.ts`). */
+  kubernetes: z.string().max(MAX_EVENT_BYTES).optional(),
+  /**
+   * The version document of a profile version (docs/PROFILES.md). Only events of channel `profile` carry
+   * it, and every such event does (`parseAuditEvent`; the ingest core checks the rest).
+   */
+  profileVersion: profileVersionDocument.optional(),
 });
 
 /** Schema of a stored event: the input plus the members only the server assigns. */
@@ -137,23 +161,41 @@ export function parseAuditEventInput(value: unknown): AuditEventInput {
 /** Validates a stored event, for example one read back from the ledger. Throws `EventValidationError`. */
 export function parseAuditEvent(value: unknown): AuditEvent {
   guardEvent(value);
-  return parseWith(auditEventSchema, value);
+  const event = parseWith(auditEventSchema, value);
+  if ((event.channel === 'profile') !== (event.profileVersion !== undefined)) {
+    throw new EventValidationError(
+      'SCHEMA_VIOLATION',
+      '$.profileVersion',
+      event.channel === 'profile'
+        ? 'events of channel "profile" must carry a profileVersion'
+        : 'only events of channel "profile" may carry a profileVersion',
+    );
+  }
+  return event;
 }
 
+/** The members that hold a source's record as its own JSON text (docs/EVENTS.md §5, docs/DETECTIONS.md §7). */
+const VERBATIM_TEXT_MEMBERS = ['cloudtrail', 'kubernetes'] as const;
+
 /**
- * The hostile-input guard of an event: `assertSafeJson` on every member, except a string `cloudtrail`,
- * which is the text of a CloudTrail record and is checked as one (`parseRecordText`): its numbers,
- * member names and strings are CloudTrail's, kept as text, so the app-event rules do not apply to them.
+ * The hostile-input guard of an event: `assertSafeJson` on every member, except a string `cloudtrail` or
+ * `kubernetes`, which is the text of a CloudTrail record or a Kubernetes audit Event and is checked as one
+ * (`parseRecordText`): its numbers, member names and strings are the source's, kept as text, so the
+ * app-event rules do not apply to them.
  */
 function guardEvent(value: unknown): void {
-  const text = isPlainObject(value) && Object.hasOwn(value, 'cloudtrail') ? value['cloudtrail'] : undefined;
-  if (typeof text !== 'string') {
+  if (!isPlainObject(value)) {
     assertSafeJson(value);
     return;
   }
-  const { cloudtrail: _record, ...rest } = value as Record<string, unknown>;
+  const texts = VERBATIM_TEXT_MEMBERS.filter((m) => Object.hasOwn(value, m) && typeof value[m] === 'string');
+  if (texts.length === 0) {
+    assertSafeJson(value);
+    return;
+  }
+  const rest = Object.fromEntries(Object.entries(value).filter(([k]) => !(texts as string[]).includes(k)));
   assertSafeJson(rest);
-  parseRecordText(text, '$.cloudtrail');
+  for (const m of texts) parseRecordText(value[m] as string, `$.${m}`);
 }
 
 function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {

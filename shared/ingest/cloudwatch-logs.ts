@@ -9,7 +9,8 @@
  * inflates). `CONTROL_MESSAGE`s, which CloudWatch Logs sends to check that a destination is reachable,
  * decode to `{ type: 'control' }` and carry no events.
  */
-import { gunzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { EventValidationError } from '../events/errors.ts';
 import { assertSafeJson } from '../events/json-guard.ts';
@@ -247,23 +248,10 @@ export function kubernetesEventsOf(message: DataMessage, sources: KubernetesLogS
   if (configured === undefined && !message.logStream.startsWith(EKS_AUDIT_STREAM_PREFIX)) {
     return { clusterArn, events: [], skipped: message.logEvents.length };
   }
-  const records = message.logEvents.map((logEvent, i) => {
-    try {
-      return JSON.parse(logEvent.message) as unknown;
-    } catch (error) {
-      throw new SubscriptionPayloadError(
-        'BAD_LOG_EVENT',
-        `$.logEvents[${i}].message`,
-        'log event is not JSON',
-        'NOT_JSON',
-        {
-          cause: error,
-        },
-      );
-    }
-  });
   try {
-    return { clusterArn, events: fromKubernetesAuditEvents(records, { clusterArn }), skipped: 0 };
+    // Each message is an Event's own JSON text; the mapping keeps it verbatim (docs/DETECTIONS.md §7).
+    const texts = message.logEvents.map((logEvent) => logEvent.message);
+    return { clusterArn, events: fromKubernetesAuditEvents(texts, { clusterArn }), skipped: 0 };
   } catch (error) {
     if (!(error instanceof KubernetesMappingError)) throw error;
     // `$[i]…` of the mapping becomes `$.logEvents[i].message…`.
@@ -277,4 +265,43 @@ export function kubernetesEventsOf(message: DataMessage, sources: KubernetesLogS
       { cause: error },
     );
   }
+}
+
+/**
+ * The Lambda event a subscription filter would send for `message`: its JSON, gzipped, base64-encoded.
+ * The local replay tool and the tests use it to deliver payloads the way CloudWatch Logs does.
+ */
+export function encodeSubscriptionEvent(message: DataMessage): { awslogs: { data: string } } {
+  const { type: _type, ...members } = message;
+  const json = JSON.stringify({ messageType: 'DATA_MESSAGE', ...members });
+  return { awslogs: { data: gzipSync(Buffer.from(json, 'utf8')).toString('base64') } };
+}
+
+/**
+ * A data message carrying Kubernetes audit Events the way EKS delivers them: the control-plane log group
+ * of cluster `cluster` (`/aws/eks/<cluster>/cluster`), a `kube-apiserver-audit-…` stream, one log event
+ * per Event, whose message is the Event's JSON text exactly as given (`texts`; the API server writes one
+ * line per Event).
+ */
+export function eksAuditMessage(
+  texts: readonly string[],
+  options: { readonly cluster: string; readonly owner: string; readonly timestampMs: number },
+): DataMessage {
+  const stream = createHash('sha256').update(options.cluster).digest('hex').slice(0, 32);
+  return {
+    type: 'data',
+    owner: options.owner,
+    logGroup: `/aws/eks/${options.cluster}/cluster`,
+    logStream: `${EKS_AUDIT_STREAM_PREFIX}${stream}`,
+    subscriptionFilters: ['auditseal-kubernetes-audit'],
+    logEvents: texts.map((message, i) => ({
+      // CloudWatch Logs event ids are 56 decimal digits.
+      id: BigInt(`0x${createHash('sha256').update(`${options.timestampMs}/${i}/${message}`).digest('hex')}`)
+        .toString()
+        .padStart(56, '0')
+        .slice(0, 56),
+      timestamp: options.timestampMs,
+      message,
+    })),
+  };
 }

@@ -13,9 +13,11 @@
 import { hash } from 'node:crypto';
 import { canonicalBytes } from '../canonical/jcs.ts';
 import { SigningError } from '../crypto/errors.ts';
+import { DETECTION_ID_PREFIX } from '../detect/alert-ids.ts';
 import { type AuditEventInput, parseAuditEventInput } from '../events/audit-event.ts';
 import { CLOUDTRAIL_ID_PREFIX } from '../events/cloudtrail.ts';
 import { EventValidationError } from '../events/errors.ts';
+import { KUBERNETES_ID_PREFIX } from '../events/kubernetes.ts';
 import { signBatch } from '../ledger/batch-receipts.ts';
 import { ABANDON_STATEMENT_TYPE, type Receipt } from '../ledger/formats.ts';
 import { assertLedgerId } from '../ledger/object-keys.ts';
@@ -34,6 +36,7 @@ import {
   WriteStoppedError,
 } from '../ports/ledger-store.ts';
 import type { Signer } from '../ports/signer.ts';
+import { PROFILE_VERSION_ID_PREFIX, profileEventProblem } from '../profiles/ledger-event.ts';
 import { type CanonicalEvent, canonicalizeParsedInput } from './canonical-event.ts';
 import {
   BeforeGenesisError,
@@ -52,8 +55,12 @@ export const MAX_BATCH_EVENTS = 500;
 /** Default time before `periodEnd + grace` after which no write is started (see `IngestDeps`). */
 export const DEFAULT_WRITE_MARGIN_MS = 5_000;
 
-/** How a batch arrived. `import` events never go through this path; `read` records reads of the ledger (G7). */
-export type IngestChannel = 'api' | 'cloudtrail' | 'read';
+/**
+ * How a batch arrived. `import` events never go through this path; `read` records reads of the ledger (G7);
+ * `detection` carries the detection function's alerts; `profile` carries profile versions (G8), with a
+ * clock that reads the versions' `recordedAt`.
+ */
+export type IngestChannel = 'api' | 'cloudtrail' | 'kubernetes' | 'detection' | 'read' | 'profile';
 
 /** Ids of read records (G7): only the read recorder may use them, so no writer can forge or pre-empt one. */
 export const READ_ID_PREFIX = 'read:';
@@ -216,6 +223,11 @@ function prepareEvents(
         errors.push({ index, code: 'RESERVED_ID', path: '$.id', message: reserved });
         return;
       }
+      const mismatch = profileMemberProblem(input, channel, receivedAt);
+      if (mismatch !== undefined) {
+        errors.push({ index, code: 'SCHEMA_VIOLATION', ...mismatch });
+        return;
+      }
       const earlier = firstIndexById.get(input.id);
       if (earlier !== undefined) {
         errors.push({
@@ -239,26 +251,53 @@ function prepareEvents(
   return prepared;
 }
 
+/** Id prefixes that belong to one channel, and what that channel is called in messages. */
+const RESERVED_ID_PREFIXES: readonly {
+  readonly prefix: string;
+  readonly channel: IngestChannel;
+  readonly what: string;
+}[] = [
+  { prefix: CLOUDTRAIL_ID_PREFIX, channel: 'cloudtrail', what: 'CloudTrail events' },
+  { prefix: KUBERNETES_ID_PREFIX, channel: 'kubernetes', what: 'Kubernetes audit events' },
+  { prefix: DETECTION_ID_PREFIX, channel: 'detection', what: 'detection alerts' },
+  { prefix: READ_ID_PREFIX, channel: 'read', what: 'read records' },
+  { prefix: PROFILE_VERSION_ID_PREFIX, channel: 'profile', what: 'profile versions' },
+];
+
 /**
- * `ct:` ids belong to the CloudTrail forwarder and `read:` ids to the read recorder, so that an API writer
- * cannot pre-empt (or collide with) a CloudTrail record's or a read record's id; those channels only ever
- * produce their own prefix.
+ * `ct:`, `k8s:`, `det:`, `read:` and `pv:` ids belong to the CloudTrail forwarder, the Kubernetes forwarder,
+ * the detection function, the read recorder and the profile write path, so that an API writer cannot
+ * pre-empt (or collide with) a source record's id, forge an alert, a read record or a profile version;
+ * each of those channels only ever produces its own prefix.
  */
 function reservedIdMessage(id: string, channel: IngestChannel): string | undefined {
-  const isReadId = id.startsWith(READ_ID_PREFIX);
-  if ((channel === 'read') !== isReadId) {
-    return channel === 'read'
-      ? `read records must have ids starting with "${READ_ID_PREFIX}"`
-      : `ids starting with "${READ_ID_PREFIX}" are reserved for read records`;
-  }
-  const isCloudTrailId = id.startsWith(CLOUDTRAIL_ID_PREFIX);
-  if (channel === 'api' && isCloudTrailId) {
-    return `ids starting with "${CLOUDTRAIL_ID_PREFIX}" are reserved for CloudTrail events`;
-  }
-  if (channel === 'cloudtrail' && !isCloudTrailId) {
-    return `CloudTrail events must have ids starting with "${CLOUDTRAIL_ID_PREFIX}"`;
+  for (const reserved of RESERVED_ID_PREFIXES) {
+    const owned = id.startsWith(reserved.prefix);
+    if (owned && channel !== reserved.channel) {
+      return `ids starting with "${reserved.prefix}" are reserved for ${reserved.what}`;
+    }
+    if (!owned && channel === reserved.channel) {
+      return `${reserved.what} must have ids starting with "${reserved.prefix}"`;
+    }
   }
   return undefined;
+}
+
+/**
+ * Only channel `profile` carries a `profileVersion`, and each of its events must be the event of the version
+ * it carries, stored at the version's `recordedAt` (docs/PROFILES.md, "Versions in the ledger").
+ */
+function profileMemberProblem(
+  input: AuditEventInput,
+  channel: IngestChannel,
+  receivedAt: string,
+): { path: string; message: string } | undefined {
+  if (channel !== 'profile') {
+    return input.profileVersion === undefined
+      ? undefined
+      : { path: '$.profileVersion', message: 'only profile versions may carry a profileVersion' };
+  }
+  return profileEventProblem({ ...input, receivedAt });
 }
 
 /** Hex SHA-256 of the UTF-8 bytes of a canonical text (well-formed: canonicalization rejects lone surrogates). */

@@ -18,9 +18,9 @@
  * Reference: https://docs.aws.amazon.com/config/latest/developerguide/example-sns-notification.html
  */
 import { z } from 'zod';
-import { EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH } from '../events/audit-event.ts';
 import { CLOUDTRAIL_ID_PREFIX } from '../events/cloudtrail.ts';
 import { EventValidationError } from '../events/errors.ts';
+import { EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH } from '../events/event-id.ts';
 import { isPlainObject } from '../events/json-guard.ts';
 import { formatJsonPath } from '../events/json-path.ts';
 import { parseJsonText } from '../events/json-text.ts';

@@ -6,14 +6,15 @@
  * Optional members mean "not known": `tags: {}` says the resource has no tags, while no `tags` says the
  * source did not tell. Diffs compare only what both versions know.
  */
-import { hash } from 'node:crypto';
+
 import { z } from 'zod';
 import { canonicalString } from '../canonical/jcs.ts';
-import { EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH } from '../events/audit-event.ts';
 import { EventValidationError } from '../events/errors.ts';
+import { EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH } from '../events/event-id.ts';
 import { assertSafeJson, isPlainObject, type JsonObject, type JsonValue } from '../events/json-guard.ts';
 import { formatJsonPath } from '../events/json-path.ts';
 import { isRfc3339, normalizeTimestamp } from '../events/rfc3339.ts';
+import { sha256Hex } from '../platform/crypto.ts';
 import { type ProfileValidationCode, ProfileValidationError } from './errors.ts';
 import {
   MAX_LABEL_LENGTH,
@@ -190,12 +191,12 @@ function fromValidProfile(profile: Profile): ParsedProfile {
   }
   // A copy through the canonical text: nothing the caller still holds can change the stored profile.
   const copy = deepFreeze(JSON.parse(canonical) as Profile);
-  return { profile: copy, canonical, contentHash: hash('sha256', canonical, 'hex') };
+  return { profile: copy, canonical, contentHash: sha256Hex(canonical) };
 }
 
 /** Hex SHA-256 of the JCS of a JSON value. */
 export function jcsSha256(value: unknown): string {
-  return hash('sha256', canonicalString(value), 'hex');
+  return sha256Hex(canonicalString(value));
 }
 
 /** Freezes a JSON value and everything in it; returns it. */

@@ -10,11 +10,12 @@
  * `recordedAt` both increase along the chain, while `profile.lastModified` (the effective time) may go
  * back when a late item arrives. Byte-level spec and reasons: docs/PROFILES.md.
  */
-import { hash } from 'node:crypto';
+
 import { z } from 'zod';
 import { canonicalBytes, canonicalString } from '../canonical/jcs.ts';
 import { isCanonicalTimestamp } from '../events/rfc3339.ts';
 import { hashLeaf } from '../merkle/rfc6962.ts';
+import { sha256Hex } from '../platform/crypto.ts';
 import { ProfileValidationError, VersionDocumentError } from './errors.ts';
 import { MAX_PROFILE_VERSION_BYTES, MAX_VERSION_NUMBER } from './limits.ts';
 import { deepFreeze, type ParsedProfile, type Profile, parseProfile } from './profile.ts';
@@ -181,7 +182,7 @@ export function buildNextVersion(parsed: ParsedProfile, chain: ChainContext, now
 /** Hex SHA-256 of a profile's JCS without `lastModified`: equal when two profiles say the same. */
 export function stateHash(profile: Profile): string {
   const { lastModified: _ignored, ...state } = profile;
-  return hash('sha256', canonicalString(state), 'hex');
+  return sha256Hex(canonicalString(state));
 }
 
 const versionDocumentSchema = z.strictObject({
@@ -232,4 +233,33 @@ export function parseVersionBytes(bytes: Uint8Array): ProfileVersion {
     throw new VersionDocumentError('document is not in canonical (RFC 8785) form');
   }
   return versionOf(deepFreeze(document), Uint8Array.from(bytes), parsed.contentHash);
+}
+
+/**
+ * Reads a version document given as a JSON value (the `profileVersion` member of a ledger event): the
+ * same checks as `parseVersionBytes` on its JCS, which is exactly how the value appears, byte for byte,
+ * inside the event's own JCS. Throws `VersionDocumentError`.
+ */
+export function parseVersionDocument(value: unknown): ProfileVersion {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new VersionDocumentError('document must be a JSON object');
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = canonicalBytes(value);
+  } catch (cause) {
+    throw new VersionDocumentError('document is not JSON', { cause });
+  }
+  return parseVersionBytes(bytes);
+}
+
+/** Why `value` is not a valid version document (the message of `parseVersionDocument`), or undefined. */
+export function versionDocumentProblem(value: unknown): string | undefined {
+  try {
+    parseVersionDocument(value);
+    return undefined;
+  } catch (error) {
+    if (error instanceof VersionDocumentError) return error.message;
+    throw error;
+  }
 }

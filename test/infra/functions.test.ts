@@ -14,7 +14,6 @@ import { resourceDefinitions } from '../../infra/resources/definitions.ts';
 import {
   type CfnResource,
   logicalIdOf,
-  onlyResource,
   resourcesOfType,
   type Synthesized,
   synthesize,
@@ -43,9 +42,9 @@ function environmentOf(fn: CfnResource): Record<string, unknown> {
 
 describe('Construct: Functions', () => {
   describe('Property: Node.js 22 on ARM64, traced, inside the isolated VPC', () => {
-    it('builds one function per handler: the deployed routes, the forwarder, the sealer, the heartbeat and the read recorder', () => {
+    it('builds one function per handler: the deployed routes, the forwarder, the sealer, the heartbeat, the read recorder and the detection function', () => {
       // Assess
-      expect(ownFunctions()).toHaveLength(synthesized.stack.functions.routeHandlers.size + 4);
+      expect(ownFunctions()).toHaveLength(synthesized.stack.functions.routeHandlers.size + 5);
     });
 
     it('runs every function on nodejs22.x, arm64, with active tracing, in the VPC', () => {
@@ -268,7 +267,7 @@ describe('Construct: PrivateNetwork', () => {
 describe('Construct: AlarmTopic', () => {
   it('is an encrypted topic that only accepts TLS', () => {
     // Prepare
-    const [, topic] = onlyResource(synthesized.json, 'AWS::SNS::Topic');
+    const topic = resourceOf(synthesized.stack.alarms.topic);
 
     // Assess
     expect(topic.Properties['KmsMasterKeyId']).toEqual({

@@ -193,44 +193,66 @@ describe('Construct: Functions', () => {
       }
     });
 
-    it('lets only the stream function publish to the alarm topic', () => {
+    it('lets only the stream function publish to the alarm topic, and only the detection function to the alert topic', () => {
       // Prepare
-      const publishers = allows.filter(({ statement }) => actionsOf(statement).includes('sns:Publish'));
-      const sealerPolicy = identityStatementsOfRole(
-        synthesized.json,
-        logicalIdOf(synthesized.stack.functions.sealer.role!),
-      );
+      const publishersTo = (topic: Parameters<typeof logicalIdOf>[0]) =>
+        allows.filter(
+          ({ statement }) =>
+            actionsOf(statement).includes('sns:Publish') &&
+            JSON.stringify(statement.Resource).includes(logicalIdOf(topic)),
+        );
+      const policyOf = (role: Parameters<typeof logicalIdOf>[0]) =>
+        identityStatementsOfRole(synthesized.json, logicalIdOf(role));
 
       // Assess
-      expect(publishers).toHaveLength(1);
-      expect(sealerPolicy).toContainEqual(expect.objectContaining({ Action: 'sns:Publish' }));
+      expect(publishersTo(synthesized.stack.alarms.topic)).toHaveLength(1);
+      expect(publishersTo(synthesized.stack.detections.topic)).toHaveLength(1);
+      expect(allows.filter(({ statement }) => actionsOf(statement).includes('sns:Publish'))).toHaveLength(2);
+      expect(policyOf(synthesized.stack.functions.sealer.role!)).toContainEqual(
+        expect.objectContaining({
+          Action: 'sns:Publish',
+          Resource: { Ref: logicalIdOf(synthesized.stack.alarms.topic) },
+        }),
+      );
+      expect(policyOf(synthesized.stack.detections.function.role!)).toContainEqual(
+        expect.objectContaining({
+          Action: 'sns:Publish',
+          Resource: { Ref: logicalIdOf(synthesized.stack.detections.topic) },
+        }),
+      );
     });
   });
 
   describe('Property: a resource variable comes with its grant (withEnv)', () => {
-    it.each([
-      ['AUDITSEAL_TABLE', 'dynamodb'],
-      ['AUDITSEAL_BUCKET', 's3'],
-      ['AUDITSEAL_KMS_KEY_ID|AUDITSEAL_CURSOR_MAC_KEY_ID', 'kms'],
-      ['AUDITSEAL_ALARM_TOPIC', 'sns'],
+    it.each<[string, string, () => string | undefined]>([
+      ['AUDITSEAL_TABLE', 'dynamodb', () => undefined],
+      ['AUDITSEAL_BUCKET', 's3', () => undefined],
+      ['AUDITSEAL_KMS_KEY_ID', 'kms', () => logicalIdOf(synthesized.stack.signingKey.key)],
+      ['AUDITSEAL_CURSOR_MAC_KEY_ID', 'kms', () => logicalIdOf(synthesized.stack.cursorKey.key)],
+      ['AUDITSEAL_ALARM_TOPIC', 'sns', () => logicalIdOf(synthesized.stack.alarms.topic)],
+      ['AUDITSEAL_ALERT_TOPIC', 'sns', () => logicalIdOf(synthesized.stack.detections.topic)],
+      ['AUDITSEAL_EVENT_BUS', 'events', () => undefined],
     ])(
-      'every function with %s may use %s, and every function that may use it has the variable',
-      (names, service) => {
+      'every function with %s may use %s (on that resource), and every function that may has the variable',
+      (variable, service, resource) => {
         // Prepare
         const functions = resourcesOfType(synthesized.json, 'AWS::Lambda::Function').filter(
           ([, fn]) => fn.Properties['VpcConfig'] !== undefined,
         );
+        const named = resource();
 
         // Assess
         expect(functions.length).toBeGreaterThan(0);
-        for (const [, fn] of functions) {
+        for (const [id, fn] of functions) {
           const role = (fn.Properties['Role'] as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
           const variables = (fn.Properties['Environment'] as { Variables: Record<string, unknown> })
             .Variables;
-          const mayUse = identityStatementsOfRole(synthesized.json, role).some((s) =>
-            actionsOf(s).some((a) => a.startsWith(`${service}:`) && !isEventSourceAction(a)),
+          const mayUse = identityStatementsOfRole(synthesized.json, role).some(
+            (s) =>
+              actionsOf(s).some((a) => a.startsWith(`${service}:`) && !isEventSourceAction(a)) &&
+              (named === undefined || JSON.stringify(s.Resource).includes(named)),
           );
-          expect(names.split('|').some((name) => variables[name] !== undefined)).toBe(mayUse);
+          expect(variables[variable] !== undefined, `${id} ${variable}`).toBe(mayUse);
         }
       },
     );

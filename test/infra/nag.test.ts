@@ -15,7 +15,9 @@ import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../infra/app.ts';
-import { cdkJsonContext, type Synthesized, synthesize } from './synthesize.ts';
+import { SHIPPED_RULES_IN_BUNDLE } from '../../infra/constructs/detections.ts';
+import { loadDefaultRules, loadRuleFiles, readRuleFolder } from '../../shared/detect/load-rules.ts';
+import { cdkJsonContext, logicalIdOf, type Synthesized, synthesize } from './synthesize.ts';
 
 let synthesized: Synthesized;
 let assembly: CloudAssembly;
@@ -129,6 +131,56 @@ describe('App: cdk synth', () => {
       expect(functions.length).toBeGreaterThan(0);
       expect(bundles).toHaveLength(functions.length);
       expect(loaded.trim().split('\n')).toEqual(bundles.map(() => 'function'));
+    });
+
+    it('ships the Sigma rules in the detection bundle, where its configuration says, and loads them', () => {
+      // Prepare: the one bundle with rules beside it, and the directory its environment names.
+      const detection = readdirSync(assembly.directory)
+        .filter((name) => name.startsWith('asset.'))
+        .map((name) => join(assembly.directory, name))
+        .filter((dir) => existsSync(join(dir, SHIPPED_RULES_IN_BUNDLE)));
+      const env = (
+        synthesized.json.Resources[logicalIdOf(synthesized.stack.detections.function)]!.Properties[
+          'Environment'
+        ] as { Variables: Record<string, string> }
+      ).Variables;
+      const inBundle = (dir: string) => env['AUDITSEAL_RULES_DIR']!.replace('/var/task', dir);
+      // Cold start of the bundled handler in a plain Node process, on a batch with no event row.
+      const run = (rulesDir: string) =>
+        execFileSync(
+          process.execPath,
+          [
+            '--input-type=module',
+            '-e',
+            `const { handler } = await import(process.argv[1]);
+             console.log(JSON.stringify(await handler({ Records: [] }, { awsRequestId: 'r' })));`,
+            pathToFileURL(join(detection[0]!, 'index.mjs')).href,
+          ],
+          {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'pipe'],
+            env: {
+              PATH: process.env['PATH'] ?? '',
+              AWS_REGION: 'eu-west-1',
+              POWERTOOLS_LOG_LEVEL: 'CRITICAL',
+              AUDITSEAL_TABLE: 'auditseal-ledger',
+              AUDITSEAL_LEDGER: 'main',
+              AUDITSEAL_KMS_KEY_ID: 'alias/auditseal-signing',
+              AUDITSEAL_RULES_DIR: rulesDir,
+            },
+          },
+        );
+
+      // Act
+      const shipped = loadRuleFiles(readRuleFolder(inBundle(detection[0]!)));
+      const answer = run(inBundle(detection[0]!));
+
+      // Assess
+      expect(detection).toHaveLength(1);
+      expect(shipped.rules.map((r) => r.id)).toEqual(loadDefaultRules().rules.map((r) => r.id));
+      expect(JSON.parse(answer)).toEqual({ batchItemFailures: [] });
+      // The setting is what the bundle reads: a folder that is not there fails the cold start.
+      expect(() => run(join(detection[0]!, 'no-such-rules'))).toThrow();
     });
   });
 });

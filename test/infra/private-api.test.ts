@@ -305,6 +305,7 @@ describe('Module: api-routes', () => {
         'GET /v1/head',
         'GET /v1/keys',
         'GET /v1/alarms',
+        'GET /v1/alerts',
       ].sort(),
     );
   });

@@ -228,15 +228,16 @@ describe('Construct: SigningKey', () => {
       expect(actions.some((a) => a.startsWith('kms:Create') && a !== 'kms:CreateAlias')).toBe(false);
     });
 
-    it('names exactly the ingest, forwarder, sealer, heartbeat and read recorder roles as signers', () => {
+    it('names exactly the ingest, forwarder, sealer, heartbeat, read recorder and detection roles as signers', () => {
       // Prepare
-      const { functions } = synthesized.stack;
+      const { functions, detections } = synthesized.stack;
       const signers = [
         functions.routeHandlers.get('ingest-events')!,
         functions.forwarder,
         functions.sealer,
         functions.heartbeat,
         functions.recorder,
+        detections.function,
       ];
       const expected = signers.map((fn) => ({ 'Fn::GetAtt': [logicalIdOf(fn.role!), 'Arn'] }));
       const signing = signingKeyStatements().filter((s) => [s.Action].flat().includes('kms:Sign'));

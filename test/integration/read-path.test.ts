@@ -478,6 +478,7 @@ describe('The role matrix: every route × writer, reader, auditor, anonymous, fo
       'GET /v1/head': () => ({ method: 'GET', path: '/v1/head' }),
       'GET /v1/keys': () => ({ method: 'GET', path: '/v1/keys' }),
       'GET /v1/alarms': () => ({ method: 'GET', path: '/v1/alarms' }),
+      'GET /v1/alerts': () => ({ method: 'GET', path: '/v1/alerts?limit=5' }),
     };
     const build = requests[route];
     if (build === undefined) throw new Error(`the matrix has no sample request for ${route}: add one`);

@@ -13,7 +13,7 @@ import {
   PeriodClosingError,
   TooManyEventsError,
 } from '../../../shared/ingest/errors.ts';
-import { ingestBatch, MAX_BATCH_EVENTS } from '../../../shared/ingest/ingest-batch.ts';
+import { type IngestChannel, ingestBatch, MAX_BATCH_EVENTS } from '../../../shared/ingest/ingest-batch.ts';
 import { checkReceipt } from '../../../shared/ledger/batch-receipts.ts';
 import { hashLeaf } from '../../../shared/merkle/rfc6962.ts';
 import {
@@ -324,6 +324,44 @@ describe('Function: ingestBatch', () => {
 
       // Assess
       expect(error.errors[0]).toMatchObject({ index: 0, code: 'RESERVED_ID' });
+    });
+
+    it.each<[string, IngestChannel]>([
+      ['k8s:abc', 'api'],
+      ['det:rule:abc', 'api'],
+      ['k8s:abc', 'cloudtrail'],
+      ['det:rule:abc', 'kubernetes'],
+      ['ct:abc', 'detection'],
+      ['app-1', 'kubernetes'],
+      ['app-1', 'detection'],
+    ])('refuses the id %s on the %s channel, and stores nothing', async (id, channel) => {
+      // Prepare
+      const { deps, store } = await harness();
+
+      // Act
+      const error = await rejection(
+        ingestBatch({ ...apiRequest([appEvent(1, { id })]), channel }, deps),
+        InvalidEventsError,
+      );
+
+      // Assess
+      expect(error.errors[0]).toMatchObject({ index: 0, code: 'RESERVED_ID', path: '$.id' });
+      expect(store.eventCount).toBe(0);
+    });
+
+    it.each<[string, IngestChannel]>([
+      ['k8s:abc', 'kubernetes'],
+      ['det:rule:abc', 'detection'],
+    ])('stores the id %s on its own channel %s', async (id, channel) => {
+      // Prepare
+      const { deps, store } = await harness();
+
+      // Act
+      const result = await ingestBatch({ ...apiRequest([appEvent(1, { id })]), channel }, deps);
+
+      // Assess
+      expect(result.stored).toEqual([id]);
+      expect(store.eventCount).toBe(1);
     });
   });
 
