@@ -165,8 +165,20 @@ async function periodCells(r: ObjectReader, findings: readonly Finding[]): Promi
   return cells;
 }
 
+/** Key records (`keys/<ledger>/<keyId>.key.json`, FORMAT.md §9.4) narrow what a trusted key is accepted for. */
+const KEY_RECORD = /^keys\/[^/]+\/[^/]+\.key\.json$/;
+
 async function verify(request: VerifyRequest): Promise<Response> {
   reader = readerOf(request.source);
+  // Their check (shared/keys/key-record.ts) still verifies with node:crypto only: rather than a verdict
+  // that ignores them (VALID where the CLI may say KEY_OUTSIDE_WINDOW), no verdict.
+  const records = (await reader.list('keys/')).filter((k) => KEY_RECORD.test(k));
+  if (records.length > 0) {
+    return {
+      type: 'error',
+      message: `this folder holds ${records.length} key record(s) (${records[0]}); the page does not check key windows yet: verify it with \`auditseal verify\``,
+    };
+  }
   const keys = await keysOf(request.trustedPems);
   let head: VerifiedHead | undefined;
   if (request.head) {

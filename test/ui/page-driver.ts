@@ -34,10 +34,15 @@ export async function verifyInPage(page: Page, options: PageOptions): Promise<Pa
     else throw new Error(`verifyInPage: unknown argument ${a}`);
   }
   await page.getByTestId('verify').click();
-  await page
-    .getByTestId('verdict')
-    .filter({ hasText: /VALID|INVALID/ })
-    .waitFor({ timeout: 600_000 });
+  // A verdict, or an error the page shows instead (then this throws with the page's message).
+  await page.waitForFunction(
+    `/VALID/.test(document.querySelector('[data-testid="verdict"]')?.textContent ?? '') ||
+     (document.querySelector('[data-testid="error"]')?.textContent ?? '') !== ''`,
+    undefined,
+    { timeout: 600_000 },
+  );
+  const error = await page.getByTestId('error').textContent();
+  if (error) throw new Error(`the page reports an error: ${error}`);
   const verdict = (await page.getByTestId('verdict').textContent()) ?? '';
   const codes = await page.getByTestId('finding').allTextContents();
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save').click()]);
