@@ -35,9 +35,14 @@ export async function verifyInPage(page: Page, options: PageOptions): Promise<Pa
   }
   await page.getByTestId('verify').click();
   // A verdict, or an error the page shows instead (then this throws with the page's message).
+  // A function, not a string: the page's CSP forbids evaluating strings.
   await page.waitForFunction(
-    `/VALID/.test(document.querySelector('[data-testid="verdict"]')?.textContent ?? '') ||
-     (document.querySelector('[data-testid="error"]')?.textContent ?? '') !== ''`,
+    () => {
+      type Doc = { querySelector(selector: string): { textContent: string | null } | null };
+      const doc = (globalThis as unknown as { document: Doc }).document;
+      const verdict = doc.querySelector('[data-testid="verdict"]')?.textContent ?? '';
+      return /VALID/.test(verdict) || (doc.querySelector('[data-testid="error"]')?.textContent ?? '') !== '';
+    },
     undefined,
     { timeout: 600_000 },
   );
