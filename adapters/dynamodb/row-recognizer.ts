@@ -11,6 +11,9 @@
  *   for sealing (close markers);
  * - alert index rows (`DA#`): the receipt inside verifies, names the row's alert id and time, and signs
  *   the row's body, which is a detection alert of the row's rule and level;
+ * - profile version rows (`PV#`): the ledger event they name (`pv:H(R, n)`) exists, its receipt verifies and
+ *   signs its bytes, and the version document it carries is the one the row holds (version and time rows)
+ *   or has the row's content hash, position and hash (content rows);
  * - security signals (`SG#`) and alarms (`AL#`) are evidence the service writes unsigned by design.
  * Any other key is foreign.
  */
@@ -30,10 +33,12 @@ import {
   periodOf,
 } from '../../shared/ledger/period.ts';
 import { hashLeaf } from '../../shared/merkle/rfc6962.ts';
-import type { BatchSeal } from '../../shared/ports/ledger-store.ts';
+import type { BatchSeal, StoredEvent } from '../../shared/ports/ledger-store.ts';
+import { parseVersionDocument } from '../../shared/profiles/version.ts';
 import type { ObjectStore } from '../../shared/ports/object-store.ts';
 import { parseAlertIndexItem } from './alert-index.ts';
 import { type Item, parseBatchItem, parsePeriodItem } from './ledger-items.ts';
+import { parseProfileVersionItem, profilePartitionKey } from './profile-store.ts';
 
 export interface RowRecognizerOptions {
   readonly ledger: string;
@@ -44,6 +49,11 @@ export interface RowRecognizerOptions {
   readonly getBatch: (period: Period, receivedAt: string, batchId: string) => Promise<Item | undefined>;
   readonly objects: ObjectStore;
   readonly clock: () => Date;
+  /**
+   * Reads an event back by id (profile version rows are checked against the event that carries them).
+   * Without it, every profile version row is foreign.
+   */
+  readonly getEvent?: (id: string) => Promise<StoredEvent | undefined>;
 }
 
 /** Returns why an inserted row is not one the service wrote, or undefined when it is recognized. */
@@ -145,6 +155,8 @@ export function createRowRecognizer(options: RowRecognizerOptions): RowRecognize
       }
       case 'DA':
         return alertRowProblem(image, await options.keys());
+      case 'PV':
+        return profileRowProblem(ledger, image, options.getEvent, await options.keys());
       case 'SG':
       case 'AL':
         return undefined;
@@ -210,4 +222,49 @@ function alertRowProblem(image: Item, keys: KeyLookup): string | undefined {
     return 'its rule id or level is not the one its alert names';
   }
   return undefined;
+}
+
+/**
+ * Why a profile version row is not one the ledger wrote with its event, or undefined. The row's version is
+ * taken from the event it names: a signed `profile` event (receipt checked here; the event row itself is
+ * checked against its batch when it is inserted) whose version document is the row's.
+ */
+async function profileRowProblem(
+  ledger: string,
+  image: Item,
+  getEvent: RowRecognizerOptions['getEvent'],
+  keys: KeyLookup,
+): Promise<string | undefined> {
+  const sk = image['sk']?.S ?? '';
+  const eventId = image['eventId']?.S;
+  if (eventId === undefined || !/^(N|T|C)#/.test(sk)) return 'not a profile version row';
+  if (getEvent === undefined) return 'profile version rows cannot be checked here';
+  const stored = await getEvent(eventId);
+  if (stored === undefined) return `no ledger event ${eventId} carries it`;
+  const check = checkReceipt(stored.receipt, keys);
+  if (!check.ok) return `the receipt of its event does not verify: ${check.code}`;
+  if (check.receipt.eventId !== eventId || hashLeaf(stored.bytes).toString('hex') !== check.receipt.leafHash) {
+    return 'its event is not the one its receipt signs';
+  }
+  let carried: ReturnType<typeof parseVersionDocument>;
+  try {
+    const event = JSON.parse(Buffer.from(stored.bytes).toString('utf8')) as Record<string, unknown>;
+    if (event['channel'] !== 'profile' || event['id'] !== eventId) return 'its event is not a profile version';
+    carried = parseVersionDocument(event['profileVersion']);
+  } catch {
+    return 'its event carries no valid version document';
+  }
+  if (profilePartitionKey(ledger, carried.resourceId) !== image['pk']?.S) {
+    return 'its partition is not the resource of its event';
+  }
+  if (sk.startsWith('C#')) {
+    const matches =
+      sk === `C#${carried.contentHash}` &&
+      image['n']?.N === String(carried.n) &&
+      image['hash']?.S === carried.hash;
+    return matches ? undefined : 'it does not name the content of its event';
+  }
+  const version = parseProfileVersionItem(ledger, image);
+  if (typeof version === 'string') return version;
+  return version.hash === carried.hash ? undefined : 'its version is not the one its event carries';
 }
