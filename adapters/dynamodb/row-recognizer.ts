@@ -34,8 +34,8 @@ import {
 } from '../../shared/ledger/period.ts';
 import { hashLeaf } from '../../shared/merkle/rfc6962.ts';
 import type { BatchSeal, StoredEvent } from '../../shared/ports/ledger-store.ts';
-import { parseVersionDocument } from '../../shared/profiles/version.ts';
 import type { ObjectStore } from '../../shared/ports/object-store.ts';
+import { parseVersionDocument } from '../../shared/profiles/version.ts';
 import { parseAlertIndexItem } from './alert-index.ts';
 import { type Item, parseBatchItem, parsePeriodItem } from './ledger-items.ts';
 import { parseProfileVersionItem, profilePartitionKey } from './profile-store.ts';
@@ -243,13 +243,17 @@ async function profileRowProblem(
   if (stored === undefined) return `no ledger event ${eventId} carries it`;
   const check = checkReceipt(stored.receipt, keys);
   if (!check.ok) return `the receipt of its event does not verify: ${check.code}`;
-  if (check.receipt.eventId !== eventId || hashLeaf(stored.bytes).toString('hex') !== check.receipt.leafHash) {
+  if (
+    check.receipt.eventId !== eventId ||
+    hashLeaf(stored.bytes).toString('hex') !== check.receipt.leafHash
+  ) {
     return 'its event is not the one its receipt signs';
   }
   let carried: ReturnType<typeof parseVersionDocument>;
   try {
     const event = JSON.parse(Buffer.from(stored.bytes).toString('utf8')) as Record<string, unknown>;
-    if (event['channel'] !== 'profile' || event['id'] !== eventId) return 'its event is not a profile version';
+    if (event['channel'] !== 'profile' || event['id'] !== eventId)
+      return 'its event is not a profile version';
     carried = parseVersionDocument(event['profileVersion']);
   } catch {
     return 'its event carries no valid version document';
