@@ -140,7 +140,10 @@ describe('Function: writeSealedProfile, on the DynamoDB ledger', () => {
         store: profiles,
         ingest,
         actor: WRITER,
-        clock: () => new Date((now += 1000)),
+        clock: () => {
+          now += 1000;
+          return new Date(now);
+        },
       });
     const recognize = createRowRecognizer({
       ledger,
