@@ -75,7 +75,8 @@ export class DynamoDbResourceEvents {
             },
             ExpressionAttributeValues: {
               ':pk': { S: indexPartitionKey(this.#ledger, { index: 'resource', value: resourceId }, shard) },
-              ':from': { S: fromKey },
+              // DynamoDB refuses an empty key value; every sort key starts with a year.
+              ':from': { S: fromKey === '' ? '0' : fromKey },
             },
             ScanIndexForward: true,
             Limit: this.#pageSize,
