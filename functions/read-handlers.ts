@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { isoSeconds, type Period, periodEndMs, periodOf } from '../shared/ledger/period.ts';
 import type { DigestCatalog } from '../shared/ports/digest-catalog.ts';
 import type { LedgerStore } from '../shared/ports/ledger-store.ts';
+import type { ProfileStore } from '../shared/ports/profile-store.ts';
+import { eventProfile } from '../shared/profiles/api.ts';
 import { QueryError } from '../shared/query/errors.ts';
 import { buildEventProof, type ObjectRangeReader } from '../shared/query/event-proof.ts';
 import type { ReadJournal } from '../shared/query/read-record.ts';
@@ -34,6 +36,8 @@ export interface ReadDeps {
   readonly journal: ReadJournal;
   readonly logger: HandlerLogger;
   readonly now: () => Date;
+  /** Profile versions, for `include=profile`. */
+  readonly profiles?: ProfileStore;
 }
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -41,6 +45,16 @@ type Route = (event: APIGatewayProxyEvent, deps: ReadDeps) => Promise<ReadAnswer
 
 /** No query parameter is accepted. */
 export const noParameters = z.strictObject({});
+
+/** `GET /v1/events/{id}`: `include=profile` adds the profile versions of the event's resource around it. */
+export const eventQuerySchema = z.strictObject({
+  include: z
+    .enum(['profile'])
+    .optional()
+    .meta({
+      description: 'profile: the version of the resource in force at the event time, and the one after it',
+    }),
+});
 
 function wrap(route: ReadRoute, run: Route, deps: () => Promise<ReadDeps>): Handler {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
@@ -89,11 +103,18 @@ function periodBody(period: Period) {
 }
 
 const getEvent: Route = async (event, deps) => {
-  parseQuery(event, noParameters);
+  const { include } = parseQuery(event, eventQuerySchema);
   const id = eventIdParameter(event);
   const stored = await deps.events.getEvent(deps.ledger, id);
   if (!stored) throw new QueryError('NOT_FOUND', 'no event with this id');
   const { period, seal } = await periodOfEvent(deps, stored.receivedAt);
+  let profile: Awaited<ReturnType<typeof eventProfile>> | null | undefined;
+  if (include === 'profile' && deps.profiles !== undefined) {
+    const parsed = JSON.parse(Buffer.from(stored.bytes).toString('utf8')) as Parameters<
+      typeof eventProfile
+    >[1];
+    profile = (await eventProfile(deps.profiles, parsed)) ?? null;
+  }
   const body = {
     id: stored.id,
     receivedAt: stored.receivedAt,
@@ -110,6 +131,7 @@ const getEvent: Route = async (event, deps) => {
             statementSha256: seal.statementSha256,
             sequence: seal.sequence,
           },
+    ...(profile === undefined ? {} : { profile }),
   };
   return { response: jsonResponse(200, body), resultCount: 1, target: { id, type: 'auditseal::Event' } };
 };

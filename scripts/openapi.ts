@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { type ZodType, z } from 'zod';
 import { alarmsQuerySchema, noQuerySchema } from '../functions/auditor-handlers.ts';
 import { requestBodySchema } from '../functions/ingest-events.ts';
-import { noParameters } from '../functions/read-handlers.ts';
+import { eventQuerySchema, noParameters } from '../functions/read-handlers.ts';
 import { API_ROUTES, deployedRoutes, routeName } from '../infra/constructs/api-routes.ts';
 import { alertQuerySchema } from '../shared/detect/alert-query.ts';
 import { auditEventInputSchema } from '../shared/events/audit-event.ts';
@@ -79,8 +79,9 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     errors: { ...READ_ERRORS, 400: 'INVALID_QUERY, INVALID_CURSOR, CURSOR_MISMATCH' },
   },
   'GET /v1/events/{id}': {
-    summary: 'One event with its receipt, its period and, once sealed, its digest reference',
-    query: noParameters,
+    summary:
+      'One event with its receipt, its period and, once sealed, its digest reference (include=profile: the resource profile versions around it)',
+    query: eventQuerySchema,
     ok: { status: 200, description: 'the event', schema: eventAnswerSchema },
     errors: { ...READ_ERRORS, 400: 'INVALID_QUERY, INVALID_PATH', 404: 'NOT_FOUND' },
   },

@@ -256,6 +256,48 @@ describe('GET /v1/resources/{id}/timeline (reader)', () => {
   });
 });
 
+describe('GET /v1/events/{id}?include=profile (reader)', () => {
+  const ROLE = 'arn:aws:iam::123456789012:role/app-db';
+  const event = (id: string, eventTime: string) => ({
+    id,
+    eventTime,
+    actor: { id: 'alice', type: 'user' },
+    action: 'iam:UpdateAssumeRolePolicy',
+    resource: { id: ROLE, type: 'AWS::IAM::Role' },
+    outcome: { result: 'success' },
+  });
+  const profile = (minute: number, configuration: unknown, extra: object = {}) => ({
+    resourceId: ROLE,
+    resourceType: 'AWS::IAM::Role',
+    configuration,
+    lastModified: new Date(Date.UTC(2026, 10, 22, 21, minute)).toISOString(),
+    source: 'api',
+    ...extra,
+  });
+
+  it('names the version in force at the event time, and the version after it that the event caused', async () => {
+    await put(profile(0, { trust: 'ec2' }), ROLE);
+    await put(profile(30, { trust: 'ec2+lambda' }, { relatedEventIds: ['profiles-it-trust-change'] }), ROLE);
+    const posted = await call('writer', 'POST', '/v1/events', {
+      events: [
+        event('profiles-it-trust-change', '2026-11-22T21:25:00Z'),
+        event('profiles-it-early', '2026-11-22T20:00:00Z'),
+      ],
+    });
+    expect(posted.status).toBe(201);
+
+    const changed = await call('reader', 'GET', `${eventPath('profiles-it-trust-change')}?include=profile`);
+    const early = await call('reader', 'GET', `${eventPath('profiles-it-early')}?include=profile`);
+    const plain = await call('reader', 'GET', eventPath('profiles-it-trust-change'));
+
+    expect(changed.body['profile']).toMatchObject({ resourceId: ROLE, atEvent: { n: 1 }, after: { n: 2 } });
+    expect(early.body['profile']).toEqual({ resourceId: ROLE, atEvent: null });
+    expect(plain.body['profile']).toBeUndefined();
+    const bad = await call('reader', 'GET', `${eventPath('profiles-it-early')}?include=everything`);
+    expect(bad).toMatchObject({ status: 400, body: { code: 'INVALID_QUERY' } });
+  });
+});
+
 describe('after the period is sealed', () => {
   it('the version events are sealed, carry the version bytes, and the downloaded folder verifies VALID', async () => {
     const latest = await call('reader', 'GET', resourcePath(BUCKET, '/profile'));
