@@ -13,7 +13,9 @@
  * 3. Ingest references, the same way bench:ingest measures them (bench/ingest-handler.ts): the real
  *    `POST /v1/events` middy handler over in-memory adapters with batches of 500 ~1 KiB app events; and the
  *    CloudTrail forwarder core (`forwardCloudTrail`, in-memory adapters, deliveries of 100 EventBridge
- *    envelopes, as the SQS event source is configured) over the same CloudTrail records with fresh ids.
+ *    envelopes, as the SQS event source is configured) over the same CloudTrail records with fresh ids;
+ *    and the Kubernetes forwarder core (`forwardCloudWatchLogs`, in-memory adapters) over the same
+ *    Kubernetes Events with fresh auditIDs, in one EKS subscription payload.
  * 4. Each repetition times every part once (detection: L passes over the events); figures are the best
  *    of R repetitions by process CPU time.
  *
@@ -32,7 +34,9 @@ import { loadDefaultRules, loadRuleFiles } from '../shared/detect/load-rules.ts'
 import { fromCloudTrailRecord, wrapInEventBridgeEnvelope } from '../shared/events/cloudtrail.ts';
 import { CloudTrailMappingError } from '../shared/events/errors.ts';
 import { fromKubernetesAuditEvent } from '../shared/events/kubernetes.ts';
+import { eksAuditMessage, encodeSubscriptionEvent } from '../shared/ingest/cloudwatch-logs.ts';
 import { forwardCloudTrail, type QueuedEnvelope } from '../shared/ingest/forward-cloudtrail.ts';
+import { forwardCloudWatchLogs } from '../shared/ingest/forward-cloudwatch-logs.ts';
 import { GenesisGuard } from '../shared/ingest/genesis-guard.ts';
 import { InMemorySealRegistry } from '../shared/storage/in-memory-seal-registry.ts';
 import { sharedDataPath } from '../test/support/shared-data.ts';
@@ -90,7 +94,13 @@ function storedForm(input: object): Stored {
 }
 
 function kubernetesEvents(): Stored[] {
-  const context = { clusterArn: 'arn:aws:eks:eu-west-1:123456789012:cluster/prod' };
+  return kubernetesTexts().map((t) => storedForm(fromKubernetesAuditEvent(t, KUBERNETES_CONTEXT)));
+}
+
+const KUBERNETES_CONTEXT = { clusterArn: 'arn:aws:eks:eu-west-1:123456789012:cluster/prod' };
+
+/** The texts of the Falco traces' and audit2rbac's Events. */
+function kubernetesTexts(): string[] {
   const dir = sharedDataPath('kubernetes', 'falco-trace-files');
   const texts = [
     ...readdirSync(dir)
@@ -100,7 +110,7 @@ function kubernetesEvents(): Stored[] {
       .split('\n')
       .filter((l) => l.length > 0),
   ];
-  return texts.map((t) => storedForm(fromKubernetesAuditEvent(JSON.parse(t), context)));
+  return texts;
 }
 
 /** Throws unless the index changes nothing: same rules, same order, on every event. */
@@ -179,6 +189,35 @@ async function forwarderCost(
   return sample;
 }
 
+/** The Kubernetes forwarder over one EKS payload of the Events, each with a fresh auditID. */
+async function kubernetesForwarderCost(signer: KeyFileSigner, texts: readonly string[]): Promise<Sample> {
+  const fresh = texts.map((t) => JSON.stringify({ ...(JSON.parse(t) as object), auditID: randomUUID() }));
+  const event = encodeSubscriptionEvent(
+    eksAuditMessage(fresh, { cluster: 'prod', owner: '123456789012', timestampMs: Date.now() }),
+  );
+  const store = new PerRequestStore();
+  const deps = {
+    store,
+    signer,
+    clock: () => new Date(),
+    periodSeconds: 3600,
+    graceSeconds: 60,
+    batchIdFactory: randomBatchId,
+    genesis: new GenesisGuard(new InMemorySealRegistry()),
+  };
+  const { sample } = await timed(async () => {
+    store.nextRequest();
+    const outcome = await forwardCloudWatchLogs(
+      { ledger: 'bench-detect', principal: 'bench', requestId: randomUUID(), event },
+      { region: 'eu-west-1' },
+      deps,
+    );
+    if (outcome.stored.length !== texts.length)
+      throw new Error('the Kubernetes forwarder did not store every Event');
+  });
+  return sample;
+}
+
 async function handlerCost(
   signer: KeyFileSigner,
   app: AppEvents,
@@ -203,6 +242,7 @@ async function main(): Promise<void> {
   const records = cloudTrailRecords();
   const cloudtrail = records.map((r) => storedForm(fromCloudTrailRecord(JSON.stringify(r))));
   const kubernetes = kubernetesEvents();
+  const kubernetesSource = kubernetesTexts();
   const shipped = loadDefaultRules();
   const generatedFiles = generateRules(ruleCount);
   const loadStart = process.cpuUsage();
@@ -234,6 +274,7 @@ async function main(): Promise<void> {
   const samples: Record<string, Sample[]> = {
     handler: [],
     forwarder: [],
+    kubernetesForwarder: [],
     shippedCloudTrail: [],
     generatedCloudTrail: [],
     shippedKubernetes: [],
@@ -243,6 +284,7 @@ async function main(): Promise<void> {
     const round_ = {
       handler: await handlerCost(signer, app, gateway),
       forwarder: await forwarderCost(signer, records),
+      kubernetesForwarder: await kubernetesForwarderCost(signer, kubernetesSource),
       shippedCloudTrail: await detectCost(detectors.shipped, cloudtrail),
       generatedCloudTrail: await detectCost(detectors.generated, cloudtrail),
       shippedKubernetes: await detectCost(detectors.shipped, kubernetes),
@@ -255,6 +297,7 @@ async function main(): Promise<void> {
   const perEvent = {
     handler: us(bestCpu(samples['handler']!), requests * INGEST_BATCH),
     forwarder: us(bestCpu(samples['forwarder']!), records.length),
+    kubernetesForwarder: us(bestCpu(samples['kubernetesForwarder']!), kubernetesSource.length),
     shippedCloudTrail: us(bestCpu(samples['shippedCloudTrail']!), loops * cloudtrail.length),
     generatedCloudTrail: us(bestCpu(samples['generatedCloudTrail']!), loops * cloudtrail.length),
     shippedKubernetes: us(bestCpu(samples['shippedKubernetes']!), loops * kubernetes.length),
@@ -266,6 +309,9 @@ async function main(): Promise<void> {
   );
   log(
     `  CloudTrail forwarder core (deliveries of ${FORWARDER_BATCH}): ${perEvent.forwarder.toFixed(2)} us CPU/event`,
+  );
+  log(
+    `  Kubernetes forwarder core (one EKS payload of ${kubernetesSource.length}): ${perEvent.kubernetesForwarder.toFixed(2)} us CPU/event`,
   );
   log(
     `  detection, CloudTrail events: ${perEvent.shippedCloudTrail.toFixed(2)} us/event with ${shipped.rules.length} rules, ${perEvent.generatedCloudTrail.toFixed(2)} us/event with ${generated.rules.length}`,
@@ -291,6 +337,7 @@ async function main(): Promise<void> {
     rules_load_ms_cpu: round(loadMs, 1),
     ingest_handler_cpu_us_per_event: round(perEvent.handler, 2),
     forwarder_cpu_us_per_event: round(perEvent.forwarder, 2),
+    kubernetes_forwarder_cpu_us_per_event: round(perEvent.kubernetesForwarder, 2),
     detect_shipped_cloudtrail_cpu_us_per_event: round(perEvent.shippedCloudTrail, 3),
     detect_generated_cloudtrail_cpu_us_per_event: round(perEvent.generatedCloudTrail, 3),
     detect_shipped_kubernetes_cpu_us_per_event: round(perEvent.shippedKubernetes, 3),
@@ -298,6 +345,10 @@ async function main(): Promise<void> {
     ratio_generated_to_ingest_handler: round(ratio, 4),
     ratio_shipped_to_ingest_handler: round(perEvent.shippedCloudTrail / perEvent.handler, 4),
     ratio_generated_to_forwarder: round(perEvent.generatedCloudTrail / perEvent.forwarder, 4),
+    ratio_generated_kubernetes_to_kubernetes_forwarder: round(
+      perEvent.generatedKubernetes / perEvent.kubernetesForwarder,
+      4,
+    ),
     goal_ratio_max: GOAL_RATIO_MAX,
     goal_met: ratio <= GOAL_RATIO_MAX,
     ...checks,

@@ -3,7 +3,11 @@
  * raw SHA-256 floors over the same archive bytes in the same process, interleaved with the verifier so
  * that both see the same machine conditions (page cache, CPU frequency, other load).
  *
- *   node --import tsx bench/verify-child.ts --dir DIR --key PUBLIC.pem [--reps 3]
+ *   node --import tsx bench/verify-child.ts --dir DIR --key PUBLIC.pem [--reps 3] [--jobs N]
+ *
+ * With --jobs N above 1 each repetition also runs verifyFolder with the CLI's worker pool of N threads
+ * (cli/verify-workers.ts, what `auditseal verify --jobs N` uses) and its bundled worker
+ * (dist/cli/verify-chunk.worker.mjs), started and closed inside the timed section as the command does, and checks that its report is byte-identical to the one-thread report.
  *
  * Floors, both over the `.jsonl` archive files exactly as written, read the way the verifier reads them
  * (FolderReader.read, one whole file at a time):
@@ -15,12 +19,15 @@
  */
 import { createHash, hash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { ChunkWorkerPool } from '../cli/verify-workers.ts';
 import { loadPublicKey, TrustedKeySet } from '../shared/crypto/keys.ts';
 import { FolderReader } from '../shared/verify/object-reader.ts';
 import { type VerifyReport, verifyFolder } from '../shared/verify/verify-folder.ts';
 import { argValue, peakRssMb, positiveInt, round } from './bench-args.ts';
 
 const NEWLINE = 0x0a;
+/** The worker the installed command runs (npm run build); the parent benchmark builds it first. */
+const BUNDLED_WORKER = new URL('../dist/cli/verify-chunk.worker.mjs', import.meta.url);
 
 function seconds(t0: bigint): number {
   return Number(process.hrtime.bigint() - t0) / 1e9;
@@ -73,11 +80,13 @@ async function main(): Promise<void> {
   const dir = argValue(argv, 'dir');
   const keyPath = argValue(argv, 'key');
   const reps = positiveInt(argValue(argv, 'reps') ?? '3', '--reps');
+  const jobs = positiveInt(argValue(argv, 'jobs') ?? '1', '--jobs');
   if (!dir || !keyPath) throw new Error('usage: verify-child.ts --dir DIR --key PUBLIC.pem [--reps N]');
 
   const keys = new TrustedKeySet([loadPublicKey(await readFile(keyPath, 'utf8'))]);
   const reader = new FolderReader(dir);
-  const archiveKeys = (await reader.list('archives/')).filter((k) => k.endsWith('.jsonl')).sort();
+  // Event chunks only (NNNNNN.jsonl): batch-record files (batches-NNNNNN.jsonl) are not archive bytes.
+  const archiveKeys = (await reader.list('archives/')).filter((k) => /\/\d{6}\.jsonl$/.test(k)).sort();
   const baseline = process.memoryUsage().rss / 2 ** 20;
 
   const verifyS: number[] = [];
@@ -86,6 +95,8 @@ async function main(): Promise<void> {
   const fileCpuS: number[] = [];
   const perEventS: number[] = [];
   const perEventCpuS: number[] = [];
+  const jobsS: number[] = [];
+  const jobsCpuS: number[] = [];
   let report: VerifyReport | undefined;
   let verifyPeak = 0;
   let floorBytes = 0;
@@ -99,6 +110,23 @@ async function main(): Promise<void> {
     // The first pass runs before any floor, so this peak is the verifier's own (plus the process baseline).
     if (rep === 0) verifyPeak = peakRssMb();
     if (!report.valid) break;
+
+    if (jobs > 1) {
+      const c0 = process.cpuUsage();
+      const t1 = process.hrtime.bigint();
+      const pool = new ChunkWorkerPool(jobs, { worker: BUNDLED_WORKER });
+      let parallel: VerifyReport;
+      try {
+        parallel = await verifyFolder(reader, { keys, chunks: pool });
+      } finally {
+        await pool.close();
+      }
+      jobsS.push(seconds(t1));
+      jobsCpuS.push(cpuSeconds(c0));
+      if (JSON.stringify(parallel) !== JSON.stringify(report)) {
+        throw new Error(`the report with ${jobs} worker threads differs from the one-thread report`);
+      }
+    }
 
     let c0 = process.cpuUsage();
     t0 = process.hrtime.bigint();
@@ -116,6 +144,7 @@ async function main(): Promise<void> {
     if (perEvent.bytes !== file.bytes) throw new Error('floors read different byte counts');
     process.stderr.write(
       `  rep ${rep + 1}/${reps}: verify ${verifyS[rep]!.toFixed(2)} s, ` +
+        (jobs > 1 ? `verify --jobs ${jobs} ${jobsS[rep]!.toFixed(2)} s, ` : '') +
         `sha256 file ${fileS[rep]!.toFixed(2)} s, sha256 per event ${perEventS[rep]!.toFixed(2)} s\n`,
     );
   }
@@ -131,6 +160,9 @@ async function main(): Promise<void> {
     verify_peak_rss_mb: round(verifyPeak, 1),
     verify_s: verifyS.map((s) => round(s, 3)),
     verify_cpu_s: verifyCpuS.map((s) => round(s, 3)),
+    jobs,
+    verify_jobs_s: jobsS.map((s) => round(s, 3)),
+    verify_jobs_cpu_s: jobsCpuS.map((s) => round(s, 3)),
     sha256_file_s: fileS.map((s) => round(s, 3)),
     sha256_file_cpu_s: fileCpuS.map((s) => round(s, 3)),
     sha256_per_event_s: perEventS.map((s) => round(s, 3)),

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:verify`: sealing, verifying, the raw SHA-256 floor and the Merkle peer, in one run.
  *
- *   npm run bench:verify [-- --events N] [--reps R] [--merkle-reps M] [--proofs P] [--our-proofs K] [--keep]
+ *   npm run bench:verify [-- --events N] [--reps R] [--jobs J] [--merkle-reps M] [--proofs P] [--our-proofs K] [--keep]
  *                        [--tamper]   (self-test: corrupts one event first; the run must exit 1)
  *   BENCH_EVENTS=N npm run bench:verify
  *
@@ -11,14 +11,16 @@
  * 2. Verifies the folder with the real verifyFolder (in a child, for its own peak RSS) and fails the run
  *    unless the report is valid.
  * 3. In that same child, interleaved with the verifier, hashes the same archive files with raw SHA-256
- *    (whole file, and one hash per event line). Best of R (default 5) repetitions each.
+ *    (whole file, and one hash per event line), and runs the verifier again with J worker threads
+ *    (default: the cores, what `auditseal verify` uses). Best of R (default 5) repetitions each.
  * 4. Compares our Merkle root and inclusion proofs with merkletreejs configured for RFC 6962.
  *
  * The last stdout line is one JSON object with every figure. docs/BENCHMARKS.md explains each one.
  */
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canonicalBytes } from '../shared/canonical/jcs.ts';
 import { parseAuditEvent } from '../shared/events/audit-event.ts';
@@ -30,6 +32,8 @@ import { BENCH_PERIOD, SyntheticEvents } from './synthetic-events.ts';
 const MiB = 2 ** 20;
 const GOALS = {
   verify_vs_sha256_file: 0.5,
+  verify_jobs_vs_sha256_file: 0.9,
+  merkle_proof_speedup_per_proof_built_tree: 3,
   merkle_root_speedup: 3,
   merkle_proof_speedup: 3,
   seal_peak_rss_mb: 256,
@@ -57,6 +61,9 @@ interface VerifyChild {
   verify_peak_rss_mb: number;
   verify_s: number[];
   verify_cpu_s: number[];
+  jobs: number;
+  verify_jobs_s: number[];
+  verify_jobs_cpu_s: number[];
   sha256_file_s: number[];
   sha256_file_cpu_s: number[];
   sha256_per_event_s: number[];
@@ -108,6 +115,7 @@ async function main(): Promise<void> {
   const events = positiveInt(argValue(argv, 'events') ?? process.env['BENCH_EVENTS'] ?? '1000000', 'events');
   const small = Math.min(100_000, Math.max(1, Math.floor(events / 10)));
   const reps = positiveInt(argValue(argv, 'reps') ?? '5', '--reps');
+  const jobs = positiveInt(argValue(argv, 'jobs') ?? String(availableParallelism()), '--jobs');
   const merkleReps = positiveInt(argValue(argv, 'merkle-reps') ?? '15', '--merkle-reps');
   const proofs = positiveInt(argValue(argv, 'proofs') ?? '1000', '--proofs');
   const oursProofs = positiveInt(argValue(argv, 'our-proofs') ?? '1000', '--our-proofs');
@@ -131,6 +139,9 @@ async function main(): Promise<void> {
       `rejected options first differ at size ${JSON.stringify(config.rejected)}`,
   );
 
+  // The worker-thread run uses the bundled worker, as the installed command does.
+  const build = spawnSync(process.execPath, ['scripts/build.mjs', '--no-types'], { stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('npm run build failed');
   const dir = await mkdtemp(join(tmpdir(), 'auditseal-bench-'));
   // Ctrl-C reaches the children too (same process group); the folder holds about 1 GiB per million events.
   process.once('SIGINT', () => {
@@ -173,6 +184,8 @@ async function main(): Promise<void> {
       join(dir, 'large.pem'),
       '--reps',
       String(reps),
+      '--jobs',
+      String(jobs),
     ])) as unknown as VerifyChild;
     if (!verify.valid) {
       log(`VERIFICATION FAILED: ${JSON.stringify(verify.findings)}`);
@@ -191,6 +204,8 @@ async function main(): Promise<void> {
     // Same bytes on both sides, so throughput ratios are time ratios.
     const vsFile = fileS / verifyS;
     const vsPerEvent = perEventS / verifyS;
+    const jobsS = verify.verify_jobs_s.length > 0 ? best(verify.verify_jobs_s) : Number.NaN;
+    const jobsVsFile = fileS / jobsS;
     const vsFileCpu = best(verify.sha256_file_cpu_s) / best(verify.verify_cpu_s);
     const vsPerEventCpu = best(verify.sha256_per_event_cpu_s) / best(verify.verify_cpu_s);
     const bytesMiB = verify.floor_bytes / MiB;
@@ -202,6 +217,13 @@ async function main(): Promise<void> {
         `${Math.round(events / verifyS).toLocaleString('en-US')} events/s, ${verifyMiBs.toFixed(0)} MiB/s, ` +
         `peak RSS ${verify.verify_peak_rss_mb.toFixed(1)} MiB`,
     );
+    if (jobs > 1) {
+      log(
+        `  verify --jobs ${jobs}: best ${jobsS.toFixed(2)} s of [${verify.verify_jobs_s.join(', ')}], ` +
+          `${Math.round(events / jobsS).toLocaleString('en-US')} events/s, same report as one thread; ` +
+          `${best(verify.verify_jobs_cpu_s).toFixed(2)} s CPU`,
+      );
+    }
     log(
       `  raw SHA-256, whole files: best ${fileS.toFixed(2)} s of [${verify.sha256_file_s.join(', ')}], ` +
         `${fileMiBs.toFixed(0)} MiB/s`,
@@ -213,7 +235,10 @@ async function main(): Promise<void> {
     log(
       `  verifier / SHA-256 whole files = ${vsFile.toFixed(2)} (goal >= ${GOALS.verify_vs_sha256_file}; ` +
         `${vsFileCpu.toFixed(2)} by CPU time); verifier / SHA-256 per event = ${vsPerEvent.toFixed(2)} ` +
-        `(${vsPerEventCpu.toFixed(2)} by CPU time)`,
+        `(${vsPerEventCpu.toFixed(2)} by CPU time)` +
+        (jobs > 1
+          ? `; with ${jobs} threads / SHA-256 whole files (one stream) = ${jobsVsFile.toFixed(2)} (goal >= ${GOALS.verify_jobs_vs_sha256_file})`
+          : ''),
     );
 
     // 4. Merkle against merkletreejs, in this process (started with --expose-gc).
@@ -225,6 +250,7 @@ async function main(): Promise<void> {
     const pooled = merkle.peers.pooled;
     const rootSpeedup = plain.root.wall / merkle.oursRoot.wall;
     const proofSpeedup = plain.proofsWithBuild.wall / merkle.oursProofs.wall;
+    const proofBuiltSpeedup = plain.proof.wall / merkle.oursProofBuilt.wall;
     log(
       `  root: ours ${(merkle.oursRoot.wall * 1e3).toFixed(1)} ms, merkletreejs ${(plain.root.wall * 1e3).toFixed(1)} ms ` +
         `(${rootSpeedup.toFixed(2)}x; ${(plain.root.cpu / merkle.oursRoot.cpu).toFixed(2)}x by CPU time); ` +
@@ -235,6 +261,10 @@ async function main(): Promise<void> {
         `${merkle.oursProofs.wall.toFixed(1)} s for ${proofs}); merkletreejs ${(plain.proof.wall * 1e6).toFixed(1)} us ` +
         `per proof on a built tree, ${plain.proofsWithBuild.wall.toFixed(3)} s for ${proofs} including its build ` +
         `(${proofSpeedup < 1 ? `ours ${(1 / proofSpeedup).toFixed(0)}x slower` : `${proofSpeedup.toFixed(2)}x`})`,
+    );
+    log(
+      `  proofs on a built tree: ours ${(merkle.oursProofBuilt.wall * 1e6).toFixed(1)} us per proof, merkletreejs ` +
+        `${(plain.proof.wall * 1e6).toFixed(1)} us (${proofBuiltSpeedup.toFixed(2)}x; goal >= ${GOALS.merkle_proof_speedup_per_proof_built_tree})`,
     );
 
     const figures = {
@@ -255,6 +285,11 @@ async function main(): Promise<void> {
       verify_s: verifyS,
       verify_cpu_s: best(verify.verify_cpu_s),
       verify_events_per_s: Math.round(events / verifyS),
+      verify_jobs: jobs,
+      verify_jobs_s: jobs > 1 ? jobsS : null,
+      verify_jobs_cpu_s: jobs > 1 ? best(verify.verify_jobs_cpu_s) : null,
+      verify_jobs_events_per_s: jobs > 1 ? Math.round(events / jobsS) : null,
+      verify_jobs_vs_sha256_file: jobs > 1 ? round(jobsVsFile, 3) : null,
       verify_mb_per_s: round(verifyMiBs, 1),
       verify_peak_rss_mb: verify.verify_peak_rss_mb,
       sha256_file_s: fileS,
@@ -280,9 +315,17 @@ async function main(): Promise<void> {
       merkle_proofs_merkletreejs_with_build_s: round(plain.proofsWithBuild.wall, 4),
       merkle_proof_speedup: round(proofSpeedup, 4),
       merkle_proof_speedup_cpu: round(plain.proofsWithBuild.cpu / merkle.oursProofs.cpu, 4),
-      merkle_proof_speedup_per_proof_built_tree: round(plain.proof.wall / merkle.oursProof.wall, 5),
+      merkle_proof_ours_built_tree_us: round(merkle.oursProofBuilt.wall * 1e6, 2),
+      merkle_proof_speedup_per_proof_built_tree: round(proofBuiltSpeedup, 3),
+      merkle_proof_speedup_per_proof_including_build_share: round(
+        plain.proof.wall / merkle.oursProof.wall,
+        5,
+      ),
       goals_met: {
         verify_vs_sha256_file: vsFile >= GOALS.verify_vs_sha256_file,
+        verify_jobs_vs_sha256_file: jobs > 1 ? jobsVsFile >= GOALS.verify_jobs_vs_sha256_file : null,
+        merkle_proof_speedup_per_proof_built_tree:
+          proofBuiltSpeedup >= GOALS.merkle_proof_speedup_per_proof_built_tree,
         merkle_root_speedup: rootSpeedup >= GOALS.merkle_root_speedup,
         merkle_proof_speedup: proofSpeedup >= GOALS.merkle_proof_speedup,
         seal_peak_rss_le_256mb: Math.max(seal.peak_rss_mb, sealSmall.peak_rss_mb) <= GOALS.seal_peak_rss_mb,

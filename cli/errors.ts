@@ -36,11 +36,11 @@ export function parseInstant(text: string, option: string): number {
   return ms;
 }
 
-/** Parses a period length: `3600`, `3600s`, `60m`, `1h`. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+)(s|m|h|d)?$/.exec(text.trim());
+/** Parses a duration in seconds: `3600`, `3600s`, `60m`, `1h`, `1d`; `option` names it in errors. */
+export function parseDuration(text: string, option = '--period'): number {
+  const m = /^(\d{1,7})(s|m|h|d)?$/.exec(text.trim());
   if (!m)
-    throw new UsageError(`--period must look like 3600, 3600s, 60m, 1h or 1d, got ${JSON.stringify(text)}`);
+    throw new UsageError(`${option} must look like 3600, 3600s, 60m, 1h or 1d, got ${JSON.stringify(text)}`);
   const factor = m[2] === 'd' ? 86_400 : m[2] === 'h' ? 3600 : m[2] === 'm' ? 60 : 1;
   return Number(m[1]) * factor;
 }

@@ -2,8 +2,9 @@
  * The `auditseal` command line. Each command is a thin shell over a library in shared/.
  * Exit status: 0 valid / done, 1 findings, 2 usage or I/O error.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { AuditsealApiError, AuditsealError } from '../client/errors.ts';
+import { silenceSdkNodeVersionWarning } from '../local/sdk-warnings.ts';
 import { parseDuration, parseInstant, UsageError } from './errors.ts';
 
 // Each command's code is loaded when that command runs, so that `auditseal --help` (and any one command)
@@ -15,6 +16,7 @@ const postCommand = () => import('./commands/post.ts');
 const readCommands = () => import('./commands/read-events.ts');
 const profileCommands = () => import('./commands/profiles.ts');
 const replayCommand = () => import('./commands/replay-cloudtrail.ts');
+const localCredentialsCommand = () => import('./commands/local-credentials.ts');
 const replayLogsCommand = () => import('./commands/replay-cloudwatch-logs.ts');
 const alertsCommand = () => import('./commands/alerts.ts');
 const sealCommand = () => import('./commands/seal.ts');
@@ -45,7 +47,15 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--to <time>', 'only periods before this RFC 3339 time; every period before it must be present')
     .option('--head <file>', 'a head kept with `auditseal head`: the folder must reach it (LEDGER_TRUNCATED)')
     .option('--deep', 'also check that every event is schema-valid, canonical and inside its period', false)
+    .option(
+      '--resource <id>',
+      "check only this resource's profile chain, and print its verified timeline (versions in time order, with diffs)",
+    )
     .option('--json', 'print the report as JSON', false)
+    .option(
+      '--jobs <n>',
+      'threads that hash archive chunks, 1 to 256 (default: the number of cores; 1: no worker thread); the report is the same for every value',
+    )
     .addHelpText(
       'after',
       '\nExit status: 0 valid, 1 findings, 2 usage or I/O error.\nFinding codes are listed in docs/FORMAT.md.' +
@@ -54,17 +64,29 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(
       async (
         dir: string,
-        o: { key: string[]; from?: string; to?: string; head?: string; deep: boolean; json: boolean },
+        o: {
+          key: string[];
+          from?: string;
+          to?: string;
+          head?: string;
+          deep: boolean;
+          json: boolean;
+          resource?: string;
+          jobs?: string;
+        },
       ) => {
-        const { renderReport, runVerify } = await verifyCommand();
+        const { parseJobs, renderReport, runVerify } = await verifyCommand();
+        const jobs = o.jobs !== undefined ? parseJobs(o.jobs) : undefined;
         const report = await runVerify({
           dir,
           keys: o.key,
           ...(o.from ? { fromMs: parseInstant(o.from, '--from') } : {}),
           ...(o.to ? { toMs: parseInstant(o.to, '--to') } : {}),
           ...(o.head ? { head: o.head } : {}),
+          ...(o.resource !== undefined ? { resource: o.resource } : {}),
           deep: o.deep,
           json: o.json,
+          ...(jobs !== undefined ? { jobs } : {}),
         });
         print(o.json ? JSON.stringify(report, null, 2) : renderReport(dir, report));
         setExit(report.valid ? 0 : 1);
@@ -134,6 +156,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--from <time>', 'start of the range (RFC 3339)')
     .requiredOption('--to <time>', 'end of the range (RFC 3339, exclusive)')
     .requiredOption('--out <dir>', 'folder to write digests/ and archives/ into')
+    .option(
+      '--wait',
+      'first wait until every period of the range is sealed (progress on standard error)',
+      false,
+    )
+    .option('--timeout <duration>', 'with --wait: give up after this long (90, 90s, 5m, 1h)', '10m')
     .option('--endpoint <url>', 'API endpoint (default: .auditseal/local.json or AUDITSEAL_ENDPOINT)')
     .option(
       '--local-file <path>',
@@ -143,28 +171,47 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print the summary as JSON', false)
     .addHelpText(
       'after',
-      '\nCredentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else the auditor role in .auditseal/local.json.',
+      [
+        '',
+        'A period is sealed once its grace has passed after its end (locally: 60 s periods, sealed about 16 s',
+        'after they end). Without --wait, a range that is not sealed yet downloads what is sealed and says',
+        'when the rest will be. With --wait, the command first waits until the period holding the instant',
+        'just before --to is sealed (periods are sealed in order, so the whole range is then sealed), and',
+        'fails at once if that cannot happen within --timeout.',
+        'Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else the auditor role in .auditseal/local.json.',
+        'Exit status: 0 downloaded, 1 --wait timed out (nothing downloaded), 2 usage, I/O, API or network error.',
+      ].join('\n'),
     )
     .action(
       async (o: {
         from: string;
         to: string;
         out: string;
+        wait: boolean;
+        timeout: string;
         endpoint?: string;
         localFile: string;
         json: boolean;
       }) => {
-        const { renderDownload, runDownload } = await downloadCommand();
-        const summary = await runDownload({
-          fromMs: parseInstant(o.from, '--from'),
-          toMs: parseInstant(o.to, '--to'),
-          out: o.out,
-          ...(o.endpoint ? { endpoint: o.endpoint } : {}),
-          localFile: o.localFile,
-          json: o.json,
-        });
-        print(o.json ? JSON.stringify(summary, null, 2) : renderDownload(summary));
-        setExit(0);
+        const timeoutSeconds = parseDuration(o.timeout, '--timeout');
+        const { renderDownload, runDownload, SealingWaitTimeout } = await downloadCommand();
+        try {
+          const summary = await runDownload({
+            fromMs: parseInstant(o.from, '--from'),
+            toMs: parseInstant(o.to, '--to'),
+            out: o.out,
+            ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+            localFile: o.localFile,
+            json: o.json,
+            ...(o.wait ? { waitTimeoutMs: timeoutSeconds * 1000 } : {}),
+          });
+          print(o.json ? JSON.stringify(summary, null, 2) : renderDownload(summary));
+          setExit(0);
+        } catch (error) {
+          if (!(error instanceof SealingWaitTimeout)) throw error;
+          process.stderr.write(`auditseal: ${error.message}\n`);
+          setExit(1);
+        }
       },
     );
 
@@ -320,23 +367,24 @@ export function buildProgram(setExit: (code: number) => void): Command {
       if (o.channel && o.source && o.channel !== o.source)
         throw new UsageError('--channel and --source differ');
       const { renderSearch, runSearch } = await readCommands();
+      const filters = {
+        actor: o.actor,
+        resource: o.resource,
+        action: o.action,
+        outcome: o.outcome,
+        channel: o.channel ?? o.source,
+        from: o.from,
+        to: o.to,
+        limit: o.limit,
+      };
       const outcome = await runSearch({
-        filters: {
-          actor: o.actor,
-          resource: o.resource,
-          action: o.action,
-          outcome: o.outcome,
-          channel: o.channel ?? o.source,
-          from: o.from,
-          to: o.to,
-          limit: o.limit,
-        },
+        filters,
         all: o.all,
         ...(o.verify ? { verifyKeys: o.key } : {}),
         ...(o.endpoint ? { endpoint: o.endpoint } : {}),
         localFile: o.localFile,
       });
-      print(o.json ? JSON.stringify(outcome, null, 2) : renderSearch(outcome));
+      print(o.json ? JSON.stringify(outcome, null, 2) : renderSearch(outcome, filters));
       setExit(outcome.checks?.some((c) => !c.ok) ? 1 : 0);
     },
   );
@@ -478,6 +526,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--cursor <cursor>', 'continue a listing where it stopped')
     .option('--all', 'follow the cursors to the end (up to --max alerts)', false)
     .option('--max <n>', 'with --all: at most this many alerts', '10000')
+    .option('--wait <duration>', 'wait up to this long (30, 30s, 2m) for a first alert that matches')
     .option('--endpoint <url>', 'API endpoint (default: .auditseal/local.json or AUDITSEAL_ENDPOINT)')
     .option(
       '--local-file <path>',
@@ -489,7 +538,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       'after',
       '\nCredentials: the reader keys of .auditseal/local.json for the local stack; for any other endpoint,' +
         '\nthe standard AWS credential chain. Each alert is a ledger event: auditseal verify-receipt checks' +
-        '\nits receipt offline.',
+        '\nits receipt offline.' +
+        '\nExit status: 0 listed (none is not an error), 1 --wait ended with no alert, 2 usage, API or network error.',
     )
     .action(
       async (o: {
@@ -501,14 +551,17 @@ export function buildProgram(setExit: (code: number) => void): Command {
         cursor?: string;
         all: boolean;
         max: string;
+        wait?: string;
         endpoint?: string;
         localFile: string;
         json: boolean;
       }) => {
+        const waitSeconds = o.wait === undefined ? undefined : parseDuration(o.wait, '--wait');
         if (!/^\d{1,4}$/.test(o.limit)) throw new UsageError('--limit must be a whole number from 1 to 1000');
         if (!/^\d{1,7}$/.test(o.max)) throw new UsageError('--max must be a positive whole number');
-        const { renderAlerts, runAlerts } = await alertsCommand();
+        const { AlertWaitTimeout, renderAlerts, runAlerts } = await alertsCommand();
         const result = await runAlerts({
+          ...(waitSeconds === undefined ? {} : { waitMs: waitSeconds * 1000 }),
           ...(o.rule !== undefined ? { rule: o.rule } : {}),
           ...(o.level !== undefined ? { level: o.level } : {}),
           ...(o.from !== undefined ? { from: new Date(parseInstant(o.from, '--from')).toISOString() } : {}),
@@ -519,13 +572,48 @@ export function buildProgram(setExit: (code: number) => void): Command {
           max: Number(o.max),
           ...(o.endpoint ? { endpoint: o.endpoint } : {}),
           localFile: o.localFile,
+        }).catch((error: unknown) => {
+          if (!(error instanceof AlertWaitTimeout)) throw error;
+          process.stderr.write(`auditseal: ${error.message}\n`);
+          return undefined;
         });
-        print(o.json ? JSON.stringify(result, null, 2) : renderAlerts(result));
+        if (result === undefined) {
+          setExit(1);
+          return;
+        }
+        print(
+          o.json
+            ? JSON.stringify(result, null, 2)
+            : renderAlerts(result, { rule: o.rule, level: o.level, from: o.from, to: o.to }),
+        );
         setExit(0);
       },
     );
 
   const local = program.command('local').description('Tools for the local stack started by npm start');
+  local
+    .command('credentials')
+    .description("Print a local role's access key and secret as KEY:SECRET, for curl --aws-sigv4 --user")
+    .addArgument(new Argument('<role>', 'the role to sign as').choices(['writer', 'reader', 'auditor']))
+    .option('--local-file <path>', 'the local stack description', '.auditseal/local.json')
+    .option('--json', 'print endpoint, region, accessKeyId and secretAccessKey as JSON', false)
+    .addHelpText(
+      'after',
+      [
+        '',
+        'The secret is printed on purpose, for one command to read as it runs; the banner never prints it:',
+        '  curl --aws-sigv4 "aws:amz:us-east-1:execute-api" --user "$(npx auditseal local credentials writer)" …',
+        'These keys exist only in the local stack (.auditseal/local.json, mode 0600).',
+        'Exit status: 0 printed, 2 no local stack file (start it with npm start) or a bad role.',
+      ].join('\n'),
+    )
+    .action(async (role: string, o: { localFile: string; json: boolean }) => {
+      const { renderLocalCredentials, runLocalCredentials } = await localCredentialsCommand();
+      const credentials = await runLocalCredentials(role, o.localFile);
+      print(o.json ? JSON.stringify(credentials, null, 2) : renderLocalCredentials(credentials));
+      setExit(0);
+    });
+
   local
     .command('replay-cloudtrail')
     .description(
@@ -575,6 +663,31 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(summary.refused.length > 0 ? 1 : 0);
     });
 
+  local
+    .command('rotate-key')
+    .description(
+      'Rotate the local signing key: a new KMS key takes over, and its signed key record (FORMAT.md §9.4) is stored',
+    )
+    .option('--local-file <path>', 'the local stack description', '.auditseal/local.json')
+    .option('--json', 'print the result as JSON', false)
+    .action(async (o: { localFile: string; json: boolean }) => {
+      const { rotateLocalSigningKey } = await import('../local/rotate-key.ts');
+      const rotated = await rotateLocalSigningKey(o.localFile).catch((error: unknown) => {
+        throw new UsageError(error instanceof Error ? error.message : String(error));
+      });
+      print(
+        o.json
+          ? JSON.stringify(rotated, null, 2)
+          : [
+              `signing key rotated at ${rotated.notBefore}`,
+              `  retired ${rotated.previousKeyId}`,
+              `  active  ${rotated.keyId}`,
+              '  verify across the rotation with both public keys: auditseal verify DIR --key OLD.pem --key NEW.pem',
+            ].join('\n'),
+      );
+      setExit(0);
+    });
+
   program
     .command('demo')
     .description(
@@ -591,6 +704,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
 /** Runs the CLI and returns its exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
+  // The `local` commands create AWS SDK clients: their Node.js version notice is not actionable here either.
+  silenceSdkNodeVersionWarning();
   let exit = 0;
   const program = buildProgram((code) => {
     exit = code;

@@ -8,6 +8,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { z } from 'zod';
 import { loadPublicKey, TrustedKeySet } from '../shared/crypto/keys.ts';
 import { latestSignedHead } from '../shared/head/signed-head.ts';
+import { readKeyHistory } from '../shared/keys/key-history.ts';
 import type { DigestCatalog, ObjectLinks } from '../shared/ports/digest-catalog.ts';
 import type { ObjectStore } from '../shared/ports/object-store.ts';
 import type { Signer } from '../shared/ports/signer.ts';
@@ -126,11 +127,10 @@ const getHeadRoute: Route = async (event, deps) => {
 
 const getKeysRoute: Route = async (event, deps) => {
   parseQuery(event, noQuerySchema);
-  return jsonResponse(200, {
-    keys: [
-      { keyId: await deps.signer.keyId(), publicKeyPem: await deps.signer.publicKeyPem(), status: 'active' },
-    ],
-  });
+  const history = await readKeyHistory(deps.objects, deps.ledger, await deps.signer.publicKeyPem());
+  // A record that does not check out is a tamper signal: logged, and the walk stops before it.
+  for (const problem of history.problems) deps.logger.warn('key history', { problem });
+  return jsonResponse(200, { keys: history.entries });
 };
 
 const listAlarmsRoute: Route = async (event, deps) => {

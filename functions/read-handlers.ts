@@ -48,12 +48,9 @@ export const noParameters = z.strictObject({});
 
 /** `GET /v1/events/{id}`: `include=profile` adds the profile versions of the event's resource around it. */
 export const eventQuerySchema = z.strictObject({
-  include: z
-    .enum(['profile'])
-    .optional()
-    .meta({
-      description: 'profile: the version of the resource in force at the event time, and the one after it',
-    }),
+  include: z.enum(['profile']).optional().meta({
+    description: 'profile: the version of the resource in force at the event time, and the one after it',
+  }),
 });
 
 function wrap(route: ReadRoute, run: Route, deps: () => Promise<ReadDeps>): Handler {

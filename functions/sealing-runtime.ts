@@ -16,6 +16,8 @@ import { KmsSigner } from '../adapters/kms/kms-signer.ts';
 import { S3ObjectStore } from '../adapters/s3/s3-object-store.ts';
 import { snsAlarmPublisher } from '../adapters/sns/alarm-publisher.ts';
 import { loadPublicKey, loadPublicKeys, type TrustedKey, TrustedKeySet } from '../shared/crypto/keys.ts';
+import { readKeyHistory } from '../shared/keys/key-history.ts';
+import type { ObjectStore } from '../shared/ports/object-store.ts';
 import type { AlarmSink } from '../shared/ports/sealing.ts';
 import type { TamperAlarm } from '../shared/sealing/tamper-alarms.ts';
 
@@ -134,7 +136,10 @@ export function sealingRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env): Sea
     shardCount: c.AUDITSEAL_SHARDS,
   });
   const objects = new S3ObjectStore({ client: s3, bucket: c.AUDITSEAL_BUCKET });
-  const trustedKeys = serviceKeys(signer, c.AUDITSEAL_TRUSTED_KEYS_PEM);
+  const trustedKeys = serviceKeys(signer, c.AUDITSEAL_TRUSTED_KEYS_PEM, {
+    objects,
+    ledger: c.AUDITSEAL_LEDGER,
+  });
   const clock = () => new Date();
   const deps: SealingDeps = {
     objects,
@@ -156,7 +161,13 @@ export function sealingRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env): Sea
     objects,
     clock,
   });
-  return { config, deps, alarms, sealDue: () => sealDuePeriods(config, deps), recognizeInsert };
+  const sealDue = () => {
+    // One GetPublicKey per run: a rotation (re-pointed alias) is seen before the run decides which
+    // batches it trusts, not after it has written objects under the old key's trust (FORMAT.md §9.4).
+    signer.refresh();
+    return sealDuePeriods(config, deps);
+  };
+  return { config, deps, alarms, sealDue, recognizeInsert };
 }
 
 /** Logs each newly stored alarm (never the payload), then hands it on. */
@@ -175,20 +186,28 @@ function logThen(next?: (alarm: TamperAlarm) => Promise<void>): (alarm: TamperAl
 }
 
 /**
- * The keys whose ingest signatures the sealer trusts: the signer's own public key (fetched once) plus
- * the configured earlier keys. Anything else (a batch row signed by another key) is excluded.
+ * The keys whose ingest and digest signatures the sealer trusts: the signer's own public key, every key
+ * the ledger's key history (keys/<ledger>/, docs/FORMAT.md §9.4) names behind it, every key this container
+ * has signed with before (so a rotation does not orphan the batches and the chain head of the old key),
+ * and the configured earlier keys. Anything else (a batch row signed by another key) is excluded.
  */
-export function serviceKeys(signer: Signer, extraPem?: string): () => Promise<TrustedKeySet> {
-  let keys: Promise<TrustedKeySet> | undefined;
-  return () => {
-    keys ??= (async () => {
-      const own: TrustedKey = loadPublicKey(await signer.publicKeyPem());
-      const extra = extraPem ? loadPublicKeys(extraPem) : [];
-      return new TrustedKeySet([own, ...extra]);
-    })().catch((error: unknown) => {
-      keys = undefined;
-      throw error;
-    });
-    return keys;
+export function serviceKeys(
+  signer: Signer,
+  extraPem?: string,
+  history?: { readonly objects: Pick<ObjectStore, 'get'>; readonly ledger: string },
+): () => Promise<TrustedKeySet> {
+  const seen = new Map<string, TrustedKey>();
+  const extra = extraPem ? loadPublicKeys(extraPem) : [];
+  return async () => {
+    const pem = await signer.publicKeyPem();
+    const own = loadPublicKey(pem);
+    if (!seen.has(own.keyId)) {
+      const earlier = history ? (await readKeyHistory(history.objects, history.ledger, pem)).entries : [];
+      seen.set(own.keyId, own);
+      for (const entry of earlier) {
+        if (!seen.has(entry.keyId)) seen.set(entry.keyId, loadPublicKey(entry.publicKeyPem));
+      }
+    }
+    return new TrustedKeySet([...seen.values(), ...extra]);
   };
 }

@@ -14,7 +14,12 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { KMSClient } from '@aws-sdk/client-kms';
-import { DescribeKeyCommand, NotFoundException } from '@aws-sdk/client-kms';
+import {
+  CreateAliasCommand,
+  DescribeKeyCommand,
+  NotFoundException,
+  UpdateAliasCommand,
+} from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { HeadBucketCommand, NotFound } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
@@ -268,4 +273,19 @@ async function queueArn(client: SQSClient, queueUrl: string): Promise<string> {
   const arn = output.Attributes?.['QueueArn'];
   if (arn === undefined) throw new ResourceMismatchError(`queue ${queueUrl} reports no ARN`);
   return arn;
+}
+
+/** The alias the local functions sign through, so `auditseal local rotate-key` can re-point it. */
+export function localKeyAlias(ledger: string): string {
+  return `alias/auditseal-${ledger}`;
+}
+
+/** Points `alias` at `kmsKeyId`, creating the alias when it does not exist yet. */
+export async function ensureKeyAlias(client: KMSClient, alias: string, kmsKeyId: string): Promise<void> {
+  try {
+    await client.send(new UpdateAliasCommand({ AliasName: alias, TargetKeyId: kmsKeyId }));
+  } catch (error) {
+    if (!(error instanceof NotFoundException)) throw error;
+    await client.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: kmsKeyId }));
+  }
 }

@@ -5,13 +5,15 @@
  * (see `spawnGroup` in process-group.ts).
  *
  * Environment: PORT (default 4010), AUDITSEAL_PERIOD_SECONDS (default 60), AUDITSEAL_DATA_DIR (default
- * .auditseal), AUDITSEAL_MOTO_ENDPOINT (use a moto server that is already running), AUDITSEAL_CACHE_DIR.
+ * .auditseal), AUDITSEAL_MOTO_ENDPOINT (use a moto server that is already running), AUDITSEAL_CACHE_DIR,
+ * AUDITSEAL_GRACE_SECONDS (default 15; the heartbeat runs 1 s after each period's grace).
  */
 
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { loadLocalFunctions } from './routes.ts';
 import { silenceSdkNodeVersionWarning } from './sdk-warnings.ts';
+import { LOCAL_GRACE_SECONDS } from './sealing-schedule.ts';
 import { DEFAULT_PERIOD_SECONDS, startLocalStack } from './stack.ts';
 
 /** How often the parent process is checked. */
@@ -39,6 +41,12 @@ const envSchema = z.object({
     .optional(),
   AUDITSEAL_DATA_DIR: z.string().min(1).optional(),
   AUDITSEAL_MOTO_ENDPOINT: z.url().optional(),
+  // The handlers check it against the writers' timeout (local/routes.ts); here it sets the heartbeat.
+  AUDITSEAL_GRACE_SECONDS: z
+    .string()
+    .regex(/^\d{1,5}$/, 'must be a whole number of seconds')
+    .transform(Number)
+    .optional(),
 });
 
 async function main(): Promise<number> {
@@ -87,9 +95,12 @@ async function main(): Promise<number> {
     watch.unref();
   }
 
+  const graceSeconds = env.AUDITSEAL_GRACE_SECONDS ?? LOCAL_GRACE_SECONDS;
+  process.env['AUDITSEAL_GRACE_SECONDS'] = String(graceSeconds);
   const stack = await startLocalStack({
     port: env.PORT ?? 4010,
     periodSeconds: env.AUDITSEAL_PERIOD_SECONDS ?? DEFAULT_PERIOD_SECONDS,
+    graceSeconds,
     ...(env.AUDITSEAL_DATA_DIR === undefined ? {} : { dataDir: env.AUDITSEAL_DATA_DIR }),
     ...(env.AUDITSEAL_MOTO_ENDPOINT === undefined ? {} : { motoEndpoint: env.AUDITSEAL_MOTO_ENDPOINT }),
     functions: loadLocalFunctions,

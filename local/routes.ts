@@ -6,18 +6,18 @@
  * on who may call what.
  *
  * Handlers read their configuration from `process.env` at cold start, so the environment is set before
- * they are imported. Locally the grace time is short (15 s) so a 60 s period is sealed about 15 s after
- * it ends. It stays above the timeout of every function that writes (10 s, `WRITER_TIMEOUT_SECONDS`):
+ * they are imported. Locally the grace time is short (15 s) so a 60 s period is sealed about 16 s after
+ * it ends (local/sealing-schedule.ts). It stays above the timeout of every function that writes (10 s, `WRITER_TIMEOUT_SECONDS`):
  * the gateway answers 504 once a writer's timeout has passed, so no acknowledged write can land after its
  * period's grace.
  */
 import { API_INTEGRATION_TIMEOUT_SECONDS, WRITER_TIMEOUT_SECONDS } from '../functions/config.ts';
 import { API_ROUTES, type ApiRoute, deployedRoutes } from '../infra/constructs/api-routes.ts';
 import type { ProxyHandler, Route } from './route-table.ts';
+import { LOCAL_GRACE_SECONDS } from './sealing-schedule.ts';
 import type { LocalFunctions, LocalStackContext } from './stack.ts';
 
-/** Grace after a period's end before it is sealed, locally. */
-export const LOCAL_GRACE_SECONDS = 15;
+export { LOCAL_GRACE_SECONDS } from './sealing-schedule.ts';
 
 /**
  * The local gateway's routes for a route table: one per deployed route, with its handler module, its

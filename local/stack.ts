@@ -26,9 +26,11 @@ import { resourceDefinitions } from '../infra/resources/definitions.ts';
 import {
   describeSigningKey,
   ensureDigestBucket,
+  ensureKeyAlias,
   ensureLedgerTable,
   ensureReadQueue,
   ensureSigningKey,
+  localKeyAlias,
 } from './bootstrap.ts';
 import type { DynamoDbLocal } from './dynamodb-local.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
@@ -46,6 +48,11 @@ import type { Role, Route } from './route-table.ts';
 import { ROLES } from './route-table.ts';
 import type { Scheduler } from './scheduler.ts';
 import { scheduledEvent, startScheduler } from './scheduler.ts';
+import {
+  HEARTBEAT_MARGIN_SECONDS,
+  localHeartbeatOffsetSeconds,
+  localSealingDelaySeconds,
+} from './sealing-schedule.ts';
 import type { StackLock } from './stack-lock.ts';
 import { acquireStackLock } from './stack-lock.ts';
 import type { StreamBatchFailure, StreamHandler, StreamPoller } from './stream-poller.ts';
@@ -53,6 +60,9 @@ import { startStreamPoller } from './stream-poller.ts';
 import { tryItText } from './try-it.ts';
 
 export const DEFAULT_PERIOD_SECONDS = 60;
+
+/** `keys/current.pem` in the data folder: the public key of the ledger that runs now. */
+export const CURRENT_KEY_FILE = 'current.pem';
 /** The moto SNS topic detection alerts are announced on. */
 export const LOCAL_ALERT_TOPIC = 'auditseal-local-alerts';
 export const LOCAL_ACCOUNT_ID = '000000000000';
@@ -90,6 +100,8 @@ export interface LocalStackContext {
   readonly streamArn: string;
   readonly bucket: string;
   readonly kmsKeyId: string;
+  /** The alias the functions sign through (`alias/auditseal-<ledger>`), pointing at `kmsKeyId` at start. */
+  readonly kmsKeyAlias: string;
   readonly dataDir: string;
   /** The gateway's URL. */
   readonly endpoint: string;
@@ -125,7 +137,12 @@ export interface StartLocalStackOptions {
     | ((context: LocalStackContext) => LocalFunctions | Promise<LocalFunctions>);
   /** Overrides of the stream event source definition (batch size, retries…). */
   readonly streamEventSource?: Partial<StreamEventSourceDefinition>;
-  /** Seconds after each period boundary at which the heartbeat runs; default 0. */
+  /**
+   * The sealing grace the handlers run with (`AUDITSEAL_GRACE_SECONDS`). When given, the heartbeat runs
+   * right after each period's grace (local/sealing-schedule.ts) and the banner states the sealing delay.
+   */
+  readonly graceSeconds?: number;
+  /** Seconds after each period boundary at which the heartbeat runs; default 0, or right after the grace. */
   readonly heartbeatOffsetSeconds?: number;
   /** Status lines; default console.log. */
   readonly log?: (line: string) => void;
@@ -221,6 +238,8 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     const signer = new KmsSigner({ client: kms, keyId: key.kmsKeyId });
     const [signingKeyId, publicKeyPem] = await Promise.all([signer.keyId(), signer.publicKeyPem()]);
     await writePrivateFile(join(dataDir, 'keys', `${signingKeyId}.pem`), publicKeyPem);
+    // A stable name for the key of the ledger that runs now, so that commands can be written down once.
+    await writePrivateFile(join(dataDir, 'keys', CURRENT_KEY_FILE), publicKeyPem);
     if (previous !== undefined && ledgerStart.kind === 'new') {
       // Keep what is needed to verify the old ledger's receipts and downloads offline.
       await writePrivateFile(
@@ -253,6 +272,8 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       pid: process.pid,
       startedAt: now,
     };
+    const kmsKeyAlias = localKeyAlias(info.ledger);
+    await ensureKeyAlias(kms, kmsKeyAlias, info.kmsKeyId);
     const context: LocalStackContext = {
       ledger: info.ledger,
       region,
@@ -262,6 +283,7 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       streamArn: table.streamArn,
       bucket: info.bucket,
       kmsKeyId: info.kmsKeyId,
+      kmsKeyAlias,
       dataDir,
       endpoint,
       dynamodbEndpoint: info.dynamodbEndpoint,
@@ -273,7 +295,8 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       lambdaEnvironment: {
         AUDITSEAL_TABLE: info.tableName,
         AUDITSEAL_LEDGER: info.ledger,
-        AUDITSEAL_KMS_KEY_ID: info.kmsKeyId,
+        // Through the alias, as `auditseal local rotate-key` re-points it (docs/LOCAL-STACK.md).
+        AUDITSEAL_KMS_KEY_ID: kmsKeyAlias,
         AUDITSEAL_BUCKET: info.bucket,
         AUDITSEAL_PERIOD_SECONDS: String(periodSeconds),
         AUDITSEAL_DYNAMODB_ENDPOINT: info.dynamodbEndpoint,
@@ -372,7 +395,11 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     if (heartbeat !== undefined) {
       scheduler = startScheduler({
         intervalSeconds: periodSeconds,
-        offsetSeconds: options.heartbeatOffsetSeconds ?? 0,
+        offsetSeconds:
+          options.heartbeatOffsetSeconds ??
+          (options.graceSeconds === undefined
+            ? 0
+            : localHeartbeatOffsetSeconds(periodSeconds, options.graceSeconds)),
         run: async (tick) => {
           const event = scheduledEvent(tick, {
             region,
@@ -401,6 +428,7 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       routes: functions.routes?.length ?? 0,
       pollers,
       heartbeat: scheduler !== undefined,
+      ...(options.graceSeconds === undefined ? {} : { graceSeconds: options.graceSeconds }),
       ownMoto: motoServer !== undefined,
     });
 
@@ -570,6 +598,7 @@ function printSummary(
     routes: number;
     pollers: readonly string[];
     heartbeat: boolean;
+    graceSeconds?: number;
     ownMoto: boolean;
   },
 ): void {
@@ -592,12 +621,17 @@ function printSummary(
     `  ledger     ${info.ledger}  ${started}; period ${info.periodSeconds} s`,
     `  DynamoDB   ${info.dynamodbEndpoint}  DynamoDB Local, table ${info.tableName}, data in ${join(parts.dataDir, 'dynamodb')}`,
     `  moto       ${info.s3Endpoint}  ${parts.ownMoto ? 'started here' : 'external'}: bucket ${info.bucket} (Object Lock COMPLIANCE), KMS key ${info.kmsKeyId}`,
-    `  signing    key ${info.signingKeyId}  (${join(parts.dataDir, 'keys', `${info.signingKeyId}.pem`)})`,
+    `  signing    key ${info.signingKeyId}  (${join(parts.dataDir, 'keys', `${info.signingKeyId}.pem`)}, also ${join(parts.dataDir, 'keys', CURRENT_KEY_FILE)})`,
     `  stream     ${parts.pollers.length > 0 ? `pollers delivering the ledger stream to ${parts.pollers.join(', ')}` : 'no stream handler registered'}`,
     `  heartbeat  ${parts.heartbeat ? `every ${info.periodSeconds} s` : 'no heartbeat registered'}`,
+    ...(parts.graceSeconds === undefined || !parts.heartbeat
+      ? []
+      : [
+          `  sealing    each period about ${localSealingDelaySeconds(parts.graceSeconds)} s after it ends (grace ${parts.graceSeconds} s + ${HEARTBEAT_MARGIN_SECONDS} s): an event is in a digest at most ${info.periodSeconds + localSealingDelaySeconds(parts.graceSeconds)} s after it is posted`,
+        ]),
     `  clients    endpoint, region and role credentials in ${join(parts.dataDir, 'local.json')}`,
     '',
-    tryItText(info, parts.dataDir),
+    tryItText(info, parts.dataDir, parts.graceSeconds),
     '',
     'Ctrl-C stops everything this started.',
   );

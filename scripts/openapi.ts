@@ -13,6 +13,7 @@ import { API_ROUTES, deployedRoutes, routeName } from '../infra/constructs/api-r
 import { alertQuerySchema } from '../shared/detect/alert-query.ts';
 import { auditEventInputSchema } from '../shared/events/audit-event.ts';
 import { signedHeadSchema } from '../shared/head/signed-head.ts';
+import { keyListResponseSchema } from '../shared/keys/key-history.ts';
 import { eventIdSchema, receiptSchema } from '../shared/ledger/formats.ts';
 import { profileQuerySchema, timelineQuerySchema } from '../shared/profiles/api.ts';
 import { profileSchema } from '../shared/profiles/profile.ts';
@@ -134,24 +135,10 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     errors: { ...READ_ERRORS, 400: 'INVALID_QUERY', 404: 'NOT_FOUND: nothing has been sealed yet' },
   },
   'GET /v1/keys': {
-    summary: 'The signing public keys, with fingerprints',
+    summary: 'Every key that has signed, with fingerprint, validity window and signed key record',
     query: noQuerySchema,
-    ok: {
-      status: 200,
-      description: 'the keys',
-      schema: z.object({ keys: z.array(z.looseObject({ keyId: z.string(), publicKeyPem: z.string() })) }),
-    },
+    ok: { status: 200, description: 'the keys, newest first', schema: keyListResponseSchema },
     errors: { ...READ_ERRORS, 400: 'INVALID_QUERY' },
-  },
-  'GET /v1/alerts': {
-    summary: 'Detection alerts, newest first, by rule and level',
-    query: alertQuerySchema,
-    ok: {
-      status: 200,
-      description: 'one page of alerts',
-      schema: z.object({ alerts: z.array(z.looseObject({})), nextCursor: z.string().optional() }),
-    },
-    errors: { ...READ_ERRORS, 400: 'INVALID_QUERY, INVALID_CURSOR, CURSOR_MISMATCH' },
   },
   'PUT /v1/resources/{id}/profile': {
     summary: "Record the resource's next profile version, sealed in the ledger (idempotent on content)",
@@ -213,6 +200,31 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     summary: 'Tamper and sealing alarms',
     query: alarmsQuerySchema,
     ok: { status: 200, description: 'the alarms', schema: z.object({ alarms: z.array(z.looseObject({})) }) },
+    errors: { ...READ_ERRORS, 400: 'INVALID_QUERY' },
+  },
+  'GET /v1/alerts': {
+    summary: 'Detection alerts (Sigma rule matches), newest first, with filters and cursors',
+    query: alertQuerySchema,
+    ok: {
+      status: 200,
+      description: 'one page of alerts, each with its stored alert event and receipt',
+      schema: z.object({
+        alerts: z.array(
+          z.looseObject({
+            alertId: z.string(),
+            kind: z.enum(['alert', 'summary']),
+            receivedAt: z.string(),
+            level: z.string(),
+            rule: z.looseObject({ id: z.string(), title: z.string() }),
+            count: z.number().int(),
+            eventIds: z.array(z.string()),
+            event: z.looseObject({}),
+            receipt: receiptSchema,
+          }),
+        ),
+        cursor: z.string().optional(),
+      }),
+    },
     errors: { ...READ_ERRORS, 400: 'INVALID_QUERY' },
   },
 };

@@ -86,7 +86,9 @@ export class DynamoDbEventIndex implements EventIndex {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ScanIndexForward: false,
-          Limit: limit,
+          // BETWEEN reads the exclusive upper bound too (the previous page's last item, first in this
+          // order): a first read asks for one more, so a page of `limit` 1 still moves past it.
+          Limit: window.resume === undefined ? limit + 1 : limit,
           ...(window.resume === undefined
             ? {}
             : { ExclusiveStartKey: window.resume as Record<string, AttributeValue> }),

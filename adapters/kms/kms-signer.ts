@@ -71,6 +71,9 @@ export class KmsSigner implements Signer {
       throw new SigningError('SIGNING_FAILED', `KMS Sign with key ${this.#kmsKeyId} returned no signature`);
     }
     if (!verifyStatement(publicKey.key, statement, signature)) {
+      // The alias was re-pointed (a rotation): forget the key, so the caller's retry builds its statement
+      // under the new key id. This signature is never returned.
+      this.#publicKey = undefined;
       throw new SigningError(
         'SIGNATURE_MISMATCH',
         `KMS key ${this.#kmsKeyId} returned a signature that does not verify under key ${publicKey.keyId}` +
@@ -78,6 +81,14 @@ export class KmsSigner implements Signer {
       );
     }
     return signature;
+  }
+
+  /**
+   * Forgets the cached public key, so the next call asks KMS again: a caller about to make decisions
+   * that depend on the key (the sealer's trusted keys) calls it first, and sees a re-pointed alias.
+   */
+  refresh(): void {
+    this.#publicKey = undefined;
   }
 
   /** One GetPublicKey per signer; a failed fetch is forgotten so that the next call retries. */

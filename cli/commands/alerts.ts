@@ -18,6 +18,17 @@ export interface AlertsOptions {
   readonly max: number;
   readonly endpoint?: string;
   readonly localFile?: string;
+  /** Wait up to this long for a first alert that matches (`--wait`); polls once a second. */
+  readonly waitMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** How often `--wait` asks again. */
+const WAIT_POLL_MS = 1000;
+
+/** `--wait` ran out of time with no alert (exit 1). */
+export class AlertWaitTimeout extends Error {
+  override readonly name = 'AlertWaitTimeout';
 }
 
 export interface AlertsResult {
@@ -40,6 +51,8 @@ export async function runAlerts(options: AlertsOptions): Promise<AlertsResult> {
   if (options.from !== undefined) query['from'] = options.from;
   if (options.to !== undefined) query['to'] = options.to;
   if (options.limit !== undefined) query['limit'] = String(options.limit);
+  const deadline = Date.now() + (options.waitMs ?? 0);
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   let cursor = options.cursor;
   const alerts: AlertView[] = [];
   for (;;) {
@@ -47,6 +60,15 @@ export async function runAlerts(options: AlertsOptions): Promise<AlertsResult> {
       ...query,
       ...(cursor ? { cursor } : {}),
     });
+    if (alerts.length === 0 && page.alerts.length === 0 && options.waitMs !== undefined) {
+      if (Date.now() >= deadline) {
+        throw new AlertWaitTimeout(
+          `no alert matched within ${Math.round(options.waitMs / 1000)} s. ${noAlertsText({}).split('\n').slice(1).join(' ').replace(/\s+/g, ' ')}`,
+        );
+      }
+      await sleep(Math.min(WAIT_POLL_MS, Math.max(0, deadline - Date.now())));
+      continue;
+    }
     alerts.push(...page.alerts);
     cursor = page.cursor;
     if (!options.all || cursor === undefined || alerts.length >= options.max) break;
@@ -56,9 +78,31 @@ export async function runAlerts(options: AlertsOptions): Promise<AlertsResult> {
 
 const LEVEL_WIDTH = 13;
 
+/** The filters of a listing, as the options name them; an empty answer repeats them. */
+export interface AlertFilters {
+  readonly rule?: string | undefined;
+  readonly level?: string | undefined;
+  readonly from?: string | undefined;
+  readonly to?: string | undefined;
+}
+
+/** Why there are no alerts, and what to try next. */
+function noAlertsText(filters: AlertFilters): string {
+  const given = Object.entries(filters).filter(([, value]) => value !== undefined);
+  return [
+    given.length === 0
+      ? 'No alerts: no detection rule has matched an event on this ledger yet.'
+      : `No alerts match ${given.map(([name, value]) => `--${name} ${JSON.stringify(value)}`).join(' ')}.`,
+    '  Rules run on every event as it lands; an alert shows here a few seconds after its event is stored.',
+    '  To see some locally, replay the samples (real attack records among them):',
+    '  npx auditseal local replay-cloudtrail examples/cloudtrail-sample.jsonl',
+    '  Which rules run: docs/DETECTIONS.md.',
+  ].join('\n');
+}
+
 /** A readable table: time, level, rule, what matched, alert id. */
-export function renderAlerts(result: AlertsResult): string {
-  if (result.alerts.length === 0) return 'No alerts.';
+export function renderAlerts(result: AlertsResult, filters: AlertFilters = {}): string {
+  if (result.alerts.length === 0) return noAlertsText(filters);
   const rows = result.alerts.map((a) => [
     a.receivedAt,
     a.level.toUpperCase().padEnd(LEVEL_WIDTH),

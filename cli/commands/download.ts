@@ -9,6 +9,12 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
+import {
+  checkKeyRecord,
+  keyRecordBytes,
+  keyRecordObjectKey,
+  keyRecordSchema,
+} from '../../shared/keys/key-record.ts';
 import { ApiError, type ApiTarget, resolveTarget, signedJson } from '../api-client.ts';
 import { UsageError } from '../errors.ts';
 import { ProgressBar } from '../progress.ts';
@@ -53,7 +59,14 @@ export interface DownloadManifest {
   }[];
 }
 const keysSchema = z.object({
-  keys: z.array(z.object({ keyId: z.string().regex(/^[0-9a-f]{64}$/), publicKeyPem: z.string() })),
+  keys: z.array(
+    z.object({
+      keyId: z.string().regex(/^[0-9a-f]{64}$/),
+      publicKeyPem: z.string(),
+      // The signed key record (FORMAT.md §9.4); the verifier checks it, the download only stores it.
+      record: keyRecordSchema.nullable().optional(),
+    }),
+  ),
 });
 const SAFE_KEY = /^(digests|archives)\/[a-z0-9][a-z0-9-]{0,62}\/[0-9A-Za-z./-]+$/;
 
@@ -64,6 +77,10 @@ export interface DownloadOptions {
   readonly endpoint?: string;
   readonly localFile?: string;
   readonly json: boolean;
+  /** Wait until the range's last period is sealed, at most this long, before downloading (`--wait`). */
+  readonly waitTimeoutMs?: number;
+  /** Progress lines while waiting; default standard error. */
+  readonly log?: (line: string) => void;
 }
 
 export interface DownloadSummary {
@@ -114,6 +131,18 @@ export async function runDownload(options: DownloadOptions, target?: ApiTarget):
     }));
   const from = new Date(options.fromMs).toISOString();
   const to = new Date(options.toMs).toISOString();
+  if (options.waitTimeoutMs !== undefined) {
+    await waitUntilSealed({
+      toMs: options.toMs,
+      timeoutMs: options.waitTimeoutMs,
+      schedule: async () => {
+        const page = listSchema.parse(await signedJson(api, 'GET', '/v1/digests', { from, to, limit: '1' }));
+        return { periodSeconds: page.periodSeconds ?? null, graceSeconds: page.graceSeconds ?? null };
+      },
+      newestSealed: () => newestSealedPeriod(api),
+      log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
+    });
+  }
   const ids: string[] = [];
   let nextToken: string | undefined;
   let periodSeconds: number | null = null;
@@ -168,15 +197,7 @@ export async function runDownload(options: DownloadOptions, target?: ApiTarget):
 
   // With nothing in range, say what the newest sealed period is, so "not sealed yet" is told apart from
   // "never will be".
-  let newestSealedPeriod: string | null | undefined;
-  if (ids.length === 0) {
-    try {
-      newestSealedPeriod = headSchema.parse(await signedJson(api, 'GET', '/v1/head')).periodStart;
-    } catch (error) {
-      if (!(error instanceof ApiError && error.status === 404)) throw error;
-      newestSealedPeriod = null;
-    }
-  }
+  const newest = ids.length === 0 ? await newestSealedPeriod(api) : undefined;
   const manifest: DownloadManifest = {
     type: MANIFEST_TYPE,
     endpoint: api.endpoint,
@@ -194,7 +215,15 @@ export async function runDownload(options: DownloadOptions, target?: ApiTarget):
 
   const keys = keysSchema.parse(await signedJson(api, 'GET', '/v1/keys'));
   await mkdir(join(options.out, 'keys'), { recursive: true });
-  for (const k of keys.keys) await writeFile(join(options.out, 'keys', `${k.keyId}.pem`), k.publicKeyPem);
+  for (const k of keys.keys) {
+    await writeFile(join(options.out, 'keys', `${k.keyId}.pem`), k.publicKeyPem);
+    const checked = k.record ? checkKeyRecord(keyRecordBytes(k.record)) : undefined;
+    if (k.record && checked?.statement.keyId === k.keyId) {
+      const recordKey = keyRecordObjectKey(checked.statement.ledger, k.keyId);
+      await mkdir(dirname(join(options.out, recordKey)), { recursive: true });
+      await writeFile(join(options.out, recordKey), keyRecordBytes(k.record));
+    }
+  }
   return {
     out: options.out,
     from,
@@ -206,7 +235,7 @@ export async function runDownload(options: DownloadOptions, target?: ApiTarget):
       : {}),
     periodSeconds,
     graceSeconds,
-    ...(newestSealedPeriod !== undefined ? { newestSealedPeriod } : {}),
+    ...(newest !== undefined ? { newestSealedPeriod: newest } : {}),
     objects,
     bytes,
     unchanged,
@@ -230,8 +259,118 @@ export function nothingSealedExplanation(s: DownloadSummary): string[] {
     `No digest to download for ${s.from} … ${s.to}: nothing has been sealed in that range yet.`,
     `  ${schedule};`,
     ...(newest ? [`  ${newest}.`] : []),
-    '  Try again once the range has been sealed, or widen --from.',
+    '  Run the same command with --wait to wait until the range is sealed, or widen --from.',
   ];
+}
+
+/** The start of the newest sealed period of the ledger (`GET /v1/head`), null before the first seal. */
+async function newestSealedPeriod(api: ApiTarget): Promise<string | null> {
+  try {
+    return headSchema.parse(await signedJson(api, 'GET', '/v1/head')).periodStart;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return null;
+    throw error;
+  }
+}
+
+/** `--wait` ran out of time: nothing was downloaded (exit 1). */
+export class SealingWaitTimeout extends Error {
+  override readonly name = 'SealingWaitTimeout';
+}
+
+/** What `waitUntilSealed` needs: the ledger's schedule and head, a clock, and where to report. */
+export interface SealingWait {
+  /** `--to`: the range's last period is the one holding the instant just before it. */
+  readonly toMs: number;
+  readonly timeoutMs: number;
+  readonly schedule: () => Promise<{ periodSeconds: number | null; graceSeconds: number | null }>;
+  /** Start of the newest sealed period (RFC 3339), null before the first seal. */
+  readonly newestSealed: () => Promise<string | null>;
+  readonly log: (line: string) => void;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** How often the head is asked for while waiting, at most. */
+const WAIT_POLL_MS = 2000;
+/** How often a progress line is printed while nothing changes. */
+const WAIT_REPORT_MS = 15_000;
+
+/**
+ * Waits until the period holding `toMs - 1 ms` is sealed: periods are sealed in order, one chain per
+ * ledger, so the head reaching it means every period of the range is sealed (a range before the ledger
+ * began has nothing to wait for). Fails at once when even the expected sealing time is past the timeout.
+ */
+export async function waitUntilSealed(wait: SealingWait): Promise<void> {
+  const now = wait.now ?? Date.now;
+  const sleep = wait.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const started = now();
+  const deadline = started + wait.timeoutMs;
+  const { periodSeconds, graceSeconds } = await wait.schedule();
+  let newest = await wait.newestSealed();
+  const period = periodSeconds;
+  if (period === null) {
+    throw new Error('the API did not say how long its periods are (GET /v1/digests periodSeconds)');
+  }
+  const lastStartMs = Math.floor((wait.toMs - 1) / (period * 1000)) * period * 1000;
+  const last = new Date(lastStartMs).toISOString().replace('.000Z', 'Z');
+  const sealed = () => newest !== null && Date.parse(newest) >= lastStartMs;
+  if (sealed()) return;
+  const endMs = lastStartMs + period * 1000;
+  const expectedMs = graceSeconds === null ? undefined : endMs + graceSeconds * 1000;
+  const expected =
+    expectedMs === undefined
+      ? `it ends ${iso(endMs)} and is sealed shortly after`
+      : `it ends ${iso(endMs)} and is sealed about ${graceSeconds} s later, ${iso(expectedMs)}`;
+  if (expectedMs !== undefined && expectedMs > deadline) {
+    throw new SealingWaitTimeout(
+      `not waiting: the last period of the range (${last}) cannot be sealed within the --timeout of ${wait.timeoutMs / 1000} s: ${expected}. Raise --timeout, or end the range earlier with --to.`,
+    );
+  }
+  const eta =
+    expectedMs === undefined
+      ? ''
+      : expectedMs > now()
+        ? ` (in about ${seconds(expectedMs - now())} s)`
+        : ' (overdue)';
+  wait.log(`waiting for period ${last} to be sealed: ${expected}${eta}; ${newestText(newest)}`);
+  let reportedAt = now();
+  let reported = newest;
+  for (;;) {
+    const left = deadline - now();
+    if (left <= 0) {
+      throw new SealingWaitTimeout(
+        `timed out after ${seconds(now() - started)} s waiting for period ${last} to be sealed (${expected}); ${newestText(newest)}. ` +
+          'Sealing may be stopped: check GET /v1/alarms for SEALING_LAG (auditor role) and, locally, the npm start output; or raise --timeout.',
+      );
+    }
+    const untilExpected = expectedMs === undefined ? WAIT_POLL_MS : expectedMs - now();
+    await sleep(Math.max(250, Math.min(WAIT_POLL_MS, left, untilExpected)));
+    newest = await wait.newestSealed();
+    if (sealed()) {
+      wait.log(`period ${last} is sealed (after ${seconds(now() - started)} s); downloading`);
+      return;
+    }
+    if (newest !== reported || now() - reportedAt >= WAIT_REPORT_MS) {
+      wait.log(`  still waiting for ${last} (${seconds(now() - started)} s so far); ${newestText(newest)}`);
+      reportedAt = now();
+      reported = newest;
+    }
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString().replace('.000Z', 'Z');
+}
+
+function seconds(ms: number): number {
+  return Math.max(0, Math.round(ms / 1000));
+}
+
+function newestText(newest: string | null): string {
+  return newest === null
+    ? 'nothing is sealed on this ledger yet'
+    : `the newest sealed period starts ${newest}`;
 }
 
 export function renderDownload(s: DownloadSummary): string {

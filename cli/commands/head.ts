@@ -5,7 +5,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { HeadError, parseSignedHead } from '../../shared/head/signed-head.ts';
-import { type ApiTarget, resolveTarget, signedJson } from '../api-client.ts';
+import { ApiError, type ApiTarget, resolveTarget, signedJson } from '../api-client.ts';
 import { UsageError } from '../errors.ts';
 
 export interface HeadOptions {
@@ -32,7 +32,17 @@ export async function runHead(options: HeadOptions, target?: ApiTarget): Promise
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       ...(options.localFile ? { localFile: options.localFile } : {}),
     }));
-  const body = await signedJson<unknown>(api, 'GET', '/v1/head');
+  let body: unknown;
+  try {
+    body = await signedJson<unknown>(api, 'GET', '/v1/head');
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 404)) throw error;
+    throw new UsageError(
+      'no head yet: nothing has been sealed on this ledger. Each period is sealed shortly after it ends ' +
+        '(locally about 16 s; GET /v1/digests gives periodSeconds and graceSeconds). ' +
+        'Run this again then, or first wait with `npx auditseal download --wait --from … --to … --out DIR`.',
+    );
+  }
   const text = `${JSON.stringify(body, null, 2)}\n`;
   let head: ReturnType<typeof parseSignedHead>['head'];
   try {

@@ -17,7 +17,7 @@ import {
   searchHitSchema,
   searchPageSchema,
 } from '../../shared/query/responses.ts';
-import { type ApiTarget, resolveTarget, signedJson } from '../api-client.ts';
+import { ApiError, type ApiTarget, resolveTarget, signedJson } from '../api-client.ts';
 import { UsageError } from '../errors.ts';
 import { loadTrustedKeys } from '../trusted-keys.ts';
 
@@ -118,7 +118,7 @@ function checkHit(hit: SearchHitOut, keys: Parameters<typeof checkReceipt>[1]): 
 }
 
 /** A table of results: time, id, actor, action, resource, outcome (and the check, with `--verify`). */
-export function renderSearch(outcome: SearchOutcome): string {
+export function renderSearch(outcome: SearchOutcome, filters: SearchFilters = {}): string {
   const checks = new Map(outcome.checks?.map((c) => [c.id, c]) ?? []);
   const rows = outcome.events.map((hit) => {
     const e = JSON.parse(hit.eventJson) as {
@@ -153,11 +153,26 @@ export function renderSearch(outcome: SearchOutcome): string {
       .map((c, i) => c.padEnd(widths[i]!))
       .join('  ')
       .trimEnd();
+  if (outcome.events.length === 0) return noEventsText(filters);
   const lines = [line(header), ...rows.map(line)];
   lines.push(`${outcome.events.length} event(s)${outcome.nextCursor ? '; more follow (use --all)' : ''}`);
   const failed = outcome.checks?.filter((c) => !c.ok) ?? [];
   for (const f of failed) lines.push(`INVALID ${f.id}: ${f.code}: ${f.message}`);
   return lines.join('\n');
+}
+
+/** Why a search found nothing, and what to try next. */
+function noEventsText(filters: SearchFilters): string {
+  const given = Object.entries(filters).filter(([name, value]) => value !== undefined && name !== 'limit');
+  return [
+    given.length === 0
+      ? 'No events: nothing is stored on this ledger yet.'
+      : `No events match ${given.map(([name, value]) => `--${name} ${JSON.stringify(value)}`).join(' ')}.`,
+    '  Events are searchable as soon as POST /v1/events answers 201. Filters match exactly (ids and',
+    '  actions are case-sensitive); --from and --to are the times the service received the events, not',
+    '  their eventTime. Drop a filter or widen --from to see more; post events with `npx auditseal post`',
+    '  or replay samples with `npx auditseal local replay-cloudtrail examples/cloudtrail-sample.jsonl`.',
+  ].join('\n');
 }
 
 /** `auditseal event ID`: the event, its receipt, its period and digest reference. */
@@ -188,7 +203,23 @@ export async function runProof(
   given?: ApiTarget,
 ): Promise<{ out: string; leafIndex: number; treeSize: number }> {
   const api = await target('auditor', options, given);
-  const proof = eventProofSchema.parse(await signedJson(api, 'GET', eventPath(id, '/proof')));
+  let answer: unknown;
+  try {
+    answer = await signedJson(api, 'GET', eventPath(id, '/proof'));
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 409 && error.code === 'NOT_SEALED') {
+      const retryAfter = Number(error.body['retryAfter']);
+      throw new UsageError(
+        `${id}: its period is not sealed yet, so there is no proof to fetch; ` +
+          (Number.isFinite(retryAfter)
+            ? `retry in about ${retryAfter} s`
+            : 'retry once its period is sealed') +
+          ' (or wait with `npx auditseal download --wait …` first).',
+      );
+    }
+    throw error;
+  }
+  const proof = eventProofSchema.parse(answer);
   await writeFile(out, `${JSON.stringify(proof, null, 2)}\n`);
   return { out, leafIndex: proof.leafIndex, treeSize: proof.treeSize };
 }

@@ -21,6 +21,7 @@ import { createHandler } from '../../functions/forward-cloudwatch-logs.ts';
 import { createIngestRuntime } from '../../functions/ingest-runtime.ts';
 import { LOCAL_GRACE_SECONDS } from '../../local/routes.ts';
 import { isPlainObject } from '../../shared/events/json-guard.ts';
+import { elementTexts, memberText, trimJsonWhitespace } from '../../shared/events/json-text.ts';
 import {
   eksAuditMessage,
   encodeSubscriptionEvent,
@@ -66,13 +67,18 @@ export interface CloudWatchLogsReplaySummary {
   readonly ids: readonly string[];
 }
 
-/** The subscription events FILE stands for, in order. Throws `UsageError` for a value of no known kind. */
+/**
+ * The subscription events FILE stands for, in order, from the JSON texts of its values. An Event's text
+ * (a value, or an element of an `EventList`'s `items`) becomes its log event's message exactly as it is
+ * in FILE, so the forwarder keeps it verbatim, large numbers included. Throws `UsageError` for a value of
+ * no known kind.
+ */
 export function subscriptionEventsOf(
-  values: readonly unknown[],
+  texts: readonly string[],
   options: { cluster: string; owner: string; batch: number; nowMs: number },
 ): unknown[] {
   const out: unknown[] = [];
-  let events: unknown[] = [];
+  let events: string[] = [];
   const flush = () => {
     for (let i = 0; i < events.length; i += options.batch) {
       const message = eksAuditMessage(events.slice(i, i + options.batch), {
@@ -84,29 +90,33 @@ export function subscriptionEventsOf(
     }
     events = [];
   };
-  values.forEach((value, index) => {
+  texts.forEach((text, index) => {
+    // Read only to tell the kinds apart: `JSON.parse` may round a number, but no number decides the kind,
+    // and what is delivered is the text.
+    const value: unknown = JSON.parse(text);
     if (isPlainObject(value) && isPlainObject(value['awslogs'])) {
       flush();
       out.push(value);
     } else if (isPlainObject(value) && typeof value['messageType'] === 'string') {
       flush();
-      out.push({ awslogs: { data: gzipSync(Buffer.from(JSON.stringify(value))).toString('base64') } });
+      out.push({ awslogs: { data: gzipSync(Buffer.from(trimJsonWhitespace(text))).toString('base64') } });
     } else if (isPlainObject(value) && value['kind'] === 'EventList') {
-      if (!Array.isArray(value['items']))
-        throw new UsageError(`value ${index + 1}: an EventList without items`);
-      events.push(...value['items']);
+      const items = memberText(text, 'items');
+      const itemTexts = items === undefined ? undefined : elementTexts(items);
+      if (itemTexts === undefined) throw new UsageError(`value ${index + 1}: an EventList without items`);
+      events.push(...itemTexts);
     } else {
       // Anything else is an audit Event as the API server logged it; the forwarder judges it (a malformed
       // one refuses its whole payload, as on AWS).
-      events.push(value);
+      events.push(trimJsonWhitespace(text));
     }
   });
   flush();
   return out;
 }
 
-/** FILE as JSON values: the whole file if it is one JSON value, else one value per non-empty line. */
-async function readValues(file: string): Promise<unknown[]> {
+/** FILE as the JSON texts of its values: the whole file if it is one JSON value, else one per non-empty line. */
+async function readValues(file: string): Promise<string[]> {
   let text: string;
   try {
     const bytes = await readFile(file);
@@ -117,7 +127,8 @@ async function readValues(file: string): Promise<unknown[]> {
     throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
   }
   try {
-    return [JSON.parse(text)];
+    JSON.parse(text);
+    return [text];
   } catch {
     // JSON lines.
   }
@@ -127,10 +138,11 @@ async function readValues(file: string): Promise<unknown[]> {
     .filter(([line]) => line.trim().length > 0)
     .map(([line, n]) => {
       try {
-        return JSON.parse(line) as unknown;
+        JSON.parse(line);
       } catch {
         throw new UsageError(`${file}:${n}: not JSON`);
       }
+      return line;
     });
 }
 

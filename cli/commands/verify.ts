@@ -9,14 +9,20 @@ import {
   verifySignedHead,
 } from '../../shared/head/signed-head.ts';
 import { type Period, periodEndMs } from '../../shared/ledger/period.ts';
+import { MAX_RESOURCE_ID_LENGTH } from '../../shared/profiles/limits.ts';
 import { FINDING_CODES, type Finding } from '../../shared/verify/findings.ts';
+import { folderKeyWindows } from '../../shared/verify/folder-key-windows.ts';
 import { type FolderKeyFile, folderKeyFiles } from '../../shared/verify/folder-keys.ts';
 import { FolderReader } from '../../shared/verify/object-reader.ts';
 import { type VerifyReport, verifyFolder } from '../../shared/verify/verify-folder.ts';
+import type { ResourceTimeline } from '../../shared/verify/verify-profiles.ts';
 import { UsageError } from '../errors.ts';
 import { formatBytes, ProgressBar } from '../progress.ts';
 import { loadTrustedKeys } from '../trusted-keys.ts';
 import { readUserFile } from '../user-files.ts';
+import { ChunkWorkerPool, defaultJobs } from '../verify-workers.ts';
+
+export { parseJobs } from '../verify-workers.ts';
 
 export interface VerifyCommandOptions {
   readonly dir: string;
@@ -27,6 +33,10 @@ export interface VerifyCommandOptions {
   readonly json: boolean;
   /** A head file kept with `auditseal head --out FILE`. */
   readonly head?: string;
+  /** `--resource ID`: check only this resource's profile chain and print its verified timeline. */
+  readonly resource?: string;
+  /** Threads that hash archive chunks (default: the cores); 1 hashes in this thread, with no worker. */
+  readonly jobs?: number;
 }
 
 /** The verifier's report, with what the CLI adds: the key files it found in the folder and did not use. */
@@ -46,6 +56,21 @@ export function deepCheckEvent(line: Buffer, period: Period): Finding['code'] | 
   } catch {
     return 'EVENT_INVALID';
   }
+}
+
+/** `--resource ID` must be a resource id a profile can have (docs/PROFILES.md, "The profile"); else exit 2. */
+function checkResourceOption(id: string): void {
+  const bad =
+    id.length === 0 || id.length > MAX_RESOURCE_ID_LENGTH
+      ? `must be 1 to ${MAX_RESOURCE_ID_LENGTH} characters`
+      : [...id].some((c) => c.charCodeAt(0) < 0x20 || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) <= 0x9f))
+        ? 'must not contain control characters'
+        : id.trim() !== id
+          ? 'must not start or end with white space'
+          : /\p{Cs}/u.test(id)
+            ? 'must be well-formed Unicode'
+            : undefined;
+  if (bad) throw new UsageError(`--resource ${bad}`);
 }
 
 /** Reads and checks `--head FILE` with the trusted keys; exit 2 (UsageError) when it cannot be used. */
@@ -73,10 +98,13 @@ export async function runVerify(options: VerifyCommandOptions): Promise<VerifyCo
   if (options.fromMs !== undefined && options.toMs !== undefined && options.fromMs >= options.toMs) {
     throw new UsageError('--from must be before --to');
   }
+  if (options.resource !== undefined) checkResourceOption(options.resource);
   const keys = await loadTrustedKeys(options.keys);
   const head = options.head !== undefined ? await loadHead(options.head, keys) : undefined;
   const reader = new FolderReader(options.dir);
   const bar = new ProgressBar('verifying', !options.json && Boolean(process.stderr.isTTY), 'bytes');
+  const jobs = options.jobs ?? defaultJobs();
+  const pool = jobs > 1 ? new ChunkWorkerPool(jobs) : undefined;
   let report: VerifyReport;
   try {
     report = await verifyFolder(reader, {
@@ -85,12 +113,16 @@ export async function runVerify(options: VerifyCommandOptions): Promise<VerifyCo
       ...(options.toMs !== undefined ? { toMs: options.toMs } : {}),
       ...(options.deep ? { deepCheck: deepCheckEvent } : {}),
       ...(head ? { head } : {}),
+      ...(options.resource !== undefined ? { resource: options.resource } : {}),
+      ...(pool ? { chunks: pool } : {}),
+      keyWindow: await folderKeyWindows(reader, keys),
       onProgress: (p) => {
         if (p.phase === 'archives') bar.update(p.done, p.total);
       },
     });
   } finally {
     bar.done();
+    await pool?.close();
   }
   return {
     ...report,
@@ -146,6 +178,40 @@ function keyFileLines(files: readonly FolderKeyFile[]): string[] {
   return out;
 }
 
+/** `--resource`: the resource's versions in time order, each with its chain position and what changed. */
+function timelineLines(resource: ResourceTimeline): string[] {
+  const out = ['', `resource ${printable(resource.resourceId)}`];
+  if (resource.versions === 0) {
+    out.push('  no profile version of this resource in the verified range');
+    return out;
+  }
+  const head = resource.head ? `, head version ${resource.head.n} ${resource.head.hash}` : '';
+  out.push(
+    `  ${resource.versions} version(s)${head}: ${resource.verified ? 'chain VERIFIED' : `chain NOT verified (${resource.findings} finding(s))`}`,
+  );
+  for (const v of resource.timeline) {
+    const marks = [
+      v.tombstone ? 'deleted' : '',
+      v.configurationDelivered ? '' : 'configuration not delivered',
+    ]
+      .filter((m) => m !== '')
+      .join(', ');
+    out.push(
+      `  ${v.effectiveAt}  version ${v.n}  ${v.verified ? 'verified' : v.sealed ? 'SEALED, WITH FINDINGS' : 'NOT SEALED'}  ${printable(v.source)}${marks ? `  (${marks})` : ''}`,
+    );
+    out.push(`    recorded ${v.recordedAt}  hash ${v.hash}  in ${printable(v.object)} #${v.eventIndex}`);
+    if (v.diff.from === null) continue;
+    const ops = v.diff.patch;
+    out.push(
+      `    from version ${v.diff.from}: ${ops.length === 0 ? 'no change' : `${ops.length} change(s)`}`,
+    );
+    for (const op of ops.slice(0, 20)) out.push(`      ${op.op} ${printable(op.path, 200)}`);
+    if (ops.length > 20) out.push(`      … and ${ops.length - 20} more (use --json for all)`);
+    if (v.diff.notCompared.length > 0) out.push(`      not compared: ${v.diff.notCompared.join(', ')}`);
+  }
+  return out;
+}
+
 /** Readable report: the range covered, a summary, then one block per finding code. */
 export function renderReport(dir: string, report: VerifyCommandReport): string {
   const out: string[] = [`auditseal verify ${printable(dir)}`, ...rangeLines(report)];
@@ -154,6 +220,12 @@ export function renderReport(dir: string, report: VerifyCommandReport): string {
   out.push(
     `  checked ${s.digests} digests, ${s.archives} archive chunks (${formatBytes(s.bytes)}), ${s.events} events, ${s.receipts} receipts`,
   );
+  if (report.profiles.versions > 0) {
+    out.push(
+      `  checked ${report.profiles.versions} profile version(s) of ${report.profiles.resources} resource(s)`,
+    );
+  }
+  if (report.resource) out.push(...timelineLines(report.resource));
   if (report.valid) {
     out.push('', 'VALID: every digest is signed by a trusted key, chained, and matches its archives.');
     return out.join('\n');
@@ -178,5 +250,19 @@ export function renderReport(dir: string, report: VerifyCommandReport): string {
     }
     if (list.length > 20) out.push(`  … and ${list.length - 20} more (use --json for all)`);
   }
+  if (s.digests === 0) out.push('', ...emptyFolderHint(dir, report));
   return out.join('\n');
+}
+
+/** Why a folder gave nothing to check, and what to do next. */
+function emptyFolderHint(dir: string, report: VerifyCommandReport): string[] {
+  const ranged = report.range.from !== null || report.range.to !== null;
+  return [
+    ranged
+      ? `Nothing to verify: no digest in ${printable(dir)} falls in the requested range.`
+      : `Nothing to verify: ${printable(dir)} holds no digests/ (is it the folder download or seal wrote?).`,
+    '  Fetch a range first (auditor role), waiting until it is sealed:',
+    `  npx auditseal download --wait --from <time> --to <time> --out ${printable(dir)}`,
+    '  or seal an existing log: npx auditseal seal --in events.jsonl --out DIR --key private.pem',
+  ];
 }

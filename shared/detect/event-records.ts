@@ -7,7 +7,7 @@
  * - neither: an app event, fields resolve against the stored event itself.
  */
 import { cloudTrailRecordOf as recordOfCloudTrailText } from '../events/cloudtrail.ts';
-import { isPlainObject } from '../events/json-guard.ts';
+import { kubernetesEventOf as eventOfKubernetesText } from '../events/kubernetes.ts';
 import { appSourceOf, CLOUDTRAIL_SOURCE, type EventSource, KUBERNETES_SOURCE } from './log-sources.ts';
 
 /** A record and its source, ready for the detector. */
@@ -27,12 +27,14 @@ export function cloudTrailRecordOf(
   return recordOfCloudTrailText(event);
 }
 
-/** The verbatim Kubernetes audit Event an event keeps, if any (`shared/events/kubernetes.ts`). */
+/**
+ * The verbatim Kubernetes audit Event an event keeps, if any: the Event's own JSON text, parsed without
+ * loss (`shared/events/kubernetes.ts`; numbers are `LosslessNumber`s, as in a CloudTrail record).
+ */
 export function kubernetesEventOf(
   event: Readonly<Record<string, unknown>>,
 ): Record<string, unknown> | undefined {
-  const record = event['kubernetes'];
-  return isPlainObject(record) ? record : undefined;
+  return eventOfKubernetesText(event);
 }
 
 /** The source and record of a stored (or about to be stored) event. */

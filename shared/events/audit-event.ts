@@ -8,7 +8,7 @@ import { type ProfileVersionDocument, versionDocumentProblem } from '../profiles
 import { parseRecordText } from './cloudtrail-record.ts';
 import { EventValidationError } from './errors.ts';
 import { EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH } from './event-id.ts';
-import type { JsonObject, JsonValue } from './json-guard.ts';
+import type { JsonValue } from './json-guard.ts';
 import { assertSafeJson, isPlainObject } from './json-guard.ts';
 import { formatJsonPath } from './json-path.ts';
 import { MAX_EVENT_BYTES } from './limits.ts';
@@ -89,11 +89,10 @@ const outcomeSchema = z.strictObject({
   errorMessage: text(MAX_LENGTH.errorMessage).optional(),
 });
 
-// `details` and `kubernetes` are free-form. `parseAuditEvent*` runs `assertSafeJson` first, which proves
-// they are bounded JSON, so the schema only checks their outer shape instead of walking them again. In the
-// same way, `guardEvent` has already parsed the `cloudtrail` text, so the schema only checks that it is a string.
+// `details` is free-form. `parseAuditEvent*` runs `assertSafeJson` first, which proves it is bounded JSON,
+// so the schema only checks its outer shape instead of walking it again. In the same way, `guardEvent` has
+// already parsed the `cloudtrail` and `kubernetes` texts, so the schema only checks that they are strings.
 const jsonValue = z.custom<JsonValue>((value) => value !== undefined, 'must be a JSON value');
-const jsonObject = z.custom<JsonObject>((value) => isPlainObject(value), 'must be a JSON object');
 // A profile version document, verbatim: it must be exactly what `parseVersionBytes` accepts from its JCS
 // (a strict, canonical, schema-valid document whose profile passes `parseProfile`).
 const profileVersionDocument = z.custom<ProfileVersionDocument>().superRefine((value, context) => {
@@ -130,8 +129,8 @@ export const auditEventInputSchema = z.strictObject({
   details: jsonValue.optional(),
   /** The CloudTrail record, verbatim: its own JSON text (docs/EVENTS.md §5). */
   cloudtrail: z.string().max(MAX_EVENT_BYTES).optional(),
-  /** The verbatim Kubernetes audit Event (`shared/events/kubernetes.ts`). */
-  kubernetes: jsonObject.optional(),
+  /** The Kubernetes audit Event, verbatim: its own JSON text (`shared/events/kubernetes.ts`). */
+  kubernetes: z.string().max(MAX_EVENT_BYTES).optional(),
   /**
    * The version document of a profile version (docs/PROFILES.md). Only events of channel `profile` carry
    * it, and every such event does (`parseAuditEvent`; the ingest core checks the rest).
@@ -175,20 +174,28 @@ export function parseAuditEvent(value: unknown): AuditEvent {
   return event;
 }
 
+/** The members that hold a source's record as its own JSON text (docs/EVENTS.md §5, docs/DETECTIONS.md §7). */
+const VERBATIM_TEXT_MEMBERS = ['cloudtrail', 'kubernetes'] as const;
+
 /**
- * The hostile-input guard of an event: `assertSafeJson` on every member, except a string `cloudtrail`,
- * which is the text of a CloudTrail record and is checked as one (`parseRecordText`): its numbers,
- * member names and strings are CloudTrail's, kept as text, so the app-event rules do not apply to them.
+ * The hostile-input guard of an event: `assertSafeJson` on every member, except a string `cloudtrail` or
+ * `kubernetes`, which is the text of a CloudTrail record or a Kubernetes audit Event and is checked as one
+ * (`parseRecordText`): its numbers, member names and strings are the source's, kept as text, so the
+ * app-event rules do not apply to them.
  */
 function guardEvent(value: unknown): void {
-  const text = isPlainObject(value) && Object.hasOwn(value, 'cloudtrail') ? value['cloudtrail'] : undefined;
-  if (typeof text !== 'string') {
+  if (!isPlainObject(value)) {
     assertSafeJson(value);
     return;
   }
-  const { cloudtrail: _record, ...rest } = value as Record<string, unknown>;
+  const texts = VERBATIM_TEXT_MEMBERS.filter((m) => Object.hasOwn(value, m) && typeof value[m] === 'string');
+  if (texts.length === 0) {
+    assertSafeJson(value);
+    return;
+  }
+  const rest = Object.fromEntries(Object.entries(value).filter(([k]) => !(texts as string[]).includes(k)));
   assertSafeJson(rest);
-  parseRecordText(text, '$.cloudtrail');
+  for (const m of texts) parseRecordText(value[m] as string, `$.${m}`);
 }
 
 function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {

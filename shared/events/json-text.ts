@@ -179,3 +179,23 @@ export function memberText(text: string, name: string): string | undefined {
   }
   return found;
 }
+
+/**
+ * The exact source texts of the elements of the array that `text` holds, for text that `parseJsonText`
+ * (or `JSON.parse`) accepted; undefined when `text` is not an array.
+ * Example: `elementTexts('[ {"n": 1e400}, 2 ]')` → `['{"n": 1e400}', '2']`.
+ */
+export function elementTexts(text: string): string[] | undefined {
+  let i = skipWhitespace(text, 0);
+  if (text.charCodeAt(i) !== OPEN_BRACKET) return undefined;
+  const out: string[] = [];
+  i = skipWhitespace(text, i + 1);
+  while (i < text.length && text.charCodeAt(i) !== CLOSE_BRACKET) {
+    const end = valueEnd(text, i);
+    out.push(text.slice(i, end));
+    i = skipWhitespace(text, end);
+    if (text.charCodeAt(i) !== COMMA) break;
+    i = skipWhitespace(text, i + 1);
+  }
+  return out;
+}

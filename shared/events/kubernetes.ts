@@ -1,6 +1,10 @@
 /**
- * Kubernetes API server audit events (`audit.k8s.io/v1` and `v1beta1` Event objects) to audit events. The
- * original Event is kept verbatim in `kubernetes`; the other members are a searchable projection of it.
+ * Kubernetes API server audit events (`audit.k8s.io/v1` and `v1beta1` Event objects) to audit events.
+ *
+ * Input is the Event's JSON text (a log event message), parsed without loss (`json-text.ts`). The text is
+ * kept verbatim as the string member `kubernetes`, as CloudTrail records are kept (docs/EVENTS.md §5), so
+ * every number stays as the API server wrote it (beyond 2^53, `1e400`, `-0`) and the event's bytes are
+ * still RFC 8785 JCS. The other members are a searchable projection of it.
  * Reference: https://kubernetes.io/docs/reference/config-api/apiserver-audit.v1/ (Event, ObjectReference).
  * The mapping table is in docs/DETECTIONS.md ("Kubernetes audit events").
  *
@@ -23,14 +27,23 @@ import { canonicalBytes } from '../canonical/jcs.ts';
 import {
   type ActorType,
   type AuditEventInput,
+  EVENT_FORMAT_VERSION,
   EVENT_ID_PATTERN,
   MAX_EVENT_ID_LENGTH,
   parseAuditEventInput,
 } from './audit-event.ts';
+import { parseRecordText } from './cloudtrail-record.ts';
 import { type EventErrorCode, EventValidationError } from './errors.ts';
-import { assertSafeJson, isPlainObject, type JsonObject } from './json-guard.ts';
+import { isPlainObject } from './json-guard.ts';
 import { formatJsonPath } from './json-path.ts';
-import type { JsonLimits } from './limits.ts';
+import {
+  assertTextBounds,
+  isLosslessNumber,
+  type JsonTextLimits,
+  parseJsonText,
+  trimJsonWhitespace,
+} from './json-text.ts';
+import { MAX_EVENT_BYTES, MAX_RECORD_DEPTH, RECORD_TEXT_LIMITS } from './limits.ts';
 import { isRfc3339 } from './rfc3339.ts';
 import { isSourceAddress, MAX_HOSTNAME_LENGTH } from './source-address.ts';
 
@@ -49,50 +62,53 @@ export type KubernetesAuditStage = (typeof KUBERNETES_AUDIT_STAGES)[number];
 const FINAL_STAGES: ReadonlySet<string> = new Set(['ResponseComplete', 'Panic']);
 
 /**
- * An event input carrying its verbatim Kubernetes Event (the schema's `kubernetes` member), or, for an
- * Event beyond the stored-event limits, its projection with `details.kubernetesOmitted` instead.
+ * An event input carrying its verbatim Kubernetes Event (the schema's `kubernetes` member: the Event's
+ * own JSON text), or, for an Event beyond the stored-event limits, its projection with
+ * `details.kubernetesOmitted` instead.
  */
-export type KubernetesEventInput = AuditEventInput & { kubernetes?: JsonObject };
+export type KubernetesEventInput = AuditEventInput & { kubernetes?: string };
 
 /**
- * Stored-event limits an otherwise valid Event can exceed (a large `requestObject`, a ConfigMap with more
- * than 256 keys…). Such an Event is kept as its projection, without the verbatim member, and says so in
- * `details.kubernetesOmitted` (docs/DETECTIONS.md §7, "Events beyond the stored-event limits").
+ * Stored-event limits an otherwise valid Event can exceed: its text is longer than a stored event may be,
+ * or the stored event with it would be (`TOO_LARGE`: a RequestResponse-level Event of a large ConfigMap),
+ * or it nests deeper than a kept text may (`TOO_DEEP`, beyond 1,100). Such an Event is kept as its
+ * projection, without the verbatim member, and says so in `details.kubernetesOmitted`
+ * (docs/DETECTIONS.md §7, "Events beyond the stored-event limits").
  */
-export const OMITTED_SIZE_CODES: ReadonlySet<EventErrorCode> = new Set([
-  'TOO_LARGE',
-  'STRING_TOO_LONG',
-  'TOO_MANY_KEYS',
-  'ARRAY_TOO_LONG',
-  'TOO_DEEP',
-  'KEY_TOO_LONG',
-]);
+export const OMITTED_SIZE_CODES: ReadonlySet<EventErrorCode> = new Set(['TOO_LARGE', 'TOO_DEEP']);
 
-/** What stands in for an Event too large to keep verbatim: why, and what it was (JCS SHA-256 and size). */
+/** What stands in for an Event too large to keep verbatim: why, and what it was (SHA-256 and size of its text). */
 export interface KubernetesOmission {
   readonly reason: string;
-  /** Hex SHA-256 of the RFC 8785 canonical form of the Event, so the original can be matched later. */
+  /** What `sha256` and `bytes` are over: always `text`, the Event's exact JSON text as UTF-8. */
+  readonly form: 'text';
+  /**
+   * Hex SHA-256 of the UTF-8 bytes of the Event's text (the log event message without the JSON
+   * whitespace around it), so a copy found in CloudWatch Logs can be matched byte for byte.
+   */
   readonly sha256: string;
-  /** Size in bytes of that canonical form. */
+  /** Size in bytes of that text. */
   readonly bytes: number;
 }
 
 /**
- * The bounds an Event must meet to be read at all (before mapping). They refuse hostile input (forbidden
- * keys, lone surrogates, unsafe integers, absurd sizes); the stored-event limits are checked afterwards.
- * A log event message is at most 1 MiB of UTF-16 code units (`cloudwatch-logs.ts`), so 4 MiB of UTF-8.
+ * The bounds an Event's text must meet to be read at all: a log event message is at most 1 MiB of UTF-16
+ * code units (`cloudwatch-logs.ts`). Deeper than `MAX_RECORD_DEPTH` it is read for its projection only
+ * (with the engine's non-recursive `JSON.parse`, `projectionOfDeepText`), never kept.
  */
-const READABLE_LIMITS: JsonLimits = Object.freeze({
-  maxDepth: 100,
-  maxStringLength: 1_048_576,
-  maxObjectKeys: 100_000,
-  maxArrayLength: 100_000,
-  maxKeyLength: 1_048_576,
-  maxTotalBytes: 4 * 1_048_576,
+const READABLE_TEXT_LIMITS: JsonTextLimits = Object.freeze({
+  maxLength: 1_048_576,
+  maxDepth: MAX_RECORD_DEPTH,
 });
+
+/** The members the server adds to a stored event, in a stand-in of their exact canonical length. */
+const SERVER_MEMBERS_BYTES =
+  canonicalBytes({ v: EVENT_FORMAT_VERSION, receivedAt: '1970-01-01T00:00:00.000Z', channel: 'kubernetes' })
+    .length - 1;
 
 /** Why a Kubernetes audit Event was not turned into an audit event. */
 export type KubernetesRejectReason =
+  | 'NOT_JSON'
   | 'NOT_AN_EVENT'
   | 'UNSAFE_JSON'
   | 'UNSUPPORTED_API_VERSION'
@@ -126,6 +142,7 @@ export interface KubernetesContext {
   readonly clusterArn: string;
 }
 
+const LONE_SURROGATES = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const CLUSTER_ARN = /^arn:aws[a-z-]*:eks:[a-z0-9-]{1,32}:\d{12}:cluster\/[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 const EKS_LOG_GROUP = /^\/aws\/eks\/([A-Za-z0-9][A-Za-z0-9_-]{0,99})\/cluster$/;
 /** Log streams of an EKS control-plane log group that carry API server audit events. */
@@ -179,23 +196,112 @@ export interface KubernetesObjectRef {
 }
 
 /**
- * Maps one Event. Throws `KubernetesMappingError` (with `reason`). The result is checked against the
- * event schema and the stored-event limits in one pass; an Event beyond those limits (but readable) is
- * kept as its projection, with `details.kubernetesOmitted` (`OMITTED_SIZE_CODES`).
+ * Maps the JSON text of one Event (a log event message) to an event input whose `kubernetes` is that
+ * text, from its `{` to its `}`. Throws `KubernetesMappingError` (with `reason`). An Event beyond the
+ * stored-event limits (but readable) is kept as its projection, with `details.kubernetesOmitted`
+ * (`OMITTED_SIZE_CODES`).
+ * Example: `fromKubernetesAuditEvent(logEvent.message, { clusterArn })`.
  */
-export function fromKubernetesAuditEvent(event: unknown, context: KubernetesContext): KubernetesEventInput {
+export function fromKubernetesAuditEvent(text: string, context: KubernetesContext): KubernetesEventInput {
   if (!isClusterArn(context.clusterArn)) {
     throw new KubernetesMappingError('BAD_CLUSTER_ARN', '$', 'the cluster ARN is not an EKS cluster ARN');
   }
-  guard(event, '$', READABLE_LIMITS);
-  if (!isPlainObject(event) || event['kind'] !== 'Event') {
+  if (typeof text !== 'string') throw new KubernetesMappingError('NOT_JSON', '$', 'the Event is not text');
+  const eventText = trimJsonWhitespace(text);
+  const parsed = parseEventText(eventText);
+  if (parsed === TOO_DEEP) return projectionOfDeepText(eventText, context);
+  const mapped = projectionOf(parsed, context);
+  const omission = omissionOf(mapped, eventText);
+  return omission === undefined
+    ? { ...validProjection(mapped), kubernetes: eventText }
+    : omittedProjection(mapped, eventText, omission);
+}
+
+/**
+ * The Kubernetes audit Event an event keeps, parsed from its verbatim text; undefined when the event has
+ * no `kubernetes` member. Read it as `cloudTrailRecordOf`'s record (docs/EVENTS.md §5.5): numbers are
+ * lossless-json `LosslessNumber`s, members are own members (`__proto__` included), the last of duplicate
+ * member names wins. Throws `EventValidationError` if `kubernetes` is not the text of an object (never
+ * for an event that `parseAuditEvent` or `parseAuditEventInput` accepted).
+ */
+export function kubernetesEventOf(event: object): Record<string, unknown> | undefined {
+  const text: unknown = Object.hasOwn(event, 'kubernetes')
+    ? (event as { kubernetes?: unknown }).kubernetes
+    : undefined;
+  if (text === undefined) return undefined;
+  if (typeof text !== 'string') {
+    throw new EventValidationError('SCHEMA_VIOLATION', '$.kubernetes', 'must be the JSON text of an Event');
+  }
+  return parseRecordText(text, '$.kubernetes');
+}
+
+const TOO_DEEP = Symbol('too deep');
+
+/** The Event of `text`, parsed without loss, or `TOO_DEEP` for a text deeper than a kept text may be. */
+function parseEventText(text: string): Record<string, unknown> | typeof TOO_DEEP {
+  let value: unknown;
+  try {
+    value = parseJsonText(text, READABLE_TEXT_LIMITS, '$');
+  } catch (error) {
+    if (!(error instanceof EventValidationError)) throw error;
+    if (error.code === 'TOO_DEEP') return TOO_DEEP;
+    if (error.code === 'INVALID_JSON') {
+      throw new KubernetesMappingError('NOT_JSON', '$', error.message.replace(/ at \S+$/, ''), {
+        cause: error,
+      });
+    }
+    throw new KubernetesMappingError('UNSAFE_JSON', '$', error.message.replace(/ at \S+$/, ''), {
+      cause: error,
+    });
+  }
+  if (!isPlainObject(value)) {
     throw new KubernetesMappingError(
       'NOT_AN_EVENT',
       '$.kind',
       'not a Kubernetes audit Event (kind must be "Event")',
     );
   }
-  const apiVersion = event['apiVersion'];
+  return value;
+}
+
+/**
+ * An Event nested deeper than `MAX_RECORD_DEPTH` (Kubernetes' own decoder allows 10,000 levels): the
+ * lossless parser is recursive, so such a text is read with `JSON.parse`, which V8 runs without
+ * recursion, for its projection only. Its numbers may round there, but the projection reads none but
+ * `responseStatus.code`, and the text is not kept: only its SHA-256.
+ */
+function projectionOfDeepText(text: string, context: KubernetesContext): KubernetesEventInput {
+  assertTextBounds(
+    text,
+    { maxLength: READABLE_TEXT_LIMITS.maxLength, maxDepth: Number.MAX_SAFE_INTEGER },
+    '$',
+  );
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new KubernetesMappingError('NOT_JSON', '$', 'text is not valid JSON');
+  }
+  if (!isPlainObject(value)) {
+    throw new KubernetesMappingError(
+      'NOT_AN_EVENT',
+      '$.kind',
+      'not a Kubernetes audit Event (kind must be "Event")',
+    );
+  }
+  return omittedProjection(projectionOf(value, context), text, 'TOO_DEEP');
+}
+
+/** The common members of an Event (everything but the verbatim text). Throws `KubernetesMappingError`. */
+function projectionOf(event: Record<string, unknown>, context: KubernetesContext): Record<string, unknown> {
+  if (own(event, 'kind') !== 'Event') {
+    throw new KubernetesMappingError(
+      'NOT_AN_EVENT',
+      '$.kind',
+      'not a Kubernetes audit Event (kind must be "Event")',
+    );
+  }
+  const apiVersion = own(event, 'apiVersion');
   if (
     apiVersion !== undefined &&
     !(KUBERNETES_AUDIT_API_VERSIONS as readonly unknown[]).includes(apiVersion)
@@ -206,19 +312,19 @@ export function fromKubernetesAuditEvent(event: unknown, context: KubernetesCont
       `apiVersion must be ${KUBERNETES_AUDIT_API_VERSIONS.join(' or ')}`,
     );
   }
-  const stage = event['stage'];
+  const stage = own(event, 'stage');
   if (typeof stage !== 'string' || !(KUBERNETES_AUDIT_STAGES as readonly string[]).includes(stage)) {
     throw reject('BAD_STAGE', 'stage', `stage must be one of ${KUBERNETES_AUDIT_STAGES.join(', ')}`);
   }
-  const id = eventIdOf(event['auditID'], stage as KubernetesAuditStage);
+  const id = eventIdOf(own(event, 'auditID'), stage as KubernetesAuditStage);
   const eventTime = eventTimeOf(event);
-  const verb = str(event['verb']);
+  const verb = str(own(event, 'verb'));
   if (verb === undefined) throw reject('MISSING_VERB', 'verb', 'the Event has no verb');
-  const user = event['user'];
-  if (!isPlainObject(user) || str(user['username']) === undefined) {
+  const user = own(event, 'user');
+  if (!isPlainObject(user) || str(own(user, 'username')) === undefined) {
     throw reject('MISSING_USER', 'user.username', 'the Event has no user.username');
   }
-  const objectRef = objectRefOf(event['objectRef']);
+  const objectRef = objectRefOf(own(event, 'objectRef'));
 
   const mapped: Record<string, unknown> = {
     id,
@@ -234,51 +340,35 @@ export function fromKubernetesAuditEvent(event: unknown, context: KubernetesCont
       : { id: context.clusterArn, type: 'AWS::EKS::Cluster' },
     outcome: outcomeOf(event),
   };
-  const sourceIp = firstSourceIp(event['sourceIPs']);
+  const sourceIp = firstSourceIp(own(event, 'sourceIPs'));
   if (sourceIp !== undefined) mapped['sourceIp'] = sourceIp;
-  putBounded(mapped, 'userAgent', str(event['userAgent']), 1_024);
-  putBounded(mapped, 'endpoint', str(event['requestURI'])?.split('?')[0], 1_024);
-  const level = str(event['level']);
+  putBounded(mapped, 'userAgent', str(own(event, 'userAgent')), 1_024);
+  putBounded(mapped, 'endpoint', str(own(event, 'requestURI'))?.split('?')[0], 1_024);
+  const level = str(own(event, 'level'));
   mapped['labels'] = [
     'kubernetes',
     `stage:${stage}`,
     ...(level && level.length <= 64 ? [`level:${level}`] : []),
   ];
   mapped['details'] = detailsOf(event, user, context, stage);
-
-  try {
-    // One pass: the stored-event limits over the Event, and the schema over the whole input.
-    return parseAuditEventInput({ ...mapped, kubernetes: event }) as KubernetesEventInput;
-  } catch (error) {
-    if (!(error instanceof EventValidationError)) throw error;
-    if (!error.path.startsWith('$.kubernetes') || !OMITTED_SIZE_CODES.has(error.code)) {
-      throw new KubernetesMappingError('INVALID_MAPPED_FIELD', '$', `mapped event ${error.message}`, {
-        cause: error,
-      });
-    }
-    return omittedProjection(mapped, event, error.code);
-  }
+  return mapped;
 }
 
-/** The projection of an Event beyond the stored-event limits, with what was omitted and why. */
-function omittedProjection(
-  mapped: Record<string, unknown>,
-  event: Record<string, unknown>,
-  reason: EventErrorCode,
-): KubernetesEventInput {
-  const canonical = canonicalBytes(event);
-  const omission: KubernetesOmission = {
-    reason,
-    sha256: createHash('sha256').update(canonical).digest('hex'),
-    bytes: canonical.length,
-  };
-  const projection = {
-    ...mapped,
-    labels: [...(mapped['labels'] as string[]), 'kubernetes:omitted'],
-    details: { ...(mapped['details'] as Record<string, unknown>), kubernetesOmitted: omission },
-  };
+/**
+ * Why the Event's text cannot be kept in the stored event (`TOO_LARGE`), or undefined when it can: the
+ * text fits a kept text (`RECORD_TEXT_LIMITS`), and the stored event with it (server members included,
+ * at their exact canonical length) is within `MAX_EVENT_BYTES`.
+ */
+function omissionOf(mapped: Record<string, unknown>, text: string): EventErrorCode | undefined {
+  if (text.length > RECORD_TEXT_LIMITS.maxLength) return 'TOO_LARGE';
+  const stored = canonicalBytes({ ...mapped, kubernetes: text }).length + SERVER_MEMBERS_BYTES;
+  return stored > MAX_EVENT_BYTES ? 'TOO_LARGE' : undefined;
+}
+
+/** The projection, checked against the event schema; a failure is a mapping refusal. */
+function validProjection(mapped: Record<string, unknown>): AuditEventInput {
   try {
-    return parseAuditEventInput(projection);
+    return parseAuditEventInput(mapped);
   } catch (error) {
     if (!(error instanceof EventValidationError)) throw error;
     throw new KubernetesMappingError('INVALID_MAPPED_FIELD', '$', `mapped event ${error.message}`, {
@@ -287,19 +377,39 @@ function omittedProjection(
   }
 }
 
+/** The projection of an Event beyond the stored-event limits, with what was omitted and why. */
+function omittedProjection(
+  mapped: Record<string, unknown>,
+  text: string,
+  reason: EventErrorCode,
+): KubernetesEventInput {
+  const bytes = Buffer.from(text, 'utf8');
+  const omission: KubernetesOmission = {
+    reason,
+    form: 'text',
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    bytes: bytes.length,
+  };
+  return validProjection({
+    ...mapped,
+    labels: [...(mapped['labels'] as string[]), 'kubernetes:omitted'],
+    details: { ...(mapped['details'] as Record<string, unknown>), kubernetesOmitted: omission },
+  });
+}
+
 /**
- * Maps the Events of one delivery, all or nothing: the first Event that cannot be mapped throws, with
+ * Maps the Events (their JSON texts) of one delivery, all or nothing: the first Event that cannot be mapped throws, with
  * its index in `path` (`$[3].auditID`). Exact duplicates are kept once. When a request's final stage
  * (ResponseComplete or Panic) is in the same delivery, its earlier stages are left out: the final stage
  * repeats everything they say. Earlier stages delivered alone are kept, under their own ids.
  */
 export function fromKubernetesAuditEvents(
-  events: readonly unknown[],
+  texts: readonly string[],
   context: KubernetesContext,
 ): KubernetesEventInput[] {
-  const mapped = events.map((event, index) => {
+  const mapped = texts.map((text, index) => {
     try {
-      return fromKubernetesAuditEvent(event, context);
+      return fromKubernetesAuditEvent(text, context);
     } catch (error) {
       if (error instanceof KubernetesMappingError) {
         throw new KubernetesMappingError(error.reason, `$[${index}]${error.path.slice(1)}`, error.message, {
@@ -359,7 +469,7 @@ function eventIdOf(auditID: unknown, stage: KubernetesAuditStage): string {
 
 function eventTimeOf(event: Record<string, unknown>): string {
   for (const key of ['requestReceivedTimestamp', 'timestamp', 'stageTimestamp']) {
-    const value = event[key];
+    const value = own(event, key);
     if (value === undefined || value === null) continue;
     if (typeof value !== 'string' || !isRfc3339(value)) {
       throw reject('BAD_EVENT_TIME', key, `${key} is not an RFC 3339 date-time with a time zone`);
@@ -375,11 +485,11 @@ function eventTimeOf(event: Record<string, unknown>): string {
 
 function objectRefOf(value: unknown): KubernetesObjectRef | undefined {
   if (!isPlainObject(value)) return undefined;
-  const resource = str(value['resource']);
+  const resource = str(own(value, 'resource'));
   if (resource === undefined) return undefined;
   const ref: { -readonly [K in keyof KubernetesObjectRef]: KubernetesObjectRef[K] } = { resource };
   for (const key of ['apiGroup', 'namespace', 'name', 'subresource'] as const) {
-    const text = str(value[key]);
+    const text = str(own(value, key));
     if (text !== undefined) ref[key] = text;
   }
   return ref;
@@ -387,10 +497,11 @@ function objectRefOf(value: unknown): KubernetesObjectRef | undefined {
 
 /** Kubernetes user names: `system:anonymous`, `system:serviceaccount:<ns>:<name>`, `system:node:<node>`, … */
 function actorOf(user: Record<string, unknown>): AuditEventInput['actor'] {
-  const username = str(user['username'])!;
-  const groups = Array.isArray(user['groups']) ? user['groups'].filter((g) => typeof g === 'string') : [];
-  const extra = isPlainObject(user['extra']) ? user['extra'] : {};
-  const canonicalArn = firstString(extra['canonicalArn']) ?? firstString(extra['arn']);
+  const username = str(own(user, 'username'))!;
+  const groups = stringsOf(own(user, 'groups')) ?? [];
+  const rawExtra = own(user, 'extra');
+  const extra = isPlainObject(rawExtra) ? rawExtra : {};
+  const canonicalArn = firstString(own(extra, 'canonicalArn')) ?? firstString(own(extra, 'arn'));
   let type: ActorType;
   if (username === 'system:anonymous' || groups.includes('system:unauthenticated')) type = 'anonymous';
   else if (username.startsWith('system:') || groups.includes('system:nodes')) type = 'service';
@@ -398,7 +509,7 @@ function actorOf(user: Record<string, unknown>): AuditEventInput['actor'] {
   else if (canonicalArn?.includes(':root')) type = 'root';
   else type = 'user';
   const actor: AuditEventInput['actor'] = { id: username, type };
-  const accessKeyId = firstString(extra['accessKeyId']);
+  const accessKeyId = firstString(own(extra, 'accessKeyId'));
   if (accessKeyId !== undefined && accessKeyId.length <= 512) actor.sessionId = accessKeyId;
   const account =
     canonicalArn === undefined ? undefined : /^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):/.exec(canonicalArn)?.[1];
@@ -411,17 +522,18 @@ function actorOf(user: Record<string, unknown>): AuditEventInput['actor'] {
  * authorizer's decision annotation; without either, the Event says nothing about its outcome.
  */
 function outcomeOf(event: Record<string, unknown>): AuditEventInput['outcome'] {
-  const status = event['responseStatus'];
-  const code = isPlainObject(status) ? status['code'] : undefined;
-  if (typeof code === 'number' && Number.isInteger(code)) {
-    if (code < 400) return { result: 'success' };
-    const outcome: AuditEventInput['outcome'] = { result: 'failure', errorCode: String(code) };
-    const message = isPlainObject(status) ? str(status['message']) : undefined;
+  const status = own(event, 'responseStatus');
+  const code = integerOf(isPlainObject(status) ? own(status, 'code') : undefined);
+  if (code !== undefined) {
+    if (code.value < 400) return { result: 'success' };
+    const outcome: AuditEventInput['outcome'] = { result: 'failure' };
+    if (code.text.length <= 256) outcome.errorCode = code.text;
+    const message = isPlainObject(status) ? str(own(status, 'message')) : undefined;
     if (message !== undefined && message.length <= 4_096) outcome.errorMessage = message;
     return outcome;
   }
-  const annotations = event['annotations'];
-  const decision = isPlainObject(annotations) ? annotations['authorization.k8s.io/decision'] : undefined;
+  const annotations = own(event, 'annotations');
+  const decision = isPlainObject(annotations) ? own(annotations, 'authorization.k8s.io/decision') : undefined;
   if (decision === 'allow') return { result: 'success' };
   if (decision === 'forbid') return { result: 'failure', errorCode: 'Forbidden' };
   throw reject(
@@ -438,10 +550,11 @@ function detailsOf(
   stage: string,
 ): Record<string, unknown> {
   const details: Record<string, unknown> = { cluster: context.clusterArn, stage };
-  const groups = user['groups'];
-  if (Array.isArray(groups) && groups.every((g) => typeof g === 'string')) details['groups'] = groups;
-  const impersonated = event['impersonatedUser'];
-  const as = isPlainObject(impersonated) ? str(impersonated['username']) : undefined;
+  const raw = own(user, 'groups');
+  const groups = stringsOf(raw);
+  if (groups !== undefined && groups.length === (raw as unknown[]).length) details['groups'] = groups;
+  const impersonated = own(event, 'impersonatedUser');
+  const as = isPlainObject(impersonated) ? str(own(impersonated, 'username')) : undefined;
   if (as !== undefined) details['impersonatedUser'] = as;
   return details;
 }
@@ -463,24 +576,40 @@ function putBounded(
   if (value !== undefined && value.length > 0 && value.length <= max) target[key] = value;
 }
 
-function guard(value: unknown, base: string, limits: JsonLimits): void {
-  try {
-    assertSafeJson(value, limits);
-  } catch (error) {
-    if (!(error instanceof EventValidationError)) throw error;
-    throw new KubernetesMappingError('UNSAFE_JSON', base + error.path.slice(1), error.message, {
-      cause: error,
-    });
-  }
-}
-
 /** `field` is a dotted member path of the Event (`user.username`). */
 function reject(reason: KubernetesRejectReason, field: string, message: string): KubernetesMappingError {
   return new KubernetesMappingError(reason, formatJsonPath(field.split('.')), message);
 }
 
+/**
+ * A non-empty string, with each lone UTF-16 surrogate (a `\ud800` escape in the text) replaced by
+ * U+FFFD: a projected member must be valid UTF-8; the kept text has the escape.
+ */
 function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value.length > 0 ? value : undefined;
+  return typeof value === 'string' && value.length > 0 ? value.replace(LONE_SURROGATES, '\uFFFD') : undefined;
+}
+
+/** The strings of an array, made well-formed (`str`), or undefined for a non-array. */
+function stringsOf(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  return value.filter((g) => typeof g === 'string').map((g) => str(g) ?? g);
+}
+
+/**
+ * An integer JSON number, as its value (a double, exact up to 2^53, which is all a comparison with 400
+ * needs) and its text (exact: the lossless source text, or the double's own for `JSON.parse` input).
+ * `403.0` is the integer 403; `1e400` and fractions are not integers.
+ */
+function integerOf(value: unknown): { value: number; text: string } | undefined {
+  const n = isLosslessNumber(value) ? Number(value.value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n)) return undefined;
+  const exact = isLosslessNumber(value) && /^-?(?:0|[1-9]\d*)$/.test(value.value) ? value.value : String(n);
+  return { value: n, text: exact === '-0' ? '0' : exact };
+}
+
+/** The object's own member `key`: never one inherited from `Object.prototype` (`constructor`, …). */
+function own(value: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(value, key) ? value[key] : undefined;
 }
 
 /** `extra` values are string lists in Kubernetes (`map[string][]string`); a bare string is taken too. */

@@ -248,23 +248,10 @@ export function kubernetesEventsOf(message: DataMessage, sources: KubernetesLogS
   if (configured === undefined && !message.logStream.startsWith(EKS_AUDIT_STREAM_PREFIX)) {
     return { clusterArn, events: [], skipped: message.logEvents.length };
   }
-  const records = message.logEvents.map((logEvent, i) => {
-    try {
-      return JSON.parse(logEvent.message) as unknown;
-    } catch (error) {
-      throw new SubscriptionPayloadError(
-        'BAD_LOG_EVENT',
-        `$.logEvents[${i}].message`,
-        'log event is not JSON',
-        'NOT_JSON',
-        {
-          cause: error,
-        },
-      );
-    }
-  });
   try {
-    return { clusterArn, events: fromKubernetesAuditEvents(records, { clusterArn }), skipped: 0 };
+    // Each message is an Event's own JSON text; the mapping keeps it verbatim (docs/DETECTIONS.md §7).
+    const texts = message.logEvents.map((logEvent) => logEvent.message);
+    return { clusterArn, events: fromKubernetesAuditEvents(texts, { clusterArn }), skipped: 0 };
   } catch (error) {
     if (!(error instanceof KubernetesMappingError)) throw error;
     // `$[i]…` of the mapping becomes `$.logEvents[i].message…`.
@@ -293,13 +280,13 @@ export function encodeSubscriptionEvent(message: DataMessage): { awslogs: { data
 /**
  * A data message carrying Kubernetes audit Events the way EKS delivers them: the control-plane log group
  * of cluster `cluster` (`/aws/eks/<cluster>/cluster`), a `kube-apiserver-audit-…` stream, one log event
- * per Event (its JSON on one line, as the API server writes it).
+ * per Event, whose message is the Event's JSON text exactly as given (`texts`; the API server writes one
+ * line per Event).
  */
 export function eksAuditMessage(
-  events: readonly unknown[],
+  texts: readonly string[],
   options: { readonly cluster: string; readonly owner: string; readonly timestampMs: number },
 ): DataMessage {
-  const messages = events.map((e) => JSON.stringify(e));
   const stream = createHash('sha256').update(options.cluster).digest('hex').slice(0, 32);
   return {
     type: 'data',
@@ -307,7 +294,7 @@ export function eksAuditMessage(
     logGroup: `/aws/eks/${options.cluster}/cluster`,
     logStream: `${EKS_AUDIT_STREAM_PREFIX}${stream}`,
     subscriptionFilters: ['auditseal-kubernetes-audit'],
-    logEvents: messages.map((message, i) => ({
+    logEvents: texts.map((message, i) => ({
       // CloudWatch Logs event ids are 56 decimal digits.
       id: BigInt(`0x${createHash('sha256').update(`${options.timestampMs}/${i}/${message}`).digest('hex')}`)
         .toString()

@@ -309,6 +309,11 @@ export async function sealPeriod(req: SealRequest, deps: SealDeps): Promise<Seal
   if (statementBytes.length > MAX_STATEMENT_BYTES) {
     throw new SealError('STATEMENT_TOO_LARGE', `statement is ${statementBytes.length} bytes`);
   }
+  const signatureKey = digestObjectKey(req.ledger, req.period, 'signature');
+  // Signed before the statement is stored: a signer whose key was rotated away (a re-pointed alias) fails
+  // here, before any object names the old key, so the retry seals under the new key (FORMAT.md §9.4).
+  const signature =
+    (await store.get(signatureKey)) === undefined ? await signer.sign(statementBytes) : undefined;
   await putDeterministic(
     store,
     digestObjectKey(req.ledger, req.period, 'statement'),
@@ -316,7 +321,6 @@ export async function sealPeriod(req: SealRequest, deps: SealDeps): Promise<Seal
     JSON_TYPE,
   );
 
-  const signatureKey = digestObjectKey(req.ledger, req.period, 'signature');
   const base = {
     ...headOf(statement, statementBytes, req.period),
     treeSize: digest.treeSize,
@@ -324,10 +328,10 @@ export async function sealPeriod(req: SealRequest, deps: SealDeps): Promise<Seal
     statement,
     provenance,
   };
-  if ((await store.get(signatureKey)) !== undefined && (await existingSignatureValid())) {
-    return { ...base, outcome: 'already-sealed' };
+  if (signature === undefined) {
+    if (await existingSignatureValid()) return { ...base, outcome: 'already-sealed' };
+    throw new SealError('NONDETERMINISTIC_OBJECT', `${signatureKey} vanished while sealing`);
   }
-  const signature = await signer.sign(statementBytes);
   try {
     await store.putIfAbsent(signatureKey, signature, 'application/pkix-signature');
   } catch (error) {

@@ -95,8 +95,10 @@ export class InMemoryEventIndex implements EventIndex {
     this.reads++;
     const upper = typeof window.resume === 'string' ? window.resume : undefined;
     const read: IndexableEvent[] = [];
+    // Like the DynamoDB adapter (BETWEEN reads the exclusive upper bound): a first read asks for one more.
+    const take = window.resume === undefined ? limit + 1 : limit;
     for (const e of this.#partition(ledger, partition)) {
-      if (read.length >= limit) break;
+      if (read.length >= take) break;
       if (e.sk > window.below || (upper !== undefined && e.sk >= upper)) continue;
       if (e.sk < window.from) break;
       read.push(e);
@@ -108,7 +110,7 @@ export class InMemoryEventIndex implements EventIndex {
     return {
       events,
       itemsRead: read.length,
-      ...(read.length === limit && last !== undefined ? { next: { sk: last.sk, resume: last.sk } } : {}),
+      ...(read.length === take && last !== undefined ? { next: { sk: last.sk, resume: last.sk } } : {}),
     };
   }
 }

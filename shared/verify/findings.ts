@@ -10,6 +10,8 @@ export const FINDING_CODES = {
   DIGEST_MOVED: 'a digest sits under a key other than the one its signed statement names',
   SIGNATURE_INVALID: 'a statement signature does not verify with the key it names',
   KEY_UNKNOWN: 'a statement is signed by a key that is not in the trusted set',
+  KEY_OUTSIDE_WINDOW:
+    'a statement is signed by a trusted key for a period that ended after a trusted key record says the key was replaced',
   CHAIN_BROKEN: 'a digest does not link to the digest of the previous period',
   CHAIN_START_MISSING: 'the chain does not start at its first digest (sequence 0) and no --from was given',
   PERIOD_MISSING: 'a period in the verified range has no digest',
@@ -55,6 +57,15 @@ export const FINDING_CODES = {
     'the folder ends before the signed head given with --head: its newest periods are missing',
   HEAD_MISMATCH:
     'the folder holds the period of the signed head given with --head, with a different statement',
+  PROFILE_VERSION_MALFORMED:
+    'a sealed event of channel "profile" is not the event of a valid version document (its id, resource, times or document)',
+  PROFILE_VERSION_MODIFIED:
+    "a profile version no longer hashes to what the next version's previousHash commits to",
+  PROFILE_VERSION_REMOVED: "positions of a resource's profile chain are missing",
+  PROFILE_VERSION_INSERTED: 'a second profile version claims a position the chain does not link it to',
+  PROFILE_VERSION_DUPLICATED: 'the same profile version (same bytes) is found more than once',
+  PROFILE_VERSION_REORDERED: 'a profile version is found after a version with a higher position',
+  PROFILE_VERSION_TIME_REVERSED: "a resource's versions are linked, but recordedAt does not increase with n",
 } as const;
 
 export type FindingCode = keyof typeof FINDING_CODES;
@@ -73,6 +84,11 @@ export interface Finding {
   readonly evidence?: { readonly expected?: string; readonly computed?: string };
   /** For a run of missing periods (PERIOD_MISSING, LEDGER_TRUNCATED): one finding for the whole run. */
   readonly periods?: PeriodRun;
+  /**
+   * For PROFILE_VERSION_* chain findings: the resource, the chain position concerned (the first missing
+   * one for REMOVED) and, for REMOVED, how many positions are missing.
+   */
+  readonly resource?: { readonly id: string; readonly n: number; readonly count?: number };
 }
 
 /** A run of consecutive periods, reported as one finding so that a report stays linear in the objects. */

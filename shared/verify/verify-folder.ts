@@ -10,8 +10,10 @@ import { type KeyObject, verify } from 'node:crypto';
 import { parseCanonicalText } from '../canonical/jcs.ts';
 import { MAX_P256_DER_SIGNATURE_BYTES } from '../crypto/keys.ts';
 import type { VerifiedHead } from '../head/signed-head.ts';
+import { type KeyWindow, signedOutsideWindow } from '../keys/key-record.ts';
 import { INDEX_ENTRY_SIZE } from '../ledger/archive-chunk.ts';
 import {
+  type ArchiveRef,
   DIGEST_STATEMENT_TYPE,
   type Digest,
   type DigestStatement,
@@ -38,7 +40,8 @@ import { StreamingTree, sha256 } from '../merkle/rfc6962.ts';
 import { MAX_STATEMENT_BYTES } from '../ports/signer.ts';
 import type { Finding, PeriodRun } from './findings.ts';
 import { NotRegularObjectError, type ObjectReader } from './object-reader.ts';
-import { hashFromHex, verifyChunk } from './verify-chunk.ts';
+import { type ChunkResult, hashFromHex, verifyChunk } from './verify-chunk.ts';
+import { ProfileChecks, type ProfileSummary, type ResourceTimeline } from './verify-profiles.ts';
 import { PeriodProvenance } from './verify-provenance.ts';
 import { type BatchLeafCheck, checkReceiptFile } from './verify-receipts.ts';
 
@@ -83,6 +86,43 @@ export interface VerifyOptions {
    * lies outside [from, to).
    */
   readonly head?: VerifiedHead;
+  /** `--resource`: check only this resource's profile chain, and report its verified timeline. */
+  readonly resource?: string;
+  /**
+   * Who checks each archive chunk (verifyChunk's work: hashing its events, its root, its diagnosis).
+   * Default: verifyChunk in this thread, one chunk at a time. A checker that runs elsewhere (worker
+   * threads) sets `lookahead` above 1: that many chunks are read and checked ahead of the one being
+   * used, and their results are still used strictly in order, so the report does not depend on it.
+   */
+  readonly chunks?: ChunkChecker;
+  /**
+   * The window of a trusted key of a ledger, from key records signed by trusted keys (FORMAT.md §9.4):
+   * a digest statement that names a key already replaced when its period ended is KEY_OUTSIDE_WINDOW.
+   */
+  readonly keyWindow?: (ledger: string, keyId: string) => KeyWindow | undefined;
+}
+
+/** Checks archive chunks, possibly concurrently; see VerifyOptions.chunks. */
+export interface ChunkChecker {
+  /** Chunks read and checked ahead of the one in use, at least 1 (1: no lookahead). */
+  readonly lookahead: number;
+  /** The same result as verifyChunk(ref, archive, index, cut) for the same bytes. */
+  check(
+    ref: ArchiveRef,
+    archive: Buffer | undefined,
+    index: Buffer | undefined,
+    cut: boolean,
+  ): ChunkResult | Promise<ChunkResult>;
+}
+
+const IN_THREAD: ChunkChecker = { lookahead: 1, check: verifyChunk };
+
+/** What loading one chunk found: its bytes, its check, and the objects that were not regular files. */
+interface LoadedChunk {
+  readonly archive: Buffer | undefined;
+  readonly result: ChunkResult;
+  /** In the order the sequential verifier reads them: archive, index, then the archive's second read. */
+  readonly notRegular: NotRegularObjectError[];
 }
 
 /** What a folder covers for one ledger: the range a report always states. */
@@ -112,6 +152,10 @@ export interface VerifyReport {
   readonly range: { readonly from: string | null; readonly to: string | null };
   readonly ledgers: LedgerSummary[];
   readonly stats: { digests: number; archives: number; events: number; bytes: number; receipts: number };
+  /** Profile versions found in the archives (docs/PROFILES.md, "Verifying the versions in a folder"). */
+  readonly profiles: ProfileSummary;
+  /** With `resource`: that resource's versions in time order, and whether its chain verified. */
+  readonly resource?: ResourceTimeline;
 }
 
 /** A digest whose statement was read, with what the chain walk established. */
@@ -134,27 +178,98 @@ function parseCanonical<T>(
 /**
  * The reader the checks use: an object that is not a regular file gets one OBJECT_NOT_REGULAR finding
  * and then counts as absent, so whatever its absence implies is reported as for a missing object.
+ * `note` reports such an object found by a read made elsewhere (chunks read ahead), when its turn comes.
  */
-function regularFilesOnly(reader: ObjectReader, findings: Finding[]): ObjectReader {
+function regularFilesOnly(
+  reader: ObjectReader,
+  findings: Finding[],
+): { reader: ObjectReader; note: (error: NotRegularObjectError) => void } {
   const reported = new Set<string>();
+  const note = (error: NotRegularObjectError): void => {
+    if (reported.has(error.key)) return;
+    reported.add(error.key);
+    findings.push({
+      code: 'OBJECT_NOT_REGULAR',
+      object: error.key,
+      message: `a ${error.kind}, not a regular file: not read, counted as absent`,
+    });
+  };
   return {
-    list: (prefix) => reader.list(prefix),
-    async read(key, maxBytes) {
-      try {
-        return await reader.read(key, maxBytes);
-      } catch (error) {
-        if (!(error instanceof NotRegularObjectError)) throw error;
-        if (!reported.has(key)) {
-          reported.add(key);
-          findings.push({
-            code: 'OBJECT_NOT_REGULAR',
-            object: key,
-            message: `a ${error.kind}, not a regular file: not read, counted as absent`,
-          });
+    note,
+    reader: {
+      list: (prefix) => reader.list(prefix),
+      async read(key, maxBytes) {
+        try {
+          return await reader.read(key, maxBytes);
+        } catch (error) {
+          if (!(error instanceof NotRegularObjectError)) throw error;
+          note(error);
+          return undefined;
         }
-        return undefined;
-      }
+      },
     },
+  };
+}
+
+/**
+ * Reads one chunk and its index as the verifier always has (bounded reads, a bounded second read of a
+ * longer chunk) and checks it. Objects that are not regular files are collected, not reported: the
+ * caller reports them when it uses the result, so that read-ahead does not change the findings' order.
+ */
+async function loadChunk(folder: ObjectReader, ref: ArchiveRef, checker: ChunkChecker): Promise<LoadedChunk> {
+  const read = async (key: string, maxBytes: number) => {
+    try {
+      return { bytes: await folder.read(key, maxBytes) };
+    } catch (error) {
+      if (!(error instanceof NotRegularObjectError)) throw error;
+      return { bytes: undefined, error };
+    }
+  };
+  // Never more than the committed size plus one byte: one more tells trailing data apart.
+  const [first, indexRead] = await Promise.all([
+    read(ref.key, ref.size + 1),
+    read(ref.indexKey, ref.count * INDEX_ENTRY_SIZE + 1),
+  ]);
+  const notRegular = [first.error, indexRead.error].filter((e) => e !== undefined);
+  let archive = first.bytes;
+  // A longer chunk was changed. A bounded second read lets the index name the inserted or modified
+  // events; past that bound (a huge or sparse file) the chunk is reported without naming them.
+  let cut = false;
+  if (archive && archive.length > ref.size) {
+    const window = diagnosisWindow(ref.size);
+    const again = await read(ref.key, window + 1);
+    if (again.error) notRegular.push(again.error);
+    archive = again.bytes;
+    cut = archive !== undefined && archive.length > window;
+    if (archive && cut) archive = archive.subarray(0, window);
+  }
+  const result = await checker.check(ref, archive, indexRead.bytes, cut);
+  return { archive, result, notRegular };
+}
+
+/**
+ * Loads the chunks of `refs` in order, up to `lookahead` of them ahead of the one being used. A load that
+ * fails while waiting its turn is marked handled and its error is thrown when that turn comes.
+ */
+function orderedLoads(
+  folder: ObjectReader,
+  refs: readonly ArchiveRef[],
+  checker: ChunkChecker,
+): (i: number) => Promise<LoadedChunk> {
+  const loads: Promise<LoadedChunk>[] = [];
+  const ahead = Math.max(1, Math.floor(checker.lookahead));
+  const start = (i: number): void => {
+    if (i >= refs.length || loads[i]) return;
+    const load = loadChunk(folder, refs[i]!, checker);
+    load.catch(() => undefined);
+    loads[i] = load;
+  };
+  return (i) => {
+    for (let k = i; k < i + ahead; k++) start(k);
+    const load = loads[i]!;
+    // Only the chunks ahead stay referenced: the one in use is the caller's now.
+    delete loads[i];
+    return load;
   };
 }
 
@@ -168,7 +283,7 @@ function overlapsRange(p: Period, options: Pick<VerifyOptions, 'fromMs' | 'toMs'
 /** Verifies a folder (or any ObjectReader). Never throws for bad content; throws only for I/O failures. */
 export async function verifyFolder(folder: ObjectReader, options: VerifyOptions): Promise<VerifyReport> {
   const findings: Finding[] = [];
-  const reader = regularFilesOnly(folder, findings);
+  const { reader, note } = regularFilesOnly(folder, findings);
   const stats = { digests: 0, archives: 0, events: 0, bytes: 0, receipts: 0 };
   const inRange = (p: Period): boolean => overlapsRange(p, options);
   const head = options.head && inRange(options.head.period) ? options.head : undefined;
@@ -205,7 +320,7 @@ export async function verifyFolder(folder: ObjectReader, options: VerifyOptions)
       ([, a], [, b]) => periodStart(a) - periodStart(b),
     )) {
       const anyPart = (parts.statement ?? parts.digest ?? parts.signature)!;
-      const entry = await readDigest(reader, base, anyPart, parts, options.keys, findings);
+      const entry = await readDigest(reader, base, anyPart, parts, options, findings);
       entries.push(entry);
       stats.digests++;
       options.onProgress?.({ phase: 'digests', done: ++digestsDone, total: digestsTotal });
@@ -273,8 +388,18 @@ export async function verifyFolder(folder: ObjectReader, options: VerifyOptions)
   // 3. Archives: every chunk of every digest, combined into the period root.
   const referenced = new Set<string>();
   const reportedChunks = new Set<string>();
+  const profileChecks = new ProfileChecks({
+    ...(options.fromMs !== undefined ? { fromMs: options.fromMs } : {}),
+    ...(options.resource !== undefined ? { resource: options.resource } : {}),
+  });
   const totalBytes = archiveJobs.reduce((n, j) => n + j.digest.archives.reduce((m, a) => m + a.size, 0), 0);
   let doneBytes = 0;
+  const loadChunkAt = orderedLoads(
+    folder,
+    archiveJobs.flatMap((j) => j.digest.archives),
+    options.chunks ?? IN_THREAD,
+  );
+  let chunkAt = 0;
   for (const { entry, digest } of archiveJobs) {
     const statement = entry.statement!;
     // The signed period, not the key's: a moved digest still names its own period's archives.
@@ -310,26 +435,24 @@ export async function verifyFolder(folder: ObjectReader, options: VerifyOptions)
       }
     });
     for (const ref of digest.archives) {
-      // Never more than the committed size plus one byte: one more tells trailing data apart.
-      let [archive, index] = await Promise.all([
-        reader.read(ref.key, ref.size + 1),
-        reader.read(ref.indexKey, ref.count * INDEX_ENTRY_SIZE + 1),
-      ]);
-      // A longer chunk was changed. A bounded second read lets the index name the inserted or modified
-      // events; past that bound (a huge or sparse file) the chunk is reported without naming them.
-      let cut = false;
-      if (archive && archive.length > ref.size) {
-        const window = diagnosisWindow(ref.size);
-        archive = await reader.read(ref.key, window + 1);
-        cut = archive !== undefined && archive.length > window;
-        if (archive && cut) archive = archive.subarray(0, window);
-      }
-      const result = verifyChunk(ref, archive, index, cut);
+      const { archive, result, notRegular } = await loadChunkAt(chunkAt++);
+      for (const error of notRegular) note(error);
       // A chunk named again by a moved or copied digest is checked again but reported once.
       const chunkId = [ref.key, ref.indexKey, ref.count, ref.size, ref.rootHash, ref.indexSha256].join(' ');
       const firstReport = !reportedChunks.has(chunkId);
       reportedChunks.add(chunkId);
       if (firstReport) findings.push(...result.findings);
+      if (archive && firstReport) {
+        const { clean, committedLeaves } = result;
+        profileChecks.observeChunk({
+          ledger: digest.ledger,
+          ref,
+          archive,
+          clean,
+          committedLeaves,
+          trusted: entry.trusted,
+        });
+      }
       chunkFindings += result.findings.length;
       stats.archives++;
       doneBytes += ref.size;
@@ -399,6 +522,10 @@ export async function verifyFolder(folder: ObjectReader, options: VerifyOptions)
     ),
   );
 
+  // 6. Resource profile chains, over the versions the archives hold (docs/PROFILES.md).
+  const profiles = profileChecks.finish();
+  findings.push(...profiles.findings);
+
   return {
     valid: findings.length === 0,
     findings,
@@ -408,6 +535,8 @@ export async function verifyFolder(folder: ObjectReader, options: VerifyOptions)
     },
     ledgers,
     stats,
+    profiles: profiles.summary,
+    ...(profiles.resource ? { resource: profiles.resource } : {}),
   };
 }
 
@@ -443,9 +572,10 @@ async function readDigest(
   base: string,
   anyPart: ParsedDigestKey,
   parts: Partial<Record<ParsedDigestKey['part'], ParsedDigestKey>>,
-  keys: TrustedKeys,
+  options: Pick<VerifyOptions, 'keys' | 'keyWindow'>,
   findings: Finding[],
 ): Promise<DigestEntry> {
+  const keys = options.keys;
   const entry: DigestEntry = { parsed: anyPart, trusted: false };
   const missing = (['digest', 'statement', 'signature'] as const).filter((p) => !parts[p]);
   for (const part of missing) {
@@ -512,6 +642,16 @@ async function readDigest(
       });
     }
     if (!ok) trusted = false;
+    const window = ok ? options.keyWindow?.(statement.ledger, statement.keyId) : undefined;
+    const periodEnd = Date.parse(statement.periodStart) + statement.periodSeconds * 1000;
+    if (signedOutsideWindow(window, periodEnd)) {
+      // Signed and chained: it stays a chain anchor, so one finding names it rather than a cascade.
+      findings.push({
+        code: 'KEY_OUTSIDE_WINDOW',
+        object: statementKey,
+        message: `signed by key ${statement.keyId} for a period that ended ${new Date(periodEnd).toISOString()}, after the key was replaced at ${new Date(window!.notAfterMs!).toISOString()}`,
+      });
+    }
   } else {
     trusted = false;
   }

@@ -98,7 +98,19 @@ describe('Command: auditseal alerts', () => {
     expect(text).toContain('1 event (summary over the rate limit)');
     expect(text).toContain('3 events (summary over the rate limit)');
     expect(text).toContain('Sigma rules by vitaliy0x1 (Detection Rule License 1.1).');
-    expect(renderAlerts({ alerts: [] })).toBe('No alerts.');
+  });
+
+  describe('when no alert matches', () => {
+    it('says why and what to try, with and without filters', () => {
+      // Act
+      const none = renderAlerts({ alerts: [] });
+      const filtered = renderAlerts({ alerts: [] }, { level: 'critical', rule: undefined });
+
+      // Assess
+      expect(none).toMatch(/^No alerts: no detection rule has matched an event on this ledger yet\./);
+      expect(none).toContain('npx auditseal local replay-cloudtrail examples/cloudtrail-sample.jsonl');
+      expect(filtered).toMatch(/^No alerts match --level "critical"\./);
+    });
   });
 });
 
@@ -134,7 +146,10 @@ describe('Function: subscriptionEventsOf', () => {
     const [a, b, c] = [falco('create_secret.json'), falco('delete_secret.json'), falco('exec_pod.json')];
 
     // Act
-    const payloads = subscriptionEventsOf([a, { kind: 'EventList', items: [b, c] }], options);
+    const payloads = subscriptionEventsOf(
+      [JSON.stringify(a), JSON.stringify({ kind: 'EventList', items: [b, c] })],
+      options,
+    );
 
     // Assess
     const messages = payloads.map((p) => decodeSubscriptionEvent(p) as DataMessage);
@@ -145,6 +160,22 @@ describe('Function: subscriptionEventsOf', () => {
       logStream: expect.stringMatching(/^kube-apiserver-audit-/),
     });
     expect(messages[0]!.logEvents[0]!.id).toMatch(/^\d{56}$/);
+  });
+
+  it('delivers each Event text exactly as FILE holds it, alone or in an EventList (numbers no double holds)', () => {
+    // Prepare
+    const event = JSON.stringify(falco('create_secret.json')).replace(
+      '"verb":"create"',
+      '"verb":"create","n":12345678901234567890,"e":1e400',
+    );
+    const list = `{"kind":"EventList","items":[ ${event} ,\n${event}]}`;
+
+    // Act
+    const payloads = subscriptionEventsOf([`  ${event}`, list], { ...options, batch: 10 });
+
+    // Assess
+    const messages = payloads.map((p) => decodeSubscriptionEvent(p) as DataMessage);
+    expect(messages.flatMap((m) => m.logEvents.map((e) => e.message))).toEqual([event, event, event]);
   });
 
   it('delivers subscription events as they are, and encodes decoded messages', () => {
@@ -163,7 +194,7 @@ describe('Function: subscriptionEventsOf', () => {
     );
 
     // Act
-    const payloads = subscriptionEventsOf([lambdaEvent, decoded], options);
+    const payloads = subscriptionEventsOf([JSON.stringify(lambdaEvent), JSON.stringify(decoded)], options);
 
     // Assess
     expect(payloads[0]).toEqual(lambdaEvent);

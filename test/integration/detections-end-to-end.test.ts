@@ -4,8 +4,10 @@
  * CloudTrail forwarder raises an alert in the stream batch that delivers it; the alert shows in
  * `GET /v1/alerts` and `auditseal alerts`, on the SNS topic in moto (through an SQS subscription) and as an
  * EventBridge event in moto (through a rule targeting SQS). A Kubernetes audit Event goes through the
- * CloudWatch Logs forwarder (a malformed payload is refused whole). Once their period is sealed, the
- * downloaded folder verifies offline and holds the alert and the Kubernetes event.
+ * CloudWatch Logs forwarder (a malformed payload is refused whole); an Event holding numbers no double
+ * holds is kept as its exact text and found with `GET /v1/events` by actor and by resource. Once their
+ * period is sealed, the downloaded folder verifies offline (with the `--deep` event checks) and holds the
+ * alert and the Kubernetes events, their texts intact.
  *
  * About two minutes, most of it waiting for the period to be sealed.
  */
@@ -26,8 +28,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiTarget } from '../../cli/api-client.ts';
 import { renderAlerts, runAlerts } from '../../cli/commands/alerts.ts';
 import { runDownload } from '../../cli/commands/download.ts';
+import { runSearch } from '../../cli/commands/read-events.ts';
 import { runReplay } from '../../cli/commands/replay-cloudtrail.ts';
 import { runCloudWatchLogsReplay } from '../../cli/commands/replay-cloudwatch-logs.ts';
+import { deepCheckEvent } from '../../cli/commands/verify.ts';
 import { loadLocalFunctions } from '../../local/routes.ts';
 import { loadPublicKey, TrustedKeySet } from '../../shared/crypto/keys.ts';
 import { alertId } from '../../shared/detect/alert-ids.ts';
@@ -48,11 +52,23 @@ const stopLogging = readFileSync(sharedDataPath('cloudtrail', 'records', 'stratu
   .split('\n')
   .find((line) => line.includes('"eventName":"StopLogging"'))!;
 const STOP_LOGGING_ID = `ct:${String(JSON.parse(stopLogging).eventID)}`;
-const createSecret = JSON.parse(readFileSync(join(FALCO, 'create_secret.json'), 'utf8')) as Record<
-  string,
-  unknown
->;
+/** The real trace's Event: its text (the file without its final newline) and its parse. */
+const createSecretText = readFileSync(join(FALCO, 'create_secret.json'), 'utf8').trim();
+const createSecret = JSON.parse(createSecretText) as Record<string, unknown>;
 const K8S_ID = `k8s:${String(createSecret['auditID'])}`;
+/**
+ * An Event no double can read: the real trace by another user on another secret, with a `requestObject`
+ * holding an integer beyond 2^53, an exponent beyond the largest double and `-0`.
+ */
+const LOSSLESS_AUDIT_ID = 'c0ffee00-0000-4000-8000-000000000002';
+const LOSSLESS_ID = `k8s:${LOSSLESS_AUDIT_ID}`;
+const LOSSLESS_ACTOR = 'arn:aws:sts::123456789012:assumed-role/EksAdmin/k8s-e2e';
+const losslessText = `${JSON.stringify({
+  ...createSecret,
+  auditID: LOSSLESS_AUDIT_ID,
+  user: { username: LOSSLESS_ACTOR, groups: ['system:authenticated'] },
+  objectRef: { resource: 'secrets', namespace: 'payments', name: 'db-credentials', apiVersion: 'v1' },
+}).slice(0, -1)},"requestObject":{"metadata":{"generation":12345678901234567890},"e":1e400,"z":-0}}`;
 
 let stack: TestLocalStack;
 let dynamodb: DynamoDBClient;
@@ -282,12 +298,52 @@ describe('Detections on the local stack', () => {
       ]);
       expect(await receivedAtOf('k8s:c0ffee00-0000-4000-8000-000000000001')).toBeUndefined();
     });
+
+    it('finds an Event with numbers no double holds by actor and by resource (GET /v1/events, auditseal search), text intact', async () => {
+      // Prepare
+      const file = join(scratch, 'lossless.jsonl');
+      writeFileSync(file, `${losslessText}\n`);
+      const keyFile = join(scratch, 'public.pem');
+      writeFileSync(keyFile, stack.info.publicKeyPem);
+      // The resource id: the cluster ARN, then the namespace, kind and name of the object.
+      const resourceId = `arn:aws:eks:${stack.info.region}:${stack.info.accountId}:cluster/prod/api/namespaces/payments/secrets/db-credentials`;
+
+      // Act
+      const replay = await runCloudWatchLogsReplay(file, { localFile: stack.localFile, cluster: 'prod' });
+      const byActor = await runSearch(
+        { filters: { actor: LOSSLESS_ACTOR }, all: true, verifyKeys: [keyFile], localFile: stack.localFile },
+        reader(),
+      );
+      const byResource = await signedFetch(stack.info.endpoint, stack.info.roles.reader, {
+        path: `/v1/events?resource=${encodeURIComponent(resourceId)}&channel=kubernetes`,
+      });
+
+      // Assess
+      expect(replay).toMatchObject({ events: 1, stored: 1, omitted: [], refused: [] });
+      expect(byActor.events.map((e) => e.id)).toEqual([LOSSLESS_ID]);
+      expect(byActor.checks).toEqual([{ id: LOSSLESS_ID, ok: true }]);
+      expect(byResource.status).toBe(200);
+      const hits = ((await byResource.json()) as { events: { id: string; eventJson: string }[] }).events;
+      expect(hits.map((e) => e.id)).toEqual([LOSSLESS_ID]);
+      const event = JSON.parse(hits[0]!.eventJson) as Record<string, unknown>;
+      expect(event).toMatchObject({
+        channel: 'kubernetes',
+        actor: { id: LOSSLESS_ACTOR, type: 'user' },
+        action: 'create',
+        resource: { id: resourceId, type: 'Kubernetes::core::secrets', name: 'db-credentials' },
+      });
+      expect(event['kubernetes']).toBe(losslessText);
+      expect(hits[0]!.eventJson).toBe(byActor.events[0]!.eventJson);
+    });
   });
 
   describe('when their period is sealed', () => {
     it('downloads a folder that verifies offline and holds the alert and the Kubernetes event', async () => {
       // Prepare: wait until the period of the last write is sealed (15 s after it ends).
-      const lastMs = Date.parse((await receivedAtOf(K8S_ID))!);
+      const lastMs = Math.max(
+        Date.parse((await receivedAtOf(K8S_ID))!),
+        Date.parse((await receivedAtOf(LOSSLESS_ID))!),
+      );
       const toMs = Math.floor(lastMs / PERIOD_MS) * PERIOD_MS + PERIOD_MS;
       const auditor: ApiTarget = { ...reader(), credentials: stack.info.roles.auditor };
       const sealed = await until(async () => {
@@ -303,6 +359,8 @@ describe('Detections on the local stack', () => {
       await runDownload({ fromMs, toMs, out, json: true }, auditor);
       const report = await verifyFolder(new FolderReader(out), {
         keys: new TrustedKeySet([loadPublicKey(stack.info.publicKeyPem)]),
+        // `auditseal verify --deep`: every archived event is schema-valid and canonical.
+        deepCheck: deepCheckEvent,
       });
 
       // Assess
@@ -331,8 +389,9 @@ describe('Detections on the local stack', () => {
           id: `arn:aws:eks:${stack.info.region}:${stack.info.accountId}:cluster/prod/api/namespaces/default/secrets/example-secret`,
           type: 'Kubernetes::core::secrets',
         },
-        kubernetes: createSecret,
+        kubernetes: createSecretText,
       });
+      expect(archived.get(LOSSLESS_ID)).toMatchObject({ channel: 'kubernetes', kubernetes: losslessText });
     }, 180_000);
   });
 });

@@ -482,7 +482,7 @@ describe('The role matrix: every route × writer, reader, auditor, anonymous, fo
       'GET /v1/head': () => ({ method: 'GET', path: '/v1/head' }),
       'GET /v1/keys': () => ({ method: 'GET', path: '/v1/keys' }),
       'GET /v1/alarms': () => ({ method: 'GET', path: '/v1/alarms' }),
-      'GET /v1/alerts': () => ({ method: 'GET', path: '/v1/alerts' }),
+      'GET /v1/alerts': () => ({ method: 'GET', path: '/v1/alerts?limit=5' }),
       // The writer's PUT runs first (route table order), so the reader finds a version.
       'PUT /v1/resources/{id}/profile': () => ({
         method: 'PUT',

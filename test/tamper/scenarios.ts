@@ -14,8 +14,9 @@ import { expect } from 'vitest';
 import { deepCheckEvent } from '../../cli/commands/verify.ts';
 import { canonicalBytes, canonicalString } from '../../shared/canonical/jcs.ts';
 import { KeyFileSigner } from '../../shared/crypto/key-file-signer.ts';
-import { loadPublicKey, TrustedKeySet } from '../../shared/crypto/keys.ts';
+import { loadPublicKey, loadPublicKeys, TrustedKeySet } from '../../shared/crypto/keys.ts';
 import { signedHeadOf, type VerifiedHead, verifySignedHead } from '../../shared/head/signed-head.ts';
+import { keyRecordBytes, keyRecordObjectKey, signKeyRecord } from '../../shared/keys/key-record.ts';
 import { eventIdHash, INDEX_ENTRY_SIZE } from '../../shared/ledger/archive-chunk.ts';
 import { signBatch } from '../../shared/ledger/batch-receipts.ts';
 import {
@@ -35,6 +36,8 @@ import type { Signer } from '../../shared/ports/signer.ts';
 import { FolderObjectStore } from '../../shared/storage/folder-object-store.ts';
 import { InMemoryLedgerStore } from '../../shared/storage/in-memory-ledger-store.ts';
 import type { Finding, FindingCode } from '../../shared/verify/findings.ts';
+import { folderKeyWindows } from '../../shared/verify/folder-key-windows.ts';
+import { FolderReader } from '../../shared/verify/object-reader.ts';
 import type { VerifyOptions, VerifyReport } from '../../shared/verify/verify-folder.ts';
 import { mkfifoSync } from '../support/fifo.ts';
 import { appItem, ingestInto, sealFromTable } from '../support/ledger-table.ts';
@@ -67,6 +70,7 @@ import {
   writeObject,
 } from '../support/sealed-folder.ts';
 import { sealSignedPeriod } from '../support/signed-seal.ts';
+import { PROFILE_SCENARIOS } from './profile-scenarios.ts';
 
 export const HOUR = 3600;
 export const CHUNK_LEAVES = 16;
@@ -933,6 +937,49 @@ export const SCENARIOS: readonly Scenario[] = [
       };
     },
   },
+  {
+    when: 'a trusted key record says the signing key was replaced before the last period ended',
+    codes: ['KEY_OUTSIDE_WINDOW'],
+    tamper: async ({ dir, pristine }) => {
+      // The pristine key keeps signing after its successor took over: what a thief holding the retired
+      // key, or a sealer left on the old key, produces. Both keys are trusted; the record bounds the old.
+      const last = pristine.sealed[pristine.sealed.length - 1]!.period;
+      const successor = KeyFileSigner.generate();
+      const retiredPem = await pristine.signer.publicKeyPem();
+      const record = await signKeyRecord(successor, {
+        ledger: TEST_LEDGER,
+        notBefore: new Date(last.startMs + 30 * 60 * 1000),
+        previousPublicKeyPem: retiredPem,
+      });
+      writeObject(dir, keyRecordObjectKey(TEST_LEDGER, await successor.keyId()), keyRecordBytes(record));
+      const pem = `${retiredPem}${await successor.publicKeyPem()}`;
+      const keys = new TrustedKeySet(loadPublicKeys(pem));
+      keyPems.set(keys, pem);
+      return {
+        options: { keys, keyWindow: await folderKeyWindows(new FolderReader(dir), keys) },
+        count: 1,
+        findings: [{ code: 'KEY_OUTSIDE_WINDOW', object: keysOf(last).statement }],
+      };
+    },
+  },
+  {
+    when: 'a key record signed by an untrusted key claims the signing key was replaced long ago',
+    codes: [],
+    tamper: async ({ dir, pristine }) => {
+      const intruder = KeyFileSigner.generate();
+      const record = await signKeyRecord(intruder, {
+        ledger: TEST_LEDGER,
+        notBefore: new Date(pristine.sealed[0]!.period.startMs),
+        previousPublicKeyPem: await pristine.signer.publicKeyPem(),
+      });
+      writeObject(dir, keyRecordObjectKey(TEST_LEDGER, await intruder.keyId()), keyRecordBytes(record));
+      return {
+        options: { keyWindow: await folderKeyWindows(new FolderReader(dir), pristine.keys) },
+        count: 0,
+        findings: [],
+      };
+    },
+  },
 
   // Archives and indexes.
   {
@@ -1396,4 +1443,5 @@ export const SCENARIOS: readonly Scenario[] = [
       };
     },
   },
+  ...PROFILE_SCENARIOS,
 ];

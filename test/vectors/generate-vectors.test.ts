@@ -2,8 +2,19 @@
  * Writes the public test vectors from the tamper scenarios (test/tamper/scenarios.ts). Runs only with
  * UPDATE_VECTORS=1 (`UPDATE_VECTORS=1 npx vitest run test/vectors/generate-vectors.test.ts`): ECDSA
  * signatures are random, so the vectors are made once and committed, then checked by vectors.test.ts.
+ * UPDATE_VECTORS=new adds only the cases of scenarios that have none yet, over the committed pristine/,
+ * so the committed cases and their signatures stay as they are.
  */
-import { cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -48,20 +59,33 @@ function write(path: string, data: string | Buffer): void {
   writeFileSync(path, data);
 }
 
-describe.runIf(process.env['UPDATE_VECTORS'] === '1')('Generator: test/vectors', () => {
+const MODE = process.env['UPDATE_VECTORS'];
+
+describe.runIf(MODE === '1' || MODE === 'new')('Generator: test/vectors', () => {
   it('writes pristine/, keys/ and one folder per scenario under cases/', { timeout: 300_000 }, async () => {
     // Prepare
     const signer = await KeyFileSigner.fromFile(DEMO_KEY);
     expect(await signer.publicKeyPem()).toBe(readFileSync(DEMO_PUBLIC_KEY, 'utf8'));
-    const pristine = await sealPristine(tempFolder('vectors-pristine'), signer);
-    for (const sub of ['pristine', 'cases', 'keys'])
-      rmSync(join(VECTORS_DIR, sub), { recursive: true, force: true });
-    cpSync(pristine.dir, PRISTINE_DIR, { recursive: true });
-    write(TRUSTED_KEY, readFileSync(DEMO_PUBLIC_KEY));
+    const sealed = await sealPristine(tempFolder('vectors-pristine'), signer);
+    const pristine =
+      MODE === 'new' ? { ...sealed, dir: copyFolder(PRISTINE_DIR, 'vectors-committed') } : sealed;
+    if (MODE === 'new') removeFolder(sealed.dir);
+    else {
+      for (const sub of ['pristine', 'cases', 'keys'])
+        rmSync(join(VECTORS_DIR, sub), { recursive: true, force: true });
+      cpSync(pristine.dir, PRISTINE_DIR, { recursive: true });
+      write(TRUSTED_KEY, readFileSync(DEMO_PUBLIC_KEY));
+    }
     const before = new Set(entries(pristine.dir));
     const slugs = new Set<string>();
 
     for (const scenario of SCENARIOS) {
+      const name = slug(scenario.when);
+      expect(slugs.has(name), name).toBe(false);
+      slugs.add(name);
+      const caseDir = join(CASES_DIR, name);
+      if (MODE === 'new' && existsSync(caseDir)) continue;
+
       // Act
       const dir = copyFolder(pristine.dir, 'vector-case');
       const expected = await scenario.tamper({ dir, pristine });
@@ -73,10 +97,6 @@ describe.runIf(process.env['UPDATE_VECTORS'] === '1')('Generator: test/vectors',
         [...new Set(scenario.codes)].sort(),
       );
 
-      const name = slug(scenario.when);
-      expect(slugs.has(name), name).toBe(false);
-      slugs.add(name);
-      const caseDir = join(CASES_DIR, name);
       mkdirSync(caseDir, { recursive: true });
       const after = entries(dir);
       const fifo: string[] = [];
@@ -101,6 +121,7 @@ describe.runIf(process.env['UPDATE_VECTORS'] === '1')('Generator: test/vectors',
         write(join(caseDir, 'head.json'), headFiles.get(options.head)!);
         args.push('--head', 'head.json');
       }
+      if (options.resource !== undefined) args.push('--resource', options.resource);
       if (options.deepCheck === deepCheckEvent) args.push('--deep');
       else if (options.deepCheck !== undefined) throw new Error(`${scenario.when}: unknown deep check`);
       if (options.keys !== pristine.keys) write(join(caseDir, 'trusted.pem'), keyPems.get(options.keys)!);

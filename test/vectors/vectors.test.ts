@@ -57,14 +57,19 @@ async function verifyInProcess(dir: string, key: string, args: string[]) {
   const from = value('--from');
   const to = value('--to');
   const head = value('--head');
+  const resource = value('--resource');
   const report = await runVerify({
     dir,
     keys: [key],
     ...(from ? { fromMs: parseInstant(from, '--from') } : {}),
     ...(to ? { toMs: parseInstant(to, '--to') } : {}),
     ...(head ? { head } : {}),
+    ...(resource !== undefined ? { resource } : {}),
     deep: args.includes('--deep'),
     json: true,
+    // One thread: worker threads give the same report (test/cli/verify-jobs.test.ts) and would only add
+    // their start-up to each of these in-process cases.
+    jobs: 1,
   });
   return { exit: report.valid ? 0 : 1, report: JSON.parse(JSON.stringify(report)) };
 }

@@ -146,6 +146,23 @@ function eventItemOf(event: LedgerEvent, shards = DEFAULT_SHARD_COUNT) {
     action: { S: 'ssh.login' },
     outcome: { S: 'success' },
     ...(event.index.resourceId ? { resourceId: { S: event.index.resourceId } } : {}),
+    ...searchKeysOf(event),
+  };
+}
+
+/**
+ * The search index keys of docs/LEDGER-TABLE.md ("Search indexes"), computed here from the documented
+ * layout: `<A|X|R>#<ledger>#<base64url SHA-256 of the value>#<shard of 16, two digits>`.
+ */
+function searchKeysOf(event: LedgerEvent) {
+  const shard = String(shardOf(event.id, 16)).padStart(2, '0');
+  const key = (prefix: string, value: string) => ({
+    S: `${prefix}#${LEDGER}#${createHash('sha256').update(value, 'utf8').digest('base64url')}#${shard}`,
+  });
+  return {
+    ixActor: key('A', event.index.actorId),
+    ixAction: key('X', event.index.action),
+    ...(event.index.resourceId ? { ixResource: key('R', event.index.resourceId) } : {}),
   };
 }
 

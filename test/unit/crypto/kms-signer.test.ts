@@ -217,6 +217,53 @@ describe('Class: KmsSigner', () => {
       });
     });
 
+    describe('when the alias was re-pointed to a new key after the public key was fetched', () => {
+      it('fails that call, forgets the old key, and signs under the new key on the retry', async () => {
+        // Prepare
+        const next = kmsKey();
+        kmsMock
+          .on(GetPublicKeyCommand)
+          .resolvesOnce(publicKeyResponse(key.spkiDer))
+          .resolves(publicKeyResponse(next.spkiDer));
+        kmsMock.on(SignCommand).callsFake(signsWith(next.privateKey));
+        const signer = new KmsSigner({ client, keyId: ALIAS });
+        const oldKeyId = await signer.keyId();
+
+        // Act
+        const error = await rejection(signer.sign(statement));
+        const newKeyId = await signer.keyId();
+        const signature = await signer.sign(statement);
+
+        // Assess
+        expect(error.code).toBe('SIGNATURE_MISMATCH');
+        expect(newKeyId).not.toBe(oldKeyId);
+        expect(newKeyId).toBe(loadPublicKey(next.pem).keyId);
+        expect(verifyStatement(loadPublicKey(next.pem).key, statement, signature)).toBe(true);
+      });
+    });
+
+    describe('when refresh is called after the alias was re-pointed', () => {
+      it('asks KMS again and names the new key', async () => {
+        // Prepare
+        const next = kmsKey();
+        kmsMock
+          .on(GetPublicKeyCommand)
+          .resolvesOnce(publicKeyResponse(key.spkiDer))
+          .resolves(publicKeyResponse(next.spkiDer));
+        const signer = new KmsSigner({ client, keyId: ALIAS });
+        const before = await signer.keyId();
+
+        // Act
+        signer.refresh();
+        const after = await signer.keyId();
+
+        // Assess
+        expect(before).toBe(loadPublicKey(key.pem).keyId);
+        expect(after).toBe(loadPublicKey(next.pem).keyId);
+        expect(kmsMock.commandCalls(GetPublicKeyCommand)).toHaveLength(2);
+      });
+    });
+
     describe('when KMS returns a raw r||s signature instead of DER', () => {
       it('rejects with SIGNATURE_MISMATCH', async () => {
         // Prepare

@@ -240,4 +240,81 @@ describe('Class: AlertPlanner', () => {
       );
     });
   });
+  describe('when several function instances plan alerts for the same rule (one planner each)', () => {
+    /**
+     * The documented bound (docs/DETECTIONS.md §9, "Storms"): counts live in each instance, so the single
+     * alerts of one rule in one window are at most limit × the instances that planned single alerts of
+     * that rule in that window; every match is still covered. Instances here get batches in any order,
+     * and any instance may be replaced by a fresh one (a cold start) between batches.
+     */
+    it('keeps single alerts per rule and window within limit × instances, and covers every match (property)', () => {
+      const batch = fc.array(fc.nat(60), { maxLength: 40 });
+      const step = fc.record({ instance: fc.nat(3), replace: fc.boolean(), events: batch });
+      fc.assert(
+        fc.property(fc.array(step, { maxLength: 12 }), fc.integer({ min: 0, max: 4 }), (steps, limit) => {
+          // Prepare
+          const instances = [0, 1, 2, 3].map(() => new AlertPlanner({ alerts: limit, windowSeconds: 60 }));
+          let created = instances.length;
+          const singleIds = new Map<string, Set<string>>();
+          const plannersWithSingles = new Map<string, Set<AlertPlanner>>();
+          const expected = new Set<string>();
+          const covered = new Set<string>();
+
+          // Act
+          for (const { instance, replace, events } of steps) {
+            if (replace) {
+              instances[instance] = new AlertPlanner({ alerts: limit, windowSeconds: 60 });
+              created++;
+            }
+            const planner = instances[instance]!;
+            // Event n landed at one time, 4.5 s apart: 61 events over five windows.
+            const plan = planner.plan(
+              on(
+                stopLogging,
+                events.map((n) => matched(n, n * 4_500)),
+              ),
+            );
+            for (const n of events) expected.add(`ct:event-${n}`);
+            for (const alert of plan.alerts) {
+              for (const m of alert.matches) covered.add(m.id);
+              if (alert.kind !== 'alert') continue;
+              const window = String(Math.floor(Date.parse(alert.matches[0]!.receivedAt) / 60_000));
+              // One alert id per rule and event: the same single alert from two instances is stored once.
+              singleIds.set(window, (singleIds.get(window) ?? new Set()).add(alert.input.id));
+              plannersWithSingles.set(window, (plannersWithSingles.get(window) ?? new Set()).add(planner));
+            }
+            plan.commit();
+          }
+
+          // Assess
+          expect(covered).toEqual(expected);
+          for (const [window, ids] of singleIds) {
+            expect(ids.size).toBeLessThanOrEqual(limit * plannersWithSingles.get(window)!.size);
+            expect(ids.size).toBeLessThanOrEqual(limit * created);
+          }
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    it('reaches that bound: 3 instances, each with 10 other matches of one window, let 30 single alerts through', () => {
+      // Prepare
+      const planners = [0, 1, 2].map(() => new AlertPlanner({ alerts: 10, windowSeconds: 60 }));
+
+      // Act
+      const plans = planners.map((planner, i) =>
+        planner.plan(
+          on(
+            stopLogging,
+            Array.from({ length: 12 }, (_, j) => matched(i * 12 + j, j * 1_000)),
+          ),
+        ),
+      );
+
+      // Assess: 10 single alerts each, the other 2 of each in a summary: 30 singles in one window.
+      const singles = plans.flatMap((p) => p.alerts.filter((a) => a.kind === 'alert'));
+      expect(new Set(singles.map((a) => a.input.id)).size).toBe(30);
+      expect(plans.map((p) => p.alerts.filter((a) => a.kind === 'summary').length)).toEqual([1, 1, 1]);
+    });
+  });
 });

@@ -193,9 +193,7 @@ describe('Function: detectLandedEvents', () => {
     it('runs the Kubernetes rules on its verbatim Event', async () => {
       // Prepare
       const s = await setup();
-      const exec = JSON.parse(
-        readFileSync(sharedDataPath('kubernetes', 'falco-trace-files', 'exec_pod.json'), 'utf8'),
-      );
+      const exec = readFileSync(sharedDataPath('kubernetes', 'falco-trace-files', 'exec_pod.json'), 'utf8');
       const landed = await land(s.h, 'kubernetes', [fromKubernetesAuditEvent(exec, { clusterArn: CLUSTER })]);
 
       // Act
@@ -216,11 +214,11 @@ describe('Function: detectLandedEvents', () => {
       ) as Record<string, unknown>;
       const complete = { ...started, stage: 'ResponseComplete', responseStatus: { code: 101 } };
       const first = await land(s.h, 'kubernetes', [
-        fromKubernetesAuditEvent(started, { clusterArn: CLUSTER }),
+        fromKubernetesAuditEvent(JSON.stringify(started), { clusterArn: CLUSTER }),
       ]);
       await detectLandedEvents(first, s.deps, 'r');
       const later = await land(s.h, 'kubernetes', [
-        fromKubernetesAuditEvent(complete, { clusterArn: CLUSTER }),
+        fromKubernetesAuditEvent(JSON.stringify(complete), { clusterArn: CLUSTER }),
       ]);
       const events = s.h.store.eventCount;
 
@@ -246,8 +244,12 @@ describe('Function: detectLandedEvents', () => {
       ) as Record<string, unknown>;
       const complete = { ...started, stage: 'ResponseComplete', responseStatus: { code: 101 } };
       const landed = [
-        ...(await land(s.h, 'kubernetes', [fromKubernetesAuditEvent(started, { clusterArn: CLUSTER })])),
-        ...(await land(s.h, 'kubernetes', [fromKubernetesAuditEvent(complete, { clusterArn: CLUSTER })])),
+        ...(await land(s.h, 'kubernetes', [
+          fromKubernetesAuditEvent(JSON.stringify(started), { clusterArn: CLUSTER }),
+        ])),
+        ...(await land(s.h, 'kubernetes', [
+          fromKubernetesAuditEvent(JSON.stringify(complete), { clusterArn: CLUSTER }),
+        ])),
       ];
 
       // Act

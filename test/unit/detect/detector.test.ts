@@ -41,7 +41,13 @@ describe('Function: subjectOf', () => {
 
   it('takes the verbatim Event of a Kubernetes event', () => {
     // Act and Assess
-    expect(subjectOf({ ...appEvent(), kubernetes: { verb: 'get' } }).source.kind).toBe('kubernetes');
+    // Act
+    const subject = subjectOf({ ...appEvent(), kubernetes: '{"verb":"get","n":12345678901234567890}' });
+
+    // Assess
+    expect(subject.source.kind).toBe('kubernetes');
+    expect(subject.record['verb']).toBe('get');
+    expect(String(subject.record['n'])).toBe('12345678901234567890');
   });
 
   it.each([

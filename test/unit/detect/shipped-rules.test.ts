@@ -56,7 +56,7 @@ function firingRules(c: FixtureCase): string[] {
   const record = recordOf(c);
   if (c.ref.data.startsWith('kubernetes/')) {
     return detector
-      .detect(fromKubernetesAuditEvent(record, { clusterArn: CLUSTER_ARN }))
+      .detect(fromKubernetesAuditEvent(JSON.stringify(record), { clusterArn: CLUSTER_ARN }))
       .map((r) => r.source);
   }
   try {

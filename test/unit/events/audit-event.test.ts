@@ -197,7 +197,7 @@ describe('Function: parseAuditEventInput', () => {
       ],
       ['a non-string tag value', { tags: { a: 1 } }, '$.tags.a'],
       ['cloudtrail as an array', { cloudtrail: [] }, '$.cloudtrail'],
-      ['kubernetes as a string', { kubernetes: 'Event' }, '$.kubernetes'],
+      ["kubernetes as an object (it is the Event's text)", { kubernetes: { kind: 'Event' } }, '$.kubernetes'],
       ['a resource without type', { resource: { id: 'r' } }, '$.resource.type'],
     ])('rejects %s with SCHEMA_VIOLATION and its path', (_name, change, path) => {
       // Prepare
@@ -294,15 +294,29 @@ describe('Function: parseAuditEvent', () => {
   });
 
   describe('when a Kubernetes audit Event is kept verbatim', () => {
-    it('accepts it in the kubernetes member, as it came', () => {
+    it('accepts its own JSON text in the kubernetes member, as it came (numbers, __proto__, duplicates)', () => {
       // Prepare
-      const kubernetes = { kind: 'Event', apiVersion: 'audit.k8s.io/v1', verb: 'get', auditID: 'a-1' };
+      const kubernetes =
+        '{"kind":"Event", "apiVersion":"audit.k8s.io/v1","verb":"get","auditID":"a-1","n":12345678901234567890,"e":1e400,"z":-0,"__proto__":{},"verb":"list"}';
 
       // Act
       const event = parseAuditEventInput({ ...validInput(), kubernetes });
 
       // Assess
-      expect(event.kubernetes).toEqual(kubernetes);
+      expect(event.kubernetes).toBe(kubernetes);
+    });
+
+    it.each([
+      ['text that is not JSON', '{"kind":', 'INVALID_JSON'],
+      ['the text of an array', '[]', 'SCHEMA_VIOLATION'],
+      ['text with a literal lone surrogate', '{"a":"\ud800"}', 'LONE_SURROGATE'],
+    ])('rejects %s at $.kubernetes', (_what, kubernetes, code) => {
+      // Act
+      const error = failure(() => parseAuditEventInput({ ...validInput(), kubernetes }));
+
+      // Assess
+      expect(error.code).toBe(code);
+      expect(error.path).toBe('$.kubernetes');
     });
   });
 

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventValidationError } from '../../../shared/events/errors.ts';
 import {
+  elementTexts,
   isLosslessNumber,
   memberText,
   parseJsonText,
@@ -209,5 +210,35 @@ describe('Function: trimJsonWhitespace', () => {
       expect(trimJsonWhitespace('\u00a0{}\u2028')).toBe('\u00a0{}\u2028');
       expect(trimJsonWhitespace(' \n ')).toBe('');
     });
+  });
+});
+
+describe('Function: elementTexts', () => {
+  it('gives the exact source text of each element, whitespace and number spellings included', () => {
+    // Act and Assess
+    expect(elementTexts('[ {"n": 1e400}, 12345678901234567890 ,"a,]" , [1,[2]] ]')).toEqual([
+      '{"n": 1e400}',
+      '12345678901234567890',
+      '"a,]"',
+      '[1,[2]]',
+    ]);
+    expect(elementTexts(' [ ] ')).toEqual([]);
+  });
+
+  it('is undefined for text that is not an array', () => {
+    expect(elementTexts('{"items":[]}')).toBeUndefined();
+  });
+
+  it('splits any JSON array, however indented, into texts that parse to its elements (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.jsonValue()), fc.constantFrom(0, 1, '\t', '  \n'), (items, space) => {
+        // Act
+        const texts = elementTexts(JSON.stringify(items, null, space as string | number))!;
+
+        // Assess
+        expect(texts.map((t) => JSON.parse(t) as unknown)).toEqual(JSON.parse(JSON.stringify(items)));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -21,14 +21,24 @@ const context = { clusterArn: CLUSTER };
 const FALCO_DIR = sharedDataPath('kubernetes', 'falco-trace-files');
 const falcoFiles = readdirSync(FALCO_DIR).filter((f) => f.endsWith('.json'));
 
+/** A trace file's Event as its JSON text (the file without its final newline). */
+function falcoText(name: string): string {
+  return readFileSync(`${FALCO_DIR}/${name}`, 'utf8').trim();
+}
+
+/** A trace file's Event, parsed, for tests that change it (and map `JSON.stringify` of the change). */
 function falco(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(`${FALCO_DIR}/${name}`, 'utf8')) as Record<string, unknown>;
+  return JSON.parse(falcoText(name)) as Record<string, unknown>;
+}
+
+/** Maps a test's changed Event through its `JSON.stringify` text. */
+function mapObject(event: unknown, ctx = context) {
+  return fromKubernetesAuditEvent(JSON.stringify(event), ctx);
 }
 
 const audit2rbac = readFileSync(sharedDataPath('kubernetes', 'audit2rbac.jsonl'), 'utf8')
   .split('\n')
-  .filter((l) => l.length > 0)
-  .map((l) => JSON.parse(l) as Record<string, unknown>);
+  .filter((l) => l.length > 0);
 
 function refusalOf(act: () => unknown): KubernetesMappingError {
   try {
@@ -46,7 +56,7 @@ describe('Function: fromKubernetesAuditEvent', () => {
       // Act
       const outcomes = falcoFiles.map((f) => {
         try {
-          fromKubernetesAuditEvent(falco(f), context);
+          fromKubernetesAuditEvent(falcoText(f), context);
           return [f, 'ok'];
         } catch (error) {
           if (error instanceof KubernetesMappingError) return [f, error.reason];
@@ -59,14 +69,14 @@ describe('Function: fromKubernetesAuditEvent', () => {
       expect(outcomes.filter(([, o]) => o !== 'ok')).toEqual([['fal_01_003.json', 'NOT_AN_EVENT']]);
     });
 
-    it('keeps each Event verbatim, within the stored-event size limit, with a valid common projection', () => {
+    it('keeps each Event verbatim, as its own text, within the stored-event size limit, with a valid common projection', () => {
       for (const f of falcoFiles.filter((name) => name !== 'fal_01_003.json')) {
         // Act
-        const event = fromKubernetesAuditEvent(falco(f), context);
+        const event = fromKubernetesAuditEvent(falcoText(f), context);
         const { kubernetes, ...common } = event;
 
         // Assess
-        expect(kubernetes, f).toEqual(falco(f));
+        expect(kubernetes, f).toBe(falcoText(f));
         expect(parseAuditEventInput(common)).toEqual(common);
         expect(canonicalBytes(event).length, f).toBeLessThanOrEqual(MAX_EVENT_BYTES);
       }
@@ -89,7 +99,7 @@ describe('Function: fromKubernetesAuditEvent', () => {
 
   it('maps the fields of an exec into a pod', () => {
     // Act
-    const event = fromKubernetesAuditEvent(falco('exec_pod.json'), context);
+    const event = fromKubernetesAuditEvent(falcoText('exec_pod.json'), context);
 
     // Assess
     expect(event).toMatchObject({
@@ -115,7 +125,7 @@ describe('Function: fromKubernetesAuditEvent', () => {
     ['create_secret.json', 'user'],
   ])('classifies the actor of %s as %s', (file, type) => {
     // Act and Assess
-    expect(fromKubernetesAuditEvent(falco(file), context).actor.type).toBe(type);
+    expect(fromKubernetesAuditEvent(falcoText(file), context).actor.type).toBe(type);
   });
 
   it('takes an EKS IAM identity from user.extra', () => {
@@ -131,7 +141,7 @@ describe('Function: fromKubernetesAuditEvent', () => {
     };
 
     // Act
-    const actor = fromKubernetesAuditEvent(event, context).actor;
+    const actor = mapObject(event).actor;
 
     // Assess
     expect(actor).toEqual({
@@ -167,7 +177,7 @@ describe('Function: fromKubernetesAuditEvent', () => {
       delete event['objectRef'];
 
       // Act and Assess
-      expect(fromKubernetesAuditEvent(event, context).resource).toEqual({
+      expect(mapObject(event).resource).toEqual({
         id: CLUSTER,
         type: 'AWS::EKS::Cluster',
       });
@@ -214,43 +224,40 @@ describe('Function: fromKubernetesAuditEvent', () => {
         'NO_OUTCOME',
         '$.responseStatus',
       ],
-      [
-        'a prototype-polluting member',
-        (e) => (e['objectRef'] = JSON.parse('{"__proto__":{"x":1}}')),
-        'UNSAFE_JSON',
-        '$.objectRef.__proto__',
-      ],
     ])('refuses %s', (_what, change, reason, path) => {
       // Prepare
       const event = base();
       change(event);
 
       // Act
-      const error = refusalOf(() => fromKubernetesAuditEvent(event, context));
+      const error = refusalOf(() => mapObject(event));
 
       // Assess
       expect(error.reason).toBe(reason);
       expect(error.path).toBe(path);
     });
 
-    it('refuses hostile JSON in the Event (a forbidden member name)', () => {
-      // Prepare
-      const event = base();
-      event['requestObject'] = JSON.parse('{"metadata":{"__proto__":{"polluted":true}}}');
-
-      // Act
-      const error = refusalOf(() => fromKubernetesAuditEvent(event, context));
-
-      // Assess
-      expect(error.reason).toBe('UNSAFE_JSON');
-      expect(error.path).toBe('$.requestObject.metadata.__proto__');
+    it.each<[string, string, KubernetesRejectReason]>([
+      ['text that is not JSON', '{"kind":"Event",', 'NOT_JSON'],
+      ['a JSON value that is not an object', '[1,2]', 'NOT_AN_EVENT'],
+      [
+        'a literal lone surrogate (no UTF-8 input can carry one)',
+        '{"kind":"Event","x":"\ud800"}',
+        'UNSAFE_JSON',
+      ],
+      [
+        'a text longer than a log event message',
+        `{"kind":"Event","x":"${'y'.repeat(1_048_576)}"}`,
+        'UNSAFE_JSON',
+      ],
+    ])('refuses %s', (_what, text, reason) => {
+      // Act and Assess
+      expect(refusalOf(() => fromKubernetesAuditEvent(text, context)).reason).toBe(reason);
     });
 
     it('refuses a context without a cluster ARN', () => {
       // Act and Assess
-      expect(refusalOf(() => fromKubernetesAuditEvent(base(), { clusterArn: 'prod' })).reason).toBe(
-        'BAD_CLUSTER_ARN',
-      );
+      expect(refusalOf(() => mapObject(base(), { clusterArn: 'prod' })).reason).toBe('BAD_CLUSTER_ARN');
     });
   });
 });
@@ -261,60 +268,112 @@ describe('Function: fromKubernetesAuditEvent, Events beyond the stored-event lim
     event['requestObject'] = {
       data: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, 'x'.repeat(20_000)])),
     };
-    return event;
+    return JSON.stringify(event);
   };
 
-  it('keeps the projection, says what was omitted, and names the original by its JCS SHA-256', () => {
+  it('keeps the projection, says what was omitted, and names the original by the SHA-256 of its exact text', () => {
     // Prepare
-    const event = big();
-    const full = canonicalBytes(event);
+    const text = big();
+    const event = JSON.parse(text) as Record<string, unknown>;
 
     // Act
-    const mapped = fromKubernetesAuditEvent(event, context);
+    const mapped = fromKubernetesAuditEvent(`  ${text}\n`, context);
 
     // Assess
-    expect(full.length).toBeGreaterThan(MAX_EVENT_BYTES);
+    expect(text.length).toBeGreaterThan(MAX_EVENT_BYTES);
     expect(mapped.kubernetes).toBeUndefined();
     expect(mapped.id).toBe(`${KUBERNETES_ID_PREFIX}${String(event['auditID'])}`);
     expect(mapped.labels).toContain('kubernetes:omitted');
     expect((mapped.details as Record<string, unknown>)['kubernetesOmitted']).toEqual({
       reason: 'TOO_LARGE',
-      sha256: createHash('sha256').update(full).digest('hex'),
-      bytes: full.length,
+      form: 'text',
+      sha256: createHash('sha256').update(text, 'utf8').digest('hex'),
+      bytes: Buffer.byteLength(text, 'utf8'),
     });
     expect(parseAuditEventInput(mapped)).toEqual(mapped);
     expect(mapped.actor.id).toBe((event['user'] as Record<string, unknown>)['username']);
   });
 
-  it.each<[string, (e: Record<string, unknown>) => void, string]>([
-    [
-      'a string longer than 32,768',
-      (e) => (e['requestObject'] = { s: 'y'.repeat(40_000) }),
-      'STRING_TOO_LONG',
-    ],
-    [
-      'an object of more than 256 members',
-      (e) => (e['requestObject'] = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`k${i}`, i]))),
-      'TOO_MANY_KEYS',
-    ],
-    [
-      'an array of more than 1,000',
-      (e) => (e['requestObject'] = { items: Array(1_001).fill(1) }),
-      'ARRAY_TOO_LONG',
-    ],
-  ])('takes an Event with %s as its projection (%s)', (_, change, reason) => {
-    // Prepare
+  it('omits a text that fits alone but not once escaped in the stored event', () => {
+    // Prepare: 380,000 quotes escape to 760,000 bytes in the stored event.
     const event = falco('create_configmap.json');
-    change(event);
+    event['requestObject'] = { data: { q: '"'.repeat(190_000) } };
+    const text = JSON.stringify(event);
 
     // Act
-    const mapped = fromKubernetesAuditEvent(event, context);
+    const mapped = fromKubernetesAuditEvent(text, context);
+
+    // Assess
+    expect(text.length).toBeLessThanOrEqual(MAX_EVENT_BYTES);
+    expect(mapped.kubernetes).toBeUndefined();
+    expect((mapped.details as Record<string, Record<string, unknown>>)['kubernetesOmitted']?.['reason']).toBe(
+      'TOO_LARGE',
+    );
+  });
+
+  it('keeps the largest text that fits: the stored event is at most MAX_EVENT_BYTES', () => {
+    // Prepare: grow a filler until the stored event would pass the limit, one character at a time near it.
+    const event = falco('create_configmap.json');
+    const withFill = (n: number) => JSON.stringify({ ...event, requestObject: { f: 'a'.repeat(n) } });
+    const stored = (n: number) => {
+      const mapped = fromKubernetesAuditEvent(withFill(n), context);
+      return mapped.kubernetes === undefined
+        ? undefined
+        : canonicalBytes({ ...mapped, v: 1, receivedAt: '2026-01-01T00:00:00.000Z', channel: 'kubernetes' })
+            .length;
+    };
+    let lo = 0;
+    let hi = MAX_EVENT_BYTES;
+    while (lo + 1 < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (stored(mid) === undefined) hi = mid;
+      else lo = mid;
+    }
+
+    // Act and Assess: the last kept one is exactly at the limit, the next one is omitted.
+    expect(stored(lo)).toBe(MAX_EVENT_BYTES);
+    expect(stored(lo + 1)).toBeUndefined();
+  });
+
+  it('keeps verbatim what the old object limits refused: long strings, 300 members, 1,001 elements, depth 40', () => {
+    // Prepare
+    const event = falco('create_configmap.json');
+    event['requestObject'] = {
+      s: 'y'.repeat(40_000),
+      members: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`k${i}`, i])),
+      items: Array(1_001).fill(1),
+      deep: JSON.parse(`${'['.repeat(40)}${']'.repeat(40)}`),
+    };
+    const text = JSON.stringify(event);
+
+    // Act
+    const mapped = fromKubernetesAuditEvent(text, context);
+
+    // Assess
+    expect(mapped.kubernetes).toBe(text);
+    expect(parseAuditEventInput(mapped)).toEqual(mapped);
+  });
+
+  it('takes an Event nested deeper than 1,100 as its projection (TOO_DEEP), hashing its text', () => {
+    // Prepare
+    const event = falco('create_configmap.json');
+    const text = JSON.stringify({ ...event, requestObject: 0 }).replace(
+      '"requestObject":0',
+      `"requestObject":${'['.repeat(5_000)}${']'.repeat(5_000)}`,
+    );
+
+    // Act
+    const mapped = fromKubernetesAuditEvent(text, context);
 
     // Assess
     expect(mapped.kubernetes).toBeUndefined();
-    expect((mapped.details as Record<string, Record<string, unknown>>)['kubernetesOmitted']?.['reason']).toBe(
-      reason,
-    );
+    expect(mapped.id).toBe(`${KUBERNETES_ID_PREFIX}${String(event['auditID'])}`);
+    expect((mapped.details as Record<string, unknown>)['kubernetesOmitted']).toEqual({
+      reason: 'TOO_DEEP',
+      form: 'text',
+      sha256: createHash('sha256').update(text, 'utf8').digest('hex'),
+      bytes: text.length,
+    });
   });
 });
 
@@ -325,7 +384,10 @@ describe('Function: fromKubernetesAuditEvents', () => {
     const complete = { ...started, stage: 'ResponseComplete', responseStatus: { code: 101 } };
 
     // Act
-    const events = fromKubernetesAuditEvents([started, complete, falco('create_secret.json')], context);
+    const events = fromKubernetesAuditEvents(
+      [JSON.stringify(started), JSON.stringify(complete), falcoText('create_secret.json')],
+      context,
+    );
 
     // Assess
     expect(events.map((e) => e.id)).toEqual([
@@ -336,7 +398,10 @@ describe('Function: fromKubernetesAuditEvents', () => {
 
   it('keeps an earlier stage delivered alone, and exact duplicates once', () => {
     // Act
-    const events = fromKubernetesAuditEvents([falco('exec_pod.json'), falco('exec_pod.json')], context);
+    const events = fromKubernetesAuditEvents(
+      [falcoText('exec_pod.json'), falcoText('exec_pod.json')],
+      context,
+    );
 
     // Assess
     expect(events.map((e) => e.id)).toEqual(['k8s:ca1ed9f4-7bf4-4c85-81a8-1b11253d1ba6:ResponseStarted']);
@@ -346,7 +411,7 @@ describe('Function: fromKubernetesAuditEvents', () => {
     it('refuses them all, naming the index', () => {
       // Act
       const error = refusalOf(() =>
-        fromKubernetesAuditEvents([falco('create_secret.json'), falco('fal_01_003.json')], context),
+        fromKubernetesAuditEvents([falcoText('create_secret.json'), falcoText('fal_01_003.json')], context),
       );
 
       // Assess

@@ -12,13 +12,13 @@ import { type Harness, harness, LEDGER } from '../ingest/ingest-fixtures.ts';
 import { lambdaContext, recordingLogger } from './http-fixtures.ts';
 
 const FALCO = sharedDataPath('kubernetes', 'falco-trace-files');
-const falco = (name: string) =>
-  JSON.parse(readFileSync(`${FALCO}/${name}`, 'utf8')) as Record<string, unknown>;
+/** A trace file's Event as its JSON text, as the API server would log it (the file without its final newline). */
+const falco = (name: string) => readFileSync(`${FALCO}/${name}`, 'utf8').trim();
 const GOOD = readdirSync(FALCO).filter((f) => f.endsWith('.json') && f !== 'fal_01_003.json');
 const OWNER = '123456789012';
 const CLUSTER_ARN = `arn:aws:eks:eu-west-1:${OWNER}:cluster/prod`;
 
-function delivery(events: readonly unknown[]): CloudWatchLogsEvent {
+function delivery(events: readonly string[]): CloudWatchLogsEvent {
   return encodeSubscriptionEvent(eksAuditMessage(events, { cluster: 'prod', owner: OWNER, timestampMs: 1 }));
 }
 
@@ -59,7 +59,8 @@ describe('Handler: forward-cloudwatch-logs (CloudWatch Logs subscription)', () =
         expect(event.channel).toBe('kubernetes');
         expect(event.id.startsWith('k8s:')).toBe(true);
         expect(event.resource?.id.startsWith(CLUSTER_ARN)).toBe(true);
-        expect(events).toContainEqual(event.kubernetes);
+        // The Event's own text, byte for byte.
+        expect(events).toContain(event.kubernetes);
         expect(checkReceipt(stored.receipt, h.keys).ok).toBe(true);
       }
     });
@@ -152,11 +153,14 @@ describe('Handler: forward-cloudwatch-logs (CloudWatch Logs subscription)', () =
       // Prepare
       const h = await harness();
       const { handler } = setup(h);
-      const big = falco('create_configmap.json');
-      big['requestObject'] = { data: { blob: 'z'.repeat(300_000) } };
+      const big = JSON.parse(falco('create_configmap.json')) as Record<string, unknown>;
+      big['requestObject'] = { data: { blob: 'z'.repeat(400_000) } };
 
       // Act
-      const outcome = await handler(delivery([falco('create_secret.json'), big]), lambdaContext());
+      const outcome = await handler(
+        delivery([falco('create_secret.json'), JSON.stringify(big)]),
+        lambdaContext(),
+      );
 
       // Assess
       expect(outcome.stored).toHaveLength(2);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createListAlertsHandler } from '../../../functions/list-alerts.ts';
 import { alertId } from '../../../shared/detect/alert-ids.ts';
 import { InMemoryAlertIndex } from '../../../shared/storage/in-memory-alert-index.ts';
+import { InMemoryReadJournal } from '../../../shared/storage/in-memory-read-journal.ts';
 import { indexedAlert } from '../detect/alert-index-contract.ts';
 import { recordingLogger } from './http-fixtures.ts';
 
@@ -40,7 +41,9 @@ async function setup() {
     indexedAlert(4, 'rule-a', 'high'),
   ]);
   const { logger } = recordingLogger();
-  return { handler: createListAlertsHandler(() => ({ index, logger })), index };
+  const journal = new InMemoryReadJournal();
+  const now = () => new Date('2026-12-01T00:00:00.000Z');
+  return { handler: createListAlertsHandler(() => ({ index, logger, journal, now })), index, journal };
 }
 
 const body = (response: { body: string }) => JSON.parse(response.body) as Record<string, unknown>;
@@ -162,6 +165,8 @@ describe('Handler: list-alerts (GET /v1/alerts)', () => {
       const handler = createListAlertsHandler(() => ({
         index: { record: async () => undefined, list: async () => Promise.reject(new Error('throttled')) },
         logger,
+        journal: new InMemoryReadJournal(),
+        now: () => new Date(),
       }));
 
       // Act
@@ -170,6 +175,58 @@ describe('Handler: list-alerts (GET /v1/alerts)', () => {
       // Assess
       expect(response.statusCode).toBe(500);
       expect(body(response)).toEqual({ code: 'INTERNAL', message: 'internal error' });
+    });
+  });
+
+  describe('Property: every successful read is recorded (G7)', () => {
+    it('records who listed alerts, with which filters and how many came back', async () => {
+      // Prepare
+      const { handler, journal } = await setup();
+
+      // Act
+      const response = await handler(request({ rule: 'rule-a', limit: '2' }), context);
+
+      // Assess
+      expect(response.statusCode).toBe(200);
+      expect(journal.records).toEqual([
+        expect.objectContaining({
+          principal: 'arn:aws:iam::000000000000:user/reader',
+          route: 'GET /v1/alerts',
+          action: 'auditseal:ListAlerts',
+          parameters: { rule: 'rule-a', limit: '2' },
+          resultCount: 2,
+        }),
+      ]);
+    });
+
+    describe('when the read journal refuses the record', () => {
+      it('answers 503 READ_NOT_RECORDED and no alert', async () => {
+        // Prepare
+        const { handler, journal } = await setup();
+        journal.failWith = new Error('queue unavailable');
+
+        // Act
+        const response = await handler(request(null), context);
+
+        // Assess
+        expect(response.statusCode).toBe(503);
+        expect(body(response)['code']).toBe('READ_NOT_RECORDED');
+        expect(response.body).not.toContain('det:');
+      });
+    });
+
+    describe('when the query is refused', () => {
+      it('records nothing', async () => {
+        // Prepare
+        const { handler, journal } = await setup();
+
+        // Act
+        const response = await handler(request({ level: 'severe' }), context);
+
+        // Assess
+        expect(response.statusCode).toBe(400);
+        expect(journal.records).toEqual([]);
+      });
     });
   });
 });

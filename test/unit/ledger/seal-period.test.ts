@@ -470,6 +470,36 @@ describe('Function: sealPeriod', () => {
   });
 });
 
+describe('Function: sealPeriod (key rotated under the sealer)', () => {
+  describe('when the signer fails because its key was rotated away', () => {
+    it('stores no statement naming the old key, so the retry seals under the new key', async () => {
+      // Prepare: the first signer names the old key but cannot sign (a re-pointed KMS alias).
+      const rotatedAway = KeyFileSigner.generate();
+      const failing = {
+        keyId: () => rotatedAway.keyId(),
+        publicKeyPem: () => rotatedAway.publicKeyPem(),
+        sign: async () => {
+          throw new Error('SIGNATURE_MISMATCH');
+        },
+      };
+      const next = KeyFileSigner.generate();
+      const store = new InMemoryObjectStore();
+      const request = await signedRequest(next, P0, eventsIn(P0, 3));
+
+      // Act
+      const failed = await sealPeriod(request, { store, signer: failing }).catch((e: unknown) => e);
+      const stored = store.objects.has(digestObjectKey(LEDGER, P0, 'statement'));
+      const retried = await sealPeriod(request, { store, signer: next });
+
+      // Assess
+      expect(failed).toBeInstanceOf(Error);
+      expect(stored).toBe(false);
+      expect(retried.outcome).toBe('created');
+      expect(retried.statement.keyId).toBe(await next.keyId());
+    });
+  });
+});
+
 describe('Function: readSealedHead', () => {
   describe('when the period is sealed', () => {
     it('returns the head sealPeriod returned', async () => {

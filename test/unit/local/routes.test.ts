@@ -101,6 +101,7 @@ describe('Function: loadLocalFunctions', () => {
         streamArn: 'arn:aws:dynamodb:ddblocal:000000000000:table/auditseal-ledger/stream/x',
         bucket: 'auditseal-local-digests',
         kmsKeyId: '00000000-0000-0000-0000-000000000000',
+        kmsKeyAlias: 'alias/auditseal-local-test',
         alertTopicArn: 'arn:aws:sns:us-east-1:000000000000:auditseal-local-alerts',
         dataDir: '/nonexistent',
         endpoint: 'http://127.0.0.1:1',

@@ -130,6 +130,19 @@ describe('Function: searchEvents', () => {
     );
   });
 
+  describe('when each page may read only one item and return one', () => {
+    it('still moves past the previous page’s last item, to the end', async () => {
+      // Prepare: the cursor's position is read again by the index (an inclusive bound there).
+      const q = query({ limit: '1' });
+
+      // Act
+      const { ids } = await all(q, deps({ readBudget: 1 }));
+
+      // Assess
+      expect(ids).toEqual(expected(q));
+    });
+  });
+
   it('reads at most about twice what it returns for an actor with many events', async () => {
     // Prepare: the busiest actor.
     const counts = new Map<string, number>();

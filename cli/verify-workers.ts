@@ -1,0 +1,177 @@
+/**
+ * `auditseal verify --jobs N`: archive chunks are checked by N worker threads (cli/verify-chunk.worker.ts)
+ * while the verifier reads ahead and uses the results strictly in chunk order (VerifyOptions.chunks), so
+ * the report is the same, byte for byte, as with one thread. Each chunk's bytes are copied into a buffer
+ * that is transferred to its worker; the leaf hashes come back in one transferred buffer.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { ArchiveRef } from '../shared/ledger/formats.ts';
+import { HASH_SIZE } from '../shared/merkle/rfc6962.ts';
+import type { Finding } from '../shared/verify/findings.ts';
+import type { ChunkResult } from '../shared/verify/verify-chunk.ts';
+import type { ChunkChecker } from '../shared/verify/verify-folder.ts';
+import { UsageError } from './errors.ts';
+
+/** Most worker threads `--jobs` accepts: more than any machine this runs on needs, and each holds chunks. */
+export const MAX_JOBS = 256;
+
+/** The default `--jobs`: the cores Node may use. */
+export function defaultJobs(): number {
+  return Math.max(1, Math.min(MAX_JOBS, availableParallelism()));
+}
+
+/** Parses `--jobs N`: an integer from 1 to MAX_JOBS, or a UsageError (exit 2). */
+export function parseJobs(text: string): number {
+  if (!/^[0-9]+$/.test(text.trim()) || Number(text) < 1 || Number(text) > MAX_JOBS) {
+    throw new UsageError(`--jobs must be a whole number from 1 to ${MAX_JOBS}, got ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}
+
+export interface ChunkRequest {
+  readonly id: number;
+  readonly ref: ArchiveRef;
+  readonly archive?: Uint8Array;
+  readonly index?: Uint8Array;
+  readonly cut: boolean;
+}
+
+export type ChunkReply =
+  | {
+      readonly id: number;
+      readonly findings: Finding[];
+      readonly clean: boolean;
+      readonly leaves?: Uint8Array;
+    }
+  | { readonly id: number; readonly error: string };
+
+interface Pending {
+  readonly resolve: (result: ChunkResult) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  readonly pending: Map<number, Pending>;
+}
+
+/**
+ * The worker beside this module: the bundled .mjs in dist/cli/, or, when this runs from source (tests,
+ * benchmarks under tsx), the .ts source loaded through tsx's API, since a worker does not inherit the
+ * parent's `--import tsx` hooks on Node 20.
+ */
+function startWorker(file?: URL): Worker {
+  if (file) return new Worker(file);
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./verify-chunk.worker.mjs', import.meta.url));
+  const source = new URL('./verify-chunk.worker.ts', import.meta.url).href;
+  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); });`;
+  return new Worker(boot, { eval: true });
+}
+
+/** A copy of `bytes` in a buffer of its own, which can be transferred to a worker. */
+function ownCopy(bytes: Buffer | undefined): Uint8Array | undefined {
+  return bytes === undefined ? undefined : new Uint8Array(bytes);
+}
+
+/**
+ * A ChunkChecker over `jobs` worker threads, started on first use (a folder without chunks starts none).
+ * Chunks go to the worker with the fewest in flight. Call close() when done; it ends every worker.
+ */
+export class ChunkWorkerPool implements ChunkChecker {
+  readonly lookahead: number;
+  readonly #jobs: number;
+  readonly #file: URL | undefined;
+  readonly #slots: Slot[] = [];
+  #nextId = 0;
+  #failed: Error | undefined;
+
+  /** `worker`: the worker's file, when not the one beside this module (the benchmark runs the bundled one). */
+  constructor(jobs: number, options: { worker?: URL } = {}) {
+    if (!Number.isSafeInteger(jobs) || jobs < 1 || jobs > MAX_JOBS) throw new RangeError(`jobs: ${jobs}`);
+    this.#jobs = jobs;
+    this.#file = options.worker;
+    // Two chunks per worker: one being hashed, one read and queued behind it.
+    this.lookahead = 2 * jobs;
+  }
+
+  check(
+    ref: ArchiveRef,
+    archive: Buffer | undefined,
+    index: Buffer | undefined,
+    cut: boolean,
+  ): Promise<ChunkResult> {
+    if (this.#failed) return Promise.reject(this.#failed);
+    const slot = this.#slot();
+    const id = this.#nextId++;
+    const request: ChunkRequest = {
+      id,
+      ref,
+      cut,
+      ...(archive ? { archive: ownCopy(archive) } : {}),
+      ...(index ? { index: ownCopy(index) } : {}),
+    };
+    const transfer = [request.archive?.buffer, request.index?.buffer].filter(
+      (b): b is ArrayBuffer => b instanceof ArrayBuffer,
+    );
+    return new Promise<ChunkResult>((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      slot.worker.postMessage(request, transfer);
+    });
+  }
+
+  /** Ends every worker; checks still in flight are rejected. */
+  async close(): Promise<void> {
+    const slots = this.#slots.splice(0);
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+    for (const slot of slots) this.#fail(slot, new Error('the verifier worker pool was closed'));
+  }
+
+  #slot(): Slot {
+    if (this.#slots.length < this.#jobs) {
+      const idle = this.#slots.find((s) => s.pending.size === 0);
+      if (idle) return idle;
+      return this.#start();
+    }
+    return this.#slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+  }
+
+  #start(): Slot {
+    const worker = startWorker(this.#file);
+    const slot: Slot = { worker, pending: new Map() };
+    worker.on('message', (reply: ChunkReply) => {
+      const pending = slot.pending.get(reply.id);
+      if (!pending) return;
+      slot.pending.delete(reply.id);
+      if ('error' in reply) {
+        pending.reject(new Error(`verifier worker: ${reply.error}`));
+        return;
+      }
+      const leaves = reply.leaves;
+      pending.resolve({
+        findings: reply.findings,
+        clean: reply.clean,
+        ...(leaves
+          ? {
+              committedLeaves: Array.from({ length: leaves.length / HASH_SIZE }, (_, i) =>
+                Buffer.from(leaves.buffer, leaves.byteOffset + i * HASH_SIZE, HASH_SIZE),
+              ),
+            }
+          : {}),
+      });
+    });
+    worker.on('error', (error) => this.#fail(slot, error));
+    worker.on('exit', (code) => {
+      if (slot.pending.size > 0) this.#fail(slot, new Error(`a verifier worker exited with code ${code}`));
+    });
+    this.#slots.push(slot);
+    return slot;
+  }
+
+  #fail(slot: Slot, error: Error): void {
+    this.#failed ??= error;
+    for (const pending of slot.pending.values()) pending.reject(error);
+    slot.pending.clear();
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * `auditseal verify --jobs N` (cli/verify-workers.ts): archive chunks are checked by worker threads, and
+ * the report must be byte-identical to the single-threaded one on every folder, clean or tampered. The
+ * tamper scenarios run in-process with one shared pool; the public test vectors run through the built
+ * command (dist/cli, with its bundled worker) with --jobs 1, --jobs 2 and the default.
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChunkWorkerPool, parseJobs } from '../../cli/verify-workers.ts';
+import { FolderReader } from '../../shared/verify/object-reader.ts';
+import { type VerifyOptions, verifyFolder } from '../../shared/verify/verify-folder.ts';
+import {
+  copyFolder,
+  flipByte,
+  listObjects,
+  readObject,
+  removeFolder,
+  type SealedFolder,
+  tempFolder,
+} from '../support/sealed-folder.ts';
+import { caseFolders, SCENARIOS, sealPristine } from '../tamper/scenarios.ts';
+import {
+  CASES_DIR,
+  caseArgs,
+  caseKey,
+  materialize,
+  PRISTINE_DIR,
+  TRUSTED_KEY,
+} from '../vectors/vector-files.ts';
+
+const run = promisify(execFile);
+const BIN = fileURLToPath(new URL('../../bin/auditseal.mjs', import.meta.url));
+
+let pristine: SealedFolder;
+let pool2: ChunkWorkerPool;
+let pool3: ChunkWorkerPool;
+const folders: string[] = [];
+
+beforeAll(async () => {
+  pristine = await sealPristine(tempFolder('jobs-pristine'));
+  pool2 = new ChunkWorkerPool(2);
+  pool3 = new ChunkWorkerPool(3);
+});
+
+afterAll(async () => {
+  await pool2?.close();
+  await pool3?.close();
+  for (const dir of [...folders, ...caseFolders]) removeFolder(dir);
+  if (pristine) removeFolder(pristine.dir);
+});
+
+/** The report as JSON text, from one thread and from each pool. */
+async function reports(dir: string, options: Omit<VerifyOptions, 'chunks'>): Promise<string[]> {
+  const reader = new FolderReader(dir);
+  return [
+    JSON.stringify(await verifyFolder(reader, options)),
+    JSON.stringify(await verifyFolder(reader, { ...options, chunks: pool2 })),
+    JSON.stringify(await verifyFolder(reader, { ...options, chunks: pool3 })),
+  ];
+}
+
+/** Runs the built command; returns its exit status and its stdout, unparsed. */
+async function verifyCli(
+  dir: string,
+  args: string[],
+): Promise<{ exit: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, 'verify', dir, ...args], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { exit: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { exit: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+describe('Class: ChunkWorkerPool', () => {
+  for (const scenario of SCENARIOS) {
+    describe(`when ${scenario.when}`, () => {
+      it('gives the same report with 1, 2 and 3 threads', async () => {
+        // Prepare
+        const dir = copyFolder(pristine.dir, 'jobs-case');
+        folders.push(dir);
+        const expected = await scenario.tamper({ dir, pristine });
+
+        // Act
+        const [one, two, three] = await reports(dir, { keys: pristine.keys, ...expected.options });
+
+        // Assess
+        expect(JSON.parse(one!).findings.length > 0).toBe(scenario.codes.length > 0);
+        expect(two).toBe(one);
+        expect(three).toBe(one);
+      });
+    });
+  }
+
+  describe('when random bytes of random archive chunks are flipped', () => {
+    it('gives the same report with 1, 2 and 3 threads (property)', async () => {
+      // Prepare
+      const chunks = listObjects(pristine.dir, 'archives/').filter((k) => /\/\d{6}\.(jsonl|idx)$/.test(k));
+      const flip = fc.record({
+        chunk: fc.integer({ min: 0, max: chunks.length - 1 }),
+        at: fc.nat(),
+        mask: fc.integer({ min: 1, max: 255 }),
+      });
+
+      // Act + Assess
+      await fc.assert(
+        fc.asyncProperty(fc.array(flip, { minLength: 1, maxLength: 3 }), async (flips) => {
+          const dir = copyFolder(pristine.dir, 'jobs-flip');
+          folders.push(dir);
+          for (const f of flips) {
+            const key = chunks[f.chunk]!;
+            const size = readObject(dir, key).length;
+            if (size > 0) flipByte(dir, key, f.at % size, f.mask);
+          }
+          const [one, two, three] = await reports(dir, { keys: pristine.keys });
+          expect(JSON.parse(one!).valid).toBe(false);
+          expect(two).toBe(one);
+          expect(three).toBe(one);
+        }),
+        { numRuns: 12 },
+      );
+    });
+  });
+});
+
+describe('Command: auditseal verify --jobs', () => {
+  const cases = [
+    'an-event-is-modified',
+    'a-new-valid-canonical-event-is-inserted',
+    'a-digest-is-modified',
+    'a-buggy-sealer-sealed-non-canonical-invalid-and-out-of-period-events-deep',
+  ];
+  describe('when the pristine vector folder is verified', () => {
+    it('prints the same JSON with --jobs 1, --jobs 2 and the default', async () => {
+      // Act
+      const runs = await Promise.all(
+        [['--jobs', '1'], ['--jobs', '2'], []].map((jobs) =>
+          verifyCli(PRISTINE_DIR, ['--key', TRUSTED_KEY, '--json', '--deep', ...jobs]),
+        ),
+      );
+
+      // Assess
+      expect(runs.map((r) => r.exit)).toEqual([0, 0, 0]);
+      expect(runs[1]!.stdout).toBe(runs[0]!.stdout);
+      expect(runs[2]!.stdout).toBe(runs[0]!.stdout);
+    });
+  });
+
+  for (const name of cases) {
+    describe(`when vector case ${name} is verified`, () => {
+      it('prints the same JSON and exits 1 with --jobs 1, --jobs 2 and the default', async () => {
+        // Prepare
+        const caseDir = join(CASES_DIR, name);
+        const dir = materialize(caseDir);
+        folders.push(dir);
+        const args = ['--key', caseKey(caseDir), '--json', ...caseArgs(caseDir)];
+
+        // Act
+        const runs = [];
+        for (const jobs of [['--jobs', '1'], ['--jobs', '2'], []])
+          runs.push(await verifyCli(dir, [...args, ...jobs]));
+
+        // Assess
+        expect(runs.map((r) => r.exit)).toEqual([1, 1, 1]);
+        expect(runs[1]!.stdout).toBe(runs[0]!.stdout);
+        expect(runs[2]!.stdout).toBe(runs[0]!.stdout);
+      });
+    });
+  }
+
+  for (const bad of ['0', '-1', '1.5', 'two', '', '257', '1e3', '99999999999999999999']) {
+    describe(`when --jobs is ${JSON.stringify(bad)}`, () => {
+      it('exits 2 with a message naming --jobs, and prints no report', async () => {
+        // Act
+        const result = await verifyCli(PRISTINE_DIR, ['--key', TRUSTED_KEY, '--json', '--jobs', bad]);
+
+        // Assess
+        expect(result.exit).toBe(2);
+        expect(result.stderr).toMatch(/--jobs must be a whole number from 1 to 256/);
+        expect(result.stdout).toBe('');
+      });
+    });
+  }
+});
+
+describe('Function: parseJobs', () => {
+  describe('when given a whole number from 1 to 256', () => {
+    it('returns it (property)', () => {
+      fc.assert(fc.property(fc.integer({ min: 1, max: 256 }), (n) => parseJobs(String(n)) === n));
+    });
+  });
+
+  describe('when given anything else', () => {
+    it('throws a usage error (property)', () => {
+      const bad = fc.oneof(
+        fc.integer({ max: 0 }).map(String),
+        fc.integer({ min: 257 }).map(String),
+        fc.double({ noInteger: true }).map(String),
+        fc.string().filter((s) => !/^\s*[0-9]+\s*$/.test(s)),
+      );
+      fc.assert(
+        fc.property(bad, (text) => {
+          expect(() => parseJobs(text)).toThrow(/--jobs must be/);
+        }),
+      );
+    });
+  });
+});
