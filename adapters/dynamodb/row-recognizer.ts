@@ -6,6 +6,7 @@
  * - event rows (`EV#`): a trusted signed batch of the period lists the row's id, time and leaf hash;
  * - id rows (`ID#`): the receipt inside verifies and names the row's id;
  * - batch rows (`BA#`): the statement is signed by a trusted key and its leaves reproduce the signed root;
+ *   abandon rows beside them carry an abandon statement a trusted key signed for that very batch;
  * - seal-registry rows (`SE#`): the signed statement of the period in the bucket backs the row;
  * - genesis (`LG#`) and close markers (`CL#`): they name periods that have begun (genesis) or are due
  *   for sealing (close markers);
@@ -21,9 +22,9 @@ import { createHash } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { parseCanonicalText } from '../../shared/canonical/jcs.ts';
 import { verifyStatement } from '../../shared/crypto/keys.ts';
-import { checkSignedBatch } from '../../shared/ledger/batch-check.ts';
+import { checkAbandon, checkSignedBatch } from '../../shared/ledger/batch-check.ts';
 import { checkReceipt, type KeyLookup } from '../../shared/ledger/batch-receipts.ts';
-import { digestStatementSchema } from '../../shared/ledger/formats.ts';
+import { batchStatementSchema, digestStatementSchema } from '../../shared/ledger/formats.ts';
 import { digestObjectKey } from '../../shared/ledger/object-keys.ts';
 import {
   isoSeconds,
@@ -37,7 +38,10 @@ import type { BatchSeal, StoredEvent } from '../../shared/ports/ledger-store.ts'
 import type { ObjectStore } from '../../shared/ports/object-store.ts';
 import { parseVersionDocument } from '../../shared/profiles/version.ts';
 import { parseAlertIndexItem } from './alert-index.ts';
-import { type Item, parseBatchItem, parsePeriodItem } from './ledger-items.ts';
+import { type Item, parseAbandonItem, parseBatchItem, parsePeriodItem } from './ledger-items.ts';
+
+const ABANDON_SUFFIX = '#abandon';
+
 import { parseProfileVersionItem, profilePartitionKey } from './profile-store.ts';
 
 export interface RowRecognizerOptions {
@@ -77,7 +81,9 @@ export function createRowRecognizer(options: RowRecognizerOptions): RowRecognize
     else {
       const parsed = parseBatchItem(ledger, item).row;
       if ('malformed' in parsed) result = `its batch row is malformed: ${parsed.reason}`;
-      else {
+      else if (parsed.batchId !== batchId || parsed.receivedAt !== receivedAt) {
+        result = `no batch row ${batchId} backs it`;
+      } else {
         const check = checkSignedBatch(parsed, { ledger, period, keys: await options.keys() });
         result = check.ok ? parsed : `its batch ${batchId} is not trusted: ${check.reason}`;
       }
@@ -85,6 +91,23 @@ export function createRowRecognizer(options: RowRecognizerOptions): RowRecognize
     if (batchCache.size > 1000) batchCache.clear();
     batchCache.set(cacheKey, result);
     return result;
+  };
+
+  /** An abandon row (`<receivedAt>#<batchId>#abandon`): its statement is signed for its trusted batch. */
+  const abandonRowProblem = async (period: Period, image: Item): Promise<string | undefined> => {
+    const abandon = parseAbandonItem(image);
+    const m = abandon
+      ? /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)#([A-Za-z0-9_-]{1,64})$/.exec(abandon.batchSk)
+      : null;
+    if (!abandon || !m) return 'not an abandon row';
+    const batch = await trustedBatch(period, m[1]!, m[2]!);
+    if (typeof batch === 'string') return `abandon row: ${batch}`;
+    const check = checkAbandon(
+      abandon.abandon,
+      { statementText: batch.statement, statement: batchStatementSchema.parse(JSON.parse(batch.statement)) },
+      await options.keys(),
+    );
+    return check.ok ? undefined : `abandon row of batch ${m[2]}: ${check.reason}`;
   };
 
   return async (image) => {
@@ -126,6 +149,7 @@ export function createRowRecognizer(options: RowRecognizerOptions): RowRecognize
       case 'BA': {
         const period = periodOfLabel(parts[2], options.periodSeconds);
         if (!period) return 'its partition names no period';
+        if (sk.endsWith(ABANDON_SUFFIX)) return abandonRowProblem(period, image);
         const parsed = parseBatchItem(ledger, image).row;
         if ('malformed' in parsed) return `not a batch row: ${parsed.reason}`;
         const check = checkSignedBatch(parsed, { ledger, period, keys: await options.keys() });
