@@ -10,11 +10,11 @@ import { isoSeconds, type Period, periodEndMs, periodOf } from '../shared/ledger
 import type { DigestCatalog } from '../shared/ports/digest-catalog.ts';
 import type { LedgerStore } from '../shared/ports/ledger-store.ts';
 import type { ProfileStore } from '../shared/ports/profile-store.ts';
-import { eventProfile } from '../shared/profiles/api.ts';
+import { type EventProfile, eventProfile } from '../shared/profiles/api.ts';
 import { QueryError } from '../shared/query/errors.ts';
 import { buildEventProof, type ObjectRangeReader } from '../shared/query/event-proof.ts';
 import type { ReadJournal } from '../shared/query/read-record.ts';
-import { type SearchDeps, searchEvents } from '../shared/query/search-events.ts';
+import { type SearchDeps, type SearchHit, searchEvents } from '../shared/query/search-events.ts';
 import { searchParametersSchema, toSearchQuery } from '../shared/query/search-query.ts';
 import { digestId } from '../shared/sealing/digest-catalog.ts';
 import { errorResponse, type HandlerLogger } from './http/error-response.ts';
@@ -70,11 +70,35 @@ function wrap(route: ReadRoute, run: Route, deps: () => Promise<ReadDeps>): Hand
     });
 }
 
+/** Profile lookups of one search page run this many at a time (two reads each). */
+const PROFILE_LOOKUPS_AT_ONCE = 16;
+
+/** `include=profile`: each hit with the versions of its resource around the event (see getEvent). */
+async function withProfiles(hits: readonly SearchHit[], profiles: ProfileStore) {
+  const out: (SearchHit & { profile: EventProfile | null })[] = [];
+  for (let start = 0; start < hits.length; start += PROFILE_LOOKUPS_AT_ONCE) {
+    const slice = hits.slice(start, start + PROFILE_LOOKUPS_AT_ONCE);
+    const found = await Promise.all(
+      slice.map(async (hit) => {
+        const parsed = JSON.parse(hit.eventJson) as Parameters<typeof eventProfile>[1];
+        return { ...hit, profile: (await eventProfile(profiles, parsed)) ?? null };
+      }),
+    );
+    out.push(...found);
+  }
+  return out;
+}
+
 const search: Route = async (event, deps) => {
-  const query = toSearchQuery(parseQuery(event, searchParametersSchema));
+  const parameters = parseQuery(event, searchParametersSchema);
+  const query = toSearchQuery(parameters);
   const page = await searchEvents(query, { ...deps.search, ledger: deps.ledger });
+  const events =
+    parameters.include === 'profile' && deps.profiles !== undefined
+      ? await withProfiles(page.events, deps.profiles)
+      : page.events;
   const body = {
-    events: page.events,
+    events,
     ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }),
   };
   return {

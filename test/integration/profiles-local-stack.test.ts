@@ -296,6 +296,32 @@ describe('GET /v1/events/{id}?include=profile (reader)', () => {
     const bad = await call('reader', 'GET', `${eventPath('profiles-it-early')}?include=everything`);
     expect(bad).toMatchObject({ status: 400, body: { code: 'INVALID_QUERY' } });
   });
+
+  it('gives each search result the same versions with include=profile on GET /v1/events', async () => {
+    const query = `resource=${encodeURIComponent(ROLE)}&action=iam%3AUpdateAssumeRolePolicy`;
+    const found = await until(async () => {
+      const { body } = await call('reader', 'GET', `/v1/events?${query}`);
+      return (body['events'] as unknown[]).length >= 2;
+    }, 30_000);
+    expect(found).toBe(true);
+
+    const withProfile = await call('reader', 'GET', `/v1/events?${query}&include=profile`);
+    const plain = await call('reader', 'GET', `/v1/events?${query}`);
+
+    expect(withProfile.status).toBe(200);
+    const byId = new Map(
+      (withProfile.body['events'] as { id: string; profile: unknown }[]).map((e) => [e.id, e.profile]),
+    );
+    expect(byId.get('profiles-it-trust-change')).toMatchObject({
+      resourceId: ROLE,
+      atEvent: { n: 1 },
+      after: { n: 2 },
+    });
+    expect(byId.get('profiles-it-early')).toEqual({ resourceId: ROLE, atEvent: null });
+    for (const e of plain.body['events'] as Record<string, unknown>[]) expect(e['profile']).toBeUndefined();
+    const bad = await call('reader', 'GET', `/v1/events?${query}&include=everything`);
+    expect(bad).toMatchObject({ status: 400, body: { code: 'INVALID_QUERY' } });
+  });
 });
 
 describe('after the period is sealed', () => {
