@@ -14,6 +14,7 @@ const downloadCommand = () => import('./commands/download.ts');
 const headCommand = () => import('./commands/head.ts');
 const postCommand = () => import('./commands/post.ts');
 const readCommands = () => import('./commands/read-events.ts');
+const profileCommands = () => import('./commands/profiles.ts');
 const replayCommand = () => import('./commands/replay-cloudtrail.ts');
 const localCredentialsCommand = () => import('./commands/local-credentials.ts');
 const replayLogsCommand = () => import('./commands/replay-cloudwatch-logs.ts');
@@ -420,6 +421,78 @@ export function buildProgram(setExit: (code: number) => void): Command {
     print(`Saved the proof of ${id} (leaf ${saved.leafIndex} of ${saved.treeSize}) to ${saved.out}`);
     setExit(0);
   });
+
+  apiOptions(
+    program
+      .command('put-profile')
+      .description("Record a resource profile (a JSON file) as the resource's next version (writer role)")
+      .argument('<file>', 'the profile: resourceId, resourceType, configuration, lastModified, source, …')
+      .option('--json', 'print the answer as JSON', false),
+  ).action(async (file: string, o: { json: boolean; endpoint?: string; localFile: string }) => {
+    const { renderPutProfile, runPutProfile } = await profileCommands();
+    const body = await runPutProfile(file, {
+      ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+      localFile: o.localFile,
+    });
+    print(o.json ? JSON.stringify(body, null, 2) : renderPutProfile(body));
+    setExit(0);
+  });
+
+  apiOptions(
+    program
+      .command('profile')
+      .description("A resource's profile version in force at a time, or the latest (reader role)")
+      .argument('<id>', 'resource id (an ARN or an app id)')
+      .option('--at <time>', 'RFC 3339 time (default: the latest version)')
+      .option('--json', 'print the answer as JSON', false),
+  ).action(async (id: string, o: { at?: string; json: boolean; endpoint?: string; localFile: string }) => {
+    const { renderProfile, runProfile } = await profileCommands();
+    const body = await runProfile(id, o.at, {
+      ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+      localFile: o.localFile,
+    });
+    print(o.json ? JSON.stringify(body, null, 2) : renderProfile(body));
+    setExit(0);
+  });
+
+  apiOptions(
+    program
+      .command('timeline')
+      .description(
+        "A resource's profile versions with their diffs and its events, in time order (reader role)",
+      )
+      .argument('<id>', 'resource id (an ARN or an app id)')
+      .option('--from <time>', 'RFC 3339: items at or after it')
+      .option('--to <time>', 'RFC 3339: items before it')
+      .option('--limit <n>', 'items per page (1-1000)')
+      .option('--all', 'follow cursors to the last page', false)
+      .option('--json', 'print the answer as JSON', false),
+  ).action(
+    async (
+      id: string,
+      o: {
+        from?: string;
+        to?: string;
+        limit?: string;
+        all: boolean;
+        json: boolean;
+        endpoint?: string;
+        localFile: string;
+      },
+    ) => {
+      const { renderTimeline, runTimeline } = await profileCommands();
+      const page = await runTimeline(id, {
+        all: o.all,
+        ...(o.from ? { from: o.from } : {}),
+        ...(o.to ? { to: o.to } : {}),
+        ...(o.limit ? { limit: o.limit } : {}),
+        ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+        localFile: o.localFile,
+      });
+      print(o.json ? JSON.stringify(page, null, 2) : renderTimeline(page));
+      setExit(0);
+    },
+  );
 
   program
     .command('verify-proof')

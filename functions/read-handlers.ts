@@ -9,10 +9,12 @@ import { z } from 'zod';
 import { isoSeconds, type Period, periodEndMs, periodOf } from '../shared/ledger/period.ts';
 import type { DigestCatalog } from '../shared/ports/digest-catalog.ts';
 import type { LedgerStore } from '../shared/ports/ledger-store.ts';
+import type { ProfileStore } from '../shared/ports/profile-store.ts';
+import { type EventProfile, eventProfile } from '../shared/profiles/api.ts';
 import { QueryError } from '../shared/query/errors.ts';
 import { buildEventProof, type ObjectRangeReader } from '../shared/query/event-proof.ts';
 import type { ReadJournal } from '../shared/query/read-record.ts';
-import { type SearchDeps, searchEvents } from '../shared/query/search-events.ts';
+import { type SearchDeps, type SearchHit, searchEvents } from '../shared/query/search-events.ts';
 import { searchParametersSchema, toSearchQuery } from '../shared/query/search-query.ts';
 import { digestId } from '../shared/sealing/digest-catalog.ts';
 import { errorResponse, type HandlerLogger } from './http/error-response.ts';
@@ -34,6 +36,8 @@ export interface ReadDeps {
   readonly journal: ReadJournal;
   readonly logger: HandlerLogger;
   readonly now: () => Date;
+  /** Profile versions, for `include=profile`. */
+  readonly profiles?: ProfileStore;
 }
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -41,6 +45,13 @@ type Route = (event: APIGatewayProxyEvent, deps: ReadDeps) => Promise<ReadAnswer
 
 /** No query parameter is accepted. */
 export const noParameters = z.strictObject({});
+
+/** `GET /v1/events/{id}`: `include=profile` adds the profile versions of the event's resource around it. */
+export const eventQuerySchema = z.strictObject({
+  include: z.enum(['profile']).optional().meta({
+    description: 'profile: the version of the resource in force at the event time, and the one after it',
+  }),
+});
 
 function wrap(route: ReadRoute, run: Route, deps: () => Promise<ReadDeps>): Handler {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
@@ -59,11 +70,35 @@ function wrap(route: ReadRoute, run: Route, deps: () => Promise<ReadDeps>): Hand
     });
 }
 
+/** Profile lookups of one search page run this many at a time (two reads each). */
+const PROFILE_LOOKUPS_AT_ONCE = 16;
+
+/** `include=profile`: each hit with the versions of its resource around the event (see getEvent). */
+async function withProfiles(hits: readonly SearchHit[], profiles: ProfileStore) {
+  const out: (SearchHit & { profile: EventProfile | null })[] = [];
+  for (let start = 0; start < hits.length; start += PROFILE_LOOKUPS_AT_ONCE) {
+    const slice = hits.slice(start, start + PROFILE_LOOKUPS_AT_ONCE);
+    const found = await Promise.all(
+      slice.map(async (hit) => {
+        const parsed = JSON.parse(hit.eventJson) as Parameters<typeof eventProfile>[1];
+        return { ...hit, profile: (await eventProfile(profiles, parsed)) ?? null };
+      }),
+    );
+    out.push(...found);
+  }
+  return out;
+}
+
 const search: Route = async (event, deps) => {
-  const query = toSearchQuery(parseQuery(event, searchParametersSchema));
+  const parameters = parseQuery(event, searchParametersSchema);
+  const query = toSearchQuery(parameters);
   const page = await searchEvents(query, { ...deps.search, ledger: deps.ledger });
+  const events =
+    parameters.include === 'profile' && deps.profiles !== undefined
+      ? await withProfiles(page.events, deps.profiles)
+      : page.events;
   const body = {
-    events: page.events,
+    events,
     ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }),
   };
   return {
@@ -89,11 +124,18 @@ function periodBody(period: Period) {
 }
 
 const getEvent: Route = async (event, deps) => {
-  parseQuery(event, noParameters);
+  const { include } = parseQuery(event, eventQuerySchema);
   const id = eventIdParameter(event);
   const stored = await deps.events.getEvent(deps.ledger, id);
   if (!stored) throw new QueryError('NOT_FOUND', 'no event with this id');
   const { period, seal } = await periodOfEvent(deps, stored.receivedAt);
+  let profile: Awaited<ReturnType<typeof eventProfile>> | null | undefined;
+  if (include === 'profile' && deps.profiles !== undefined) {
+    const parsed = JSON.parse(Buffer.from(stored.bytes).toString('utf8')) as Parameters<
+      typeof eventProfile
+    >[1];
+    profile = (await eventProfile(deps.profiles, parsed)) ?? null;
+  }
   const body = {
     id: stored.id,
     receivedAt: stored.receivedAt,
@@ -110,6 +152,7 @@ const getEvent: Route = async (event, deps) => {
             statementSha256: seal.statementSha256,
             sequence: seal.sequence,
           },
+    ...(profile === undefined ? {} : { profile }),
   };
   return { response: jsonResponse(200, body), resultCount: 1, target: { id, type: 'auditseal::Event' } };
 };

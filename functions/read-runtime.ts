@@ -19,6 +19,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { DynamoDbEventIndex } from '../adapters/dynamodb/event-index.ts';
 import { DynamoDbLedgerStore } from '../adapters/dynamodb/ledger-store.ts';
+import { DynamoDbProfileStore } from '../adapters/dynamodb/profile-store.ts';
 import { DynamoDbSealRegistry } from '../adapters/dynamodb/seal-registry.ts';
 import { S3ObjectStore } from '../adapters/s3/s3-object-store.ts';
 import { SqsReadJournal } from '../adapters/sqs/sqs-read-journal.ts';
@@ -162,6 +163,11 @@ export async function readDepsFromEnv(
     journal: readJournal(c, sqs),
     logger: new Logger({ serviceName: 'auditseal-read' }),
     now: () => new Date(),
+    profiles: new DynamoDbProfileStore({
+      client: dynamodb,
+      tableName: c.AUDITSEAL_TABLE,
+      ledger: c.AUDITSEAL_LEDGER,
+    }),
   };
 }
 

@@ -157,6 +157,7 @@ export function sealingRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env): Sea
     keys: trustedKeys,
     getBatch: (period, receivedAt, batchId) =>
       store.getBatchItem(c.AUDITSEAL_LEDGER, period, receivedAt, batchId),
+    getEvent: (id) => store.getEvent(c.AUDITSEAL_LEDGER, id),
     objects,
     clock,
   });

@@ -8,13 +8,15 @@ import { fileURLToPath } from 'node:url';
 import { type ZodType, z } from 'zod';
 import { alarmsQuerySchema, noQuerySchema } from '../functions/auditor-handlers.ts';
 import { requestBodySchema } from '../functions/ingest-events.ts';
-import { noParameters } from '../functions/read-handlers.ts';
+import { eventQuerySchema, noParameters } from '../functions/read-handlers.ts';
 import { API_ROUTES, deployedRoutes, routeName } from '../infra/constructs/api-routes.ts';
 import { alertQuerySchema } from '../shared/detect/alert-query.ts';
 import { auditEventInputSchema } from '../shared/events/audit-event.ts';
 import { signedHeadSchema } from '../shared/head/signed-head.ts';
 import { keyListResponseSchema } from '../shared/keys/key-history.ts';
 import { eventIdSchema, receiptSchema } from '../shared/ledger/formats.ts';
+import { profileQuerySchema, timelineQuerySchema } from '../shared/profiles/api.ts';
+import { profileSchema } from '../shared/profiles/profile.ts';
 import {
   errorBodySchema,
   eventAnswerSchema,
@@ -78,8 +80,9 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     errors: { ...READ_ERRORS, 400: 'INVALID_QUERY, INVALID_CURSOR, CURSOR_MISMATCH' },
   },
   'GET /v1/events/{id}': {
-    summary: 'One event with its receipt, its period and, once sealed, its digest reference',
-    query: noParameters,
+    summary:
+      'One event with its receipt, its period and, once sealed, its digest reference (include=profile: the resource profile versions around it)',
+    query: eventQuerySchema,
     ok: { status: 200, description: 'the event', schema: eventAnswerSchema },
     errors: { ...READ_ERRORS, 400: 'INVALID_QUERY, INVALID_PATH', 404: 'NOT_FOUND' },
   },
@@ -137,6 +140,62 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     ok: { status: 200, description: 'the keys, newest first', schema: keyListResponseSchema },
     errors: { ...READ_ERRORS, 400: 'INVALID_QUERY' },
   },
+  'PUT /v1/resources/{id}/profile': {
+    summary: "Record the resource's next profile version, sealed in the ledger (idempotent on content)",
+    query: noQuerySchema,
+    body: profileSchema,
+    ok: {
+      status: 201,
+      description:
+        'stored as a new version, with its diff and receipt (200 when the content was already there)',
+      schema: z.looseObject({
+        status: z.enum(['created', 'unchanged']),
+        version: versionSchema(),
+        diff: z.looseObject({}).optional(),
+        receipt: receiptSchema.optional(),
+      }),
+    },
+    errors: {
+      ...COMMON_ERRORS,
+      400: 'INVALID_JSON, INVALID_BODY, INVALID_PROFILE, INVALID_PATH',
+      409: 'VERSION_CONFLICT (with the current version)',
+      413: 'PAYLOAD_TOO_LARGE',
+      415: 'UNSUPPORTED_MEDIA_TYPE',
+      503: 'PERIOD_CLOSING, STORE_UNAVAILABLE, SIGNER_UNAVAILABLE',
+    },
+  },
+  'GET /v1/resources/{id}/profile': {
+    summary: 'The profile version in force at a time (default: the latest), with its position and hash',
+    query: profileQuerySchema,
+    ok: {
+      status: 200,
+      description: 'the version',
+      schema: z.looseObject({
+        resourceId: z.string(),
+        state: z.enum(['present', 'deleted']),
+        version: versionSchema(),
+      }),
+    },
+    errors: {
+      ...READ_ERRORS,
+      400: 'INVALID_QUERY, INVALID_PATH',
+      404: 'NO_PROFILE, BEFORE_FIRST_VERSION (with the first version)',
+    },
+  },
+  'GET /v1/resources/{id}/timeline': {
+    summary: 'Profile versions with their diffs and the events on the resource, in time order, paginated',
+    query: timelineQuerySchema,
+    ok: {
+      status: 200,
+      description: 'one page of the timeline',
+      schema: z.looseObject({
+        resourceId: z.string(),
+        items: z.array(z.looseObject({ kind: z.enum(['event', 'version']), time: z.string() })),
+        nextCursor: z.string().optional(),
+      }),
+    },
+    errors: { ...READ_ERRORS, 400: 'INVALID_QUERY, INVALID_PATH, INVALID_CURSOR, CURSOR_MISMATCH' },
+  },
   'GET /v1/alarms': {
     summary: 'Tamper and sealing alarms',
     query: alarmsQuerySchema,
@@ -170,6 +229,20 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   },
 };
 
+/** A profile version as the profile routes answer it. */
+function versionSchema() {
+  return z.looseObject({
+    resourceId: z.string(),
+    n: z.number().int(),
+    hash: z.string(),
+    previousHash: z.string().nullable(),
+    recordedAt: z.string(),
+    effectiveAt: z.string(),
+    eventId: z.string(),
+    profile: z.looseObject({}),
+  });
+}
+
 function jsonSchema(schema: ZodType): Record<string, unknown> {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
     target: 'draft-2020-12',
@@ -192,6 +265,15 @@ const PATH_PARAMETERS: Record<string, Record<string, unknown>> = {
     description:
       'the event id encoded twice (encodeURIComponent of encodeURIComponent): ids may hold / and :, and a REST API does not route an encoded slash',
     schema: jsonSchema(eventIdSchema),
+  },
+  '/v1/resources/{id}/profile': {
+    description:
+      'the resource id (an ARN or an app id) encoded twice (encodeURIComponent of encodeURIComponent), as event ids are',
+    schema: { type: 'string', minLength: 1 },
+  },
+  '/v1/resources/{id}/timeline': {
+    description: 'the resource id encoded twice (encodeURIComponent of encodeURIComponent)',
+    schema: { type: 'string', minLength: 1 },
   },
   '/v1/digests/{id}': {
     description: 'a digest id: the period start and length, e.g. 20261122T210000Z-3600s',

@@ -42,6 +42,8 @@ import {
   type StoredEventId,
   WriteStoppedError,
 } from '../../shared/ports/ledger-store.ts';
+import { ProfileVersionConflictError } from '../../shared/ports/profile-store.ts';
+import type { ProfileVersion } from '../../shared/profiles/version.ts';
 import { mergeSorted } from './k-way-merge.ts';
 import {
   abandonItem,
@@ -66,12 +68,15 @@ import {
   sameBatchSeal,
   securitySignalItem,
 } from './ledger-items.ts';
+import { type ProfileVersionWrite, profileConflictReason, profileVersionWrite } from './profile-store.ts';
 
 /**
  * DynamoDB's limits for one TransactWriteItems call, and ours below them: 49 events and their id items
  * (98 items) plus the period's close-marker ConditionCheck stay within the 100-item limit.
  */
 export const MAX_EVENTS_PER_TRANSACTION = 49;
+/** Items of one transaction before the close-marker check (DynamoDB allows 100). */
+const MAX_ENTRIES_PER_TRANSACTION = 99;
 export const MAX_TRANSACTION_BYTES = 4_000_000;
 const MAX_KEYS_PER_BATCH_GET = 100;
 const IF_ABSENT = 'attribute_not_exists(pk)';
@@ -339,20 +344,41 @@ export class DynamoDbLedgerStore implements LedgerStore {
     return output.Item;
   }
 
-  /** Cuts events into transactions of at most 49 events and 4 MB of items. */
+  /**
+   * Cuts events into transactions of at most 49 events, 99 entries and 4 MB of items. An event that carries
+   * a profile version brings its version items and the check on its predecessor into its own transaction
+   * (docs/LEDGER-TABLE.md, "Profile versions").
+   */
   *#transactionGroups(ledger: string, events: readonly LedgerEvent[]): Generator<TransactionGroup> {
-    let group: TransactionGroup = { ids: [], fingerprint: [], items: [], bytes: 0 };
+    let group: TransactionGroup = newGroup();
     for (const event of events) {
-      const pair = [eventItem(ledger, event, this.#shards), idItem(ledger, event, this.#shards)];
-      const bytes = pair.reduce((n, item) => n + itemSizeBytes(item), 0);
-      if (group.ids.length === MAX_EVENTS_PER_TRANSACTION || group.bytes + bytes > MAX_TRANSACTION_BYTES) {
+      const entries: TransactionEntry[] = [
+        { owner: event.id, kind: 'event', put: eventItem(ledger, event, this.#shards) },
+        { owner: event.id, kind: 'id', put: idItem(ledger, event, this.#shards) },
+      ];
+      if (event.profileVersion !== undefined) {
+        const write = profileVersionWrite(ledger, event.profileVersion);
+        const kinds = ['pv-version', 'pv-time', 'pv-content'] as const;
+        write.puts.forEach((put, i) => {
+          entries.push({ owner: event.id, kind: kinds[i]!, put });
+        });
+        if (write.previousCheck)
+          entries.push({ owner: event.id, kind: 'pv-previous', check: write.previousCheck });
+      }
+      const bytes = entries.reduce((n, entry) => n + (entry.put ? itemSizeBytes(entry.put) : 100), 0);
+      if (
+        group.ids.length === MAX_EVENTS_PER_TRANSACTION ||
+        group.entries.length + entries.length > MAX_ENTRIES_PER_TRANSACTION ||
+        group.bytes + bytes > MAX_TRANSACTION_BYTES
+      ) {
         if (group.ids.length > 0) yield group;
-        group = { ids: [], fingerprint: [], items: [], bytes: 0 };
+        group = newGroup();
       }
       group.ids.push(event.id);
       group.fingerprint.push(`${event.id} ${Buffer.from(event.leafHash).toString('hex')}`);
-      group.items.push(...pair);
+      group.entries.push(...entries);
       group.bytes += bytes;
+      group.versions.set(event.id, event.profileVersion);
     }
     if (group.ids.length > 0) yield group;
   }
@@ -369,14 +395,26 @@ export class DynamoDbLedgerStore implements LedgerStore {
     const command = new TransactWriteItemsCommand({
       ClientRequestToken: token,
       TransactItems: [
-        ...group.items.map((item) => ({
-          Put: {
-            TableName: this.#table,
-            Item: item,
-            ConditionExpression: IF_ABSENT,
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-          },
-        })),
+        ...group.entries.map((entry) =>
+          entry.put
+            ? {
+                Put: {
+                  TableName: this.#table,
+                  Item: entry.put,
+                  ConditionExpression: IF_ABSENT,
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+                },
+              }
+            : {
+                ConditionCheck: {
+                  TableName: this.#table,
+                  Key: entry.check!.key,
+                  ConditionExpression: entry.check!.expression,
+                  ExpressionAttributeNames: entry.check!.names,
+                  ExpressionAttributeValues: entry.check!.values,
+                },
+              },
+        ),
         // Last: the period must not be closed for sealing. Checked atomically with the writes.
         {
           ConditionCheck: {
@@ -395,11 +433,13 @@ export class DynamoDbLedgerStore implements LedgerStore {
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
         const reasons = error.CancellationReasons ?? [];
-        if (reasons[group.items.length]?.Code === 'ConditionalCheckFailed') {
+        if (reasons[group.entries.length]?.Code === 'ConditionalCheckFailed') {
           throw new PeriodClosedError(isoSeconds(period.startMs), []);
         }
         const taken = this.#takenIds(ledger, group, reasons);
         if (taken.ids.length > 0) throw new EventIdsTakenError(taken.ids, taken.existing, []);
+        const refused = profileRefusal(group, reasons);
+        if (refused) throw refused;
         const transient = reasons.some((r) => r.Code !== undefined && TRANSIENT_REASONS.has(r.Code));
         if (!transient) throw error;
         if (attempt >= this.#maxAttempts) {
@@ -421,11 +461,11 @@ export class DynamoDbLedgerStore implements LedgerStore {
     const existing = new Map<string, StoredEventId>();
     reasons.forEach((reason, i) => {
       if (reason.Code !== 'ConditionalCheckFailed') return;
-      const id = group.ids[i >> 1];
-      if (id === undefined) return;
-      ids.add(id);
-      // Odd positions are id items; their old image is the stored idempotency record.
-      if (i % 2 === 1 && reason.Item) existing.set(id, parseIdItem(ledger, reason.Item));
+      const entry = group.entries[i];
+      if (entry === undefined || (entry.kind !== 'event' && entry.kind !== 'id')) return;
+      ids.add(entry.owner);
+      // The old image of an id item is the stored idempotency record.
+      if (entry.kind === 'id' && reason.Item) existing.set(entry.owner, parseIdItem(ledger, reason.Item));
     });
     return { ids: [...ids], existing };
   }
@@ -511,8 +551,45 @@ interface TransactionGroup {
   readonly ids: string[];
   /** `<id> <hex leaf hash>` per event: what the transaction's token commits to. */
   readonly fingerprint: string[];
-  readonly items: Item[];
+  /** The transaction's items, in order (the close-marker check follows them). */
+  readonly entries: TransactionEntry[];
+  /** The profile version each event carries, if any. */
+  readonly versions: Map<string, ProfileVersion | undefined>;
   bytes: number;
+}
+
+/** One item of a transaction: a put (event, id or profile version item) or the check on a previous version. */
+interface TransactionEntry {
+  /** The event it belongs to. */
+  readonly owner: string;
+  readonly kind: 'event' | 'id' | 'pv-version' | 'pv-time' | 'pv-content' | 'pv-previous';
+  readonly put?: Item;
+  readonly check?: ProfileVersionWrite['previousCheck'];
+}
+
+function newGroup(): TransactionGroup {
+  return { ids: [], fingerprint: [], entries: [], versions: new Map(), bytes: 0 };
+}
+
+/**
+ * When the event and id items went through but a profile version's items or predecessor check did not, the
+ * conflict on the chain (a position or content already stored, or a head that moved); undefined otherwise.
+ */
+function profileRefusal(
+  group: TransactionGroup,
+  reasons: NonNullable<TransactionCanceledException['CancellationReasons']>,
+): ProfileVersionConflictError | undefined {
+  const order = ['pv-version', 'pv-time', 'pv-content', 'pv-previous'] as const;
+  for (const [id, version] of group.versions) {
+    if (version === undefined) continue;
+    const codes = order.map((kind) => {
+      const i = group.entries.findIndex((e) => e.owner === id && e.kind === kind);
+      return i < 0 ? undefined : reasons[i]?.Code;
+    });
+    const reason = profileConflictReason(codes);
+    if (reason) return new ProfileVersionConflictError(reason, version.resourceId, version.n, undefined);
+  }
+  return undefined;
 }
 
 const TRANSIENT_REASONS = new Set([

@@ -6,20 +6,24 @@
  * - event rows (`EV#`): a trusted signed batch of the period lists the row's id, time and leaf hash;
  * - id rows (`ID#`): the receipt inside verifies and names the row's id;
  * - batch rows (`BA#`): the statement is signed by a trusted key and its leaves reproduce the signed root;
+ *   abandon rows beside them carry an abandon statement a trusted key signed for that very batch;
  * - seal-registry rows (`SE#`): the signed statement of the period in the bucket backs the row;
  * - genesis (`LG#`) and close markers (`CL#`): they name periods that have begun (genesis) or are due
  *   for sealing (close markers);
  * - alert index rows (`DA#`): the receipt inside verifies, names the row's alert id and time, and signs
  *   the row's body, which is a detection alert of the row's rule and level;
+ * - profile version rows (`PV#`): the ledger event they name (`pv:H(R, n)`) exists, its receipt verifies and
+ *   signs its bytes, and the version document it carries is the one the row holds (version and time rows)
+ *   or has the row's content hash, position and hash (content rows);
  * - security signals (`SG#`) and alarms (`AL#`) are evidence the service writes unsigned by design.
  * Any other key is foreign.
  */
 import { createHash } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { parseCanonicalText } from '../../shared/canonical/jcs.ts';
-import { checkSignedBatch } from '../../shared/ledger/batch-check.ts';
+import { checkAbandon, checkSignedBatch } from '../../shared/ledger/batch-check.ts';
 import { checkReceipt, type KeyLookup } from '../../shared/ledger/batch-receipts.ts';
-import { digestStatementSchema } from '../../shared/ledger/formats.ts';
+import { batchStatementSchema, digestStatementSchema } from '../../shared/ledger/formats.ts';
 import { digestObjectKey } from '../../shared/ledger/object-keys.ts';
 import {
   isoSeconds,
@@ -30,10 +34,15 @@ import {
 } from '../../shared/ledger/period.ts';
 import { hashLeaf } from '../../shared/merkle/rfc6962.ts';
 import { verifyStatementSignature } from '../../shared/platform/statement-signature.ts';
-import type { BatchSeal } from '../../shared/ports/ledger-store.ts';
+import type { BatchSeal, StoredEvent } from '../../shared/ports/ledger-store.ts';
 import type { ObjectStore } from '../../shared/ports/object-store.ts';
+import { parseVersionDocument } from '../../shared/profiles/version.ts';
 import { parseAlertIndexItem } from './alert-index.ts';
-import { type Item, parseBatchItem, parsePeriodItem } from './ledger-items.ts';
+import { type Item, parseAbandonItem, parseBatchItem, parsePeriodItem } from './ledger-items.ts';
+
+const ABANDON_SUFFIX = '#abandon';
+
+import { parseProfileVersionItem, profilePartitionKey } from './profile-store.ts';
 
 export interface RowRecognizerOptions {
   readonly ledger: string;
@@ -44,6 +53,11 @@ export interface RowRecognizerOptions {
   readonly getBatch: (period: Period, receivedAt: string, batchId: string) => Promise<Item | undefined>;
   readonly objects: ObjectStore;
   readonly clock: () => Date;
+  /**
+   * Reads an event back by id (profile version rows are checked against the event that carries them).
+   * Without it, every profile version row is foreign.
+   */
+  readonly getEvent?: (id: string) => Promise<StoredEvent | undefined>;
 }
 
 /** Returns why an inserted row is not one the service wrote, or undefined when it is recognized. */
@@ -67,7 +81,9 @@ export function createRowRecognizer(options: RowRecognizerOptions): RowRecognize
     else {
       const parsed = parseBatchItem(ledger, item).row;
       if ('malformed' in parsed) result = `its batch row is malformed: ${parsed.reason}`;
-      else {
+      else if (parsed.batchId !== batchId || parsed.receivedAt !== receivedAt) {
+        result = `no batch row ${batchId} backs it`;
+      } else {
         const check = await checkSignedBatch(parsed, { ledger, period, keys: await options.keys() });
         result = check.ok ? parsed : `its batch ${batchId} is not trusted: ${check.reason}`;
       }
@@ -75,6 +91,23 @@ export function createRowRecognizer(options: RowRecognizerOptions): RowRecognize
     if (batchCache.size > 1000) batchCache.clear();
     batchCache.set(cacheKey, result);
     return result;
+  };
+
+  /** An abandon row (`<receivedAt>#<batchId>#abandon`): its statement is signed for its trusted batch. */
+  const abandonRowProblem = async (period: Period, image: Item): Promise<string | undefined> => {
+    const abandon = parseAbandonItem(image);
+    const m = abandon
+      ? /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)#([A-Za-z0-9_-]{1,64})$/.exec(abandon.batchSk)
+      : null;
+    if (!abandon || !m) return 'not an abandon row';
+    const batch = await trustedBatch(period, m[1]!, m[2]!);
+    if (typeof batch === 'string') return `abandon row: ${batch}`;
+    const check = await checkAbandon(
+      abandon.abandon,
+      { statementText: batch.statement, statement: batchStatementSchema.parse(JSON.parse(batch.statement)) },
+      await options.keys(),
+    );
+    return check.ok ? undefined : `abandon row of batch ${m[2]}: ${check.reason}`;
   };
 
   return async (image) => {
@@ -116,6 +149,7 @@ export function createRowRecognizer(options: RowRecognizerOptions): RowRecognize
       case 'BA': {
         const period = periodOfLabel(parts[2], options.periodSeconds);
         if (!period) return 'its partition names no period';
+        if (sk.endsWith(ABANDON_SUFFIX)) return abandonRowProblem(period, image);
         const parsed = parseBatchItem(ledger, image).row;
         if ('malformed' in parsed) return `not a batch row: ${parsed.reason}`;
         const check = await checkSignedBatch(parsed, { ledger, period, keys: await options.keys() });
@@ -145,6 +179,8 @@ export function createRowRecognizer(options: RowRecognizerOptions): RowRecognize
       }
       case 'DA':
         return alertRowProblem(image, await options.keys());
+      case 'PV':
+        return profileRowProblem(ledger, image, options.getEvent, await options.keys());
       case 'SG':
       case 'AL':
         return undefined;
@@ -210,4 +246,53 @@ function alertRowProblem(image: Item, keys: KeyLookup): string | undefined {
     return 'its rule id or level is not the one its alert names';
   }
   return undefined;
+}
+
+/**
+ * Why a profile version row is not one the ledger wrote with its event, or undefined. The row's version is
+ * taken from the event it names: a signed `profile` event (receipt checked here; the event row itself is
+ * checked against its batch when it is inserted) whose version document is the row's.
+ */
+async function profileRowProblem(
+  ledger: string,
+  image: Item,
+  getEvent: RowRecognizerOptions['getEvent'],
+  keys: KeyLookup,
+): Promise<string | undefined> {
+  const sk = image['sk']?.S ?? '';
+  const eventId = image['eventId']?.S;
+  if (eventId === undefined || !/^(N|T|C)#/.test(sk)) return 'not a profile version row';
+  if (getEvent === undefined) return 'profile version rows cannot be checked here';
+  const stored = await getEvent(eventId);
+  if (stored === undefined) return `no ledger event ${eventId} carries it`;
+  const check = checkReceipt(stored.receipt, keys);
+  if (!check.ok) return `the receipt of its event does not verify: ${check.code}`;
+  if (
+    check.receipt.eventId !== eventId ||
+    hashLeaf(stored.bytes).toString('hex') !== check.receipt.leafHash
+  ) {
+    return 'its event is not the one its receipt signs';
+  }
+  let carried: ReturnType<typeof parseVersionDocument>;
+  try {
+    const event = JSON.parse(Buffer.from(stored.bytes).toString('utf8')) as Record<string, unknown>;
+    if (event['channel'] !== 'profile' || event['id'] !== eventId)
+      return 'its event is not a profile version';
+    carried = parseVersionDocument(event['profileVersion']);
+  } catch {
+    return 'its event carries no valid version document';
+  }
+  if (profilePartitionKey(ledger, carried.resourceId) !== image['pk']?.S) {
+    return 'its partition is not the resource of its event';
+  }
+  if (sk.startsWith('C#')) {
+    const matches =
+      sk === `C#${carried.contentHash}` &&
+      image['n']?.N === String(carried.n) &&
+      image['hash']?.S === carried.hash;
+    return matches ? undefined : 'it does not name the content of its event';
+  }
+  const version = parseProfileVersionItem(ledger, image);
+  if (typeof version === 'string') return version;
+  return version.hash === carried.hash ? undefined : 'its version is not the one its event carries';
 }

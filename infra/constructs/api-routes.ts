@@ -40,7 +40,13 @@ export interface ApiRoute {
 /** Every route of the brief's HTTP API table. */
 export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'POST', path: '/v1/events', roles: ['writer'], handler: 'ingest-events', access: 'ingest' },
-  { method: 'PUT', path: '/v1/resources/{id}/profile', roles: ['writer'], handler: null, access: 'ingest' },
+  {
+    method: 'PUT',
+    path: '/v1/resources/{id}/profile',
+    roles: ['writer'],
+    handler: 'put-profile',
+    access: 'ingest',
+  },
   { method: 'GET', path: '/v1/events', roles: ['reader'], handler: 'search-events', access: 'search' },
   { method: 'GET', path: '/v1/events/{id}', roles: ['reader'], handler: 'get-event', access: 'query' },
   // G7: proofs are the auditor's, like digests.
@@ -51,8 +57,21 @@ export const API_ROUTES: readonly ApiRoute[] = [
     handler: 'get-event-proof',
     access: 'query',
   },
-  { method: 'GET', path: '/v1/resources/{id}/profile', roles: ['reader'], handler: null, access: 'query' },
-  { method: 'GET', path: '/v1/resources/{id}/timeline', roles: ['reader'], handler: null, access: 'query' },
+  {
+    method: 'GET',
+    path: '/v1/resources/{id}/profile',
+    roles: ['reader'],
+    handler: 'get-profile',
+    access: 'query',
+  },
+  // The timeline pages with the search's authenticated cursors, so it gets the cursor key like search.
+  {
+    method: 'GET',
+    path: '/v1/resources/{id}/timeline',
+    roles: ['reader'],
+    handler: 'get-timeline',
+    access: 'search',
+  },
   { method: 'GET', path: '/v1/digests', roles: ['auditor'], handler: 'list-digests', access: 'audit' },
   { method: 'GET', path: '/v1/digests/{id}', roles: ['auditor'], handler: 'get-digest', access: 'audit' },
   { method: 'GET', path: '/v1/head', roles: ['auditor'], handler: 'get-head', access: 'audit' },

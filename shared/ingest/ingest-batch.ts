@@ -37,6 +37,7 @@ import {
 } from '../ports/ledger-store.ts';
 import type { Signer } from '../ports/signer.ts';
 import { PROFILE_VERSION_ID_PREFIX, profileEventProblem } from '../profiles/ledger-event.ts';
+import { type ProfileVersion, parseVersionDocument } from '../profiles/version.ts';
 import { type CanonicalEvent, canonicalizeParsedInput } from './canonical-event.ts';
 import {
   BeforeGenesisError,
@@ -116,6 +117,8 @@ interface PreparedEvent {
   readonly input: AuditEventInput;
   readonly canonical: Pick<CanonicalEvent, 'bytes' | 'leafHash'>;
   readonly inputSha256: string;
+  /** The version a `profile` event carries: the store writes its items with the event. */
+  readonly profileVersion?: ProfileVersion;
 }
 
 /** Validates, signs and stores one batch. Throws `IngestError` subclasses for every answer but 2xx. */
@@ -241,7 +244,12 @@ function prepareEvents(
       firstIndexById.set(input.id, index);
       // The stored form and the input's own canonical text (its idempotency hash) in one pass.
       const { bytes, leafHash, inputCanonical } = canonicalizeParsedInput(input, receivedAt, channel);
-      prepared.push({ input, canonical: { bytes, leafHash }, inputSha256: sha256Hex(inputCanonical) });
+      prepared.push({
+        input,
+        canonical: { bytes, leafHash },
+        inputSha256: sha256Hex(inputCanonical),
+        ...(channel === 'profile' ? { profileVersion: parseVersionDocument(input.profileVersion) } : {}),
+      });
     } catch (error) {
       if (!(error instanceof EventValidationError)) throw error;
       errors.push({ index, code: error.code, path: error.path, message: error.message });
@@ -387,6 +395,7 @@ async function signFresh(
         ...(e.input.resource ? { resourceId: e.input.resource.id } : {}),
         channel,
       },
+      ...(e.profileVersion ? { profileVersion: e.profileVersion } : {}),
     }),
   );
   return { seal, events };

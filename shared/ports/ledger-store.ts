@@ -10,6 +10,7 @@
 import type { BatchLeaf } from '../ledger/batch-receipts.ts';
 import type { Receipt } from '../ledger/formats.ts';
 import type { Period } from '../ledger/period.ts';
+import type { ProfileVersion } from '../profiles/version.ts';
 
 /** What the ledger keeps about an event id: enough to answer a retry (G6). */
 export interface StoredEventId {
@@ -65,6 +66,12 @@ export interface LedgerEvent {
   readonly inputSha256: string;
   readonly receipt: Receipt;
   readonly index: EventIndexFields;
+  /**
+   * The profile version a `profile` event carries (docs/PROFILES.md, "Versions in the ledger"). The store
+   * writes the version's items with the event, atomically, under the conditions of `ProfileStore.putVersion`;
+   * when those fail (and the id was free) it throws `ProfileVersionConflictError` and stores nothing of it.
+   */
+  readonly profileVersion?: ProfileVersion;
 }
 
 /** An event as read back from the ledger. */

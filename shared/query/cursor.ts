@@ -70,7 +70,53 @@ export class CursorCodec {
     return parsed.data.k;
   }
 
-  #mac(payload: string): Buffer {
-    return createHmac('sha256', this.#key).update(DOMAIN).update(payload).digest();
+  /**
+   * A cursor around an opaque position token of another paged read (a resource timeline's position,
+   * `shared/profiles/timeline.ts`), bound to that read's query hash. Its MAC has its own domain, so it is
+   * never a search cursor, nor the reverse.
+   */
+  encodeToken(queryHash: string, token: string): string {
+    if (!TOKEN.test(token)) throw new RangeError('a cursor token is 1 to 1024 base64url characters');
+    const payload = Buffer.from(JSON.stringify({ v: 1, q: queryHash, t: token }), 'utf8').toString(
+      'base64url',
+    );
+    return `${payload}.${this.#mac(payload, TOKEN_DOMAIN).toString('base64url')}`;
+  }
+
+  /** The token of a cursor made by `encodeToken`; the same errors as `decode`. */
+  decodeToken(cursor: string, queryHash: string): string {
+    const invalid = () => new QueryError('INVALID_CURSOR', 'cursor is not a cursor issued by this service');
+    const parts = cursor.split('.');
+    if (parts.length !== 2 || !/^[A-Za-z0-9_-]{1,2048}$/.test(parts[0]!)) throw invalid();
+    const given = Buffer.from(parts[1]!, 'latin1');
+    const expected = Buffer.from(this.#mac(parts[0]!, TOKEN_DOMAIN).toString('base64url'), 'latin1');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
+    let value: unknown;
+    try {
+      value = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8'));
+    } catch {
+      throw invalid();
+    }
+    const parsed = tokenPayloadSchema.safeParse(value);
+    if (!parsed.success) throw invalid();
+    if (parsed.data.q !== queryHash) {
+      throw new QueryError(
+        'CURSOR_MISMATCH',
+        'cursor belongs to another query: repeat the parameters of the first page',
+      );
+    }
+    return parsed.data.t;
+  }
+
+  #mac(payload: string, domain: string = DOMAIN): Buffer {
+    return createHmac('sha256', this.#key).update(domain).update(payload).digest();
   }
 }
+
+const TOKEN = /^[A-Za-z0-9_-]{1,1024}$/;
+const TOKEN_DOMAIN = 'auditseal.cursor-token.v1\n';
+const tokenPayloadSchema = z.strictObject({
+  v: z.literal(1),
+  q: z.string().regex(/^[0-9a-f]{64}$/),
+  t: z.string().regex(TOKEN),
+});

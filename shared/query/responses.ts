@@ -20,6 +20,14 @@ export const searchHitSchema = z.object({
       "the event's stored canonical JSON text (FORMAT.md §1): exactly the bytes its receipt and proof commit to",
   }),
   receipt: receiptSchema.optional().meta({ description: 'with receipts=true' }),
+  profile: z
+    .looseObject({ resourceId: z.string(), atEvent: z.looseObject({}).nullable() })
+    .nullable()
+    .optional()
+    .meta({
+      description:
+        'with include=profile: the profile versions of the resource around the event (null: the event names no resource, or is a profile version or a read)',
+    }),
 });
 
 export const searchPageSchema = z.object({

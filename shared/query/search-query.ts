@@ -63,6 +63,10 @@ export const searchParametersSchema = z
       .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'is not a cursor of this service')
       .meta({ description: 'the nextCursor of the previous page of the same query' }),
     receipts: z.enum(['true', 'false']).meta({ description: 'true: each result carries its receipt' }),
+    include: z.enum(['profile']).meta({
+      description:
+        "profile: each result carries the version of its resource in force at the event's time, and the one after it when the event changed the resource",
+    }),
   })
   .partial()
   .superRefine((q, ctx) => {

@@ -25,6 +25,7 @@ import {
   type StoredEventId,
   WriteStoppedError,
 } from '../ports/ledger-store.ts';
+import type { InMemoryProfileStore } from './in-memory-profile-store.ts';
 
 /** Events per atomic group, as on DynamoDB (100 items per transaction, two items per event). */
 export const DEFAULT_EVENTS_PER_GROUP = 50;
@@ -37,6 +38,12 @@ export interface InMemoryLedgerStoreOptions {
    * backend); a thrown error fails that group and the rest.
    */
   readonly beforeGroup?: (events: readonly LedgerEvent[], store: InMemoryLedgerStore) => void | Promise<void>;
+  /**
+   * Where the versions that `profile` events carry go, as on DynamoDB where they share the event's
+   * transaction: a version refused by `putVersion` stores nothing of its group. (Atomic for a group with
+   * one version, which is what the profile write path sends.)
+   */
+  readonly profiles?: InMemoryProfileStore;
 }
 
 interface EventRow extends StoredEvent {
@@ -62,12 +69,14 @@ export class InMemoryLedgerStore implements LedgerStore {
   readonly #malformed: MalformedEventRow[] = [];
   readonly #eventsPerGroup: number;
   readonly #beforeGroup: InMemoryLedgerStoreOptions['beforeGroup'];
+  readonly #profiles: InMemoryProfileStore | undefined;
   /** Number of write calls that changed something; tests compare it to prove "nothing written". */
   writes = 0;
 
   constructor(options: InMemoryLedgerStoreOptions = {}) {
     this.#eventsPerGroup = options.eventsPerGroup ?? DEFAULT_EVENTS_PER_GROUP;
     this.#beforeGroup = options.beforeGroup;
+    this.#profiles = options.profiles;
   }
 
   async findEventIds(ledger: string, ids: readonly string[]): Promise<Map<string, StoredEventId>> {
@@ -107,6 +116,9 @@ export class InMemoryLedgerStore implements LedgerStore {
       const taken = group.filter((e) => this.#events.has(eventKey(batch.ledger, e.id))).map((e) => e.id);
       if (taken.length > 0) {
         throw new EventIdsTakenError(taken, await this.findEventIds(batch.ledger, taken), stored);
+      }
+      for (const event of group) {
+        if (event.profileVersion !== undefined) await this.#profiles?.putVersion(event.profileVersion);
       }
       for (const event of group) this.#insert(batch.ledger, event);
       this.writes++;

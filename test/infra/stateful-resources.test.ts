@@ -228,11 +228,12 @@ describe('Construct: SigningKey', () => {
       expect(actions.some((a) => a.startsWith('kms:Create') && a !== 'kms:CreateAlias')).toBe(false);
     });
 
-    it('names exactly the ingest, forwarder, sealer, heartbeat, read recorder and detection roles as signers', () => {
+    it('names exactly the ingest, profile write, forwarder, sealer, heartbeat, read recorder and detection roles as signers', () => {
       // Prepare
       const { functions, detections } = synthesized.stack;
       const signers = [
         functions.routeHandlers.get('ingest-events')!,
+        functions.routeHandlers.get('put-profile')!,
         functions.forwarder,
         functions.sealer,
         functions.heartbeat,

@@ -26,6 +26,7 @@ import { loadPublicKey, TrustedKeySet } from '../../shared/crypto/keys.ts';
 import { checkReceipt, checkReceiptAgainstEvent } from '../../shared/ledger/batch-receipts.ts';
 import type { Receipt } from '../../shared/ledger/formats.ts';
 import { isoSeconds } from '../../shared/ledger/period.ts';
+import { resourcePath } from '../../shared/profiles/api.ts';
 import { eventPath } from '../../shared/query/event-path.ts';
 import { verifyEventProof } from '../../shared/query/event-proof.ts';
 import { until } from '../support/dynamodb-local.ts';
@@ -208,6 +209,9 @@ describe('GET /v1/events (reader)', () => {
     });
   });
 });
+
+/** The resource the role matrix writes and reads a profile of. */
+const MATRIX_RESOURCE = 'arn:aws:s3:::auditseal-matrix-bucket';
 
 describe('GET /v1/events/{id} (reader) and its proof (auditor) before sealing', () => {
   it('returns an event whose id is an ARN with "/" and ":", with its receipt and period', async () => {
@@ -479,6 +483,26 @@ describe('The role matrix: every route × writer, reader, auditor, anonymous, fo
       'GET /v1/keys': () => ({ method: 'GET', path: '/v1/keys' }),
       'GET /v1/alarms': () => ({ method: 'GET', path: '/v1/alarms' }),
       'GET /v1/alerts': () => ({ method: 'GET', path: '/v1/alerts?limit=5' }),
+      // The writer's PUT runs first (route table order), so the reader finds a version.
+      'PUT /v1/resources/{id}/profile': () => ({
+        method: 'PUT',
+        path: resourcePath(MATRIX_RESOURCE, '/profile'),
+        body: JSON.stringify({
+          resourceId: MATRIX_RESOURCE,
+          resourceType: 'AWS::S3::Bucket',
+          configuration: { versioning: 'Enabled' },
+          lastModified: '2026-11-22T21:00:00Z',
+          source: 'api',
+        }),
+      }),
+      'GET /v1/resources/{id}/profile': () => ({
+        method: 'GET',
+        path: resourcePath(MATRIX_RESOURCE, '/profile'),
+      }),
+      'GET /v1/resources/{id}/timeline': () => ({
+        method: 'GET',
+        path: resourcePath(MATRIX_RESOURCE, '/timeline'),
+      }),
     };
     const build = requests[route];
     if (build === undefined) throw new Error(`the matrix has no sample request for ${route}: add one`);

@@ -59,6 +59,14 @@ const EXPECTED: Readonly<Record<string, readonly (string | RegExp)[]>> = {
     /VALID {3}try-1\.proof\.json/,
   ],
   detections: [/alert\(s\)\./, /"alerts": \[/, /\nVALID: /, /archives\/.+\n/],
+  profiles: [
+    /Recorded version 1 of arn:aws:s3:::acme-audit-logs/,
+    /Recorded version 2 of arn:aws:s3:::acme-audit-logs/,
+    /Unchanged: version 2/,
+    /version 1 \(present\), in force from 2026-11-22T21:00:00\.000Z/,
+    /Timeline of arn:aws:s3:::acme-audit-logs/,
+    /replace \/configuration\/versioning = "Enabled"/,
+  ],
   auditor: [/Sealed 619 events/, /\nVALID: /, /Verified OK/, /SHA2-256\(.+\.digest\.json\)= [0-9a-f]{64}/],
 };
 

@@ -1,11 +1,20 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { batchItem, eventItem, type Item, idItem } from '../../../adapters/dynamodb/ledger-items.ts';
+import {
+  abandonItem,
+  batchItem,
+  eventItem,
+  type Item,
+  idItem,
+} from '../../../adapters/dynamodb/ledger-items.ts';
 import { bySortKey } from '../../../adapters/dynamodb/ledger-store.ts';
 import { createRowRecognizer } from '../../../adapters/dynamodb/row-recognizer.ts';
+import { canonicalBytes } from '../../../shared/canonical/jcs.ts';
 import { KeyFileSigner } from '../../../shared/crypto/key-file-signer.ts';
 import { loadPublicKey, TrustedKeySet } from '../../../shared/crypto/keys.ts';
 import { canonicalizeEvent } from '../../../shared/ingest/canonical-event.ts';
 import { signBatch } from '../../../shared/ledger/batch-receipts.ts';
+import { ABANDON_STATEMENT_TYPE } from '../../../shared/ledger/formats.ts';
 import type { BatchSeal, LedgerEvent } from '../../../shared/ports/ledger-store.ts';
 import { InMemoryObjectStore } from '../../../shared/storage/in-memory-object-store.ts';
 
@@ -56,6 +65,22 @@ async function signedBatch(signer: KeyFileSigner): Promise<{ seal: BatchSeal; ev
   return { seal, events };
 }
 
+/** The abandon row ingest writes when leaves of a batch were not stored (FORMAT.md §8). */
+async function abandonRow(seal: BatchSeal, signer: KeyFileSigner, abandoned: number[]): Promise<Item> {
+  const statement = canonicalBytes({
+    type: ABANDON_STATEMENT_TYPE,
+    ledger: LEDGER,
+    batchId: seal.batchId,
+    batchStatementSha256: createHash('sha256').update(seal.statement, 'utf8').digest('hex'),
+    abandoned,
+    keyId: await signer.keyId(),
+  });
+  return abandonItem(seal, PERIOD, SHARDS, {
+    statement: Buffer.from(statement).toString('utf8'),
+    signature: await signer.sign(statement),
+  });
+}
+
 async function setup(batchSigner = KeyFileSigner.generate()) {
   const { seal, events } = await signedBatch(batchSigner);
   const stored = batchItem(seal, PERIOD, SHARDS);
@@ -68,7 +93,7 @@ async function setup(batchSigner = KeyFileSigner.generate()) {
     objects: new InMemoryObjectStore(),
     clock: () => NOW,
   });
-  return { recognize, seal, events, stored };
+  return { recognize, seal, events, stored, batchSigner };
 }
 
 describe('Function: createRowRecognizer', () => {
@@ -86,6 +111,57 @@ describe('Function: createRowRecognizer', () => {
 
       // Assess
       expect(problems).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    });
+  });
+
+  describe('when a request that lost a race explains its unstored leaves', () => {
+    it('recognizes the abandon row signed for its batch', async () => {
+      // Prepare
+      const { recognize, seal, batchSigner } = await setup();
+
+      // Act
+      const problem = await recognize(await abandonRow(seal, batchSigner, [1]));
+
+      // Assess
+      expect(problem).toBeUndefined();
+    });
+
+    describe('when the abandon statement is signed by a key the service does not trust', () => {
+      it('names the abandon row as foreign', async () => {
+        // Prepare
+        const { recognize, seal } = await setup();
+
+        // Act
+        const problem = await recognize(await abandonRow(seal, KeyFileSigner.generate(), [1]));
+
+        // Assess
+        expect(problem).toMatch(/abandon row of batch b1: .*untrusted key/);
+      });
+    });
+
+    describe('when the abandon row names a batch no row backs', () => {
+      it('names the abandon row as foreign', async () => {
+        // Prepare
+        const { recognize, seal, batchSigner } = await setup();
+        const row = await abandonRow(seal, batchSigner, [0]);
+        row['sk'] = { S: row['sk']!.S!.replace('#b1#', '#b9#') };
+        const lonely = createRowRecognizer({
+          ledger: LEDGER,
+          periodSeconds: PERIOD.seconds,
+          graceSeconds: 60,
+          keys: async () => new TrustedKeySet([loadPublicKey(await batchSigner.publicKeyPem())]),
+          getBatch: async () => undefined,
+          objects: new InMemoryObjectStore(),
+          clock: () => NOW,
+        });
+
+        // Act
+        const problem = await lonely(row);
+
+        // Assess
+        expect(problem).toMatch(/abandon row: no batch row b9 backs it/);
+        expect(await recognize(row)).toBeDefined();
+      });
     });
   });
 

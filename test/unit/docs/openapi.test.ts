@@ -36,6 +36,7 @@ describe('File: docs/openapi.json', () => {
         'actor',
         'channel',
         'cursor',
+        'include',
         'from',
         'limit',
         'outcome',
