@@ -46,6 +46,8 @@ const NOT_RUN: Readonly<Record<string, string>> = {
     'needs an events file of your own and a receipt name from it; `post` is tested in test/cli/post.test.ts',
   '# Keep the newest signed statement, and fetch a range to verify (--wait: until the range is sealed).':
     'a deployed ledger, fixed dates and files of your own (pub.pem, receipt.json); the same commands run in the quick start, and test/cli/auditor-commands.test.ts runs them with these options',
+  'npx auditseal ui --write auditseal.html     # write the page; send it to the auditor, or open it from disk':
+    'the second command serves until stopped and opens a browser; test/ui/page.test.ts runs `ui --write` and the served page in Chromium',
 };
 
 /** What each marked block must print, besides exiting 0. */
