@@ -46,28 +46,12 @@ export class CursorCodec {
    * another query.
    */
   decode(cursor: string, queryHash: string): string {
-    const invalid = () => new QueryError('INVALID_CURSOR', 'cursor is not a cursor issued by this service');
-    const parts = cursor.split('.');
-    if (parts.length !== 2 || !/^[A-Za-z0-9_-]{1,1024}$/.test(parts[0]!)) throw invalid();
-    // Compared as text: base64url decoding ignores the spare bits of the last character.
-    const given = Buffer.from(parts[1]!, 'latin1');
-    const expected = Buffer.from(this.#mac(parts[0]!).toString('base64url'), 'latin1');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
-    let value: unknown;
-    try {
-      value = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8'));
-    } catch {
-      throw invalid();
-    }
-    const parsed = payloadSchema.safeParse(value);
-    if (!parsed.success) throw invalid();
-    if (parsed.data.q !== queryHash) {
-      throw new QueryError(
-        'CURSOR_MISMATCH',
-        'cursor belongs to another query: repeat the filters and time range of the first page',
-      );
-    }
-    return parsed.data.k;
+    return this.#open(cursor, queryHash, {
+      domain: DOMAIN,
+      maxPayload: 1024,
+      schema: payloadSchema,
+      mismatch: 'cursor belongs to another query: repeat the filters and time range of the first page',
+    }).k;
   }
 
   /**
@@ -85,27 +69,43 @@ export class CursorCodec {
 
   /** The token of a cursor made by `encodeToken`; the same errors as `decode`. */
   decodeToken(cursor: string, queryHash: string): string {
+    return this.#open(cursor, queryHash, {
+      domain: TOKEN_DOMAIN,
+      maxPayload: 2048,
+      schema: tokenPayloadSchema,
+      mismatch: 'cursor belongs to another query: repeat the parameters of the first page',
+    }).t;
+  }
+
+  /**
+   * The payload of a cursor this service issued under `domain`, bound to `queryHash`: INVALID_CURSOR for
+   * anything malformed, altered or signed with another key, CURSOR_MISMATCH for another query's cursor.
+   */
+  #open<T extends { readonly q: string }>(
+    cursor: string,
+    queryHash: string,
+    kind: { domain: string; maxPayload: number; schema: z.ZodType<T>; mismatch: string },
+  ): T {
     const invalid = () => new QueryError('INVALID_CURSOR', 'cursor is not a cursor issued by this service');
     const parts = cursor.split('.');
-    if (parts.length !== 2 || !/^[A-Za-z0-9_-]{1,2048}$/.test(parts[0]!)) throw invalid();
+    const payload = parts[0]!;
+    if (parts.length !== 2 || payload.length > kind.maxPayload || !/^[A-Za-z0-9_-]+$/.test(payload)) {
+      throw invalid();
+    }
+    // Compared as text: base64url decoding ignores the spare bits of the last character.
     const given = Buffer.from(parts[1]!, 'latin1');
-    const expected = Buffer.from(this.#mac(parts[0]!, TOKEN_DOMAIN).toString('base64url'), 'latin1');
+    const expected = Buffer.from(this.#mac(payload, kind.domain).toString('base64url'), 'latin1');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
     let value: unknown;
     try {
-      value = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8'));
+      value = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
     } catch {
       throw invalid();
     }
-    const parsed = tokenPayloadSchema.safeParse(value);
+    const parsed = kind.schema.safeParse(value);
     if (!parsed.success) throw invalid();
-    if (parsed.data.q !== queryHash) {
-      throw new QueryError(
-        'CURSOR_MISMATCH',
-        'cursor belongs to another query: repeat the parameters of the first page',
-      );
-    }
-    return parsed.data.t;
+    if (parsed.data.q !== queryHash) throw new QueryError('CURSOR_MISMATCH', kind.mismatch);
+    return parsed.data;
   }
 
   #mac(payload: string, domain: string = DOMAIN): Buffer {
