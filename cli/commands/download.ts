@@ -217,7 +217,7 @@ export async function runDownload(options: DownloadOptions, target?: ApiTarget):
   await mkdir(join(options.out, 'keys'), { recursive: true });
   for (const k of keys.keys) {
     await writeFile(join(options.out, 'keys', `${k.keyId}.pem`), k.publicKeyPem);
-    const checked = k.record ? checkKeyRecord(keyRecordBytes(k.record)) : undefined;
+    const checked = k.record ? await checkKeyRecord(keyRecordBytes(k.record)) : undefined;
     if (k.record && checked?.statement.keyId === k.keyId) {
       const recordKey = keyRecordObjectKey(checked.statement.ledger, k.keyId);
       await mkdir(dirname(join(options.out, recordKey)), { recursive: true });

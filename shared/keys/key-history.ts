@@ -57,13 +57,16 @@ export async function readKeyHistory(
     const objectKey = keyRecordObjectKey(ledger, key.keyId);
     const bytes = await objects.get(objectKey);
     if (bytes === undefined) break;
-    const checked = checkKeyRecord(bytes);
+    const checked = await checkKeyRecord(bytes);
     if (!checked || checked.key.keyId !== key.keyId || checked.statement.ledger !== ledger) {
       problems.push(`${objectKey} is not a record of key ${key.keyId} signed by it`);
       break;
     }
     records.push(checked);
-    key = checked.previousKey;
+    key =
+      checked.record.previousPublicKeyPem === null
+        ? null
+        : loadPublicKey(checked.record.previousPublicKeyPem);
   }
   const known = new Set(keys.map((k) => k.keyId));
   const windows = keyWindows(ledger, records, known);

@@ -7,6 +7,9 @@
  * a batch received then or later) but names the replaced key was not signed by the service while that key
  * was in service: `KEY_OUTSIDE_WINDOW`.
  *
+ * Checking a record goes through the platform crypto port (shared/platform), so the CLI and the auditor's
+ * page (WebCrypto) run this same code; signing one is Node only.
+ *
  * Records only ever narrow trust. A record counts only when its own key is trusted by the auditor, so a
  * forged record (signed by an untrusted or a stolen retired key) cannot shorten a window; deleting a
  * record only removes a check, never hides a forgery that other checks see.
@@ -14,8 +17,10 @@
 
 import { z } from 'zod';
 import { canonicalString, parseCanonicalText } from '../canonical/jcs.ts';
-import { loadPublicKey, type TrustedKey, verifyStatement } from '../crypto/keys.ts';
+import { loadPublicKey } from '../crypto/keys.ts';
 import { assertLedgerId } from '../ledger/object-keys.ts';
+import { importP256PublicKeys, type PortPublicKey } from '../platform/crypto.ts';
+import { verifyStatementSignature } from '../platform/statement-signature.ts';
 import type { Signer } from '../ports/signer.ts';
 
 export const KEY_STATEMENT_TYPE = 'auditseal.key-statement.v1';
@@ -56,12 +61,12 @@ export const keyRecordSchema = z
   .strict();
 export type KeyRecord = z.infer<typeof keyRecordSchema>;
 
-/** A record whose signature and key ids check out. */
+/** A record whose signature and key ids check out, with its keys as the crypto port imported them. */
 export interface CheckedKeyRecord {
   readonly statement: KeyStatement;
   readonly record: KeyRecord;
-  readonly key: TrustedKey;
-  readonly previousKey: TrustedKey | null;
+  readonly key: PortPublicKey;
+  readonly previousKey: PortPublicKey | null;
 }
 
 /** A key's time in service, as the trusted records say it. Times are epoch milliseconds. */
@@ -126,17 +131,18 @@ export function keyRecordBytes(record: KeyRecord): Uint8Array {
  * ids are the ones the statement names, and a signature by the record's own key. Says nothing about
  * whether that key is trusted: that is the caller's decision. Returns undefined for anything else.
  */
-export function checkKeyRecord(bytes: Uint8Array): CheckedKeyRecord | undefined {
+export async function checkKeyRecord(bytes: Uint8Array): Promise<CheckedKeyRecord | undefined> {
   if (bytes.length === 0 || bytes.length > MAX_KEY_RECORD_BYTES) return undefined;
   const record = parseCanonicalText(Buffer.from(bytes).toString('utf8'), keyRecordSchema);
   if (!record) return undefined;
   const statement = parseCanonicalText(record.statement, keyStatementSchema);
   if (!statement) return undefined;
-  let key: TrustedKey;
-  let previousKey: TrustedKey | null;
+  let key: PortPublicKey;
+  let previousKey: PortPublicKey | null;
   try {
-    key = loadPublicKey(record.publicKeyPem);
-    previousKey = record.previousPublicKeyPem === null ? null : loadPublicKey(record.previousPublicKeyPem);
+    key = await onePublicKey(record.publicKeyPem);
+    previousKey =
+      record.previousPublicKeyPem === null ? null : await onePublicKey(record.previousPublicKeyPem);
   } catch {
     return undefined;
   }
@@ -144,8 +150,17 @@ export function checkKeyRecord(bytes: Uint8Array): CheckedKeyRecord | undefined 
     return undefined;
   }
   const signature = Buffer.from(record.signature, 'base64');
-  if (!verifyStatement(key.key, Buffer.from(record.statement, 'utf8'), signature)) return undefined;
+  if (!(await verifyStatementSignature(key.key, Buffer.from(record.statement, 'utf8'), signature))) {
+    return undefined;
+  }
   return { statement, record, key, previousKey };
+}
+
+/** Exactly one P-256 public key, as `loadPublicKey` (shared/crypto/keys.ts) accepts it. */
+async function onePublicKey(pem: string): Promise<PortPublicKey> {
+  const keys = await importP256PublicKeys(pem);
+  if (keys.length !== 1) throw new TypeError(`expected exactly one PUBLIC KEY block, found ${keys.length}`);
+  return keys[0]!;
 }
 
 /**

@@ -8,11 +8,12 @@
  * the Node implementation.
  */
 import type { webcrypto } from 'node:crypto';
-import type { PublicKeyHandle } from './crypto.ts';
+import type { PortPublicKey, PublicKeyHandle } from './crypto.ts';
 import { p256SignatureFromDer } from './ecdsa-der.ts';
 import { sha256JsInto } from './sha256-js.ts';
+import { loadWebCryptoPublicKeys } from './webcrypto-keys.ts';
 
-export type { PublicKeyHandle } from './crypto.ts';
+export type { PortPublicKey, PublicKeyHandle } from './crypto.ts';
 export { MAX_P256_DER_SIGNATURE_BYTES, MIN_P256_DER_SIGNATURE_BYTES } from './ecdsa-der-bounds.ts';
 
 import { MAX_P256_DER_SIGNATURE_BYTES, MIN_P256_DER_SIGNATURE_BYTES } from './ecdsa-der-bounds.ts';
@@ -76,4 +77,8 @@ export async function verifyP256Sha256(
   } catch {
     return false;
   }
+}
+
+export async function importP256PublicKeys(pem: string): Promise<PortPublicKey[]> {
+  return (await loadWebCryptoPublicKeys(pem)).map(({ keyId, key }) => ({ keyId, key }));
 }

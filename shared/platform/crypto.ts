@@ -13,12 +13,19 @@
  * (RFC 5480 §2.2.3), the form KMS `Sign` returns.
  */
 import { createHash, hash, type KeyObject, verify, type webcrypto } from 'node:crypto';
+import { loadPublicKeys } from '../crypto/keys.ts';
 import { MAX_P256_DER_SIGNATURE_BYTES, MIN_P256_DER_SIGNATURE_BYTES } from './ecdsa-der-bounds.ts';
 
 /** A public key the port can verify with: a node:crypto KeyObject, or a WebCrypto CryptoKey. */
 export type PublicKeyHandle = KeyObject | webcrypto.CryptoKey;
 
 export { MAX_P256_DER_SIGNATURE_BYTES, MIN_P256_DER_SIGNATURE_BYTES };
+
+/** A public key imported through the port, under its key id (hex SHA-256 of the canonical SPKI DER). */
+export interface PortPublicKey {
+  readonly keyId: string;
+  readonly key: PublicKeyHandle;
+}
 
 /** Which implementation this is (`node` here, `browser` in the page's bundle). */
 export const CRYPTO_PLATFORM: 'node' | 'browser' = 'node';
@@ -81,4 +88,13 @@ export function verifyP256Sha256Sync(
     // OpenSSL raises on DER it cannot decode; for a verifier that is simply a bad signature.
     return false;
   }
+}
+
+/**
+ * Every EC P-256 public key (`PUBLIC KEY`, SPKI) of a PEM text, ready for `verifyP256Sha256`. Throws on a
+ * text without a block, or with any block that is not a P-256 public key. Node: `loadPublicKeys`
+ * (shared/crypto/keys.ts), exactly; browser: WebCrypto `importKey('spki')` (webcrypto-keys.ts).
+ */
+export async function importP256PublicKeys(pem: string): Promise<PortPublicKey[]> {
+  return loadPublicKeys(pem).map(({ keyId, key }) => ({ keyId, key }));
 }

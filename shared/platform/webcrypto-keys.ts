@@ -4,7 +4,7 @@
  * `PUBLIC KEY` (SPKI) on curve P-256, and the key id is the hex SHA-256 of the canonical SPKI DER (named
  * curve, uncompressed point), which is what WebCrypto exports whatever encoding was imported.
  */
-import { sha256Hex } from './crypto.ts';
+import { sha256JsInto } from './sha256-js.ts';
 
 /** A trusted public key as WebCrypto holds it. */
 export interface WebCryptoTrustedKey {
@@ -37,8 +37,12 @@ export async function loadWebCryptoPublicKeys(pem: string): Promise<WebCryptoTru
     if (label !== endLabel) throw new WebCryptoKeyError(`PEM block BEGIN ${label} ends with END ${endLabel}`);
     if (label !== 'PUBLIC KEY')
       throw new WebCryptoKeyError(`expected a PUBLIC KEY (SPKI) block, found ${label}`);
-    if (!BASE64_BODY.test(body)) throw new WebCryptoKeyError('PEM block has a body that is not base64');
-    const der = Buffer.from(body.replace(/\s/g, ''), 'base64');
+    // As parsePemBlocks (shared/crypto/keys.ts) reads a block: RFC 1421 header lines are dropped, and an
+    // empty body is an error, so that a PEM names the same keys on both sides of the port.
+    const headerless = body.replace(/^[A-Za-z-]+:.*$/gm, '');
+    if (!BASE64_BODY.test(headerless)) throw new WebCryptoKeyError('PEM block has a body that is not base64');
+    const der = Buffer.from(headerless.replace(/\s/g, ''), 'base64');
+    if (der.length === 0) throw new WebCryptoKeyError('PEM block is empty');
     let key: CryptoKeyLike;
     try {
       key = await globalThis.crypto.subtle.importKey(
@@ -52,7 +56,10 @@ export async function loadWebCryptoPublicKeys(pem: string): Promise<WebCryptoTru
       throw new WebCryptoKeyError('not an EC P-256 SubjectPublicKeyInfo', { cause });
     }
     const canonical = new Uint8Array(await globalThis.crypto.subtle.exportKey('spki', key));
-    keys.push({ keyId: sha256Hex(canonical), key });
+    // The port's own SHA-256 module, not crypto.ts: crypto.browser.ts imports this file.
+    const id = new Uint8Array(32);
+    sha256JsInto([canonical], id, 0);
+    keys.push({ keyId: Buffer.from(id).toString('hex'), key });
   }
   return keys;
 }

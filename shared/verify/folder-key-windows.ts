@@ -31,7 +31,7 @@ export async function folderKeyWindows(
       // Not a regular file: a record that cannot be read only removes a check.
       continue;
     }
-    const checked = bytes ? checkKeyRecord(bytes) : undefined;
+    const checked = bytes ? await checkKeyRecord(bytes) : undefined;
     if (!checked || checked.statement.keyId !== named.keyId || checked.statement.ledger !== named.ledger) {
       continue;
     }

@@ -41,7 +41,7 @@ async function rotatedKeys() {
   return { a, b, c, ids, records: { first, second, third } };
 }
 
-const checked = (record: KeyRecord) => checkKeyRecord(keyRecordBytes(record))!;
+const checked = async (record: KeyRecord) => (await checkKeyRecord(keyRecordBytes(record)))!;
 
 describe('Function: signKeyRecord / checkKeyRecord', () => {
   describe('when a successor record is signed', () => {
@@ -50,7 +50,7 @@ describe('Function: signKeyRecord / checkKeyRecord', () => {
       const { ids, records } = await rotatedKeys();
 
       // Act
-      const result = checkKeyRecord(keyRecordBytes(records.second));
+      const result = await checkKeyRecord(keyRecordBytes(records.second));
 
       // Assess
       expect(result?.statement).toEqual({
@@ -71,7 +71,7 @@ describe('Function: signKeyRecord / checkKeyRecord', () => {
       const later = records.second.statement.replace(T1.toISOString(), '2030-01-01T00:00:00.000Z');
 
       // Act
-      const result = checkKeyRecord(keyRecordBytes({ ...records.second, statement: later }));
+      const result = await checkKeyRecord(keyRecordBytes({ ...records.second, statement: later }));
 
       // Assess
       expect(result).toBeUndefined();
@@ -84,7 +84,7 @@ describe('Function: signKeyRecord / checkKeyRecord', () => {
       const { c, records } = await rotatedKeys();
 
       // Act
-      const result = checkKeyRecord(
+      const result = await checkKeyRecord(
         keyRecordBytes({ ...records.second, publicKeyPem: await c.publicKeyPem() }),
       );
 
@@ -100,7 +100,7 @@ describe('Function: signKeyRecord / checkKeyRecord', () => {
       const spaced = Buffer.from(JSON.stringify(records.second, null, 1));
 
       // Act
-      const result = checkKeyRecord(spaced);
+      const result = await checkKeyRecord(spaced);
 
       // Assess
       expect(result).toBeUndefined();
@@ -128,11 +128,11 @@ describe('Function: signKeyRecord / checkKeyRecord', () => {
       const bytes = Buffer.from(keyRecordBytes(records.second));
 
       // Assess
-      fc.assert(
-        fc.property(fc.nat(bytes.length - 1), fc.integer({ min: 1, max: 255 }), (at, xor) => {
+      await fc.assert(
+        fc.asyncProperty(fc.nat(bytes.length - 1), fc.integer({ min: 1, max: 255 }), async (at, xor) => {
           const flipped = Buffer.from(bytes);
           flipped[at] = flipped[at]! ^ xor;
-          const result = checkKeyRecord(flipped);
+          const result = await checkKeyRecord(flipped);
           // Either refused, or (a flip inside the base64 padding or PEM text that decodes the same) equal.
           return result === undefined || canonicalString(result.statement) === records.second.statement;
         }),
@@ -152,7 +152,7 @@ describe('Function: keyWindows', () => {
       // Act
       const windows = keyWindows(
         LEDGER,
-        [records.first, records.second, records.third].map(checked),
+        await Promise.all([records.first, records.second, records.third].map(checked)),
         trusted,
       );
 
@@ -173,7 +173,7 @@ describe('Function: keyWindows', () => {
       const { ids, records } = await rotatedKeys();
 
       // Act
-      const windows = keyWindows(LEDGER, [checked(records.second)], new Set([ids.a]));
+      const windows = keyWindows(LEDGER, [await checked(records.second)], new Set([ids.a]));
 
       // Assess
       expect(windows.get(ids.a)).toBeUndefined();
@@ -186,7 +186,7 @@ describe('Function: keyWindows', () => {
       const { ids, records } = await rotatedKeys();
 
       // Act
-      const windows = keyWindows('other', [checked(records.second)], new Set([ids.a, ids.b]));
+      const windows = keyWindows('other', [await checked(records.second)], new Set([ids.a, ids.b]));
 
       // Assess
       expect(windows.size).toBe(0);

@@ -167,6 +167,39 @@ describe('Module: platform crypto port', () => {
     });
   });
 
+  describe('Method: importP256PublicKeys', () => {
+    it('accepts and refuses the same PEM texts in both implementations, with the same key ids', async () => {
+      // Prepare: good keys, two keys, header lines (dropped by both), an empty block, junk, a private key.
+      const [a, b] = [p256(), p256()];
+      const lines = a.pem.trim().split('\n');
+      const withHeader = [lines[0], 'Comment: exported', ...lines.slice(1)].join('\n');
+      const texts = [
+        a.pem,
+        `${a.pem}${b.pem}`,
+        `text before\n${a.pem}text after`,
+        withHeader,
+        '-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n',
+        a.pem.replace('-----END PUBLIC KEY-----', ''),
+        a.pem.replace(/[A-Za-z0-9]{8}\n/, '!!!!!!!!\n'),
+        a.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        'no pem here',
+      ];
+      for (const text of texts) {
+        // Act
+        const node = await nodePort.importP256PublicKeys(text).then(
+          (keys) => keys.map((k) => k.keyId),
+          () => 'refused',
+        );
+        const browser = await browserPort.importP256PublicKeys(text).then(
+          (keys) => keys.map((k) => k.keyId),
+          () => 'refused',
+        );
+        // Assess
+        expect(browser, text).toEqual(node);
+      }
+    });
+  });
+
   describe('Module shape', () => {
     it('exports the same names from both implementations', () => {
       expect(Object.keys(browserPort).sort()).toEqual(Object.keys(nodePort).sort());
