@@ -11,6 +11,8 @@ import type {
   PeriodCell,
   PeriodDetail,
   Request,
+  ResourceDetail,
+  ResourceRow,
   Response,
 } from './protocol.ts';
 
@@ -196,6 +198,7 @@ $('verify').addEventListener('click', async () => {
     showError((error as Error).message);
     return;
   }
+  const resource = $<HTMLInputElement>('resource').value.trim();
   const headFile = $<HTMLInputElement>('head').files?.[0];
   const head = headFile ? new Uint8Array(await headFile.arrayBuffer()) : undefined;
   $<HTMLButtonElement>('verify').disabled = true;
@@ -209,6 +212,7 @@ $('verify').addEventListener('click', async () => {
     ...(fromMs !== undefined ? { fromMs } : {}),
     ...(toMs !== undefined ? { toMs } : {}),
     ...(head ? { head } : {}),
+    ...(resource !== '' ? { resource } : {}),
   });
   const seconds = (performance.now() - started) / 1000;
   $<HTMLButtonElement>('verify').disabled = false;
@@ -219,10 +223,11 @@ $('verify').addEventListener('click', async () => {
   if (r.type !== 'report') return;
   $('progress-text').dataset['seconds'] = seconds.toFixed(3);
   $('progress-text').textContent = `done in ${seconds.toFixed(2)} s`;
-  showReport(r.report, r.periods);
+  showReport(r.report, r.periods, r.resources);
+  if (r.resource) showResource(r.resource);
 });
 
-function showReport(report: PageReport, periods: PeriodCell[]): void {
+function showReport(report: PageReport, periods: PeriodCell[], resources: ResourceRow[]): void {
   lastReport = report;
   $('result').hidden = false;
   const verdict = $('verdict');
@@ -259,6 +264,7 @@ function showReport(report: PageReport, periods: PeriodCell[]): void {
   drawStrip(periods);
   $('period').hidden = true;
   $('event').hidden = true;
+  drawResources(resources);
 }
 
 $('save').addEventListener('click', () => {
@@ -448,6 +454,143 @@ async function showEvent(p: PeriodCell, index: number): Promise<void> {
     ),
     el('h4', {}, 'Canonical JSON (as stored; shown indented)'),
     el('pre', { 'data-testid': 'event-json' }, pretty),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Seeing: resources with profile versions, a resource's timeline
+
+function drawResources(resources: ResourceRow[]): void {
+  $('resources-box').hidden = resources.length === 0;
+  $('resource-view').hidden = true;
+  $('resources').replaceChildren(
+    ...resources.map((r) => {
+      const item = el(
+        'li',
+        { class: 'resource-row', 'data-testid': 'resource-row', 'data-resource': r.id },
+        `${r.id} (${r.versions} version event(s))`,
+      );
+      item.addEventListener('click', async () => {
+        for (const c of $('resources').querySelectorAll('.selected')) c.classList.remove('selected');
+        item.classList.add('selected');
+        const res = await call({ type: 'resource', id: r.id });
+        if (res.type === 'error') return showError(res.message);
+        if (res.type === 'resource') showResource(res.detail);
+      });
+      return item;
+    }),
+  );
+}
+
+/** One row of the merged timeline: a version or an event, by time. */
+type TimelineRow =
+  | { kind: 'version'; at: string; v: NonNullable<ResourceDetail['timeline']>['timeline'][number] }
+  | { kind: 'event'; at: string; e: ResourceDetail['events'][number] };
+
+function showResource(d: ResourceDetail): void {
+  const box = $('resource-view');
+  box.hidden = false;
+  const t = d.timeline;
+  const profileFindings = d.report.findings.filter((f) => f.code.startsWith('PROFILE_VERSION_'));
+  const rows: TimelineRow[] = [
+    ...(t?.timeline ?? []).map((v): TimelineRow => ({ kind: 'version', at: v.effectiveAt, v })),
+    ...d.events.map((e): TimelineRow => ({ kind: 'event', at: e.receivedAt, e })),
+  ].sort((a, b) =>
+    a.at !== b.at ? (a.at < b.at ? -1 : 1) : a.kind === b.kind ? 0 : a.kind === 'version' ? -1 : 1,
+  );
+  const body = el('tbody');
+  for (const row of rows) {
+    if (row.kind === 'version') {
+      const v = row.v;
+      const diff =
+        v.diff.from === null
+          ? 'first version found'
+          : v.diff.patch.length === 0
+            ? `no change from version ${v.diff.from}`
+            : v.diff.patch.map((op) => JSON.stringify(op)).join('\n');
+      body.append(
+        el(
+          'tr',
+          { class: v.verified ? 'version' : 'version bad-row', 'data-testid': 'timeline-version' },
+          el('td', {}, v.effectiveAt),
+          el('td', { 'data-testid': 'version-n' }, `version ${v.n}${v.tombstone ? ' (deleted)' : ''}`),
+          el('td', {}, v.verified ? 'verified' : v.sealed ? 'finding' : 'not sealed'),
+          el('td', {}, v.source),
+          el('td', { class: 'hash' }, v.hash),
+          el(
+            'td',
+            {},
+            el('pre', { 'data-testid': 'version-diff' }, diff),
+            ...(v.diff.notCompared.length
+              ? [el('div', { class: 'note' }, `not compared: ${v.diff.notCompared.join(', ')}`)]
+              : []),
+          ),
+        ),
+      );
+    } else {
+      const e = row.e;
+      const tr = el(
+        'tr',
+        { class: 'touch', 'data-testid': 'timeline-event' },
+        el('td', {}, e.receivedAt),
+        el('td', {}, 'event'),
+        el('td', {}, `#${e.index} of ${new Date(e.startMs).toISOString()}`),
+        el('td', {}, e.actor),
+        el('td', {}, e.action),
+        el('td', { class: 'hash' }, e.id),
+      );
+      tr.addEventListener('click', async () => {
+        await showEvent({ ledger: e.ledger, startMs: e.startMs, seconds: e.seconds, findings: 0 }, e.index);
+        $('event').scrollIntoView();
+      });
+      body.append(tr);
+    }
+  }
+  const verdict = t === undefined ? 'no versions found' : t.verified ? 'VERIFIED' : 'NOT VERIFIED';
+  box.replaceChildren(
+    el('h3', {}, `Resource ${t?.resourceId ?? ''}`),
+    el(
+      'p',
+      {},
+      'Chain: ',
+      el(
+        'strong',
+        { 'data-testid': 'resource-verdict', class: t?.verified ? 'ok-text' : 'bad-text' },
+        verdict,
+      ),
+      t
+        ? ` · ${t.versions} version(s) in ledger(s) ${t.ledgers.join(', ')}${t.head ? `, head version ${t.head.n}` : ''} · ${d.events.length} event(s) name it`
+        : '',
+    ),
+    el(
+      'ol',
+      { 'data-testid': 'resource-findings' },
+      ...profileFindings.map((f) =>
+        el(
+          'li',
+          {},
+          el('span', { class: 'finding-code', 'data-testid': 'resource-finding' }, f.code),
+          ` ${f.object}${f.eventIndex !== undefined ? ` #${f.eventIndex}` : ''}: ${f.message}`,
+        ),
+      ),
+    ),
+    ...(d.note ? [el('p', { class: 'note' }, d.note)] : []),
+    el(
+      'table',
+      { 'data-testid': 'resource-timeline' },
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          ...['time', 'what', 'status / where', 'source / actor', 'hash / action', 'diff / id'].map((h) =>
+            el('th', {}, h),
+          ),
+        ),
+      ),
+      body,
+    ),
   );
 }
 

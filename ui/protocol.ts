@@ -2,6 +2,7 @@
 import type { Finding } from '../shared/verify/findings.ts';
 import type { FolderKeyFile } from '../shared/verify/folder-keys.ts';
 import type { VerifyProgress, VerifyReport } from '../shared/verify/verify-folder.ts';
+import type { ResourceTimeline } from '../shared/verify/verify-profiles.ts';
 import type { PathStep } from './audit-path.ts';
 import type { PickedFile } from './browser-reader.ts';
 
@@ -19,6 +20,8 @@ export interface VerifyRequest {
   readonly deep: boolean;
   /** Bytes of a head file (`auditseal head --out`). */
   readonly head?: Uint8Array;
+  /** `--resource`: check only this resource's profile chain, and report its verified timeline. */
+  readonly resource?: string;
 }
 
 export type Request =
@@ -32,6 +35,7 @@ export type Request =
       readonly seconds: number;
       readonly index: number;
     }
+  | { readonly type: 'resource'; readonly id: string }
   | { readonly type: 'receipt'; readonly text: string; readonly trustedPems: string[] }
   | { readonly type: 'proof'; readonly text: string; readonly trustedPems: string[] };
 
@@ -68,6 +72,29 @@ export interface EventRow {
   readonly resource: string;
 }
 
+/** A resource with profile versions in the folder (found by reading the archives' profile events). */
+export interface ResourceRow {
+  readonly id: string;
+  /** Profile events of this resource found in the archives (a duplicated version counts twice). */
+  readonly versions: number;
+}
+
+/** An event that names a resource, with where it sits (for the event view). */
+export interface TouchingEvent extends EventRow {
+  readonly ledger: string;
+  readonly startMs: number;
+  readonly seconds: number;
+}
+
+/** A resource's view: `verify --resource ID` on the folder, and the events that name the resource. */
+export interface ResourceDetail {
+  /** The report `auditseal verify --resource ID --json` prints for the same folder and options. */
+  readonly report: PageReport;
+  readonly timeline: ResourceTimeline | undefined;
+  readonly events: TouchingEvent[];
+  readonly note?: string;
+}
+
 export interface EventDetail {
   readonly index: number;
   readonly canonicalJson: string;
@@ -82,7 +109,15 @@ export interface EventDetail {
 
 export type Response =
   | { readonly type: 'progress'; readonly progress: VerifyProgress }
-  | { readonly type: 'report'; readonly report: PageReport; readonly periods: PeriodCell[] }
+  | {
+      readonly type: 'report';
+      readonly report: PageReport;
+      readonly periods: PeriodCell[];
+      readonly resources: ResourceRow[];
+      /** With `resource` in the request: that resource's view. */
+      readonly resource?: ResourceDetail;
+    }
+  | { readonly type: 'resource'; readonly detail: ResourceDetail }
   | { readonly type: 'folder-keys'; readonly files: FolderKeyFile[]; readonly pems: Record<string, string> }
   | { readonly type: 'period'; readonly detail: PeriodDetail }
   | { readonly type: 'event'; readonly detail: EventDetail }

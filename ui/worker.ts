@@ -17,6 +17,7 @@ import { MAX_STATEMENT_BYTES } from '../shared/ports/signer.ts';
 import { verifyEventProofAsync } from '../shared/query/event-proof.ts';
 import { deepCheckEvent } from '../shared/verify/deep-check.ts';
 import type { Finding } from '../shared/verify/findings.ts';
+import { folderKeyWindows } from '../shared/verify/folder-key-windows.ts';
 import { type FolderKeyFile, MAX_KEY_FILE_BYTES } from '../shared/verify/folder-keys.ts';
 import type { ObjectReader } from '../shared/verify/object-reader.ts';
 import { hashLines } from '../shared/verify/verify-chunk.ts';
@@ -31,7 +32,10 @@ import type {
   PeriodCell,
   PeriodDetail,
   Request,
+  ResourceDetail,
+  ResourceRow,
   Response,
+  TouchingEvent,
   VerifyRequest,
 } from './protocol.ts';
 
@@ -165,20 +169,11 @@ async function periodCells(r: ObjectReader, findings: readonly Finding[]): Promi
   return cells;
 }
 
-/** Key records (`keys/<ledger>/<keyId>.key.json`, FORMAT.md §9.4) narrow what a trusted key is accepted for. */
-const KEY_RECORD = /^keys\/[^/]+\/[^/]+\.key\.json$/;
+/** The last verification's request, keys and head: a resource's view re-runs it with `resource`. */
+let lastRun: { request: VerifyRequest; keys: KeyLookup; head: VerifiedHead | undefined } | undefined;
 
 async function verify(request: VerifyRequest): Promise<Response> {
   reader = readerOf(request.source);
-  // Their check (shared/keys/key-record.ts) still verifies with node:crypto only: rather than a verdict
-  // that ignores them (VALID where the CLI may say KEY_OUTSIDE_WINDOW), no verdict.
-  const records = (await reader.list('keys/')).filter((k) => KEY_RECORD.test(k));
-  if (records.length > 0) {
-    return {
-      type: 'error',
-      message: `this folder holds ${records.length} key record(s) (${records[0]}); the page does not check key windows yet: verify it with \`auditseal verify\``,
-    };
-  }
   const keys = await keysOf(request.trustedPems);
   let head: VerifiedHead | undefined;
   if (request.head) {
@@ -189,13 +184,34 @@ async function verify(request: VerifyRequest): Promise<Response> {
       throw error;
     }
   }
+  lastRun = { request, keys, head };
+  const report = await runVerifier(request.resource);
+  lastFindings = report.findings;
+  const periods = await periodCells(reader, report.findings);
+  const resources = report.profiles.versions > 0 ? await profiledResources(reader) : [];
+  return {
+    type: 'report',
+    report,
+    periods,
+    resources,
+    ...(request.resource !== undefined ? { resource: await resourceDetail(report, request.resource) } : {}),
+  };
+}
+
+/** `verifyFolder` with the options of the last Verify, as `auditseal verify` runs it (with `--resource`). */
+async function runVerifier(resource: string | undefined): Promise<PageReport> {
+  const r = reader!;
+  const { request, keys, head } = lastRun!;
   let last = 0;
-  const report = await verifyFolder(reader, {
+  const report = await verifyFolder(r, {
     keys,
     ...(request.fromMs !== undefined ? { fromMs: request.fromMs } : {}),
     ...(request.toMs !== undefined ? { toMs: request.toMs } : {}),
     ...(request.deep ? { deepCheck: deepCheckEvent } : {}),
     ...(head ? { head } : {}),
+    ...(resource !== undefined ? { resource } : {}),
+    // Key records (FORMAT.md §9.4) signed by a trusted key narrow its window, as in `auditseal verify`.
+    keyWindow: await folderKeyWindows(r, keys),
     onProgress: (progress) => {
       const now = Date.now();
       if (now - last < 100 && progress.done !== progress.total) return;
@@ -203,9 +219,115 @@ async function verify(request: VerifyRequest): Promise<Response> {
       scope.postMessage({ type: 'progress', progress });
     },
   });
-  lastFindings = report.findings;
-  const pageReport: PageReport = { ...report, folderKeyFiles: (await folderKeys(reader, keys)).files };
-  return { type: 'report', report: pageReport, periods: await periodCells(reader, report.findings) };
+  return { ...report, folderKeyFiles: (await folderKeys(r, keys)).files };
+}
+
+/** Most rows of events that name a resource sent to the page. */
+const MAX_TOUCHING_EVENTS = 2_000;
+/** A resource id is at most this long (docs/PROFILES.md); longer names are not listed. */
+const MAX_RESOURCE_ID = 2048;
+const PROFILE_MARKER = Buffer.from('profileVersion', 'utf8');
+
+/** Every period's sealed archives, in period order: the lines the verifier read, for the views. */
+async function* archivedLines(
+  r: ObjectReader,
+  wanted: Buffer,
+): AsyncGenerator<{ ledger: string; period: Period; index: number; line: Buffer }> {
+  const found = new Map<string, { ledger: string; period: Period }>();
+  for (const key of await r.list('digests/')) {
+    const parsed = parseDigestObjectKey(key);
+    if (parsed) found.set(`${parsed.ledger} ${parsed.period.startMs} ${parsed.period.seconds}`, parsed);
+  }
+  const sorted = [...found.values()].sort((a, b) =>
+    a.ledger === b.ledger ? a.period.startMs - b.period.startMs : a.ledger < b.ledger ? -1 : 1,
+  );
+  for (const { ledger, period } of sorted) {
+    const digest = await readDigest(r, ledger, period);
+    for (const ref of digest?.archives ?? []) {
+      const archive = await r.read(ref.key, ref.size).catch(() => undefined);
+      // One byte search per chunk: most chunks hold no line of interest.
+      if (!archive?.includes(wanted)) continue;
+      let start = 0;
+      for (let i = 0; start < archive.length; i++) {
+        const nl = archive.indexOf(0x0a, start);
+        if (nl === -1) break;
+        const line = archive.subarray(start, nl);
+        start = nl + 1;
+        if (line.includes(wanted)) yield { ledger, period, index: ref.firstIndex + i, line };
+      }
+    }
+  }
+}
+
+/** The resources that profile events in the archives name, with how many events each. */
+async function profiledResources(r: ObjectReader): Promise<ResourceRow[]> {
+  const counts = new Map<string, number>();
+  for await (const { line } of archivedLines(r, PROFILE_MARKER)) {
+    const id = profileResourceId(line);
+    if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  return [...counts]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([id, versions]) => ({ id, versions }));
+}
+
+function profileResourceId(line: Buffer): string | undefined {
+  try {
+    const e = JSON.parse(line.toString('utf8')) as {
+      profileVersion?: { profile?: { resourceId?: unknown } };
+    };
+    const id = e.profileVersion?.profile?.resourceId;
+    return typeof id === 'string' && id.length > 0 && id.length <= MAX_RESOURCE_ID ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether an event (not a profile version) names `id` as its resource, or as one of its resources. */
+function namesResource(e: Record<string, unknown>, id: string): boolean {
+  if (e['channel'] === 'profile') return false;
+  const named = (v: unknown): boolean => {
+    if (typeof v !== 'object' || v === null) return false;
+    const o = v as Record<string, unknown>;
+    return o['id'] === id || o['arn'] === id;
+  };
+  return named(e['resource']) || (Array.isArray(e['resources']) && e['resources'].some(named));
+}
+
+/** A resource's view: the verifier's timeline for it, and the events that name it. */
+async function resourceDetail(report: PageReport, id: string): Promise<ResourceDetail> {
+  const events: TouchingEvent[] = [];
+  let more = 0;
+  // The id as it appears in JSON text: lines without it are not parsed.
+  const needle = Buffer.from(JSON.stringify(id).slice(1, -1), 'utf8');
+  for await (const { ledger, period, index, line } of archivedLines(reader!, needle)) {
+    let e: Record<string, unknown>;
+    try {
+      e = JSON.parse(line.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    if (!namesResource(e, id)) continue;
+    if (events.length >= MAX_TOUCHING_EVENTS) {
+      more++;
+      continue;
+    }
+    events.push({ ...eventRow(index, line), ledger, startMs: period.startMs, seconds: period.seconds });
+  }
+  return {
+    report,
+    timeline: report.resource,
+    events,
+    ...(more > 0
+      ? { note: `showing the first ${MAX_TOUCHING_EVENTS} of ${MAX_TOUCHING_EVENTS + more} events` }
+      : {}),
+  };
+}
+
+async function resource(id: string): Promise<Response> {
+  if (!reader || !lastRun) return { type: 'error', message: 'verify a folder first' };
+  const report = await runVerifier(id);
+  return { type: 'resource', detail: await resourceDetail(report, id) };
 }
 
 function text(value: unknown): string {
@@ -391,6 +513,8 @@ async function handle(request: Request): Promise<Response> {
     case 'event':
       if (!reader) return { type: 'error', message: 'verify a folder first' };
       return event(request.ledger, request, request.index);
+    case 'resource':
+      return resource(request.id);
     case 'receipt':
     case 'proof':
       return checkFile(request.type, request.text, request.trustedPems);

@@ -13,9 +13,15 @@ export interface PageOptions {
   readonly keyFiles: string[];
   readonly folder?: string;
   readonly args?: string[];
+  /** Called right before Verify is clicked, and as soon as the verdict shows (the benchmark's CPU clock). */
+  readonly onVerifyClick?: () => void;
+  readonly onVerdict?: () => void;
 }
 
-/** Sets the inputs the way `auditseal verify` arguments say (`--from`, `--to`, `--deep`, `--head`). */
+/**
+ * Sets the inputs the way `auditseal verify` arguments say (`--from`, `--to`, `--deep`, `--head`,
+ * `--resource`).
+ */
 export async function verifyInPage(page: Page, options: PageOptions): Promise<PageRun> {
   await page.getByTestId('key-files').setInputFiles(options.keyFiles);
   if (options.folder) await page.getByTestId('folder').setInputFiles(options.folder);
@@ -31,8 +37,10 @@ export async function verifyInPage(page: Page, options: PageOptions): Promise<Pa
     else if (a === '--from') await page.getByTestId('from').fill(args[++i]!);
     else if (a === '--to') await page.getByTestId('to').fill(args[++i]!);
     else if (a === '--head') await page.getByTestId('head').setInputFiles(args[++i]!);
+    else if (a === '--resource') await page.getByTestId('resource').fill(args[++i]!);
     else throw new Error(`verifyInPage: unknown argument ${a}`);
   }
+  options.onVerifyClick?.();
   await page.getByTestId('verify').click();
   // A verdict, or an error the page shows instead (then this throws with the page's message).
   // A function, not a string: the page's CSP forbids evaluating strings.
@@ -44,8 +52,9 @@ export async function verifyInPage(page: Page, options: PageOptions): Promise<Pa
       return /VALID/.test(verdict) || (doc.querySelector('[data-testid="error"]')?.textContent ?? '') !== '';
     },
     undefined,
-    { timeout: 600_000 },
+    { timeout: 600_000, polling: 50 },
   );
+  options.onVerdict?.();
   const error = await page.getByTestId('error').textContent();
   if (error) throw new Error(`the page reports an error: ${error}`);
   const verdict = (await page.getByTestId('verdict').textContent()) ?? '';

@@ -4,7 +4,7 @@
  * arguments: verdict, findings (codes, objects, events, messages, evidence), ledgers and stats.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -54,20 +54,6 @@ function browserFolder(caseDir: string): string {
   return dir;
 }
 
-function withoutResource(args: string[]): string[] {
-  const i = args.indexOf('--resource');
-  return i === -1 ? args : [...args.slice(0, i), ...args.slice(i + 2)];
-}
-
-/** True when the folder holds key records (keys/<ledger>/<keyId>.key.json). */
-function keyRecords(folder: string): boolean {
-  const keys = join(folder, 'keys');
-  return (
-    existsSync(keys) &&
-    readdirSync(keys, { recursive: true, encoding: 'utf8' }).some((f) => f.endsWith('.key.json'))
-  );
-}
-
 describeWithChromium("Page: the auditor's page on the public test vectors", () => {
   let browser: Browser;
   let page: Page;
@@ -100,18 +86,12 @@ describeWithChromium("Page: the auditor's page on the public test vectors", () =
       // Prepare
       const folder = caseDir ? browserFolder(caseDir) : PRISTINE_DIR;
       const key = caseDir ? caseKey(caseDir) : TRUSTED_KEY;
-      // The page has no --resource (a resource's timeline): both run without it.
-      const args = withoutResource(caseDir ? caseArgs(caseDir) : []);
+      const args = caseDir ? caseArgs(caseDir) : [];
       try {
         const expected = await cliReport(folder, key, args);
         await page.goto(`file://${PAGE}`);
 
         // Act
-        if (keyRecords(folder)) {
-          // Key windows are not checked by the page yet: it must refuse to give a verdict.
-          await expect(verifyInPage(page, { keyFiles: [key], folder, args })).rejects.toThrow(/key record/);
-          return;
-        }
         const shown = await verifyInPage(page, { keyFiles: [key], folder, args });
 
         // Assess

@@ -1,0 +1,206 @@
+/**
+ * The auditor's page in Chromium on folders across a key rotation (key records, FORMAT.md §9.4) and on
+ * folders with resource profiles (docs/PROFILES.md): the page's report must be the report of
+ * `auditseal verify --json` on the same folder, and a resource's view must show the timeline, diffs and
+ * PROFILE_VERSION_* findings of `auditseal verify --resource ID --json`.
+ */
+import { execFile } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KeyFileSigner } from '../../shared/crypto/key-file-signer.ts';
+import { keyRecordBytes, keyRecordObjectKey, signKeyRecord } from '../../shared/keys/key-record.ts';
+import { sealRange } from '../../shared/ledger/seal-range.ts';
+import { FolderObjectStore } from '../../shared/storage/folder-object-store.ts';
+import { describeWithChromium, launchChromium } from '../support/chromium.ts';
+import { makeEvent, TEST_LEDGER, tempFolder, writeObject } from '../support/sealed-folder.ts';
+import { CASES_DIR, caseKey, materialize } from '../vectors/vector-files.ts';
+import { verifyInPage } from './page-driver.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(ROOT, 'bin', 'auditseal.mjs');
+const PAGE = join(ROOT, 'dist', 'ui', 'auditseal.html');
+const HOUR = 3600_000;
+const T0 = Date.parse('2024-08-01T10:00:00.000Z');
+
+async function cliReport(dir: string, key: string, args: string[] = []): Promise<Record<string, unknown>> {
+  try {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [BIN, 'verify', dir, '--key', key, '--json', ...args],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    return JSON.parse(stdout) as Record<string, unknown>;
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string };
+    if (e.code === 1 && e.stdout) return JSON.parse(e.stdout) as Record<string, unknown>;
+    throw error;
+  }
+}
+
+const codesOf = (report: Record<string, unknown>) =>
+  (report['findings'] as { code: string }[]).map((f) => f.code);
+
+/**
+ * A folder across a rotation: periods 1 and 2 sealed under key A, periods 3 and 4 under key B, chained;
+ * `record` says when B took over from A (or is signed by an intruder). Returns the folder and a key
+ * file trusting A and B.
+ */
+async function rotatedFolder(record: 'at-rotation' | 'before-period-2-ended' | 'forged-by-intruder') {
+  const dir = tempFolder('page-rotation');
+  const [a, b] = [KeyFileSigner.generate(), KeyFileSigner.generate()];
+  const events = (hour: number) =>
+    [0, 1, 2].map((i) =>
+      makeEvent(`evt-${hour}-${i}`, new Date(T0 + hour * HOUR + (i + 1) * 60_000).toISOString()),
+    );
+  const store = new FolderObjectStore(dir);
+  const first = await sealRange(
+    {
+      ledger: TEST_LEDGER,
+      seconds: 3600,
+      events: [...events(0), ...events(1)],
+      previous: null,
+      chunkLeaves: 2,
+    },
+    { store, signer: a },
+  );
+  await sealRange(
+    {
+      ledger: TEST_LEDGER,
+      seconds: 3600,
+      events: [...events(2), ...events(3)],
+      previous: first[first.length - 1]!,
+      chunkLeaves: 2,
+    },
+    { store, signer: b },
+  );
+  const notBefore = new Date(record === 'before-period-2-ended' ? T0 + 1.5 * HOUR : T0 + 2 * HOUR + 60_000);
+  const successor = record === 'forged-by-intruder' ? KeyFileSigner.generate() : b;
+  const signed = await signKeyRecord(successor, {
+    ledger: TEST_LEDGER,
+    notBefore,
+    previousPublicKeyPem: await a.publicKeyPem(),
+  });
+  writeObject(dir, keyRecordObjectKey(TEST_LEDGER, await successor.keyId()), keyRecordBytes(signed));
+  const key = join(tempFolder('page-rotation-key'), 'trusted.pem');
+  writeFileSync(key, `${await a.publicKeyPem()}${await b.publicKeyPem()}`);
+  return { dir, key };
+}
+
+describeWithChromium("Page: the auditor's page on key records and resource profiles", () => {
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  async function openPage(): Promise<void> {
+    page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
+    errors = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`file://${PAGE}`);
+  }
+
+  describe('when a folder across a key rotation is verified', () => {
+    it.each([
+      { record: 'at-rotation' as const, valid: true, codes: [] as string[] },
+      { record: 'before-period-2-ended' as const, valid: false, codes: ['KEY_OUTSIDE_WINDOW'] },
+      { record: 'forged-by-intruder' as const, valid: true, codes: [] as string[] },
+    ])(
+      'gives the CLI report with the record $record',
+      async ({ record, valid, codes }) => {
+        // Prepare
+        const { dir, key } = await rotatedFolder(record);
+        try {
+          const expected = await cliReport(dir, key);
+          await openPage();
+
+          // Act
+          const shown = await verifyInPage(page, { keyFiles: [key], folder: dir });
+
+          // Assess: the CLI's verdict, and the page's report is the CLI's, object for object.
+          expect(expected['valid']).toBe(valid);
+          expect(codesOf(expected)).toEqual(codes);
+          expect(shown.report).toEqual(expected);
+          expect(shown.verdict).toBe(valid ? 'VALID' : 'INVALID');
+          expect(shown.codes).toEqual(codes);
+          expect(errors).toEqual([]);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+      120_000,
+    );
+  });
+
+  describe.each([
+    { name: 'profile-versions-of-two-resources-are-sealed-as-ledger-events-deep', args: ['--deep'] },
+    { name: 'a-sealed-profile-version-is-edited-in-its-archive', args: [] as string[] },
+    { name: 'the-writer-skipped-a-chain-position-signed-and-sealed-as-written', args: [] as string[] },
+  ])('when a folder with profile versions ($name) is verified', ({ name, args }) => {
+    it("lists its resources, and each one's view is `verify --resource` of the CLI", async () => {
+      // Prepare
+      const caseDir = join(CASES_DIR, name);
+      const dir = materialize(caseDir);
+      const key = caseKey(caseDir);
+      try {
+        await openPage();
+        await verifyInPage(page, { keyFiles: [key], folder: dir, args });
+        const rows = page.getByTestId('resource-row');
+        await rows.first().waitFor();
+        const ids = await rows.evaluateAll((items) => items.map((i) => i.getAttribute('data-resource')!));
+        expect(ids.length).toBeGreaterThan(0);
+
+        for (const id of ids) {
+          const expected = await cliReport(dir, key, [...args, '--resource', id]);
+          const resource = expected['resource'] as {
+            verified: boolean;
+            timeline: { n: number; hash: string; diff: { patch: unknown[] } }[];
+          };
+
+          // Act
+          await page.locator(`[data-testid="resource-row"][data-resource="${id}"]`).click();
+          const view = page.getByTestId('resource-detail');
+          await expect
+            .poll(() => view.getByRole('heading').textContent(), { timeout: 120_000 })
+            .toBe(`Resource ${id}`);
+
+          // Assess: the chain's verdict, its versions in order with their hashes and diffs, and the
+          // PROFILE_VERSION_* findings of the CLI for this resource.
+          await expect
+            .poll(() => page.getByTestId('resource-verdict').textContent(), { timeout: 10_000 })
+            .toBe(resource.verified ? 'VERIFIED' : 'NOT VERIFIED');
+          const versions = await view.getByTestId('version-n').allTextContents();
+          expect(versions.map((v) => Number(/version (\d+)/.exec(v)![1]))).toEqual(
+            resource.timeline.map((t) => t.n),
+          );
+          for (const t of resource.timeline) {
+            expect(await view.getByText(t.hash, { exact: true }).count()).toBe(1);
+          }
+          const diffs = await view.getByTestId('version-diff').allTextContents();
+          expect(diffs.map((d) => (d.startsWith('{') ? d.split('\n').length : 0))).toEqual(
+            resource.timeline.map((t) => t.diff.patch.length),
+          );
+          expect(await view.getByTestId('resource-finding').allTextContents()).toEqual(
+            codesOf(expected).filter((c) => c.startsWith('PROFILE_VERSION_')),
+          );
+        }
+        expect(errors).toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 300_000);
+  });
+});
