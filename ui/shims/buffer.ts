@@ -5,13 +5,75 @@
 //   Standard), and keeps a leading byte order mark (`ignoreBOM: true`), as Node does.
 // - `indexOf`/`includes` of a byte sequence: the package compares at every offset in JavaScript; this
 //   jumps to each occurrence of one of its bytes with the native `Uint8Array.prototype.indexOf`.
-// test/unit/ui/buffer-shim.test.ts compares both with Node's Buffer.
+// - `Buffer.from(string)` in UTF-8 and in hex: the package encodes UTF-8 twice (once to measure) in
+//   JavaScript, and hex with a parseInt per byte; TextEncoder (lone surrogates become U+FFFD, as in
+//   Node) and a table lookup do it at once. Hex that is not plain even-length hex goes to the package,
+//   which stops at the first bad pair as Node does.
+// - `write(string, offset, length, 'latin1' | 'binary')`, how the verifier packs its digests: the
+//   package builds an array of char codes per call; this writes them directly.
+// test/unit/ui/buffer-shim.test.ts compares all of them with Node's Buffer.
 import { Buffer } from 'buffer';
 
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const originalToString = Buffer.prototype.toString;
 const originalIndexOf = Buffer.prototype.indexOf;
 const nativeIndexOf = Uint8Array.prototype.indexOf;
+const originalFrom = Buffer.from;
+const utf8Encoder = new TextEncoder();
+const PLAIN_HEX = /^(?:[0-9a-fA-F]{2})*$/;
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) {
+  HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+  HEX_VALUE['0123456789ABCDEF'.charCodeAt(i)] = i;
+}
+
+const originalWrite = Buffer.prototype.write;
+
+Buffer.prototype.write = function writeLatin1(
+  this: Buffer,
+  string: string,
+  offset?: unknown,
+  length?: unknown,
+  encoding?: unknown,
+): number {
+  if (
+    (encoding === 'latin1' || encoding === 'binary') &&
+    typeof offset === 'number' &&
+    Number.isInteger(offset) &&
+    offset >= 0 &&
+    offset <= this.length &&
+    typeof length === 'number' &&
+    Number.isInteger(length) &&
+    length >= 0
+  ) {
+    const n = Math.min(length, this.length - offset, string.length);
+    for (let i = 0; i < n; i++) this[offset + i] = string.charCodeAt(i) & 0xff;
+    return n;
+  }
+  return (originalWrite as (...args: unknown[]) => number).call(this, string, offset, length, encoding);
+} as typeof Buffer.prototype.write;
+
+/** A Uint8Array that is a Buffer of this package, without a copy (what the package's own Buffers are). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  Object.setPrototypeOf(bytes, Buffer.prototype);
+  return bytes as Buffer;
+}
+
+Buffer.from = function fromFast(value: unknown, encodingOrOffset?: unknown, length?: unknown): Buffer {
+  if (typeof value === 'string') {
+    if (encodingOrOffset === undefined || encodingOrOffset === 'utf8' || encodingOrOffset === 'utf-8') {
+      return asBuffer(utf8Encoder.encode(value));
+    }
+    if (encodingOrOffset === 'hex' && PLAIN_HEX.test(value)) {
+      const out = new Uint8Array(value.length >>> 1);
+      for (let i = 0; i < out.length; i++) {
+        out[i] = (HEX_VALUE[value.charCodeAt(2 * i)]! << 4) | HEX_VALUE[value.charCodeAt(2 * i + 1)]!;
+      }
+      return asBuffer(out);
+    }
+  }
+  return (originalFrom as (v: unknown, e?: unknown, l?: unknown) => Buffer)(value, encodingOrOffset, length);
+} as typeof Buffer.from;
 
 Buffer.prototype.toString = function utf8ToString(
   this: Buffer,

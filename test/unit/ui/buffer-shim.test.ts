@@ -64,6 +64,56 @@ describe('Module: ui/shims/buffer', () => {
     });
   });
 
+  describe('Method: Buffer.from', () => {
+    it('encodes strings as Node does, in UTF-8 (lone surrogates included) and in hex (bad pairs included)', () => {
+      const hexish = fc
+        .array(fc.constantFrom(...'0123456789abcdefABCDEFxg '.split('')), { maxLength: 40 })
+        .map((a) => a.join(''));
+      fc.assert(
+        fc.property(fc.string({ unit: 'binary', maxLength: 40 }), hexish, (text, hex) => {
+          // Act + Assess
+          const utf8 = PageBuffer.from(text);
+          expect(utf8).toBeInstanceOf(PageBuffer);
+          expect([...utf8]).toEqual([...Buffer.from(text)]);
+          expect([...PageBuffer.from(text, 'utf8')]).toEqual([...Buffer.from(text, 'utf8')]);
+          expect([...PageBuffer.from(hex, 'hex')]).toEqual([...Buffer.from(hex, 'hex')]);
+          expect(PageBuffer.from(hex, 'hex')).toBeInstanceOf(PageBuffer);
+        }),
+        { numRuns: 500 },
+      );
+    });
+
+    it('leaves other inputs to the package', () => {
+      expect(PageBuffer.from([1, 2, 3]).toString('hex')).toBe('010203');
+      expect(PageBuffer.from('AQID', 'base64').toString('hex')).toBe('010203');
+      expect(PageBuffer.from(new Uint8Array([4, 5]).buffer).toString('hex')).toBe('0405');
+    });
+  });
+
+  describe('Method: write (latin1)', () => {
+    it('writes as Node does, at any offset and length', () => {
+      fc.assert(
+        fc.property(
+          fc.string({ unit: 'binary', maxLength: 40 }),
+          fc.nat(40),
+          fc.nat(50),
+          fc.constantFrom('latin1', 'binary') as fc.Arbitrary<'latin1' | 'binary'>,
+          (text, offset, length, encoding) => {
+            // Prepare
+            const node = Buffer.alloc(40, 0xaa);
+            const page = PageBuffer.alloc(40, 0xaa);
+            // Act + Assess
+            expect(page.write(text, offset, length, encoding)).toBe(
+              node.write(text, offset, length, encoding),
+            );
+            expect([...page]).toEqual([...node]);
+          },
+        ),
+        { numRuns: 500 },
+      );
+    });
+  });
+
   describe('Method: indexOf / includes', () => {
     it('finds a byte sequence where Node finds it', () => {
       const haystack = fc.uint8Array({ maxLength: 200 }).map((a) => a.map((b) => 0x55 + (b % 4)));
