@@ -283,15 +283,13 @@ function profileResourceId(line: Buffer): string | undefined {
   }
 }
 
-/** Whether an event (not a profile version) names `id` as its resource, or as one of its resources. */
+/** Whether an event (not a profile version) names `id` as its resource. */
 function namesResource(e: Record<string, unknown>, id: string): boolean {
   if (e['channel'] === 'profile') return false;
-  const named = (v: unknown): boolean => {
-    if (typeof v !== 'object' || v === null) return false;
-    const o = v as Record<string, unknown>;
-    return o['id'] === id || o['arn'] === id;
-  };
-  return named(e['resource']) || (Array.isArray(e['resources']) && e['resources'].some(named));
+  const resource = e['resource'];
+  return (
+    typeof resource === 'object' && resource !== null && (resource as Record<string, unknown>)['id'] === id
+  );
 }
 
 /** A resource's view: the verifier's timeline for it, and the events that name it. */

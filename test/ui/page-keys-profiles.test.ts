@@ -145,6 +145,60 @@ describeWithChromium("Page: the auditor's page on key records and resource profi
     );
   });
 
+  describe('when a resource is asked for with --resource', () => {
+    it('shows the events that name it, each opening its audit path, and the CLI report', async () => {
+      // Prepare: six events, two of which name the bucket, one another bucket.
+      const bucket = 'arn:aws:s3:::page-test-bucket';
+      const dir = tempFolder('page-resource');
+      const signer = KeyFileSigner.generate();
+      const at = (i: number) => new Date(T0 + (i + 1) * 60_000).toISOString();
+      const events = [0, 1, 2, 3, 4, 5].map((i) =>
+        makeEvent(
+          `evt-r-${i}`,
+          at(i),
+          i === 1 || i === 4
+            ? { resource: { id: bucket, type: 'AWS::S3::Bucket' } }
+            : i === 2
+              ? { resource: { id: 'arn:aws:s3:::other', type: 'AWS::S3::Bucket' } }
+              : {},
+        ),
+      );
+      await sealRange(
+        { ledger: TEST_LEDGER, seconds: 3600, events, previous: null, chunkLeaves: 4 },
+        { store: new FolderObjectStore(dir), signer },
+      );
+      const key = join(tempFolder('page-resource-key'), 'trusted.pem');
+      writeFileSync(key, await signer.publicKeyPem());
+      try {
+        const expected = await cliReport(dir, key, ['--resource', bucket]);
+        await openPage();
+
+        // Act
+        const shown = await verifyInPage(page, {
+          keyFiles: [key],
+          folder: dir,
+          args: ['--resource', bucket],
+        });
+        const rows = page.getByTestId('timeline-event');
+        await rows.first().waitFor();
+        const texts = await rows.allTextContents();
+        await rows.nth(1).click();
+        await page.getByTestId('path-result').waitFor();
+
+        // Assess
+        expect(shown.report).toEqual(expected);
+        expect(texts).toHaveLength(2);
+        expect(texts[0]).toContain('evt-r-1');
+        expect(texts[1]).toContain('evt-r-4');
+        expect(await page.getByTestId('event-json').textContent()).toContain('"evt-r-4"');
+        expect(await page.getByTestId('path-result').getAttribute('class')).toBe('ok-text');
+        expect(errors).toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 120_000);
+  });
+
   describe.each([
     { name: 'profile-versions-of-two-resources-are-sealed-as-ledger-events-deep', args: ['--deep'] },
     { name: 'a-sealed-profile-version-is-edited-in-its-archive', args: [] as string[] },
