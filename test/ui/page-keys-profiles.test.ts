@@ -5,7 +5,7 @@
  * PROFILE_VERSION_* findings of `auditseal verify --resource ID --json`.
  */
 import { execFile } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -23,6 +23,7 @@ import { verifyInPage } from './page-driver.ts';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'auditseal.mjs');
 const PAGE = join(ROOT, 'dist', 'ui', 'auditseal.html');
+const SCREENSHOTS = process.env['UPDATE_SCREENSHOTS'] === '1' ? join(ROOT, 'docs') : join(ROOT, '.auditseal');
 const HOUR = 3600_000;
 const T0 = Date.parse('2024-08-01T10:00:00.000Z');
 
@@ -250,6 +251,13 @@ describeWithChromium("Page: the auditor's page on key records and resource profi
           expect(await view.getByTestId('resource-finding').allTextContents()).toEqual(
             codesOf(expected).filter((c) => c.startsWith('PROFILE_VERSION_')),
           );
+        }
+        if (name.startsWith('profile-versions-of-two-resources')) {
+          // The README's picture of a resource's view (UPDATE_SCREENSHOTS=1 writes it to docs/).
+          mkdirSync(SCREENSHOTS, { recursive: true });
+          await page
+            .getByTestId('resource-detail')
+            .screenshot({ path: join(SCREENSHOTS, 'ui-resource.png') });
         }
         expect(errors).toEqual([]);
       } finally {
