@@ -190,13 +190,13 @@ export async function sealPeriod(req: SealRequest, deps: SealDeps): Promise<Seal
 
   const tree = new StreamingTree();
   const archives: ArchiveRef[] = [];
-  let chunk = new ChunkBuilder();
+  // One builder for the whole period: its bodies are reused chunk after chunk (the store is done with a
+  // body once its put settles), so sealing holds one chunk whatever the period's length.
+  const chunk = new ChunkBuilder(chunkLeaves);
 
   const flush = async (): Promise<void> => {
     if (chunk.count === 0) return;
     const built = chunk.build();
-    // Drop the builder and the event buffers it holds before the writes; only the built bodies stay alive.
-    chunk = new ChunkBuilder();
     const n = archives.length;
     const key = archiveObjectKey(req.ledger, req.period, n, 'events');
     const indexKey = archiveObjectKey(req.ledger, req.period, n, 'index');
@@ -213,6 +213,7 @@ export async function sealPeriod(req: SealRequest, deps: SealDeps): Promise<Seal
       rootHash: toHex(built.root),
       indexSha256: toHex(sha256(built.index)),
     });
+    chunk.reset();
   };
 
   const batches = new LineFileWriter();
