@@ -110,9 +110,12 @@ export class ChunkBuilder {
   }
 }
 
-/** A copy of `buffer`'s first `used` bytes in a buffer of at least `needed` bytes (1.5× growth). */
+/** Growth step above which a body grows by a fixed amount, so its spare room stays under this. */
+const MAX_GROWTH = 4 * 1024 * 1024;
+
+/** A copy of `buffer`'s first `used` bytes in a buffer of at least `needed` bytes (doubling, then +4 MiB steps). */
 function grown(buffer: Buffer, used: number, needed: number): Buffer {
-  const next = Buffer.allocUnsafe(Math.max(needed, Math.ceil(buffer.length * 1.5)));
+  const next = Buffer.allocUnsafe(Math.max(needed, buffer.length + Math.min(buffer.length, MAX_GROWTH)));
   buffer.copy(next, 0, 0, used);
   return next;
 }
