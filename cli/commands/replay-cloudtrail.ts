@@ -6,29 +6,15 @@
  * each batch. Messages it returns in `batchItemFailures` are redelivered, up to 3 times.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
-import { parseIngestConfig } from '../../functions/config.ts';
 import { createHandler } from '../../functions/forward-cloudtrail.ts';
-import { createIngestRuntime } from '../../functions/ingest-runtime.ts';
-import { LOCAL_GRACE_SECONDS } from '../../local/routes.ts';
 import { fromEventBridgeEnvelope, wrapInEventBridgeEnvelope } from '../../shared/events/cloudtrail.ts';
 import { CloudTrailMappingError, EventValidationError } from '../../shared/events/errors.ts';
 import { SOURCE_TEXT_LIMITS } from '../../shared/events/limits.ts';
 import { UsageError } from '../errors.ts';
+import { localIngestRuntime, readLocalIngestFile } from '../local-ingest-runtime.ts';
 import { ProgressBar } from '../progress.ts';
 import { readLines } from '../read-lines.ts';
-
-const localSchema = z.object({
-  region: z.string(),
-  ledger: z.string(),
-  tableName: z.string(),
-  kmsKeyId: z.string(),
-  periodSeconds: z.number(),
-  dynamodbEndpoint: z.url(),
-  kmsEndpoint: z.url(),
-});
 
 const SQS_BATCH = 10;
 const MAX_RECEIVES = 4;
@@ -74,30 +60,10 @@ export async function runReplay(
   file: string,
   options: { localFile?: string; json: boolean },
 ): Promise<ReplaySummary> {
-  const localFile = options.localFile ?? '.auditseal/local.json';
-  let local: z.infer<typeof localSchema>;
-  try {
-    local = localSchema.parse(JSON.parse(await readFile(localFile, 'utf8')));
-  } catch {
-    throw new UsageError(
-      `no running local stack: ${localFile} is missing or invalid (start it with npm start)`,
-    );
-  }
-  const config = parseIngestConfig({
-    AUDITSEAL_TABLE: local.tableName,
-    AUDITSEAL_LEDGER: local.ledger,
-    AUDITSEAL_KMS_KEY_ID: local.kmsKeyId,
-    AUDITSEAL_PERIOD_SECONDS: String(local.periodSeconds),
-    // The local sealer's grace (local/routes.ts): the ingest guard must stop writes before it seals.
-    AUDITSEAL_GRACE_SECONDS: process.env['AUDITSEAL_GRACE_SECONDS'] ?? String(LOCAL_GRACE_SECONDS),
-    AUDITSEAL_DYNAMODB_ENDPOINT: local.dynamodbEndpoint,
-    AUDITSEAL_KMS_ENDPOINT: local.kmsEndpoint,
-  });
+  const local = await readLocalIngestFile(options.localFile);
   process.env['POWERTOOLS_LOG_LEVEL'] ??= 'WARN';
-  process.env['AWS_REGION'] ??= local.region;
-  process.env['AWS_ACCESS_KEY_ID'] ??= 'local';
-  process.env['AWS_SECRET_ACCESS_KEY'] ??= 'local';
-  const runtime = createIngestRuntime(config, 'auditseal-replay');
+  const runtime = localIngestRuntime(local, 'auditseal-replay');
+  const { config } = runtime;
   const rejected: { line: number; reason: string }[] = [];
   const lineOf = new Map<string, number>();
   let stored = 0;
@@ -105,6 +71,7 @@ export async function runReplay(
   const handler = createHandler({
     ledger: config.ledger,
     ingest: runtime.ingest,
+    profiles: runtime.profiles,
     logger: runtime.logger,
     observe: (outcome) => {
       stored += outcome.stored.length;

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createHandler } from '../../../functions/forward-cloudtrail.ts';
 import { wrapInEventBridgeEnvelope } from '../../../shared/events/cloudtrail.ts';
+import type { EventBridgeForwardOutcome } from '../../../shared/ingest/forward-eventbridge.ts';
 import { LedgerUnavailableError } from '../../../shared/ports/ledger-store.ts';
 import { cloudTrailRecord, EDGE_CASES, eventIdOf, sampleRecords } from '../../support/cloudtrail-records.ts';
 import { readSharedText, sharedDataPath } from '../../support/shared-data.ts';
@@ -72,8 +73,18 @@ async function storedRecordTexts(h: Harness, count: number): Promise<unknown[]> 
 
 function setup(h: Harness) {
   const { logger, lines } = recordingLogger();
-  const handler = createHandler({ ledger: LEDGER, ingest: h.deps, logger });
-  return { handler, logger, lines };
+  const outcomes: EventBridgeForwardOutcome[] = [];
+  const handler = createHandler({
+    ledger: LEDGER,
+    ingest: h.deps,
+    profiles: h.profiles,
+    logger,
+    observe: (o) => void outcomes.push(o),
+  });
+  /** Profile versions the deliveries created (each one its own signed event). */
+  const versionsCreated = () =>
+    outcomes.flatMap((o) => o.versions).filter((v) => v.status === 'created').length;
+  return { handler, logger, lines, versionsCreated };
 }
 
 /** messageId → rejection reason, from the forwarder's warn lines. */
@@ -112,7 +123,7 @@ describe('Handler: forward-cloudtrail', () => {
     it('stores or rejects every record with a reason and never asks for redelivery', async () => {
       // Prepare
       const h = await harness();
-      const { handler, logger } = setup(h);
+      const { handler, logger, versionsCreated } = setup(h);
       const lines = readSharedText('cloudtrail/all_permissive.jsonl')
         .split('\n')
         .filter((l) => l.trim() !== '');
@@ -131,8 +142,10 @@ describe('Handler: forward-cloudtrail', () => {
       const storedOrDuplicate = records.filter((r) => !rejected.has(r.messageId)).length;
       expect(storedOrDuplicate + rejected.size).toBe(lines.length);
       expect(h.store.eventCount).toBeGreaterThan(lines.length / 2);
-      expect(h.store.eventCount).toBeLessThanOrEqual(storedOrDuplicate);
-      expect(h.signer.signCalls).toBeLessThanOrEqual(Math.ceil(records.length / 10));
+      // The records that carry a resource's new state also gave profile versions, each sealed as an event.
+      expect(versionsCreated()).toBeGreaterThan(0);
+      expect(h.store.eventCount).toBeLessThanOrEqual(storedOrDuplicate + versionsCreated());
+      expect(h.signer.signCalls).toBeLessThanOrEqual(Math.ceil(records.length / 10) + versionsCreated());
     });
   });
 
@@ -311,7 +324,7 @@ describe('Handler: forward-cloudtrail', () => {
       expect(h.store.eventCount).toBe(2);
       expect(failed.length + rejected.size + 2).toBe(records.length);
       expect(logger.error).toHaveBeenCalledWith(
-        'CloudTrail events not stored; returned for redelivery',
+        'EventBridge envelopes not stored; returned for redelivery',
         expect.objectContaining({ messageIds: failed }),
       );
     });
