@@ -5,20 +5,15 @@
  * queue between the EventBridge rule and the forwarder), and the forwarder function is invoked with
  * each batch. Messages it returns in `batchItemFailures` are redelivered, up to 3 times.
  */
-import { randomUUID } from 'node:crypto';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createHandler } from '../../functions/forward-cloudtrail.ts';
 import { fromEventBridgeEnvelope, wrapInEventBridgeEnvelope } from '../../shared/events/cloudtrail.ts';
 import { CloudTrailMappingError, EventValidationError } from '../../shared/events/errors.ts';
 import { SOURCE_TEXT_LIMITS } from '../../shared/events/limits.ts';
 import { UsageError } from '../errors.ts';
 import { localIngestRuntime, readLocalIngestFile } from '../local-ingest-runtime.ts';
-import { ProgressBar } from '../progress.ts';
 import { readLines } from '../read-lines.ts';
+import { deliverToForwarder, MAX_RECEIVES } from '../sqs-delivery.ts';
 
-const SQS_BATCH = 10;
-const MAX_RECEIVES = 4;
-const QUEUE_ARN = 'arn:aws:sqs:us-east-1:000000000000:auditseal-cloudtrail';
 /** Longer lines are refused unread: their text could not be a record within `RECORD_TEXT_LIMITS`. */
 const MAX_LINE_BYTES = 4 * SOURCE_TEXT_LIMITS.maxLength;
 
@@ -34,26 +29,6 @@ export interface ReplaySummary {
   readonly rejected: { line: number; reason: string }[];
   readonly failed: number;
   readonly batches: number;
-}
-
-function sqsRecord(body: string, receiveCount: number): SQSRecord {
-  const now = String(Date.now());
-  return {
-    messageId: randomUUID(),
-    receiptHandle: randomUUID(),
-    body,
-    attributes: {
-      ApproximateReceiveCount: String(receiveCount),
-      SentTimestamp: now,
-      SenderId: 'AIDAEVENTBRIDGE',
-      ApproximateFirstReceiveTimestamp: now,
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: QUEUE_ARN,
-    awsRegion: 'us-east-1',
-  };
 }
 
 export async function runReplay(
@@ -110,31 +85,10 @@ export async function runReplay(
     throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
   }
 
-  const bar = new ProgressBar('replaying', !options.json && Boolean(process.stderr.isTTY));
-  let batches = 0;
-  let failed = 0;
-  let delivered = 0;
-  for (let i = 0; i < envelopes.length; i += SQS_BATCH) {
-    let pending = envelopes.slice(i, i + SQS_BATCH);
-    for (let receive = 1; pending.length > 0 && receive <= MAX_RECEIVES; receive++) {
-      const records = pending.map((envelope) => {
-        const record = sqsRecord(envelope.body, receive);
-        lineOf.set(record.messageId, envelope.line);
-        return record;
-      });
-      const event: SQSEvent = { Records: records };
-      batches++;
-      const result = await handler(event, { awsRequestId: randomUUID() } as Context);
-      const failedIds = new Set((result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
-      delivered += records.length - failedIds.size;
-      pending = records
-        .filter((r) => failedIds.has(r.messageId))
-        .map((r) => ({ line: lineOf.get(r.messageId)!, body: r.body }));
-    }
-    failed += pending.length;
-    bar.update(Math.min(i + SQS_BATCH, envelopes.length), envelopes.length);
-  }
-  bar.done();
+  const { delivered, failed, batches } = await deliverToForwarder(handler, envelopes, lineOf, {
+    json: options.json,
+    label: 'replaying',
+  });
   rejected.sort((a, b) => a.line - b.line);
   return { records: n, delivered, stored, duplicates, rejected, failed, batches };
 }
