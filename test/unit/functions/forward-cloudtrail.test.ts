@@ -10,6 +10,7 @@ import { LedgerUnavailableError } from '../../../shared/ports/ledger-store.ts';
 import { cloudTrailRecord, EDGE_CASES, eventIdOf, sampleRecords } from '../../support/cloudtrail-records.ts';
 import { readSharedText, sharedDataPath } from '../../support/shared-data.ts';
 import { type Harness, harness, LEDGER } from '../ingest/ingest-fixtures.ts';
+import { configEventText, configItemFiles, notificationsOf } from '../profiles/config-fixtures.ts';
 import { lambdaContext, recordingLogger } from './http-fixtures.ts';
 
 const QUEUE_ARN = 'arn:aws:sqs:eu-west-1:123456789012:auditseal-cloudtrail';
@@ -327,6 +328,55 @@ describe('Handler: forward-cloudtrail', () => {
         'EventBridge envelopes not stored; returned for redelivery',
         expect.objectContaining({ messageIds: failed }),
       );
+    });
+  });
+
+  describe('with AWS Config item changes (the real items, wrapped as EventBridge delivers them)', () => {
+    it('records each item as a profile version, logs a rejection with its reason, and never logs the item', async () => {
+      // Prepare
+      const h = await harness();
+      const { handler, logger, lines, versionsCreated } = setup(h);
+      const bodies = configItemFiles()
+        .filter((f) => f.file === 'AWS_S3_Bucket.json' || f.file === 'AWS_ACM_Certificate.json')
+        .map((f) => configEventText(notificationsOf(f.value)[0]!));
+      const records = bodies.map((b, i) => sqsRecord(b, `cfg-${i}`));
+
+      // Act
+      const response = await handler(sqsEvent(records), lambdaContext());
+
+      // Assess: the certificate's capture time is a Python repr (BAD_CAPTURE_TIME), the bucket is stored.
+      expect(response.batchItemFailures).toEqual([]);
+      expect(versionsCreated()).toBe(1);
+      expect(rejections(logger)).toEqual(new Map([['cfg-0', 'BAD_CAPTURE_TIME']]));
+      expect(lines()).not.toContain('mborch-test-bucket-config-item');
+      expect(logger.info).toHaveBeenCalledWith(
+        'EventBridge delivery forwarded',
+        expect.objectContaining({ messages: 2, stored: 1, rejected: 1, failed: 0, versionsCreated: 1 }),
+      );
+    });
+
+    it('returns the items as batch item failures while the ledger is unavailable', async () => {
+      // Prepare
+      let down = true;
+      const h = await harness({
+        beforeGroup: () => {
+          if (down) throw new LedgerUnavailableError('throttled', []);
+        },
+      });
+      const { handler } = setup(h);
+      const body = configEventText(
+        notificationsOf(configItemFiles().find((f) => f.file === 'AWS_S3_Bucket.json')!.value)[0]!,
+      );
+
+      // Act
+      const first = await handler(sqsEvent([sqsRecord(body, 'cfg-1')]), lambdaContext());
+      down = false;
+      const second = await handler(sqsEvent([sqsRecord(body, 'cfg-1')]), lambdaContext());
+
+      // Assess
+      expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'cfg-1' }]);
+      expect(second.batchItemFailures).toEqual([]);
+      expect(await h.profiles.head('arn:aws:s3:::mborch-test-bucket-config-item')).toMatchObject({ n: 1 });
     });
   });
 });
