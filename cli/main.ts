@@ -396,16 +396,27 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .command('event')
       .description('One event with its receipt, its period and, once sealed, its digest (reader role)')
       .argument('<id>', 'event id (ARNs with / and : are fine)')
+      .option(
+        '--include-profile',
+        "with the profile version of the event's resource in force at its time, and the one it caused",
+        false,
+      )
       .option('--json', 'print the answer as JSON', false),
-  ).action(async (id: string, o: { json: boolean; endpoint?: string; localFile: string }) => {
-    const { renderEvent, runEvent } = await readCommands();
-    const body = await runEvent(id, {
-      ...(o.endpoint ? { endpoint: o.endpoint } : {}),
-      localFile: o.localFile,
-    });
-    print(o.json ? JSON.stringify(body, null, 2) : renderEvent(body));
-    setExit(0);
-  });
+  ).action(
+    async (
+      id: string,
+      o: { json: boolean; includeProfile: boolean; endpoint?: string; localFile: string },
+    ) => {
+      const { renderEvent, runEvent } = await readCommands();
+      const body = await runEvent(id, {
+        ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+        localFile: o.localFile,
+        includeProfile: o.includeProfile,
+      });
+      print(o.json ? JSON.stringify(body, null, 2) : renderEvent(body));
+      setExit(0);
+    },
+  );
 
   apiOptions(
     program
