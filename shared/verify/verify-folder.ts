@@ -417,7 +417,7 @@ export async function verifyFolder(folder: ObjectReader, options: VerifyOptions)
       period,
       keys: options.keys,
       findings,
-      onEvent: (e) => receiptWork.observeEvent(digest.ledger, period, e.id, e.leafHash),
+      onEvent: (e) => receiptWork.observeEvent(digest.ledger, period, e.id, e.leaf),
     });
     digest.archives.forEach((ref, i) => {
       referenced.add(ref.key);
