@@ -7,7 +7,9 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ArchiveRef } from '../shared/ledger/formats.ts';
+import type { Period } from '../shared/ledger/period.ts';
 import { HASH_SIZE } from '../shared/merkle/rfc6962.ts';
+import type { CheckedRecord } from '../shared/verify/batch-record-check.ts';
 import type { Finding } from '../shared/verify/findings.ts';
 import type { ChunkResult } from '../shared/verify/verify-chunk.ts';
 import type { ChunkChecker } from '../shared/verify/verify-folder.ts';
@@ -30,12 +32,24 @@ export function parseJobs(text: string): number {
 }
 
 export interface ChunkRequest {
+  readonly kind: 'chunk';
   readonly id: number;
   readonly ref: ArchiveRef;
   readonly archive?: Uint8Array;
   readonly index?: Uint8Array;
   readonly cut: boolean;
 }
+
+/** A batch record line to check (checkBatchRecord). */
+export interface RecordRequest {
+  readonly kind: 'record';
+  readonly id: number;
+  readonly line: Uint8Array;
+  readonly ledger: string;
+  readonly period: Period;
+}
+
+export type WorkerRequest = ChunkRequest | RecordRequest;
 
 export type ChunkReply =
   | {
@@ -44,10 +58,11 @@ export type ChunkReply =
       readonly clean: boolean;
       readonly leaves?: Uint8Array;
     }
+  | { readonly id: number; readonly record: CheckedRecord }
   | { readonly id: number; readonly error: string };
 
 interface Pending {
-  readonly resolve: (result: ChunkResult) => void;
+  readonly resolve: (reply: ChunkReply) => void;
   readonly reject: (error: Error) => void;
 }
 
@@ -96,28 +111,68 @@ export class ChunkWorkerPool implements ChunkChecker {
     this.lookahead = 2 * jobs;
   }
 
-  check(
+  async check(
     ref: ArchiveRef,
     archive: Buffer | undefined,
     index: Buffer | undefined,
     cut: boolean,
   ): Promise<ChunkResult> {
+    const archiveCopy = ownCopy(archive);
+    const indexCopy = ownCopy(index);
+    const reply = await this.#send(
+      (id) => ({
+        kind: 'chunk',
+        id,
+        ref,
+        cut,
+        ...(archiveCopy ? { archive: archiveCopy } : {}),
+        ...(indexCopy ? { index: indexCopy } : {}),
+      }),
+      [archiveCopy?.buffer, indexCopy?.buffer],
+    );
+    if (!('findings' in reply)) throw new Error('verifier worker: a chunk check got another reply');
+    const leaves = reply.leaves;
+    return {
+      findings: reply.findings,
+      clean: reply.clean,
+      ...(leaves
+        ? {
+            committedLeaves: Array.from({ length: leaves.length / HASH_SIZE }, (_, i) =>
+              Buffer.from(leaves.buffer, leaves.byteOffset + i * HASH_SIZE, HASH_SIZE),
+            ),
+          }
+        : {}),
+    };
+  }
+
+  /** checkBatchRecord(line, context) in a worker: the line is copied and transferred. */
+  async checkRecord(line: Buffer, context: { ledger: string; period: Period }): Promise<CheckedRecord> {
+    const copy = new Uint8Array(line);
+    const reply = await this.#send(
+      (id) => ({
+        kind: 'record',
+        id,
+        line: copy,
+        ledger: context.ledger,
+        period: { startMs: context.period.startMs, seconds: context.period.seconds },
+      }),
+      [copy.buffer],
+    );
+    if (!('record' in reply)) throw new Error('verifier worker: a record check got another reply');
+    return reply.record;
+  }
+
+  #send(
+    request: (id: number) => WorkerRequest,
+    buffers: (ArrayBufferLike | undefined)[],
+  ): Promise<ChunkReply> {
     if (this.#failed) return Promise.reject(this.#failed);
     const slot = this.#slot();
     const id = this.#nextId++;
-    const request: ChunkRequest = {
-      id,
-      ref,
-      cut,
-      ...(archive ? { archive: ownCopy(archive) } : {}),
-      ...(index ? { index: ownCopy(index) } : {}),
-    };
-    const transfer = [request.archive?.buffer, request.index?.buffer].filter(
-      (b): b is ArrayBuffer => b instanceof ArrayBuffer,
-    );
-    return new Promise<ChunkResult>((resolve, reject) => {
+    const transfer = buffers.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+    return new Promise<ChunkReply>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage(request, transfer);
+      slot.worker.postMessage(request(id), transfer);
     });
   }
 
@@ -148,18 +203,7 @@ export class ChunkWorkerPool implements ChunkChecker {
         pending.reject(new Error(`verifier worker: ${reply.error}`));
         return;
       }
-      const leaves = reply.leaves;
-      pending.resolve({
-        findings: reply.findings,
-        clean: reply.clean,
-        ...(leaves
-          ? {
-              committedLeaves: Array.from({ length: leaves.length / HASH_SIZE }, (_, i) =>
-                Buffer.from(leaves.buffer, leaves.byteOffset + i * HASH_SIZE, HASH_SIZE),
-              ),
-            }
-          : {}),
-      });
+      pending.resolve(reply);
     });
     worker.on('error', (error) => this.#fail(slot, error));
     worker.on('exit', (code) => {

@@ -37,11 +37,12 @@ import {
 import { StreamingTree, sha256 } from '../merkle/rfc6962.ts';
 import { MAX_P256_DER_SIGNATURE_BYTES, type PublicKeyHandle, verifyP256Sha256 } from '../platform/crypto.ts';
 import { MAX_STATEMENT_BYTES } from '../ports/signer.ts';
+import type { CheckedRecord } from './batch-record-check.ts';
 import type { Finding, PeriodRun } from './findings.ts';
 import { NotRegularObjectError, type ObjectReader } from './object-reader.ts';
 import { type ChunkResult, hashFromHex, verifyChunk } from './verify-chunk.ts';
 import { ProfileChecks, type ProfileSummary, type ResourceTimeline } from './verify-profiles.ts';
-import { PeriodProvenance } from './verify-provenance.ts';
+import { PeriodProvenance, type RecordChecker } from './verify-provenance.ts';
 import { type BatchLeafCheck, checkReceiptFile } from './verify-receipts.ts';
 
 /**
@@ -112,6 +113,14 @@ export interface ChunkChecker {
     index: Buffer | undefined,
     cut: boolean,
   ): ChunkResult | Promise<ChunkResult>;
+  /**
+   * The same result as checkBatchRecord(line, context), when this checker also takes batch records; they
+   * are then sent `lookahead` records ahead within a batch file, and used strictly in order.
+   */
+  checkRecord?(
+    line: Buffer,
+    context: { ledger: string; period: Period },
+  ): CheckedRecord | Promise<CheckedRecord>;
 }
 
 const IN_THREAD: ChunkChecker = { lookahead: 1, check: verifyChunk };
@@ -399,6 +408,13 @@ export async function verifyFolder(folder: ObjectReader, options: VerifyOptions)
     options.chunks ?? IN_THREAD,
   );
   let chunkAt = 0;
+  const chunkChecker = options.chunks;
+  const recordChecker: RecordChecker | undefined = chunkChecker?.checkRecord
+    ? {
+        lookahead: chunkChecker.lookahead,
+        checkRecord: (line, context) => chunkChecker.checkRecord!(line, context),
+      }
+    : undefined;
   for (const { entry, digest } of archiveJobs) {
     const statement = entry.statement!;
     // The signed period, not the key's: a moved digest still names its own period's archives.
@@ -418,6 +434,7 @@ export async function verifyFolder(folder: ObjectReader, options: VerifyOptions)
       keys: options.keys,
       findings,
       onEvent: (e) => receiptWork.observeEvent(digest.ledger, period, e.id, e.leaf),
+      ...(recordChecker ? { records: recordChecker } : {}),
     });
     digest.archives.forEach((ref, i) => {
       referenced.add(ref.key);
