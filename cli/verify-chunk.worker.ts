@@ -9,7 +9,13 @@ import { parentPort } from 'node:worker_threads';
 import { HASH_SIZE } from '../shared/merkle/rfc6962.ts';
 import { checkBatchRecord } from '../shared/verify/batch-record-check.ts';
 import { verifyChunk } from '../shared/verify/verify-chunk.ts';
-import type { ChunkReply, ChunkRequest, RecordRequest, WorkerRequest } from './verify-workers.ts';
+import type {
+  ChunkReply,
+  ChunkRequest,
+  RecordRequest,
+  WorkerReply,
+  WorkerRequest,
+} from './verify-workers.ts';
 
 function view(bytes: Uint8Array | undefined): Buffer | undefined {
   return bytes === undefined ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -29,6 +35,7 @@ function chunk(request: ChunkRequest, transfer: ArrayBuffer[]): ChunkReply {
     findings: result.findings,
     clean: result.clean,
     ...(leaves ? { leaves } : {}),
+    ...(request.archive ? { archive: request.archive } : {}),
   };
 }
 
@@ -51,8 +58,15 @@ function record(request: RecordRequest, transfer: ArrayBuffer[]): ChunkReply {
 
 const port = parentPort;
 if (!port) throw new Error('verify-chunk.worker must run as a worker thread');
+/** The request's own buffers, given back to the pool to be filled again (nothing here keeps a view). */
+function spare(request: WorkerRequest): ArrayBuffer[] {
+  // The archive goes back as the reply's `archive`, in the same transfer.
+  const views = request.kind === 'record' ? [request.line] : [request.index];
+  return views.flatMap((v) => (v?.buffer instanceof ArrayBuffer ? [v.buffer] : []));
+}
+
 port.on('message', (request: WorkerRequest) => {
-  let reply: ChunkReply;
+  let reply: WorkerReply;
   const transfer: ArrayBuffer[] = [];
   try {
     reply = request.kind === 'record' ? record(request, transfer) : chunk(request, transfer);
@@ -63,5 +77,8 @@ port.on('message', (request: WorkerRequest) => {
       error: error instanceof Error ? (error.stack ?? error.message) : String(error),
     };
   }
-  port.postMessage(reply, transfer);
+  const given = spare(request);
+  const archive = request.kind === 'chunk' ? request.archive?.buffer : undefined;
+  const back = archive instanceof ArrayBuffer && 'findings' in reply ? [archive] : [];
+  port.postMessage({ ...reply, spare: given }, [...transfer, ...given, ...back]);
 });

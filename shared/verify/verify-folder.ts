@@ -106,13 +106,17 @@ export interface VerifyOptions {
 export interface ChunkChecker {
   /** Chunks read and checked ahead of the one in use, at least 1 (1: no lookahead). */
   readonly lookahead: number;
-  /** The same result as verifyChunk(ref, archive, index, cut) for the same bytes. */
+  /**
+   * The same result as verifyChunk(ref, archive, index, cut) for the same bytes. A checker may take the
+   * buffers it is given (transfer them to another thread); it then gives the archive's bytes back as
+   * `archive`, which the caller uses from then on.
+   */
   check(
     ref: ArchiveRef,
     archive: Buffer | undefined,
     index: Buffer | undefined,
     cut: boolean,
-  ): ChunkResult | Promise<ChunkResult>;
+  ): (ChunkResult & { archive?: Buffer }) | Promise<ChunkResult & { archive?: Buffer }>;
   /**
    * The same result as checkBatchRecord(line, context), when this checker also takes batch records; they
    * are then sent `lookahead` records ahead within a batch file, and used strictly in order.
@@ -251,8 +255,8 @@ async function loadChunk(folder: ObjectReader, ref: ArchiveRef, checker: ChunkCh
     cut = archive !== undefined && archive.length > window;
     if (archive && cut) archive = archive.subarray(0, window);
   }
-  const result = await checker.check(ref, archive, indexRead.bytes, cut);
-  return { archive, result, notRegular };
+  const result: ChunkResult & { archive?: Buffer } = await checker.check(ref, archive, indexRead.bytes, cut);
+  return { archive: result.archive ?? archive, result, notRegular };
 }
 
 /**

@@ -110,6 +110,43 @@ function parseLine<T>(
   return parseCanonicalText(line.toString('utf8'), schema);
 }
 
+/**
+ * A set of indices of one period as paged bits: 8 KiB per 65,536 indices touched, where a Set of numbers
+ * costs tens of bytes per index (a period may hold tens of millions of events).
+ */
+class IndexBits {
+  static readonly #PAGE = 65_536;
+  readonly #pages = new Map<number, Uint32Array>();
+  #lastKey = -1;
+  #lastPage: Uint32Array | undefined;
+
+  #page(index: number, create: boolean): Uint32Array | undefined {
+    const key = Math.floor(index / IndexBits.#PAGE);
+    if (key === this.#lastKey) return this.#lastPage;
+    let page = this.#pages.get(key);
+    if (!page) {
+      if (!create) return undefined;
+      page = new Uint32Array(IndexBits.#PAGE / 32);
+      this.#pages.set(key, page);
+    }
+    this.#lastKey = key;
+    this.#lastPage = page;
+    return page;
+  }
+
+  has(index: number): boolean {
+    const page = this.#page(index, false);
+    const bit = index % IndexBits.#PAGE;
+    return page !== undefined && (page[bit >>> 5]! & (1 << (bit & 31))) !== 0;
+  }
+
+  add(index: number): void {
+    const page = this.#page(index, true)!;
+    const bit = index % IndexBits.#PAGE;
+    page[bit >>> 5]! |= 1 << (bit & 31);
+  }
+}
+
 /** Provenance of one period, fed the period's sealed leaves in order. */
 export class PeriodProvenance {
   readonly #reader: ObjectReader;
@@ -119,7 +156,7 @@ export class PeriodProvenance {
   readonly #findings: Finding[];
   readonly #onEvent: (event: ProvenEventRef) => void;
   readonly #pending = new Map<number, PendingLeaf>();
-  readonly #claimed = new Set<number>();
+  readonly #claimed = new IndexBits();
   readonly #counts = new Map<string, number>();
   readonly #records: RecordChecker;
   #fileIndex = 0;
@@ -130,7 +167,7 @@ export class PeriodProvenance {
   #broken = false;
   #disabled = false;
   #previous: { receivedAt: string; id: string } | undefined;
-  #skipped = new Set<number>();
+  readonly #skipped = new IndexBits();
   readonly #sealedIds = new EventIdSet();
 
   constructor(options: {
@@ -376,18 +413,25 @@ export class PeriodProvenance {
       abandoned = a.indices;
     }
     const { leaves, idHashes } = record;
-    const ids = new Set<string>();
+    // Ids signed twice in this batch: the id hashes say "maybe" (never missing one); the first maybe
+    // starts an exact set of the ids so far, so that a 64-bit hash collision is never reported.
+    const seen = new EventIdSet();
+    let exact: Set<string> | undefined;
     for (let position = 0; position < leaves.count; position++) {
       const id = leaves.ids[position]!;
-      if (ids.has(id)) {
-        this.#push({
-          code: 'EVENT_ID_REUSED',
-          object,
-          eventId: id,
-          message: `batch ${batchId} signs event id ${id} twice`,
-        });
+      const maybe = !seen.addDigest(idHashes, position * HASH_SIZE);
+      if (maybe && !exact) exact = new Set(leaves.ids.slice(0, position));
+      if (exact) {
+        if (maybe && exact.has(id)) {
+          this.#push({
+            code: 'EVENT_ID_REUSED',
+            object,
+            eventId: id,
+            message: `batch ${batchId} signs event id ${id} twice`,
+          });
+        }
+        exact.add(id);
       }
-      ids.add(id);
       const missing =
         leaves.missing[position]! === 0 ? undefined : MISSING_REASONS[leaves.missing[position]! - 1];
       const index = leaves.indices[position]!;

@@ -44,7 +44,7 @@ const folders: string[] = [];
 
 beforeAll(async () => {
   pristine = await sealPristine(tempFolder('jobs-pristine'));
-  pool2 = new ChunkWorkerPool(2);
+  pool2 = new ChunkWorkerPool(2, { takeBuffers: true });
   pool3 = new ChunkWorkerPool(3);
 });
 
