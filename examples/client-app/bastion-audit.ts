@@ -9,7 +9,7 @@
  *   signed with the standard AWS credential chain. Unset: the local stack, with the writer keys of
  *   `AUDITSEAL_LOCAL_FILE` (default `.auditseal/local.json`).
  * - `AUDITSEAL_TRUSTED_KEY`: the PEM file of the service's public key, obtained out of band (locally:
- *   `.auditseal/keys/<key id>.pem`). Required: a receipt is only worth what the key it is checked with is.
+ *   `.auditseal/keys/current.pem`). Required: a receipt is only worth what the key it is checked with is.
  * - `RECEIPTS_DIR`: where receipts are kept (default `receipts`).
  * - `SESSION_ID`, `SESSION_TIME`: the session to record (default: a new one, now).
  *

@@ -42,8 +42,6 @@ const NOT_RUN: Readonly<Record<string, string>> = {
     'the two commands themselves: this test runs `npm start`, and `npm test` is what runs this test',
   "import { AuditsealClient } from 'auditseal/client';":
     'a TypeScript excerpt for a deployed endpoint; the complete example app is run by test/examples/client-app.test.ts',
-  'npx auditseal post events.jsonl --out receipts   # JSON lines, a JSON array or {"events":[…]}; - reads stdin':
-    'needs an events file of your own and a receipt name from it; `post` is tested in test/cli/post.test.ts',
   '# Keep the newest signed statement, and fetch a range to verify (--wait: until the range is sealed).':
     'a deployed ledger, fixed dates and files of your own (pub.pem, receipt.json); the same commands run in the quick start, and test/cli/auditor-commands.test.ts runs them with these options',
   'npx auditseal ui --write auditseal.html     # write the page; send it to the auditor, or open it from disk':
@@ -69,6 +67,7 @@ const EXPECTED: Readonly<Record<string, readonly (string | RegExp)[]>> = {
     /Timeline of arn:aws:s3:::acme-audit-logs/,
     /replace \/configuration\/versioning = "Enabled"/,
   ],
+  apps: [/Posted 2 event/, /VALID {3}app-1: leaf /],
   auditor: [/Sealed 619 events/, /\nVALID: /, /Verified OK/, /SHA2-256\(.+\.digest\.json\)= [0-9a-f]{64}/],
 };
 
