@@ -4,6 +4,7 @@
  * the ratio of the 10,000-version figure to the 10-version one stays near 1.
  *
  *   npm run bench:profiles [-- --ops N] [--page P] [--reps R] [--sizes 10,10000] [--single]
+ *   npm run bench:profiles -- --store dynamodb [--ops N] …   # the DynamoDB ProfileStore on DynamoDB Local
  *
  * 1. For each size S, the store holds the same total number of versions (the largest size): 1,000
  *    resources of 10 versions, or 1 resource of 10,000. So both runs touch as much memory, and the
@@ -19,10 +20,25 @@
  * 3. At-time: N lookups `readProfileAt(store, id, T)` at random T spread over the whole history (and
  *    before it). Timeline: N pages of P items from random `from` times (`readTimeline`, with diffs).
  *    Each is timed op by op; figures are the best of R repetitions of the median (p50) and the p99.
+ * 4. `--store dynamodb`: the same versions, built by the same write path in memory, are copied item by item
+ *    into a ledger table on DynamoDB Local (the items `DynamoDbProfileStore.putVersion` writes, through
+ *    `BatchWriteItem`, since 20,000 sequential transactions would take minutes), read back and checked with
+ *    the DynamoDB `ProfileStore`, and every read goes to DynamoDB Local over HTTP. The events of a timeline
+ *    page still come from the in-memory source (the versions are what the question is about). Figures are
+ *    wall-clock times of the client, DynamoDB Local's time included, best of R repetitions after one
+ *    untimed warm-up pass per size (defaults: 500 operations, 3 repetitions).
  *
  * The last stdout line is one JSON object with every figure. docs/BENCHMARKS.md explains them.
  */
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { BatchWriteItemCommand, CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbProfileStore, profileVersionWrite } from '../adapters/dynamodb/profile-store.ts';
+import { ledgerTable } from '../infra/resources/definitions.ts';
+import { createTableInput } from '../infra/resources/sdk-commands.ts';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../local/dynamodb-local.ts';
+import { ensureDynamoDbLocalJar } from '../local/dynamodb-local-jar.ts';
+import type { ProfileStore } from '../shared/ports/profile-store.ts';
 import { verifyProfileChains } from '../shared/profiles/chain.ts';
 import { applyStatePatch, comparableStates } from '../shared/profiles/diff.ts';
 import { parseProfile } from '../shared/profiles/profile.ts';
@@ -45,11 +61,16 @@ const MINUTE = 60_000;
 const GOAL_RATIO_MAX = 1.5;
 
 const argv = process.argv.slice(2);
-const OPS = positiveInt(argValue(argv, 'ops') ?? '2000', '--ops');
+const STORE = argValue(argv, 'store') ?? 'memory';
+if (STORE !== 'memory' && STORE !== 'dynamodb') throw new Error('--store must be memory or dynamodb');
+// A DynamoDB Local call takes milliseconds, not microseconds: fewer operations give as stable a median.
+const OPS = positiveInt(argValue(argv, 'ops') ?? (STORE === 'dynamodb' ? '500' : '2000'), '--ops');
 const PAGE = positiveInt(argValue(argv, 'page') ?? '10', '--page');
-const REPS = positiveInt(argValue(argv, 'reps') ?? '5', '--reps');
+const REPS = positiveInt(argValue(argv, 'reps') ?? (STORE === 'dynamodb' ? '3' : '5'), '--reps');
 const SIZES = (argValue(argv, 'sizes') ?? '10,10000').split(',').map((s) => positiveInt(s, '--sizes'));
 const SINGLE = argv.includes('--single');
+const LEDGER = 'bench';
+const TABLE = 'auditseal-bench-profiles';
 
 interface BenchEvent extends TimelineEvent {
   readonly action: string;
@@ -139,6 +160,39 @@ async function build(size: number, resources: number) {
   return { store, events: byResource };
 }
 
+/** Copies every version of `memory` into the table, as the adapter's items, 25 per BatchWriteItem. */
+async function copyToDynamoDb(
+  memory: InMemoryProfileStore,
+  resources: number,
+  size: number,
+  client: DynamoDBClient,
+  ledger: string,
+): Promise<void> {
+  const items: Record<string, unknown>[] = [];
+  for (let r = 0; r < resources; r++) {
+    for (let afterN = 0; afterN < size; afterN += 1000) {
+      for (const version of await memory.listByChain(resourceArn(r), { afterN, limit: 1000 })) {
+        items.push(...profileVersionWrite(ledger, version).puts);
+      }
+    }
+  }
+  const batches: Record<string, unknown>[][] = [];
+  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
+  let next = 0;
+  const worker = async () => {
+    while (next < batches.length) {
+      let pending = batches[next++]!.map((Item) => ({ PutRequest: { Item } }));
+      while (pending.length > 0) {
+        const out = await client.send(
+          new BatchWriteItemCommand({ RequestItems: { [TABLE]: pending } } as never),
+        );
+        pending = (out.UnprocessedItems?.[TABLE] ?? []) as typeof pending;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+}
+
 /** The event source of an index query: binary search to the start position, then a slice. */
 function eventsAfter(events: readonly BenchEvent[]) {
   return (start: TimelinePosition | undefined): BenchEvent[] => {
@@ -156,11 +210,7 @@ function eventsAfter(events: readonly BenchEvent[]) {
   };
 }
 
-async function check(
-  store: InMemoryProfileStore,
-  events: readonly BenchEvent[],
-  size: number,
-): Promise<void> {
+async function check(store: ProfileStore, events: readonly BenchEvent[], size: number): Promise<void> {
   const RESOURCE = resourceArn(0);
   const chain: ProfileVersion[] = [];
   for (let afterN = 0; afterN < size; afterN += 1000) {
@@ -210,17 +260,49 @@ async function timeOps(
 }
 
 async function main(): Promise<void> {
-  log(`profiles benchmark: sizes ${SIZES.join(', ')}; ${OPS} ops per figure, page ${PAGE}, best of ${REPS}`);
+  log(
+    `profiles benchmark (${STORE === 'dynamodb' ? 'DynamoDB ProfileStore on DynamoDB Local' : 'in-memory ProfileStore'}): ` +
+      `sizes ${SIZES.join(', ')}; ${OPS} ops per figure, page ${PAGE}, best of ${REPS}`,
+  );
+  let ddb: DynamoDbLocal | undefined;
+  let client: DynamoDBClient | undefined;
+  if (STORE === 'dynamodb') {
+    const projectDir = fileURLToPath(new URL('../', import.meta.url));
+    ddb = await startDynamoDbLocal({
+      jar: await ensureDynamoDbLocalJar({ projectDir }),
+      storage: { inMemory: true },
+    });
+    client = new DynamoDBClient(ddb.clientConfig);
+    await client.send(new CreateTableCommand(createTableInput(ledgerTable('local', { tableName: TABLE }))));
+  }
+  try {
+    await run(client);
+  } finally {
+    client?.destroy();
+    await ddb?.stop();
+  }
+}
+
+async function run(client: DynamoDBClient | undefined): Promise<void> {
   const figures: Record<string, Record<string, number>> = {};
   const total = Math.max(...SIZES);
   for (const size of SIZES) {
     const resources = SINGLE ? 1 : Math.max(1, Math.round(total / size));
     const t0 = performance.now();
     let built: Awaited<ReturnType<typeof build>> | undefined = await build(size, resources);
-    const { store, events } = built;
+    const { events } = built;
+    let store: ProfileStore = built.store;
     log(
       `  ${resources} resource(s) × ${size} versions written in ${round((performance.now() - t0) / 1000, 1)} s`,
     );
+    if (client !== undefined) {
+      const t1 = performance.now();
+      // A ledger per size: the 10-version resources and the 10,000-version one never share a partition.
+      const ledger = `${LEDGER}-${size}`;
+      await copyToDynamoDb(built.store, resources, size, client, ledger);
+      store = new DynamoDbProfileStore({ client, tableName: TABLE, ledger });
+      log(`  copied to DynamoDB Local in ${round((performance.now() - t1) / 1000, 1)} s`);
+    }
     await check(store, events[0]!, size);
     const spanMs = size * 2 * MINUTE;
     // One uniform r picks the resource (its integer part after scaling) and the time (its fraction).
@@ -236,7 +318,9 @@ async function main(): Promise<void> {
       new Date(START_MS + Math.floor(f * (size * 2 - PAGE)) * MINUTE).toISOString();
     const sources = events.map((list) => eventsAfter(list));
     const best = { atP50: Infinity, atP99: Infinity, pageP50: Infinity, pageP99: Infinity, pageItems: 0 };
-    for (let rep = 0; rep < REPS; rep++) {
+    // DynamoDB Local (a JVM) and the SDK warm up on first use: one untimed pass, so that the first size
+    // measured is not the slower one for that reason alone.
+    for (let rep = STORE === 'dynamodb' ? -1 : 0; rep < REPS; rep++) {
       const at = await timeOps(OPS, 1 + rep, (r) => {
         const { resource, fraction } = pick(r);
         return readProfileAt(store, resource, atTime(fraction));
@@ -250,6 +334,7 @@ async function main(): Promise<void> {
         });
         items += result.items.length;
       });
+      if (rep < 0) continue;
       best.atP50 = Math.min(best.atP50, at.p50);
       best.atP99 = Math.min(best.atP99, at.p99);
       best.pageP50 = Math.min(best.pageP50, page.p50);
@@ -257,6 +342,7 @@ async function main(): Promise<void> {
       best.pageItems = items / OPS;
     }
     built = undefined;
+    store = undefined as never;
     (globalThis as { gc?: () => void }).gc?.();
     figures[size] = {
       resources,
@@ -284,6 +370,7 @@ async function main(): Promise<void> {
   log(
     JSON.stringify({
       bench: 'profiles',
+      store: STORE,
       node: process.version,
       ops: OPS,
       page: PAGE,

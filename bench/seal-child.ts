@@ -9,16 +9,13 @@
  * RSS figures are MiB (`maxRSS` is reported in KiB).
  */
 import { writeFile } from 'node:fs/promises';
-import { canonicalBytes } from '../shared/canonical/jcs.ts';
 import { KeyFileSigner } from '../shared/crypto/key-file-signer.ts';
 import { loadPublicKey, TrustedKeySet } from '../shared/crypto/keys.ts';
 import type { SealableEvent } from '../shared/ledger/archive-chunk.ts';
-import { type BatchLeaf, batchRoot } from '../shared/ledger/batch-receipts.ts';
-import { BATCH_STATEMENT_TYPE, batchStatementSchema, MAX_BATCH_LEAVES } from '../shared/ledger/formats.ts';
-import { toHex } from '../shared/ledger/hex.ts';
+import { MAX_BATCH_LEAVES } from '../shared/ledger/formats.ts';
 import { sealPeriod } from '../shared/ledger/seal-period.ts';
-import { hashLeaf } from '../shared/merkle/rfc6962.ts';
-import type { BatchSeal, PeriodEvent } from '../shared/ports/ledger-store.ts';
+import { importBatches, importBatchId } from '../shared/ledger/seal-range.ts';
+import type { PeriodEvent } from '../shared/ports/ledger-store.ts';
 import { FolderObjectStore } from '../shared/storage/folder-object-store.ts';
 import { argValue, peakRssMb, positiveInt, round } from './bench-args.ts';
 import { BENCH_LEDGER, BENCH_PERIOD, SyntheticEvents } from './synthetic-events.ts';
@@ -27,62 +24,6 @@ interface GeneratorCost {
   ns: bigint;
   bytes: number;
   count: number;
-}
-
-/**
- * The signed statement of one import batch, as ingest signs it (shared/ledger/batch-receipts.ts signBatch)
- * but without the per-event receipts, which are ingest's answer to its client and never reach the sealer:
- * building 10,000 of them per batch here would count ingest's memory as sealing's. The sealer checks every
- * batch's root and signature (checkSignedBatch), so a statement built wrongly here fails the run.
- */
-async function signStatement(
-  batchId: string,
-  leaves: readonly BatchLeaf[],
-  signer: KeyFileSigner,
-): Promise<{ statement: string; signature: Uint8Array; receivedFrom: string }> {
-  const receivedFrom = leaves.reduce((m, l) => (l.receivedAt < m ? l.receivedAt : m), leaves[0]!.receivedAt);
-  const receivedTo = leaves.reduce((m, l) => (l.receivedAt > m ? l.receivedAt : m), leaves[0]!.receivedAt);
-  const statement = batchStatementSchema.parse({
-    type: BATCH_STATEMENT_TYPE,
-    ledger: BENCH_LEDGER,
-    batchId,
-    receivedFrom,
-    receivedTo,
-    treeSize: leaves.length,
-    rootHash: toHex(batchRoot(leaves)),
-    keyId: await signer.keyId(),
-  });
-  const bytes = canonicalBytes(statement);
-  return {
-    statement: Buffer.from(bytes).toString('utf8'),
-    signature: await signer.sign(bytes),
-    receivedFrom,
-  };
-}
-
-/**
- * The period's signed import batches, produced lazily: each block of MAX_BATCH_LEAVES events is generated,
- * hashed and signed when the sealer first needs it (the same deterministic generator then yields the rows).
- */
-async function* signedBatches(source: SyntheticEvents, signer: KeyFileSigner): AsyncGenerator<BatchSeal> {
-  for (let start = 0, n = 0; start < source.count; start += MAX_BATCH_LEAVES, n++) {
-    const leaves = [];
-    for (let i = start; i < Math.min(source.count, start + MAX_BATCH_LEAVES); i++) {
-      const e = source.event(i);
-      leaves.push({ eventId: e.id, receivedAt: e.receivedAt, leafHash: hashLeaf(e.bytes) });
-    }
-    const batchId = `bench-${String(n).padStart(6, '0')}`;
-    const signed = await signStatement(batchId, leaves, signer);
-    yield {
-      ledger: BENCH_LEDGER,
-      batchId,
-      receivedAt: signed.receivedFrom,
-      statement: signed.statement,
-      signature: signed.signature,
-      size: leaves.length,
-      leaves,
-    };
-  }
 }
 
 /** Passes events through while adding up the time spent producing them and their canonical bytes. */
@@ -98,7 +39,7 @@ function* metered(
     cost.bytes += next.value.bytes.length;
     yield {
       ...next.value,
-      batchId: `bench-${String(Math.floor(cost.count++ / MAX_BATCH_LEAVES)).padStart(6, '0')}`,
+      batchId: importBatchId(BENCH_PERIOD, Math.floor(cost.count++ / MAX_BATCH_LEAVES)),
     };
   }
 }
@@ -127,7 +68,10 @@ async function main(): Promise<void> {
       period: BENCH_PERIOD,
       previous: null,
       rows: metered(source[Symbol.iterator](), cost),
-      batches: signedBatches(source, signer),
+      // The import path of `auditseal seal`, block by block: one Sign per MAX_BATCH_LEAVES events, no
+      // receipts (ingest's answer to its client never reaches a sealer). The generator is deterministic,
+      // so this second pass over it yields the same events the rows carry.
+      batches: importBatches(BENCH_LEDGER, BENCH_PERIOD, source, { signer }),
       keys: new TrustedKeySet([loadPublicKey(await signer.publicKeyPem())]),
     },
     { store, signer },

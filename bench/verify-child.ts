@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     if (jobs > 1) {
       const c0 = process.cpuUsage();
       const t1 = process.hrtime.bigint();
-      const pool = new ChunkWorkerPool(jobs, { worker: BUNDLED_WORKER });
+      const pool = new ChunkWorkerPool(jobs, { worker: BUNDLED_WORKER, takeBuffers: true });
       let parallel: VerifyReport;
       try {
         parallel = await verifyFolder(reader, { keys, chunks: pool });

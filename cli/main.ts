@@ -18,6 +18,7 @@ const profileCommands = () => import('./commands/profiles.ts');
 const replayCommand = () => import('./commands/replay-cloudtrail.ts');
 const localCredentialsCommand = () => import('./commands/local-credentials.ts');
 const replayLogsCommand = () => import('./commands/replay-cloudwatch-logs.ts');
+const replayEventBridgeCommand = () => import('./commands/replay-eventbridge.ts');
 const alertsCommand = () => import('./commands/alerts.ts');
 const sealCommand = () => import('./commands/seal.ts');
 const uiCommand = () => import('./commands/ui.ts');
@@ -395,16 +396,27 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .command('event')
       .description('One event with its receipt, its period and, once sealed, its digest (reader role)')
       .argument('<id>', 'event id (ARNs with / and : are fine)')
+      .option(
+        '--include-profile',
+        "with the profile version of the event's resource in force at its time, and the one it caused",
+        false,
+      )
       .option('--json', 'print the answer as JSON', false),
-  ).action(async (id: string, o: { json: boolean; endpoint?: string; localFile: string }) => {
-    const { renderEvent, runEvent } = await readCommands();
-    const body = await runEvent(id, {
-      ...(o.endpoint ? { endpoint: o.endpoint } : {}),
-      localFile: o.localFile,
-    });
-    print(o.json ? JSON.stringify(body, null, 2) : renderEvent(body));
-    setExit(0);
-  });
+  ).action(
+    async (
+      id: string,
+      o: { json: boolean; includeProfile: boolean; endpoint?: string; localFile: string },
+    ) => {
+      const { renderEvent, runEvent } = await readCommands();
+      const body = await runEvent(id, {
+        ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+        localFile: o.localFile,
+        includeProfile: o.includeProfile,
+      });
+      print(o.json ? JSON.stringify(body, null, 2) : renderEvent(body));
+      setExit(0);
+    },
+  );
 
   apiOptions(
     program
@@ -659,6 +671,33 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const { renderReplay, runReplay } = await replayCommand();
       const summary = await runReplay(file, { localFile: o.localFile, json: o.json });
       print(o.json ? JSON.stringify(summary, null, 2) : renderReplay(file, summary));
+      setExit(summary.failed > 0 ? 1 : 0);
+    });
+
+  local
+    .command('replay-eventbridge')
+    .description(
+      'Deliver EventBridge events (CloudTrail API calls, AWS Config item changes, …) to the local stack ' +
+        'through the forwarder, as its SQS queue delivers them',
+    )
+    .argument('<file>', 'EventBridge events, one JSON object per line')
+    .option('--local-file <path>', 'the local stack description', '.auditseal/local.json')
+    .option('--json', 'print the summary as JSON', false)
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Each line is put on the queue byte for byte. CloudTrail events go into the ledger; AWS Config items',
+        '("Config Configuration Item Change") and the CloudTrail records that carry a resource\'s new state',
+        'become profile versions (docs/PROFILES.md). Prints stored, already stored and rejected (with reasons).',
+        'Exit status: 0 all delivered, 1 some still failing after redeliveries, 2 usage or I/O error, or a',
+        'line that is not an EventBridge event (then nothing is delivered).',
+      ].join('\n'),
+    )
+    .action(async (file: string, o: { localFile: string; json: boolean }) => {
+      const { renderEventBridgeReplay, runEventBridgeReplay } = await replayEventBridgeCommand();
+      const summary = await runEventBridgeReplay(file, { localFile: o.localFile, json: o.json });
+      print(o.json ? JSON.stringify(summary, null, 2) : renderEventBridgeReplay(file, summary));
       setExit(summary.failed > 0 ? 1 : 0);
     });
 

@@ -7,7 +7,9 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ArchiveRef } from '../shared/ledger/formats.ts';
+import type { Period } from '../shared/ledger/period.ts';
 import { HASH_SIZE } from '../shared/merkle/rfc6962.ts';
+import type { CheckedRecord } from '../shared/verify/batch-record-check.ts';
 import type { Finding } from '../shared/verify/findings.ts';
 import type { ChunkResult } from '../shared/verify/verify-chunk.ts';
 import type { ChunkChecker } from '../shared/verify/verify-folder.ts';
@@ -30,6 +32,7 @@ export function parseJobs(text: string): number {
 }
 
 export interface ChunkRequest {
+  readonly kind: 'chunk';
   readonly id: number;
   readonly ref: ArchiveRef;
   readonly archive?: Uint8Array;
@@ -37,17 +40,34 @@ export interface ChunkRequest {
   readonly cut: boolean;
 }
 
+/** A batch record line to check (checkBatchRecord). */
+export interface RecordRequest {
+  readonly kind: 'record';
+  readonly id: number;
+  readonly line: Uint8Array;
+  readonly ledger: string;
+  readonly period: Period;
+}
+
+export type WorkerRequest = ChunkRequest | RecordRequest;
+
 export type ChunkReply =
   | {
       readonly id: number;
       readonly findings: Finding[];
       readonly clean: boolean;
       readonly leaves?: Uint8Array;
+      /** The archive's bytes, given back (transferred) when they were the caller's own buffer. */
+      readonly archive?: Uint8Array;
     }
+  | { readonly id: number; readonly record: CheckedRecord }
   | { readonly id: number; readonly error: string };
 
+/** Every reply also gives back the request's buffers (transferred), for the pool to fill again. */
+export type WorkerReply = ChunkReply & { readonly spare?: ArrayBuffer[] };
+
 interface Pending {
-  readonly resolve: (result: ChunkResult) => void;
+  readonly resolve: (reply: ChunkReply) => void;
   readonly reject: (error: Error) => void;
 }
 
@@ -70,11 +90,8 @@ function startWorker(file?: URL): Worker {
   return new Worker(boot, { eval: true });
 }
 
-/** A copy of `bytes` in a buffer of its own, which can be transferred to a worker. */
-function ownCopy(bytes: Buffer | undefined): Uint8Array | undefined {
-  return bytes === undefined ? undefined : new Uint8Array(bytes);
-}
-
+/** Spare buffers are allocated in steps of this size, so that one fits the next chunk of about the same size. */
+const SPARE_STEP = 1 << 20;
 /**
  * A ChunkChecker over `jobs` worker threads, started on first use (a folder without chunks starts none).
  * Chunks go to the worker with the fewest in flight. Call close() when done; it ends every worker.
@@ -84,11 +101,25 @@ export class ChunkWorkerPool implements ChunkChecker {
   readonly #jobs: number;
   readonly #file: URL | undefined;
   readonly #slots: Slot[] = [];
+  /**
+   * Buffers given back by the workers. Each request's bytes are copied into one of these rather than into
+   * new memory: a fresh 16 MiB buffer costs a page fault per 4 KiB on first touch, which on the machine
+   * of docs/BENCHMARKS.md made each copy 100 times slower than the copy itself.
+   */
+  readonly #spare: ArrayBuffer[] = [];
   #nextId = 0;
   #failed: Error | undefined;
 
-  /** `worker`: the worker's file, when not the one beside this module (the benchmark runs the bundled one). */
-  constructor(jobs: number, options: { worker?: URL } = {}) {
+  readonly #take: boolean;
+
+  /**
+   * `worker`: the worker's file, when not the one beside this module (the benchmark runs the bundled one).
+   * `takeBuffers`: the chunk bytes handed to check() belong to the caller alone (a FolderReader allocates
+   * each read), so a buffer that is exactly one read is transferred to the worker instead of copied, and
+   * the archive comes back in the result. Without it every chunk is copied.
+   */
+  constructor(jobs: number, options: { worker?: URL; takeBuffers?: boolean } = {}) {
+    this.#take = options.takeBuffers === true;
     if (!Number.isSafeInteger(jobs) || jobs < 1 || jobs > MAX_JOBS) throw new RangeError(`jobs: ${jobs}`);
     this.#jobs = jobs;
     this.#file = options.worker;
@@ -96,28 +127,114 @@ export class ChunkWorkerPool implements ChunkChecker {
     this.lookahead = 2 * jobs;
   }
 
-  check(
+  async check(
     ref: ArchiveRef,
     archive: Buffer | undefined,
     index: Buffer | undefined,
     cut: boolean,
   ): Promise<ChunkResult> {
+    const archiveCopy = this.#own(archive);
+    const taken = archiveCopy !== undefined && archiveCopy === archive;
+    const indexCopy = this.#own(index);
+    const reply = await this.#send(
+      (id) => ({
+        kind: 'chunk',
+        id,
+        ref,
+        cut,
+        ...(archiveCopy ? { archive: archiveCopy } : {}),
+        ...(indexCopy ? { index: indexCopy } : {}),
+      }),
+      [archiveCopy?.buffer, indexCopy?.buffer],
+    );
+    if (!('findings' in reply)) throw new Error('verifier worker: a chunk check got another reply');
+    const leaves = reply.leaves;
+    const back = reply.archive;
+    // The caller's own buffer comes back to the caller; a copy's buffer is a spare for the next chunk.
+    if (back && !taken) this.#keepSpare(back.buffer);
+    return {
+      findings: reply.findings,
+      clean: reply.clean,
+      ...(back && taken ? { archive: Buffer.from(back.buffer, back.byteOffset, back.byteLength) } : {}),
+      ...(leaves
+        ? {
+            committedLeaves: Array.from({ length: leaves.length / HASH_SIZE }, (_, i) =>
+              Buffer.from(leaves.buffer, leaves.byteOffset + i * HASH_SIZE, HASH_SIZE),
+            ),
+          }
+        : {}),
+    };
+  }
+
+  /** checkBatchRecord(line, context) in a worker: the line is copied and transferred. */
+  async checkRecord(line: Buffer, context: { ledger: string; period: Period }): Promise<CheckedRecord> {
+    const copy = this.#copy(line)!;
+    const reply = await this.#send(
+      (id) => ({
+        kind: 'record',
+        id,
+        line: copy,
+        ledger: context.ledger,
+        period: { startMs: context.period.startMs, seconds: context.period.seconds },
+      }),
+      [copy.buffer],
+    );
+    if (!('record' in reply)) throw new Error('verifier worker: a record check got another reply');
+    return reply.record;
+  }
+
+  /** Keeps a buffer given back, up to enough for every request in flight; more are left to the GC. */
+  #keepSpare(buffer: ArrayBufferLike): void {
+    if (buffer instanceof ArrayBuffer && this.#spare.length < 2 * this.lookahead + 2)
+      this.#spare.push(buffer);
+  }
+
+  /**
+   * `bytes` in a buffer that can be transferred: the caller's own buffer when it may be taken (see
+   * takeBuffers) and is exactly this read (one allocation, beyond Buffer's shared 8 KiB pool), else a copy.
+   */
+  #own(bytes: Buffer | undefined): Uint8Array | undefined {
+    if (
+      bytes !== undefined &&
+      this.#take &&
+      bytes.byteOffset === 0 &&
+      bytes.buffer instanceof ArrayBuffer &&
+      bytes.buffer.byteLength > Buffer.poolSize &&
+      bytes.buffer.byteLength - bytes.byteLength <= 1
+    ) {
+      return bytes;
+    }
+    return this.#copy(bytes);
+  }
+
+  /** A copy of `bytes` in a buffer the pool owns (a spare one when one fits), which can be transferred. */
+  #copy(bytes: Uint8Array | undefined): Uint8Array | undefined {
+    if (bytes === undefined) return undefined;
+    let at = -1;
+    for (let i = 0; i < this.#spare.length; i++) {
+      const size = this.#spare[i]!.byteLength;
+      if (size >= bytes.length && (at === -1 || size < this.#spare[at]!.byteLength)) at = i;
+    }
+    const buffer =
+      at === -1
+        ? new ArrayBuffer(Math.max(SPARE_STEP, Math.ceil(bytes.length / SPARE_STEP) * SPARE_STEP))
+        : this.#spare.splice(at, 1)[0]!;
+    const copy = new Uint8Array(buffer, 0, bytes.length);
+    copy.set(bytes);
+    return copy;
+  }
+
+  #send(
+    request: (id: number) => WorkerRequest,
+    buffers: (ArrayBufferLike | undefined)[],
+  ): Promise<ChunkReply> {
     if (this.#failed) return Promise.reject(this.#failed);
     const slot = this.#slot();
     const id = this.#nextId++;
-    const request: ChunkRequest = {
-      id,
-      ref,
-      cut,
-      ...(archive ? { archive: ownCopy(archive) } : {}),
-      ...(index ? { index: ownCopy(index) } : {}),
-    };
-    const transfer = [request.archive?.buffer, request.index?.buffer].filter(
-      (b): b is ArrayBuffer => b instanceof ArrayBuffer,
-    );
-    return new Promise<ChunkResult>((resolve, reject) => {
+    const transfer = buffers.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+    return new Promise<ChunkReply>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage(request, transfer);
+      slot.worker.postMessage(request(id), transfer);
     });
   }
 
@@ -140,7 +257,9 @@ export class ChunkWorkerPool implements ChunkChecker {
   #start(): Slot {
     const worker = startWorker(this.#file);
     const slot: Slot = { worker, pending: new Map() };
-    worker.on('message', (reply: ChunkReply) => {
+    worker.on('message', (reply: WorkerReply) => {
+      // Enough spares for every request in flight; any more are left to the garbage collector.
+      for (const buffer of reply.spare ?? []) this.#keepSpare(buffer);
       const pending = slot.pending.get(reply.id);
       if (!pending) return;
       slot.pending.delete(reply.id);
@@ -148,18 +267,7 @@ export class ChunkWorkerPool implements ChunkChecker {
         pending.reject(new Error(`verifier worker: ${reply.error}`));
         return;
       }
-      const leaves = reply.leaves;
-      pending.resolve({
-        findings: reply.findings,
-        clean: reply.clean,
-        ...(leaves
-          ? {
-              committedLeaves: Array.from({ length: leaves.length / HASH_SIZE }, (_, i) =>
-                Buffer.from(leaves.buffer, leaves.byteOffset + i * HASH_SIZE, HASH_SIZE),
-              ),
-            }
-          : {}),
-      });
+      pending.resolve(reply);
     });
     worker.on('error', (error) => this.#fail(slot, error));
     worker.on('exit', (code) => {

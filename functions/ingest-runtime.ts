@@ -7,6 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDbLedgerStore } from '../adapters/dynamodb/ledger-store.ts';
+import { DynamoDbProfileStore } from '../adapters/dynamodb/profile-store.ts';
 import { DynamoDbSealRegistry } from '../adapters/dynamodb/seal-registry.ts';
 import { KmsSigner } from '../adapters/kms/kms-signer.ts';
 import { GenesisGuard } from '../shared/ingest/genesis-guard.ts';
@@ -27,6 +28,8 @@ export function createIngestRuntime(
   serviceName: string,
 ): {
   ingest: IngestDeps;
+  /** The profile chains on the same table (the ledger store writes each version with its event). */
+  profiles: DynamoDbProfileStore;
   logger: Logger;
 } {
   const dynamodb = new DynamoDBClient({
@@ -51,6 +54,11 @@ export function createIngestRuntime(
       batchIdFactory: randomBatchId,
       genesis: new GenesisGuard(new DynamoDbSealRegistry({ client: dynamodb, tableName: config.tableName })),
     },
+    profiles: new DynamoDbProfileStore({
+      client: dynamodb,
+      tableName: config.tableName,
+      ledger: config.ledger,
+    }),
     logger: new Logger({ serviceName }),
   };
 }

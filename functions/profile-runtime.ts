@@ -4,7 +4,6 @@
  * both read the chain with the DynamoDB `ProfileStore` on the ledger table.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbProfileStore } from '../adapters/dynamodb/profile-store.ts';
 import { DynamoDbResourceEvents } from '../adapters/dynamodb/resource-events.ts';
 import { CursorCodec } from '../shared/query/cursor.ts';
@@ -16,13 +15,9 @@ import { cursorKey, readClients, readConfigFromEnv, readJournal } from './read-r
 export function profileWriteDepsFromEnv(env: NodeJS.ProcessEnv = process.env): ProfileWriteDeps {
   const config = parseIngestConfig(env);
   const runtime = createIngestRuntime(config, 'auditseal-put-profile');
-  const client = new DynamoDBClient({
-    maxAttempts: 4,
-    ...(config.dynamoDbEndpoint ? { endpoint: config.dynamoDbEndpoint } : {}),
-  });
   return {
     ledger: config.ledger,
-    profiles: new DynamoDbProfileStore({ client, tableName: config.tableName, ledger: config.ledger }),
+    profiles: runtime.profiles,
     ingest: runtime.ingest,
     logger: runtime.logger,
   };

@@ -176,21 +176,43 @@ function noEventsText(filters: SearchFilters): string {
 }
 
 /** `auditseal event ID`: the event, its receipt, its period and digest reference. */
+const versionRefSchema = z.object({ n: z.number().int(), hash: z.string(), effectiveAt: z.string() });
+/** `include=profile`: the versions of the event's resource around the event (docs/API.md). */
+const eventProfileSchema = z.object({
+  resourceId: z.string(),
+  atEvent: versionRefSchema.nullable(),
+  after: versionRefSchema.optional(),
+});
+
+/** `auditseal event ID [--include-profile]`: one event (reader role), with its resource's versions around it. */
 export async function runEvent(
   id: string,
-  options: ApiOptions,
+  options: ApiOptions & { readonly includeProfile?: boolean },
   given?: ApiTarget,
 ): Promise<Record<string, unknown>> {
   const api = await target('reader', options, given);
-  return eventAnswerSchema.parse(await signedJson(api, 'GET', eventPath(id)));
+  const query: Record<string, string> = options.includeProfile ? { include: 'profile' } : {};
+  const raw = await signedJson<Record<string, unknown>>(api, 'GET', eventPath(id), query);
+  const answer = eventAnswerSchema.parse(raw);
+  if (!options.includeProfile || raw['profile'] === undefined) return answer;
+  return { ...answer, profile: eventProfileSchema.parse(raw['profile']) };
 }
 
 export function renderEvent(body: Record<string, unknown>): string {
   const period = body['period'] as { id?: string } | undefined;
   const digest = body['digest'] as { id?: string; digestKey?: string } | null;
+  const profile = body['profile'] as z.infer<typeof eventProfileSchema> | undefined;
+  const ref = (v: z.infer<typeof versionRefSchema>) =>
+    `version ${v.n} (in force from ${v.effectiveAt}, hash ${v.hash.slice(0, 16)}…)`;
   return [
     `${body['id']} received ${body['receivedAt']}, period ${period?.id ?? '?'}`,
     digest ? `sealed in digest ${digest.digestKey}` : 'not sealed yet',
+    ...(profile === undefined
+      ? []
+      : [
+          `profile of ${profile.resourceId} at the event's time: ${profile.atEvent ? ref(profile.atEvent) : 'none'}`,
+          ...(profile.after ? [`the version it caused: ${ref(profile.after)}`] : []),
+        ]),
     JSON.stringify(JSON.parse(String(body['eventJson'])), null, 2),
   ].join('\n');
 }

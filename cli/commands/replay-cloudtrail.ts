@@ -5,34 +5,15 @@
  * queue between the EventBridge rule and the forwarder), and the forwarder function is invoked with
  * each batch. Messages it returns in `batchItemFailures` are redelivered, up to 3 times.
  */
-import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
-import { parseIngestConfig } from '../../functions/config.ts';
 import { createHandler } from '../../functions/forward-cloudtrail.ts';
-import { createIngestRuntime } from '../../functions/ingest-runtime.ts';
-import { LOCAL_GRACE_SECONDS } from '../../local/routes.ts';
 import { fromEventBridgeEnvelope, wrapInEventBridgeEnvelope } from '../../shared/events/cloudtrail.ts';
 import { CloudTrailMappingError, EventValidationError } from '../../shared/events/errors.ts';
 import { SOURCE_TEXT_LIMITS } from '../../shared/events/limits.ts';
 import { UsageError } from '../errors.ts';
-import { ProgressBar } from '../progress.ts';
+import { localIngestRuntime, readLocalIngestFile } from '../local-ingest-runtime.ts';
 import { readLines } from '../read-lines.ts';
+import { deliverToForwarder, MAX_RECEIVES } from '../sqs-delivery.ts';
 
-const localSchema = z.object({
-  region: z.string(),
-  ledger: z.string(),
-  tableName: z.string(),
-  kmsKeyId: z.string(),
-  periodSeconds: z.number(),
-  dynamodbEndpoint: z.url(),
-  kmsEndpoint: z.url(),
-});
-
-const SQS_BATCH = 10;
-const MAX_RECEIVES = 4;
-const QUEUE_ARN = 'arn:aws:sqs:us-east-1:000000000000:auditseal-cloudtrail';
 /** Longer lines are refused unread: their text could not be a record within `RECORD_TEXT_LIMITS`. */
 const MAX_LINE_BYTES = 4 * SOURCE_TEXT_LIMITS.maxLength;
 
@@ -50,54 +31,14 @@ export interface ReplaySummary {
   readonly batches: number;
 }
 
-function sqsRecord(body: string, receiveCount: number): SQSRecord {
-  const now = String(Date.now());
-  return {
-    messageId: randomUUID(),
-    receiptHandle: randomUUID(),
-    body,
-    attributes: {
-      ApproximateReceiveCount: String(receiveCount),
-      SentTimestamp: now,
-      SenderId: 'AIDAEVENTBRIDGE',
-      ApproximateFirstReceiveTimestamp: now,
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: QUEUE_ARN,
-    awsRegion: 'us-east-1',
-  };
-}
-
 export async function runReplay(
   file: string,
   options: { localFile?: string; json: boolean },
 ): Promise<ReplaySummary> {
-  const localFile = options.localFile ?? '.auditseal/local.json';
-  let local: z.infer<typeof localSchema>;
-  try {
-    local = localSchema.parse(JSON.parse(await readFile(localFile, 'utf8')));
-  } catch {
-    throw new UsageError(
-      `no running local stack: ${localFile} is missing or invalid (start it with npm start)`,
-    );
-  }
-  const config = parseIngestConfig({
-    AUDITSEAL_TABLE: local.tableName,
-    AUDITSEAL_LEDGER: local.ledger,
-    AUDITSEAL_KMS_KEY_ID: local.kmsKeyId,
-    AUDITSEAL_PERIOD_SECONDS: String(local.periodSeconds),
-    // The local sealer's grace (local/routes.ts): the ingest guard must stop writes before it seals.
-    AUDITSEAL_GRACE_SECONDS: process.env['AUDITSEAL_GRACE_SECONDS'] ?? String(LOCAL_GRACE_SECONDS),
-    AUDITSEAL_DYNAMODB_ENDPOINT: local.dynamodbEndpoint,
-    AUDITSEAL_KMS_ENDPOINT: local.kmsEndpoint,
-  });
+  const local = await readLocalIngestFile(options.localFile);
   process.env['POWERTOOLS_LOG_LEVEL'] ??= 'WARN';
-  process.env['AWS_REGION'] ??= local.region;
-  process.env['AWS_ACCESS_KEY_ID'] ??= 'local';
-  process.env['AWS_SECRET_ACCESS_KEY'] ??= 'local';
-  const runtime = createIngestRuntime(config, 'auditseal-replay');
+  const runtime = localIngestRuntime(local, 'auditseal-replay');
+  const { config } = runtime;
   const rejected: { line: number; reason: string }[] = [];
   const lineOf = new Map<string, number>();
   let stored = 0;
@@ -105,6 +46,7 @@ export async function runReplay(
   const handler = createHandler({
     ledger: config.ledger,
     ingest: runtime.ingest,
+    profiles: runtime.profiles,
     logger: runtime.logger,
     observe: (outcome) => {
       stored += outcome.stored.length;
@@ -143,31 +85,10 @@ export async function runReplay(
     throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
   }
 
-  const bar = new ProgressBar('replaying', !options.json && Boolean(process.stderr.isTTY));
-  let batches = 0;
-  let failed = 0;
-  let delivered = 0;
-  for (let i = 0; i < envelopes.length; i += SQS_BATCH) {
-    let pending = envelopes.slice(i, i + SQS_BATCH);
-    for (let receive = 1; pending.length > 0 && receive <= MAX_RECEIVES; receive++) {
-      const records = pending.map((envelope) => {
-        const record = sqsRecord(envelope.body, receive);
-        lineOf.set(record.messageId, envelope.line);
-        return record;
-      });
-      const event: SQSEvent = { Records: records };
-      batches++;
-      const result = await handler(event, { awsRequestId: randomUUID() } as Context);
-      const failedIds = new Set((result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
-      delivered += records.length - failedIds.size;
-      pending = records
-        .filter((r) => failedIds.has(r.messageId))
-        .map((r) => ({ line: lineOf.get(r.messageId)!, body: r.body }));
-    }
-    failed += pending.length;
-    bar.update(Math.min(i + SQS_BATCH, envelopes.length), envelopes.length);
-  }
-  bar.done();
+  const { delivered, failed, batches } = await deliverToForwarder(handler, envelopes, lineOf, {
+    json: options.json,
+    label: 'replaying',
+  });
   rejected.sort((a, b) => a.line - b.line);
   return { records: n, delivered, stored, duplicates, rejected, failed, batches };
 }

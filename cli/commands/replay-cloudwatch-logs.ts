@@ -15,11 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import type { CloudWatchLogsEvent, Context } from 'aws-lambda';
-import { z } from 'zod';
-import { parseIngestConfig } from '../../functions/config.ts';
 import { createHandler } from '../../functions/forward-cloudwatch-logs.ts';
-import { createIngestRuntime } from '../../functions/ingest-runtime.ts';
-import { LOCAL_GRACE_SECONDS } from '../../local/routes.ts';
 import { isPlainObject } from '../../shared/events/json-guard.ts';
 import { elementTexts, memberText, trimJsonWhitespace } from '../../shared/events/json-text.ts';
 import {
@@ -29,17 +25,7 @@ import {
 } from '../../shared/ingest/cloudwatch-logs.ts';
 import type { KubernetesForwardOutcome } from '../../shared/ingest/forward-cloudwatch-logs.ts';
 import { UsageError } from '../errors.ts';
-
-const localSchema = z.object({
-  region: z.string(),
-  accountId: z.string().regex(/^\d{12}$/),
-  ledger: z.string(),
-  tableName: z.string(),
-  kmsKeyId: z.string(),
-  periodSeconds: z.number(),
-  dynamodbEndpoint: z.url(),
-  kmsEndpoint: z.url(),
-});
+import { localIngestRuntime, readLocalIngestFile } from '../local-ingest-runtime.ts';
 
 /** Most bytes read from FILE. */
 const MAX_FILE_BYTES = 256 * 1_048_576;
@@ -150,15 +136,7 @@ export async function runCloudWatchLogsReplay(
   file: string,
   options: { localFile?: string; cluster?: string; batch?: number },
 ): Promise<CloudWatchLogsReplaySummary> {
-  const localFile = options.localFile ?? '.auditseal/local.json';
-  let local: z.infer<typeof localSchema>;
-  try {
-    local = localSchema.parse(JSON.parse(await readFile(localFile, 'utf8')));
-  } catch {
-    throw new UsageError(
-      `no running local stack: ${localFile} is missing or invalid (start it with npm start)`,
-    );
-  }
+  const local = await readLocalIngestFile(options.localFile);
   const cluster = options.cluster ?? 'local';
   if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/.test(cluster)) {
     throw new UsageError('--cluster must be 1-100 characters of A-Z a-z 0-9 _ - (an EKS cluster name)');
@@ -173,21 +151,9 @@ export async function runCloudWatchLogsReplay(
     nowMs: Date.now(),
   });
 
-  const config = parseIngestConfig({
-    AUDITSEAL_TABLE: local.tableName,
-    AUDITSEAL_LEDGER: local.ledger,
-    AUDITSEAL_KMS_KEY_ID: local.kmsKeyId,
-    AUDITSEAL_PERIOD_SECONDS: String(local.periodSeconds),
-    // The local sealer's grace (local/routes.ts): the ingest guard must stop writes before it seals.
-    AUDITSEAL_GRACE_SECONDS: process.env['AUDITSEAL_GRACE_SECONDS'] ?? String(LOCAL_GRACE_SECONDS),
-    AUDITSEAL_DYNAMODB_ENDPOINT: local.dynamodbEndpoint,
-    AUDITSEAL_KMS_ENDPOINT: local.kmsEndpoint,
-  });
   process.env['POWERTOOLS_LOG_LEVEL'] ??= 'CRITICAL';
-  process.env['AWS_REGION'] ??= local.region;
-  process.env['AWS_ACCESS_KEY_ID'] ??= 'local';
-  process.env['AWS_SECRET_ACCESS_KEY'] ??= 'local';
-  const runtime = createIngestRuntime(config, 'auditseal-replay-cloudwatch-logs');
+  const runtime = localIngestRuntime(local, 'auditseal-replay-cloudwatch-logs');
+  const { config } = runtime;
   const outcomes: KubernetesForwardOutcome[] = [];
   const handler = createHandler({
     ledger: config.ledger,

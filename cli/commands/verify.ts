@@ -91,7 +91,8 @@ export async function runVerify(options: VerifyCommandOptions): Promise<VerifyCo
   const reader = new FolderReader(options.dir);
   const bar = new ProgressBar('verifying', !options.json && Boolean(process.stderr.isTTY), 'bytes');
   const jobs = options.jobs ?? defaultJobs();
-  const pool = jobs > 1 ? new ChunkWorkerPool(jobs) : undefined;
+  // A FolderReader allocates a buffer per read, which the pool may hand to a worker rather than copy.
+  const pool = jobs > 1 ? new ChunkWorkerPool(jobs, { takeBuffers: true }) : undefined;
   let report: VerifyReport;
   try {
     report = await verifyFolder(reader, {

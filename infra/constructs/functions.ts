@@ -1,8 +1,8 @@
 /**
  * Every function and what invokes it:
  * - one function per deployed API route (the API construct adds the integrations);
- * - the CloudTrail forwarder: EventBridge rule on the default bus → encrypted SQS queue (with a DLQ) →
- *   forwarder, reporting partial batch failures;
+ * - the forwarder: EventBridge rules on the default bus (CloudTrail events; AWS Config item changes) →
+ *   one encrypted SQS queue (with a DLQ) → forwarder, reporting partial batch failures;
  * - the sealer: the ledger stream → `seal-periods` (tamper alarms, then sealing), partial batch failures,
  *   bisect on error, bounded retries, an SQS on-failure destination; reserved concurrency 1;
  * - the heartbeat: an EventBridge schedule every minute, so that an idle period is sealed too (G3);
@@ -18,6 +18,7 @@ import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { API_INTEGRATION_TIMEOUT_SECONDS, WRITER_TIMEOUT_SECONDS } from '../../functions/config.ts';
+import { CONFIG_DETAIL_TYPE } from '../../shared/profiles/aws-config.ts';
 import { streamEventSourceProps } from '../resources/cdk-props.ts';
 import type { StreamEventSourceDefinition } from '../resources/definitions.ts';
 import { type ApiRoute, deployedRoutes } from './api-routes.ts';
@@ -34,8 +35,12 @@ export const SEALER_TIMEOUT = Duration.minutes(15);
 export const CLOUDTRAIL_DETAIL_TYPES = [
   'AWS API Call via CloudTrail',
   'AWS Console Sign In via CloudTrail',
+  'AWS Console Action via CloudTrail',
   'AWS Service Event via CloudTrail',
 ] as const;
+
+/** AWS Config's item changes (normal and oversized), forwarded as resource profile versions. */
+export const CONFIG_EVENT_PATTERN = { source: ['aws.config'], detailType: [CONFIG_DETAIL_TYPE] } as const;
 
 export interface FunctionsProps extends LedgerResources {
   readonly network: PrivateNetwork;
@@ -106,6 +111,16 @@ export class Functions extends Construct {
       eventPattern: {
         detailType: [...CLOUDTRAIL_DETAIL_TYPES],
         detail: notTheForwardersOwnSigning(this.forwarder),
+      },
+      targets: [new targets.SqsQueue(this.forwarderQueue, { deadLetterQueue: this.forwarderDeadLetters })],
+    });
+    // AWS Config → EventBridge → the same queue: each item becomes a profile version (G8, G10). The queue
+    // policy lets each rule send, and nothing else (`aws:SourceArn` of the rule).
+    new events.Rule(this, 'ConfigRule', {
+      description: 'AWS Config item changes into auditseal resource profiles',
+      eventPattern: {
+        source: [...CONFIG_EVENT_PATTERN.source],
+        detailType: [...CONFIG_EVENT_PATTERN.detailType],
       },
       targets: [new targets.SqsQueue(this.forwarderQueue, { deadLetterQueue: this.forwarderDeadLetters })],
     });

@@ -16,17 +16,29 @@ const MAX_DATE_TIME_LENGTH = 35;
 
 /** Milliseconds since the epoch of an RFC 3339 date-time (sub-millisecond digits truncated), or undefined. */
 export function parseRfc3339(value: string): number | undefined {
+  // Ingest asks twice in a row about each event's time (the schema, then the idempotency text): remember
+  // the last answer. The function is pure, so this changes no result.
+  if (value === lastParsed.value) return lastParsed.epochMs;
+  const epochMs = parseUncached(value);
+  lastParsed = { value, epochMs };
+  return epochMs;
+}
+
+let lastParsed: { readonly value: string | undefined; readonly epochMs: number | undefined } = {
+  value: undefined,
+  epochMs: undefined,
+};
+
+function parseUncached(value: string): number | undefined {
   if (value.length > MAX_DATE_TIME_LENGTH) return undefined;
   const m = DATE_TIME.exec(value);
   if (m === null) return undefined;
-  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const second = Number(m[6]);
   if (year < 1970 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
   if (hour > 23 || minute > 59 || second > 59) return undefined;
   let offsetMinutes = 0;

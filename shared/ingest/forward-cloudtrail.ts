@@ -41,6 +41,14 @@ export interface ForwardOutcome {
   readonly rejected: readonly Rejection[];
   /** Messages to redeliver: their write failed and a retry can succeed. */
   readonly failed: readonly string[];
+  /** The events stored or already stored, with their messages, in delivery order (profile derivation). */
+  readonly accepted: readonly AcceptedEvent[];
+}
+
+/** An event in the ledger after this delivery (stored now or before), and the messages that carried it. */
+export interface AcceptedEvent {
+  readonly input: AuditEventInput;
+  readonly messageIds: readonly string[];
 }
 
 /** Told about every drop and every failed write, for logging; never given message bodies. */
@@ -74,6 +82,7 @@ export async function forwardCloudTrail(
     duplicates: [] as string[],
     rejected: [] as Rejection[],
     failed: [] as string[],
+    accepted: [] as AcceptedEvent[],
   };
   const reject = (rejection: Rejection): void => {
     outcome.rejected.push(rejection);
@@ -135,7 +144,7 @@ async function ingestChunk(
   request: ForwardRequest,
   chunk: readonly Entry[],
   deps: IngestDeps,
-  outcome: { stored: string[]; duplicates: string[]; failed: string[] },
+  outcome: { stored: string[]; duplicates: string[]; failed: string[]; accepted: AcceptedEvent[] },
   reject: (r: Rejection) => void,
   observer: ForwardObserver,
   failedIds: Set<string>,
@@ -155,6 +164,7 @@ async function ingestChunk(
     const stored = new Set(result.stored);
     outcome.stored.push(...messagesOf(chunk.filter((e) => stored.has(e.id))));
     outcome.duplicates.push(...messagesOf(chunk.filter((e) => !stored.has(e.id))));
+    outcome.accepted.push(...chunk.map((e) => ({ input: e.input, messageIds: e.messageIds })));
     return [];
   } catch (error) {
     if (error instanceof InvalidEventsError) {
@@ -170,6 +180,8 @@ async function ingestChunk(
     }
     const stored = new Set(error instanceof IngestWriteError ? error.stored : []);
     outcome.stored.push(...messagesOf(chunk.filter((e) => stored.has(e.id))));
+    for (const e of chunk.filter((e) => stored.has(e.id)))
+      outcome.accepted.push({ input: e.input, messageIds: e.messageIds });
     if (error instanceof IdConflictError) {
       const conflicts = new Set(error.conflicts);
       for (const entry of chunk.filter((e) => conflicts.has(e.id))) {

@@ -6,7 +6,7 @@
  *   - `.idx`:   per event, 64 bytes: the leaf hash, then SHA-256 of the UTF-8 event id. The index lets a
  *               verifier say *which* event was modified, deleted, inserted, duplicated or reordered.
  */
-import { hashLeaf, rootFromLeafHashes, sha256 } from '../merkle/rfc6962.ts';
+import { HASH_SIZE, hashLeaf, rootFromLeafHashes, sha256 } from '../merkle/rfc6962.ts';
 import { sha256Binary } from '../platform/crypto.ts';
 
 /** Bytes per index entry: leaf hash (32) + SHA-256 of the event id (32). */
@@ -37,51 +37,87 @@ export function eventIdHash(id: string): Buffer {
   return Buffer.from(sha256Binary(id), 'binary');
 }
 
-/** Accumulates events into one chunk. */
+/**
+ * Accumulates events into one chunk. Each event's bytes are copied into the archive body as they are
+ * added, and its two hashes into the index body, so the builder holds no reference to the events it was
+ * given: they can be collected young, while the chunk fills. The bodies grow once and are reused by the
+ * next chunk after `reset()`, so a period of any length allocates them about once (sealing memory is one
+ * chunk, FORMAT.md §7, docs/BENCHMARKS.md "Sealing memory").
+ */
 export class ChunkBuilder {
-  private readonly lines: Uint8Array[] = [];
-  private readonly entries: Buffer[] = [];
-  private readonly leafHashes: Buffer[] = [];
+  private archive: Buffer;
+  private index: Buffer;
   private bytes = 0;
+  private entries = 0;
+
+  /** `expectedLeaves`: events per chunk, to size the index body once (it grows if needed). */
+  constructor(expectedLeaves = 64) {
+    this.archive = Buffer.allocUnsafe(64 * 1024);
+    this.index = Buffer.allocUnsafe(Math.max(1, expectedLeaves) * INDEX_ENTRY_SIZE);
+  }
 
   get count(): number {
-    return this.leafHashes.length;
+    return this.entries;
   }
 
   /**
    * Adds an event; returns its leaf hash (`leafHash` when the caller already computed it from these very
    * bytes). Rejects bytes that would break the line framing.
    */
-  add(event: SealableEvent, leafHash?: Buffer): Buffer {
+  add(event: SealableEvent, leafHash?: Uint8Array): Uint8Array {
     if (event.bytes.includes(NEWLINE)) {
       throw new RangeError(`event ${event.id} contains a raw newline: not canonical JSON`);
     }
     const leaf = leafHash ?? hashLeaf(event.bytes);
-    this.leafHashes.push(leaf);
-    this.lines.push(event.bytes);
-    this.entries.push(leaf, eventIdHash(event.id));
-    this.bytes += event.bytes.length + 1;
+    if (leaf.length !== HASH_SIZE) throw new RangeError('a leaf hash is 32 bytes');
+    const line = event.bytes.length + 1;
+    if (this.bytes + line > this.archive.length)
+      this.archive = grown(this.archive, this.bytes, this.bytes + line);
+    this.archive.set(event.bytes, this.bytes);
+    this.archive[this.bytes + event.bytes.length] = NEWLINE;
+    this.bytes += line;
+    const at = this.entries * INDEX_ENTRY_SIZE;
+    if (at + INDEX_ENTRY_SIZE > this.index.length) this.index = grown(this.index, at, at + INDEX_ENTRY_SIZE);
+    this.index.set(leaf, at);
+    this.index.write(sha256Binary(event.id), at + HASH_SIZE, HASH_SIZE, 'latin1');
+    this.entries++;
     return leaf;
   }
 
-  /** Produces the chunk's object bodies and root. */
+  /**
+   * Produces the chunk's object bodies and root. The bodies and leaf hashes are views of the builder's
+   * buffers: valid until the next `add` or `reset`.
+   */
   build(): BuiltChunk {
-    const archive = Buffer.allocUnsafe(this.bytes);
-    let at = 0;
-    for (const line of this.lines) {
-      archive.set(line, at);
-      at += line.length;
-      archive[at++] = NEWLINE;
+    const index = this.index.subarray(0, this.entries * INDEX_ENTRY_SIZE);
+    const leafHashes: Buffer[] = new Array(this.entries);
+    for (let i = 0; i < this.entries; i++) {
+      leafHashes[i] = index.subarray(i * INDEX_ENTRY_SIZE, i * INDEX_ENTRY_SIZE + HASH_SIZE);
     }
     return {
-      archive,
-      index: Buffer.concat(this.entries),
-      count: this.count,
-      // Computed once here, over the leaf hashes the chunk keeps anyway.
-      root: rootFromLeafHashes(this.leafHashes),
-      leafHashes: this.leafHashes,
+      archive: this.archive.subarray(0, this.bytes),
+      index,
+      count: this.entries,
+      root: rootFromLeafHashes(leafHashes),
+      leafHashes,
     };
   }
+
+  /** Empties the builder for the next chunk, keeping its buffers. */
+  reset(): void {
+    this.bytes = 0;
+    this.entries = 0;
+  }
+}
+
+/** Growth step above which a body grows by a fixed amount, so its spare room stays under this. */
+const MAX_GROWTH = 4 * 1024 * 1024;
+
+/** A copy of `buffer`'s first `used` bytes in a buffer of at least `needed` bytes (doubling, then +4 MiB steps). */
+function grown(buffer: Buffer, used: number, needed: number): Buffer {
+  const next = Buffer.allocUnsafe(Math.max(needed, buffer.length + Math.min(buffer.length, MAX_GROWTH)));
+  buffer.copy(next, 0, 0, used);
+  return next;
 }
 
 /** SHA-256 helper re-exported for callers that hash whole objects. */

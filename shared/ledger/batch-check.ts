@@ -43,37 +43,80 @@ export async function checkSignedBatch(
 ): Promise<BatchCheck> {
   const statement = parseBatchStatement(batch.statement);
   if (!statement) return { ok: false, reason: 'the statement is not a canonical batch statement' };
-  const fail = (reason: string): BatchCheck => ({ ok: false, reason, statement });
-  if (statement.ledger !== context.ledger) return fail(`the statement names ledger ${statement.ledger}`);
-  if (batch.batchId !== undefined && statement.batchId !== batch.batchId) {
-    return fail(`the statement names batch ${statement.batchId}, not ${batch.batchId}`);
+  const reason =
+    batchContextReason(statement, context, batch.batchId) ??
+    (await batchSignatureReason(statement, batch.statement, batch.signature, context.keys)) ??
+    batchLeavesReason(
+      statement,
+      batch.leaves.length,
+      (i) => batch.leaves[i]!.receivedAt,
+      (i) => batch.leaves[i]!.eventId,
+    ) ??
+    batchRootReason(statement, () => toHex(batchRoot(batch.leaves)));
+  return reason === undefined ? { ok: true, statement } : { ok: false, reason, statement };
+}
+
+/** checkSignedBatch's first step: the statement names this ledger (and batch) and lies in the period. */
+export function batchContextReason(
+  statement: BatchStatement,
+  context: Pick<BatchContext, 'ledger' | 'period'>,
+  batchId?: string,
+): string | undefined {
+  if (statement.ledger !== context.ledger) return `the statement names ledger ${statement.ledger}`;
+  if (batchId !== undefined && statement.batchId !== batchId) {
+    return `the statement names batch ${statement.batchId}, not ${batchId}`;
   }
   const from = Date.parse(statement.receivedFrom);
   const to = Date.parse(statement.receivedTo);
   if (!(from >= context.period.startMs && to < periodEndMs(context.period))) {
-    return fail('the batch is not received inside this period');
+    return 'the batch is not received inside this period';
   }
-  const key = context.keys.get(statement.keyId);
-  if (!key) return fail(`the batch is signed by untrusted key ${statement.keyId}`);
-  if (!(await verifyStatementSignature(key.key, Buffer.from(batch.statement, 'utf8'), batch.signature))) {
-    return fail('the batch signature does not verify');
+  return undefined;
+}
+
+/** checkSignedBatch's second step: a trusted key signs the statement's exact bytes. */
+export async function batchSignatureReason(
+  statement: BatchStatement,
+  statementText: string,
+  signature: Uint8Array,
+  keys: KeyLookup,
+): Promise<string | undefined> {
+  const key = keys.get(statement.keyId);
+  if (!key) return `the batch is signed by untrusted key ${statement.keyId}`;
+  if (!(await verifyStatementSignature(key.key, Buffer.from(statementText, 'utf8'), signature))) {
+    return 'the batch signature does not verify';
   }
-  if (batch.leaves.length !== statement.treeSize) {
-    return fail(`the batch lists ${batch.leaves.length} leaves; its statement signs ${statement.treeSize}`);
+  return undefined;
+}
+
+/** checkSignedBatch's third step: the statement signs as many leaves as listed, each inside its range. */
+export function batchLeavesReason(
+  statement: BatchStatement,
+  count: number,
+  receivedAt: (i: number) => string,
+  eventId: (i: number) => string,
+): string | undefined {
+  if (count !== statement.treeSize) {
+    return `the batch lists ${count} leaves; its statement signs ${statement.treeSize}`;
   }
-  for (const leaf of batch.leaves) {
-    if (leaf.receivedAt < statement.receivedFrom || leaf.receivedAt > statement.receivedTo) {
-      return fail(`leaf ${leaf.eventId} is received outside the batch's signed range`);
+  for (let i = 0; i < count; i++) {
+    const at = receivedAt(i);
+    if (at < statement.receivedFrom || at > statement.receivedTo) {
+      return `leaf ${eventId(i)} is received outside the batch's signed range`;
     }
   }
-  let root: string;
+  return undefined;
+}
+
+/** checkSignedBatch's last step: the listed leaves reproduce the signed root (`root` may throw). */
+export function batchRootReason(statement: BatchStatement, root: () => string): string | undefined {
+  let computed: string;
   try {
-    root = toHex(batchRoot(batch.leaves));
+    computed = root();
   } catch (error) {
-    return fail(`a leaf is malformed: ${(error as Error).message}`);
+    return `a leaf is malformed: ${(error as Error).message}`;
   }
-  if (root !== statement.rootHash) return fail('the listed leaves do not reproduce the signed root');
-  return { ok: true, statement };
+  return computed === statement.rootHash ? undefined : 'the listed leaves do not reproduce the signed root';
 }
 
 /**

@@ -63,8 +63,20 @@ export interface SignedBatch {
   readonly receipts: Receipt[];
 }
 
-/** Builds the batch tree, signs its statement once, and returns one receipt per event. */
-export async function signBatch(
+/** A batch's signed statement, without receipts: what a sealer needs of a batch. */
+export interface SignedBatchStatement {
+  readonly statement: BatchStatement;
+  readonly statementBytes: Uint8Array;
+  readonly signature: Uint8Array;
+  /** The batch leaf hashes (BL), in leaf order. */
+  readonly leafHashes: readonly Buffer[];
+}
+
+/**
+ * Builds the batch tree and signs its statement once. Imports use this directly: their receipts would be
+ * an answer to no client, and building them costs more than the tree.
+ */
+export async function signBatchStatement(
   req: { ledger: string; batchId: string; leaves: readonly BatchLeaf[] },
   signer: Signer,
   /**
@@ -72,7 +84,7 @@ export async function signBatch(
    * Sign when it verifies with the signer's key, so re-running a seal writes byte-identical objects.
    */
   earlier?: (statementText: string) => Uint8Array | undefined,
-): Promise<SignedBatch> {
+): Promise<SignedBatchStatement> {
   if (req.leaves.length === 0) throw new RangeError('a batch needs at least one event');
   const leafHashes = req.leaves.map(batchLeafHash);
   let receivedFrom = req.leaves[0]!.receivedAt;
@@ -93,13 +105,24 @@ export async function signBatch(
   });
   const statementBytes = canonicalBytes(statement);
   if (statementBytes.length > MAX_STATEMENT_BYTES) throw new RangeError('batch statement exceeds 4096 bytes');
-  const statementText = Buffer.from(statementBytes).toString('utf8');
-  const previous = earlier?.(statementText);
+  const previous = earlier?.(Buffer.from(statementBytes).toString('utf8'));
   const signature =
     previous !== undefined &&
     verifyStatement(createPublicKey(await signer.publicKeyPem()), statementBytes, previous)
       ? previous
       : await signer.sign(statementBytes);
+  return { statement, statementBytes, signature, leafHashes };
+}
+
+/** Builds the batch tree, signs its statement once, and returns one receipt per event. */
+export async function signBatch(
+  req: { ledger: string; batchId: string; leaves: readonly BatchLeaf[] },
+  signer: Signer,
+  /** As in signBatchStatement: a signature already made for these exact statement bytes. */
+  earlier?: (statementText: string) => Uint8Array | undefined,
+): Promise<SignedBatch> {
+  const { statement, statementBytes, signature, leafHashes } = await signBatchStatement(req, signer, earlier);
+  const statementText = Buffer.from(statementBytes).toString('utf8');
   const signatureText = Buffer.from(signature).toString('base64');
   const paths = allInclusionProofs(leafHashes);
   // A node's hash appears in the audit path of every leaf under its sibling: allInclusionProofs shares

@@ -17,10 +17,29 @@ export class EventIdSet {
 
   /** Adds `id`; returns false if it (or an id with the same 64-bit hash) was already there. */
   add(id: string): boolean {
-    const digest = Buffer.from(sha256Binary(id), 'binary');
-    // A zero word pair marks an empty slot: keep the low word non-zero.
-    const hi = digest.readUInt32BE(0);
-    const lo = digest.readUInt32BE(4) | 1;
+    return this.addDigest(Buffer.from(sha256Binary(id), 'binary'));
+  }
+
+  /**
+   * Adds the id whose SHA-256 (of its UTF-8 bytes) is `digest[offset…offset+32)`, for callers that already
+   * hold it; returns false if it was already there.
+   */
+  addDigest(digest: Uint8Array, offset = 0): boolean {
+    const hi =
+      ((digest[offset]! << 24) |
+        (digest[offset + 1]! << 16) |
+        (digest[offset + 2]! << 8) |
+        digest[offset + 3]!) >>>
+      0;
+    // A zero word pair marks an empty slot: keep the low word non-zero. Both words are compared as the
+    // unsigned values the table holds (a signed `| 1` would never equal a stored word with its top bit set).
+    const lo =
+      ((digest[offset + 4]! << 24) |
+        (digest[offset + 5]! << 16) |
+        (digest[offset + 6]! << 8) |
+        digest[offset + 7]! |
+        1) >>>
+      0;
     if ((this.#size + 1) * 2 > this.#table.length / 2) this.#grow();
     return this.#insert(this.#table, hi, lo);
   }

@@ -132,13 +132,17 @@ function headOf(statement: DigestStatement, statementBytes: Uint8Array, period: 
   };
 }
 
-/** Accumulates newline-terminated lines for one object. */
+/**
+ * Accumulates newline-terminated lines for one object. Each line is copied in as it is added, into one
+ * body that the next object reuses: `take()` returns a view of it, valid until the next `add`.
+ */
 class LineFileWriter {
-  #lines: Uint8Array[] = [];
+  #body = Buffer.allocUnsafe(64 * 1024);
+  #count = 0;
   #bytes = 0;
 
   get count(): number {
-    return this.#lines.length;
+    return this.#count;
   }
 
   get bytes(): number {
@@ -146,20 +150,22 @@ class LineFileWriter {
   }
 
   add(line: Uint8Array): void {
-    this.#lines.push(line);
-    this.#bytes += line.length + 1;
+    const needed = this.#bytes + line.length + 1;
+    if (needed > this.#body.length) {
+      const next = Buffer.allocUnsafe(Math.max(needed, 2 * this.#body.length));
+      this.#body.copy(next, 0, 0, this.#bytes);
+      this.#body = next;
+    }
+    this.#body.set(line, this.#bytes);
+    this.#body[needed - 1] = 0x0a;
+    this.#bytes = needed;
+    this.#count++;
   }
 
   take(): { body: Buffer; count: number } {
-    const body = Buffer.allocUnsafe(this.#bytes);
-    let at = 0;
-    for (const line of this.#lines) {
-      body.set(line, at);
-      at += line.length;
-      body[at++] = 0x0a;
-    }
-    const count = this.#lines.length;
-    this.#lines = [];
+    const body = this.#body.subarray(0, this.#bytes);
+    const count = this.#count;
+    this.#count = 0;
     this.#bytes = 0;
     return { body, count };
   }
@@ -190,13 +196,13 @@ export async function sealPeriod(req: SealRequest, deps: SealDeps): Promise<Seal
 
   const tree = new StreamingTree();
   const archives: ArchiveRef[] = [];
-  let chunk = new ChunkBuilder();
+  // One builder for the whole period: its bodies are reused chunk after chunk (the store is done with a
+  // body once its put settles), so sealing holds one chunk whatever the period's length.
+  const chunk = new ChunkBuilder(chunkLeaves);
 
   const flush = async (): Promise<void> => {
     if (chunk.count === 0) return;
     const built = chunk.build();
-    // Drop the builder and the event buffers it holds before the writes; only the built bodies stay alive.
-    chunk = new ChunkBuilder();
     const n = archives.length;
     const key = archiveObjectKey(req.ledger, req.period, n, 'events');
     const indexKey = archiveObjectKey(req.ledger, req.period, n, 'index');
@@ -213,6 +219,7 @@ export async function sealPeriod(req: SealRequest, deps: SealDeps): Promise<Seal
       rootHash: toHex(built.root),
       indexSha256: toHex(sha256(built.index)),
     });
+    chunk.reset();
   };
 
   const batches = new LineFileWriter();
@@ -221,8 +228,10 @@ export async function sealPeriod(req: SealRequest, deps: SealDeps): Promise<Seal
     if (batches.count === 0) return;
     const { body, count } = batches.take();
     const key = batchFileKey(req.ledger, req.period, batchFiles.length);
+    // The body is the writer's reused buffer: everything read from it is read before the next record.
+    const ref = { key, count, size: body.length, sha256: toHex(sha256(body)) };
     await putDeterministic(store, key, body, 'application/x-ndjson');
-    batchFiles.push({ key, count, size: body.length, sha256: toHex(sha256(body)) });
+    batchFiles.push(ref);
   };
   const exclusions = new LineFileWriter();
   let excluded = 0;

@@ -8,11 +8,11 @@
  * sealed through the same provenance check as events read from the ledger table.
  */
 import { loadPublicKey, TrustedKeySet } from '../crypto/keys.ts';
-import { hashLeaf } from '../merkle/rfc6962.ts';
+import { HASH_SIZE, hashLeaf } from '../merkle/rfc6962.ts';
 import type { BatchSeal, PeriodEvent } from '../ports/ledger-store.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SealableEvent } from './archive-chunk.ts';
-import { signBatch } from './batch-receipts.ts';
+import { type BatchLeaf, signBatchStatement } from './batch-receipts.ts';
 import { batchRecordSchema, MAX_BATCH_LEAVES } from './formats.ts';
 import { batchFileKey } from './object-keys.ts';
 import { compactLabel, isoSeconds, nextPeriod, type Period, periodOf } from './period.ts';
@@ -88,9 +88,15 @@ export async function sealRange(req: SealRangeRequest, deps: SealDeps): Promise<
   return sealed;
 }
 
+/** The id of a period's `n`-th import batch: `imp-<period label>-<n>`, deterministic across runs. */
+export function importBatchId(period: Period, n: number): string {
+  return `imp-${compactLabel(period.startMs)}-${String(n).padStart(6, '0')}`;
+}
+
 /**
  * Signs one period's import events in batches of at most MAX_BATCH_LEAVES, in period order. Batch ids are
- * `imp-<period label>-<n>`: deterministic, so sealing the same input twice gives the same objects.
+ * `imp-<period label>-<n>` (importBatchId): deterministic, so sealing the same input twice gives the same
+ * objects.
  */
 export async function signImportBatches(
   ledger: string,
@@ -100,21 +106,57 @@ export async function signImportBatches(
   /** Where an earlier run may have archived this period's batches: their signatures are reused. */
   existing?: ObjectStore,
 ): Promise<{ rows: PeriodEvent[]; batches: BatchSeal[] }> {
+  const batches: BatchSeal[] = [];
+  for await (const batch of importBatches(ledger, period, events, deps, existing)) batches.push(batch);
+  const rows = events.map(
+    (e, i): PeriodEvent => ({
+      id: e.id,
+      bytes: e.bytes,
+      receivedAt: e.receivedAt,
+      batchId: importBatchId(period, Math.floor(i / MAX_BATCH_LEAVES)),
+    }),
+  );
+  // The provenance check wants batches in (receivedAt, batchId) order, as the ledger table reads them.
+  batches.sort((a, b) =>
+    a.receivedAt !== b.receivedAt ? (a.receivedAt < b.receivedAt ? -1 : 1) : a.batchId < b.batchId ? -1 : 1,
+  );
+  return { rows, batches };
+}
+
+/**
+ * signImportBatches, lazily: each block of MAX_BATCH_LEAVES events is read, hashed and signed only when the
+ * consumer asks for its batch, so a period of any size is signed in the memory of one block. Event `i` of
+ * `events` belongs to batch `importBatchId(period, floor(i / MAX_BATCH_LEAVES))`. With `events` in period
+ * order (compareEvents), the batches come out in (receivedAt, batchId) order, as sealPeriod wants them.
+ * Each block's leaf hashes are packed into one buffer, not kept as one small Buffer per leaf.
+ */
+export async function* importBatches(
+  ledger: string,
+  period: Period,
+  events: Iterable<OrderedEvent> | AsyncIterable<OrderedEvent>,
+  deps: Pick<SealDeps, 'signer'>,
+  /** Where an earlier run may have archived this period's batches: their signatures are reused. */
+  existing?: ObjectStore,
+): AsyncGenerator<BatchSeal> {
   const earlier = existing
     ? await earlierSignatures(existing, ledger, period)
     : new Map<string, Uint8Array>();
-  const rows: PeriodEvent[] = [];
-  const batches: BatchSeal[] = [];
-  for (let start = 0; start < events.length; start += MAX_BATCH_LEAVES) {
-    const slice = events.slice(start, start + MAX_BATCH_LEAVES);
-    const batchId = `imp-${compactLabel(period.startMs)}-${String(batches.length).padStart(6, '0')}`;
-    const leaves = slice.map((e) => ({
-      eventId: e.id,
+  let n = 0;
+  let block: { eventId: string; receivedAt: string }[] = [];
+  let hashes = Buffer.allocUnsafe(MAX_BATCH_LEAVES * HASH_SIZE);
+  const signBlock = async (): Promise<BatchSeal> => {
+    const batchId = importBatchId(period, n++);
+    const leaves: BatchLeaf[] = block.map((e, i) => ({
+      eventId: e.eventId,
       receivedAt: e.receivedAt,
-      leafHash: hashLeaf(e.bytes),
+      leafHash: hashes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE),
     }));
-    const signed = await signBatch({ ledger, batchId, leaves }, deps.signer, (text) => earlier.get(text));
-    batches.push({
+    block = [];
+    hashes = Buffer.allocUnsafe(MAX_BATCH_LEAVES * HASH_SIZE);
+    const signed = await signBatchStatement({ ledger, batchId, leaves }, deps.signer, (text) =>
+      earlier.get(text),
+    );
+    return {
       ledger,
       batchId,
       receivedAt: signed.statement.receivedFrom,
@@ -122,14 +164,14 @@ export async function signImportBatches(
       signature: signed.signature,
       size: leaves.length,
       leaves,
-    });
-    for (const e of slice) rows.push({ id: e.id, bytes: e.bytes, receivedAt: e.receivedAt, batchId });
+    };
+  };
+  for await (const e of events) {
+    hashLeaf(e.bytes).copy(hashes, block.length * HASH_SIZE);
+    block.push({ eventId: e.id, receivedAt: e.receivedAt });
+    if (block.length === MAX_BATCH_LEAVES) yield await signBlock();
   }
-  // The provenance check wants batches in (receivedAt, batchId) order, as the ledger table reads them.
-  batches.sort((a, b) =>
-    a.receivedAt !== b.receivedAt ? (a.receivedAt < b.receivedAt ? -1 : 1) : a.batchId < b.batchId ? -1 : 1,
-  );
-  return { rows, batches };
+  if (block.length > 0) yield await signBlock();
 }
 
 /**

@@ -8,7 +8,11 @@
 export type PutOutcome = 'created' | 'unchanged';
 
 export interface ObjectStore {
-  /** Writes `body` under `key` only if no object exists there. Throws ObjectConflictError if different bytes exist. */
+  /**
+   * Writes `body` under `key` only if no object exists there. Throws ObjectConflictError if different bytes
+   * exist. The caller may reuse `body` once the returned promise settles (the sealer does, chunk after
+   * chunk): a store that keeps the bytes keeps a copy.
+   */
   putIfAbsent(key: string, body: Uint8Array, contentType: string): Promise<PutOutcome>;
   /** Reads an object, or undefined if there is none. */
   get(key: string): Promise<Uint8Array | undefined>;

@@ -37,11 +37,12 @@ import {
 import { StreamingTree, sha256 } from '../merkle/rfc6962.ts';
 import { MAX_P256_DER_SIGNATURE_BYTES, type PublicKeyHandle, verifyP256Sha256 } from '../platform/crypto.ts';
 import { MAX_STATEMENT_BYTES } from '../ports/signer.ts';
+import type { CheckedRecord } from './batch-record-check.ts';
 import type { Finding, PeriodRun } from './findings.ts';
 import { NotRegularObjectError, type ObjectReader } from './object-reader.ts';
 import { type ChunkResult, hashFromHex, verifyChunk } from './verify-chunk.ts';
 import { ProfileChecks, type ProfileSummary, type ResourceTimeline } from './verify-profiles.ts';
-import { PeriodProvenance } from './verify-provenance.ts';
+import { PeriodProvenance, type RecordChecker } from './verify-provenance.ts';
 import { type BatchLeafCheck, checkReceiptFile } from './verify-receipts.ts';
 
 /**
@@ -105,13 +106,25 @@ export interface VerifyOptions {
 export interface ChunkChecker {
   /** Chunks read and checked ahead of the one in use, at least 1 (1: no lookahead). */
   readonly lookahead: number;
-  /** The same result as verifyChunk(ref, archive, index, cut) for the same bytes. */
+  /**
+   * The same result as verifyChunk(ref, archive, index, cut) for the same bytes. A checker may take the
+   * buffers it is given (transfer them to another thread); it then gives the archive's bytes back as
+   * `archive`, which the caller uses from then on.
+   */
   check(
     ref: ArchiveRef,
     archive: Buffer | undefined,
     index: Buffer | undefined,
     cut: boolean,
-  ): ChunkResult | Promise<ChunkResult>;
+  ): (ChunkResult & { archive?: Buffer }) | Promise<ChunkResult & { archive?: Buffer }>;
+  /**
+   * The same result as checkBatchRecord(line, context), when this checker also takes batch records; they
+   * are then sent `lookahead` records ahead within a batch file, and used strictly in order.
+   */
+  checkRecord?(
+    line: Buffer,
+    context: { ledger: string; period: Period },
+  ): CheckedRecord | Promise<CheckedRecord>;
 }
 
 const IN_THREAD: ChunkChecker = { lookahead: 1, check: verifyChunk };
@@ -242,8 +255,8 @@ async function loadChunk(folder: ObjectReader, ref: ArchiveRef, checker: ChunkCh
     cut = archive !== undefined && archive.length > window;
     if (archive && cut) archive = archive.subarray(0, window);
   }
-  const result = await checker.check(ref, archive, indexRead.bytes, cut);
-  return { archive, result, notRegular };
+  const result: ChunkResult & { archive?: Buffer } = await checker.check(ref, archive, indexRead.bytes, cut);
+  return { archive: result.archive ?? archive, result, notRegular };
 }
 
 /**
@@ -399,6 +412,13 @@ export async function verifyFolder(folder: ObjectReader, options: VerifyOptions)
     options.chunks ?? IN_THREAD,
   );
   let chunkAt = 0;
+  const chunkChecker = options.chunks;
+  const recordChecker: RecordChecker | undefined = chunkChecker?.checkRecord
+    ? {
+        lookahead: chunkChecker.lookahead,
+        checkRecord: (line, context) => chunkChecker.checkRecord!(line, context),
+      }
+    : undefined;
   for (const { entry, digest } of archiveJobs) {
     const statement = entry.statement!;
     // The signed period, not the key's: a moved digest still names its own period's archives.
@@ -417,7 +437,8 @@ export async function verifyFolder(folder: ObjectReader, options: VerifyOptions)
       period,
       keys: options.keys,
       findings,
-      onEvent: (e) => receiptWork.observeEvent(digest.ledger, period, e.id, e.leafHash),
+      onEvent: (e) => receiptWork.observeEvent(digest.ledger, period, e.id, e.leaf),
+      ...(recordChecker ? { records: recordChecker } : {}),
     });
     digest.archives.forEach((ref, i) => {
       referenced.add(ref.key);

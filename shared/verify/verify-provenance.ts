@@ -7,20 +7,20 @@
  */
 
 import { parseCanonicalText } from '../canonical/jcs.ts';
-import { checkAbandon, checkSignedBatch } from '../ledger/batch-check.ts';
+import { batchSignatureReason, checkAbandon } from '../ledger/batch-check.ts';
 import type { KeyLookup } from '../ledger/batch-receipts.ts';
-import {
-  type BatchFileRef,
-  type BatchRecord,
-  batchRecordSchema,
-  type Digest,
-  exclusionSchema,
-} from '../ledger/formats.ts';
-import { fromHex, toHex } from '../ledger/hex.ts';
+import { type BatchFileRef, type Digest, exclusionSchema } from '../ledger/formats.ts';
+import { toHex } from '../ledger/hex.ts';
 import { EventIdSet } from '../ledger/id-set.ts';
 import { batchFileKey, exclusionsKey } from '../ledger/object-keys.ts';
 import type { Period } from '../ledger/period.ts';
-import { sha256 } from '../merkle/rfc6962.ts';
+import { HASH_SIZE, sha256 } from '../merkle/rfc6962.ts';
+import {
+  type CheckedRecord,
+  checkBatchRecord,
+  MISSING_REASONS,
+  type RecordLeaves,
+} from './batch-record-check.ts';
 import type { Finding } from './findings.ts';
 import type { ObjectReader } from './object-reader.ts';
 
@@ -29,14 +29,32 @@ export interface ProvenEventRef {
   readonly index: number;
   readonly id: string;
   readonly receivedAt: string;
-  readonly leafHash: string;
+  /** The event's leaf hash (32 bytes; a view, valid during the call). */
+  readonly leaf: Uint8Array;
 }
 
+/** A signed leaf waiting for its sealed event: position `pos` of a checked record's leaves. */
 interface PendingLeaf {
-  readonly id: string;
-  readonly receivedAt: string;
-  readonly leafHash: string;
+  readonly leaves: RecordLeaves;
+  readonly idHashes: Uint8Array;
+  readonly pos: number;
 }
+
+/**
+ * Who checks batch records (checkBatchRecord's work: parse, JCS, schema, batch root). Default: in this
+ * thread, one record at a time. A checker that runs elsewhere (worker threads) sets `lookahead` above 1:
+ * that many records of a batch file are sent ahead of the one in use, whose results are still used
+ * strictly in order, so findings do not depend on it.
+ */
+export interface RecordChecker {
+  readonly lookahead: number;
+  checkRecord(
+    line: Buffer,
+    context: { ledger: string; period: Period },
+  ): CheckedRecord | Promise<CheckedRecord>;
+}
+
+const RECORDS_IN_THREAD: RecordChecker = { lookahead: 1, checkRecord: checkBatchRecord };
 
 /** Most findings of one kind reported per period; beyond it, one summary finding. */
 const MAX_FINDINGS_PER_KIND = 1000;
@@ -92,6 +110,43 @@ function parseLine<T>(
   return parseCanonicalText(line.toString('utf8'), schema);
 }
 
+/**
+ * A set of indices of one period as paged bits: 8 KiB per 65,536 indices touched, where a Set of numbers
+ * costs tens of bytes per index (a period may hold tens of millions of events).
+ */
+class IndexBits {
+  static readonly #PAGE = 65_536;
+  readonly #pages = new Map<number, Uint32Array>();
+  #lastKey = -1;
+  #lastPage: Uint32Array | undefined;
+
+  #page(index: number, create: boolean): Uint32Array | undefined {
+    const key = Math.floor(index / IndexBits.#PAGE);
+    if (key === this.#lastKey) return this.#lastPage;
+    let page = this.#pages.get(key);
+    if (!page) {
+      if (!create) return undefined;
+      page = new Uint32Array(IndexBits.#PAGE / 32);
+      this.#pages.set(key, page);
+    }
+    this.#lastKey = key;
+    this.#lastPage = page;
+    return page;
+  }
+
+  has(index: number): boolean {
+    const page = this.#page(index, false);
+    const bit = index % IndexBits.#PAGE;
+    return page !== undefined && (page[bit >>> 5]! & (1 << (bit & 31))) !== 0;
+  }
+
+  add(index: number): void {
+    const page = this.#page(index, true)!;
+    const bit = index % IndexBits.#PAGE;
+    page[bit >>> 5]! |= 1 << (bit & 31);
+  }
+}
+
 /** Provenance of one period, fed the period's sealed leaves in order. */
 export class PeriodProvenance {
   readonly #reader: ObjectReader;
@@ -101,16 +156,18 @@ export class PeriodProvenance {
   readonly #findings: Finding[];
   readonly #onEvent: (event: ProvenEventRef) => void;
   readonly #pending = new Map<number, PendingLeaf>();
-  readonly #claimed = new Set<number>();
+  readonly #claimed = new IndexBits();
   readonly #counts = new Map<string, number>();
+  readonly #records: RecordChecker;
   #fileIndex = 0;
   #queue: Buffer[] = [];
+  #queueNext = 0;
+  #queueChecks = new Map<number, Promise<CheckedRecord>>();
   #queueFile = '';
-  #queueLine = 0;
   #broken = false;
   #disabled = false;
   #previous: { receivedAt: string; id: string } | undefined;
-  #skipped = new Set<number>();
+  readonly #skipped = new IndexBits();
   readonly #sealedIds = new EventIdSet();
 
   constructor(options: {
@@ -121,8 +178,11 @@ export class PeriodProvenance {
     keys: KeyLookup;
     findings: Finding[];
     onEvent?: (event: ProvenEventRef) => void;
+    /** Who checks the batch records; default: this thread. */
+    records?: RecordChecker;
   }) {
     this.#reader = options.reader;
+    this.#records = options.records ?? RECORDS_IN_THREAD;
     this.#digest = options.digest;
     this.#period = options.period;
     this.#keys = options.keys;
@@ -166,7 +226,13 @@ export class PeriodProvenance {
 
   /** The leaves of chunk `firstIndex…`, in order, as computed from the archived bytes. */
   async observe(firstIndex: number, leaves: readonly Buffer[]): Promise<void> {
-    for (let i = 0; i < leaves.length; i++) await this.#event(firstIndex + i, toHex(leaves[i]!));
+    for (let i = 0; i < leaves.length; i++) {
+      const index = firstIndex + i;
+      if (this.#broken) return;
+      // A record is read only when no pending leaf covers the index (the await costs a microtask per event).
+      if (!this.#pending.has(index)) await this.#event(index, leaves[i]!);
+      else this.#matched(index, leaves[i]!);
+    }
   }
 
   /** A chunk whose leaves could not be established (its own findings say why): its indices are not checked. */
@@ -178,75 +244,81 @@ export class PeriodProvenance {
     this.#previous = undefined;
   }
 
-  async #event(index: number, leafHash: string): Promise<void> {
+  async #event(index: number, leaf: Uint8Array): Promise<void> {
     if (this.#broken) return;
     while (!this.#pending.has(index) && (await this.#readRecord())) {
       // keep reading until a record covers this index, or none is left
     }
     // A batch file that just turned out missing or modified: its own finding says why, nothing is judged.
     if (this.#broken) return;
-    const signed = this.#pending.get(index);
-    const object = this.#chunkKey(index);
-    // A batch file that is missing or modified is its own finding; the events it would cover are not judged.
-    if (!signed && this.#broken) return;
-    if (!signed) {
+    if (!this.#pending.has(index)) {
       this.#push({
         code: 'EVENT_UNSIGNED',
-        object,
+        object: this.#chunkKey(index),
         eventIndex: index,
         message: `sealed event #${index} is not a leaf of any trusted, signed batch of this period`,
       });
       this.#previous = undefined;
       return;
     }
+    this.#matched(index, leaf);
+  }
+
+  /** The sealed event at `index`, whose signed leaf is pending. */
+  #matched(index: number, leaf: Uint8Array): void {
+    const { leaves, idHashes, pos } = this.#pending.get(index)!;
     this.#pending.delete(index);
-    if (signed.leafHash !== leafHash) {
+    const id = leaves.ids[pos]!;
+    const at = pos * HASH_SIZE;
+    const signedHash = leaves.leafHashes;
+    let same = leaf.length === HASH_SIZE;
+    for (let k = 0; same && k < HASH_SIZE; k++) same = signedHash[at + k] === leaf[k];
+    if (!same) {
+      const expected = toHex(signedHash.subarray(at, at + HASH_SIZE));
       this.#push({
         code: 'EVENT_UNSIGNED',
-        object,
-        eventId: signed.id,
+        object: this.#chunkKey(index),
+        eventId: id,
         eventIndex: index,
-        message: `sealed event #${index} is not the leaf its batch signed for ${signed.id}`,
-        evidence: { expected: signed.leafHash, computed: leafHash },
+        message: `sealed event #${index} is not the leaf its batch signed for ${id}`,
+        evidence: { expected, computed: toHex(leaf) },
       });
       this.#previous = undefined;
       return;
     }
+    const receivedAt = leaves.receivedAt[pos]!;
     const prev = this.#previous;
-    const firstTime = this.#sealedIds.add(signed.id);
-    if (!firstTime && prev?.id !== signed.id) {
+    const firstTime = this.#sealedIds.addDigest(idHashes, at);
+    if (!firstTime && prev?.id !== id) {
       this.#push({
         code: 'EVENT_ID_REUSED',
-        object,
-        eventId: signed.id,
+        object: this.#chunkKey(index),
+        eventId: id,
         eventIndex: index,
-        message: `event id ${signed.id} is sealed more than once in this period`,
+        message: `event id ${id} is sealed more than once in this period`,
       });
     }
     if (prev) {
-      if (prev.id === signed.id) {
+      if (prev.id === id) {
         this.#push({
           code: 'EVENT_ID_REUSED',
-          object,
-          eventId: signed.id,
+          object: this.#chunkKey(index),
+          eventId: id,
           eventIndex: index,
-          message: `event id ${signed.id} is sealed twice`,
+          message: `event id ${id} is sealed twice`,
         });
-      } else if (
-        prev.receivedAt > signed.receivedAt ||
-        (prev.receivedAt === signed.receivedAt && prev.id > signed.id)
-      ) {
+      } else if (prev.receivedAt > receivedAt || (prev.receivedAt === receivedAt && prev.id > id)) {
         this.#push({
           code: 'EVENT_ORDER_INVALID',
-          object,
-          eventId: signed.id,
+          object: this.#chunkKey(index),
+          eventId: id,
           eventIndex: index,
-          message: `event #${index} (${signed.receivedAt} ${signed.id}) comes after ${prev.receivedAt} ${prev.id}`,
+          message: `event #${index} (${receivedAt} ${id}) comes after ${prev.receivedAt} ${prev.id}`,
         });
       }
     }
-    this.#previous = { receivedAt: signed.receivedAt, id: signed.id };
-    this.#onEvent({ index, id: signed.id, receivedAt: signed.receivedAt, leafHash });
+    this.#previous = { receivedAt, id };
+    this.#onEvent({ index, id, receivedAt, leaf });
   }
 
   #chunkKey(index: number): string {
@@ -256,7 +328,7 @@ export class PeriodProvenance {
 
   /** Reads the next batch record; false when none is left (or the files are unusable). */
   async #readRecord(): Promise<boolean> {
-    while (this.#queue.length === 0) {
+    while (this.#queueNext >= this.#queue.length) {
       if (this.#broken || this.#fileIndex >= this.#digest.batches.length) return false;
       const ref: BatchFileRef = this.#digest.batches[this.#fileIndex++]!;
       const bytes = await readCommitted(this.#reader, ref, this.#findings);
@@ -274,18 +346,28 @@ export class PeriodProvenance {
         });
       }
       this.#queue = all;
+      this.#queueNext = 0;
+      this.#queueChecks.clear();
       this.#queueFile = ref.key;
-      this.#queueLine = 0;
     }
-    const line = this.#queue.shift()!;
-    const lineNo = ++this.#queueLine;
-    await this.#record(line, this.#queueFile, lineNo);
+    const at = this.#queueNext++;
+    // Records ahead of this one are checked meanwhile (by a checker in other threads); used in order.
+    const ahead = Math.max(1, Math.floor(this.#records.lookahead));
+    for (let k = at; k < Math.min(this.#queue.length, at + ahead); k++) {
+      if (this.#queueChecks.has(k)) continue;
+      const context = { ledger: this.#digest.ledger, period: this.#period };
+      const check = Promise.resolve().then(() => this.#records.checkRecord(this.#queue[k]!, context));
+      check.catch(() => undefined);
+      this.#queueChecks.set(k, check);
+    }
+    const check = this.#queueChecks.get(at)!;
+    this.#queueChecks.delete(at);
+    await this.#record(await check, this.#queueFile, at + 1);
     return true;
   }
 
-  async #record(line: Buffer, object: string, lineNo: number): Promise<void> {
-    const record = parseLine<BatchRecord>(line, batchRecordSchema);
-    if (!record) {
+  async #record(record: CheckedRecord, object: string, lineNo: number): Promise<void> {
+    if (!record.ok) {
       this.#push({
         code: 'BATCH_INVALID',
         object,
@@ -293,21 +375,23 @@ export class PeriodProvenance {
       });
       return;
     }
-    const leaves = record.leaves.map((l) => ({
-      eventId: l.id,
-      receivedAt: l.receivedAt,
-      leafHash: fromHex(l.leafHash, 32)!,
-    }));
-    const check = await checkSignedBatch(
-      { statement: record.statement, signature: Buffer.from(record.signature, 'base64'), leaves },
-      { ledger: this.#digest.ledger, period: this.#period, keys: this.#keys },
-    );
-    const batchId = check.statement?.batchId ?? `line ${lineNo}`;
-    if (!check.ok) {
+    const statement = record.batch;
+    const batchId = statement?.batchId ?? `line ${lineNo}`;
+    const reason = !statement
+      ? 'the statement is not a canonical batch statement'
+      : (record.contextReason ??
+        (await batchSignatureReason(
+          statement,
+          record.statement,
+          Buffer.from(record.signature, 'base64'),
+          this.#keys,
+        )) ??
+        record.leavesReason);
+    if (reason !== undefined || !statement) {
       this.#push({
         code: 'BATCH_INVALID',
         object,
-        message: `batch ${batchId} (line ${lineNo}): ${check.reason}`,
+        message: `batch ${batchId} (line ${lineNo}): ${reason}`,
       });
       return;
     }
@@ -315,7 +399,7 @@ export class PeriodProvenance {
     if (record.abandon) {
       const a = await checkAbandon(
         { statement: record.abandon.statement, signature: Buffer.from(record.abandon.signature, 'base64') },
-        { statementText: record.statement, statement: check.statement },
+        { statementText: record.statement, statement },
         this.#keys,
       );
       if (!a.ok) {
@@ -328,50 +412,62 @@ export class PeriodProvenance {
       }
       abandoned = a.indices;
     }
-    const ids = new Set<string>();
-    for (const [position, leaf] of record.leaves.entries()) {
-      if (ids.has(leaf.id)) {
-        this.#push({
-          code: 'EVENT_ID_REUSED',
-          object,
-          eventId: leaf.id,
-          message: `batch ${batchId} signs event id ${leaf.id} twice`,
-        });
+    const { leaves, idHashes } = record;
+    // Ids signed twice in this batch: the id hashes say "maybe" (never missing one); the first maybe
+    // starts an exact set of the ids so far, so that a 64-bit hash collision is never reported.
+    const seen = new EventIdSet();
+    let exact: Set<string> | undefined;
+    for (let position = 0; position < leaves.count; position++) {
+      const id = leaves.ids[position]!;
+      const maybe = !seen.addDigest(idHashes, position * HASH_SIZE);
+      if (maybe && !exact) exact = new Set(leaves.ids.slice(0, position));
+      if (exact) {
+        if (maybe && exact.has(id)) {
+          this.#push({
+            code: 'EVENT_ID_REUSED',
+            object,
+            eventId: id,
+            message: `batch ${batchId} signs event id ${id} twice`,
+          });
+        }
+        exact.add(id);
       }
-      ids.add(leaf.id);
-      if (leaf.index === null && leaf.missing === 'ABANDONED') {
+      const missing =
+        leaves.missing[position]! === 0 ? undefined : MISSING_REASONS[leaves.missing[position]! - 1];
+      const index = leaves.indices[position]!;
+      if (index === -1 && missing === 'ABANDONED') {
         // Ingest signed that its request did not store this leaf: its absence is explained, not a finding.
         if (!abandoned.has(position)) {
           this.#push({
             code: 'BATCH_INVALID',
             object,
-            eventId: leaf.id,
-            message: `batch ${batchId} marks ${leaf.id} abandoned, but its signed abandon statement does not`,
+            eventId: id,
+            message: `batch ${batchId} marks ${id} abandoned, but its signed abandon statement does not`,
           });
         }
         continue;
       }
-      if (leaf.index === null) {
+      if (index === -1) {
         this.#push({
           code: 'BATCH_LEAF_MISSING',
           object,
-          eventId: leaf.id,
-          message: `event ${leaf.id} (received ${leaf.receivedAt}) was signed at ingest in batch ${batchId} but is not sealed: ${leaf.missing === 'MODIFIED' ? 'its stored bytes were changed' : 'no stored row had it'}`,
+          eventId: id,
+          message: `event ${id} (received ${leaves.receivedAt[position]!}) was signed at ingest in batch ${batchId} but is not sealed: ${missing === 'MODIFIED' ? 'its stored bytes were changed' : 'no stored row had it'}`,
         });
         continue;
       }
-      if (leaf.index >= this.#digest.treeSize || this.#claimed.has(leaf.index)) {
+      if (index >= this.#digest.treeSize || this.#claimed.has(index)) {
         this.#push({
           code: 'DIGEST_MALFORMED',
           object,
-          eventId: leaf.id,
-          message: `batch ${batchId} places ${leaf.id} at index ${leaf.index}, which is out of range or taken`,
+          eventId: id,
+          message: `batch ${batchId} places ${id} at index ${index}, which is out of range or taken`,
         });
         continue;
       }
-      this.#claimed.add(leaf.index);
-      if (this.#skipped.has(leaf.index)) continue;
-      this.#pending.set(leaf.index, { id: leaf.id, receivedAt: leaf.receivedAt, leafHash: leaf.leafHash });
+      this.#claimed.add(index);
+      if (this.#skipped.has(index)) continue;
+      this.#pending.set(index, { leaves, idHashes, pos: position });
     }
   }
 
@@ -382,12 +478,13 @@ export class PeriodProvenance {
       // every remaining record is checked, and its missing leaves reported
     }
     if (!this.#broken) {
-      for (const [index, leaf] of this.#pending) {
+      for (const [index, { leaves, pos }] of this.#pending) {
+        const id = leaves.ids[pos]!;
         this.#push({
           code: 'DIGEST_MALFORMED',
           object: this.#queueFile || `${this.#digest.ledger}`,
-          eventId: leaf.id,
-          message: `a batch record places ${leaf.id} at index ${index}, but no such event is sealed there`,
+          eventId: id,
+          message: `a batch record places ${id} at index ${index}, but no such event is sealed there`,
         });
       }
     }

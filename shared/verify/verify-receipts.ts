@@ -25,7 +25,7 @@ export interface ReceiptWork {
   readonly count: number;
   observe(ledger: string, period: Period, leaves: readonly Buffer[]): void;
   /** A sealed event whose id and leaf provenance established: receipts for that id must name that leaf. */
-  observeEvent(ledger: string, period: Period, id: string, leafHash: string): void;
+  observeEvent(ledger: string, period: Period, id: string, leaf: Uint8Array): void;
   finish(inRange: (ms: number) => boolean): Finding[];
 }
 
@@ -97,9 +97,10 @@ async function collect(reader: ObjectReader, keys: KeyLookup, findings: Finding[
         }
       }
     },
-    observeEvent(ledger, period, id, leafHash) {
+    observeEvent(ledger, period, id, leaf) {
       const list = byId.get(id);
       if (!list) return;
+      const leafHash = toHex(leaf);
       const end = periodEndMs(period);
       for (const r of list) {
         if (r.ledger !== ledger || r.receivedAtMs < period.startMs || r.receivedAtMs >= end) continue;

@@ -1,6 +1,6 @@
 /**
- * `auditseal verify --jobs N` (cli/verify-workers.ts): archive chunks are checked by worker threads, and
- * the report must be byte-identical to the single-threaded one on every folder, clean or tampered. The
+ * `auditseal verify --jobs N` (cli/verify-workers.ts): archive chunks and batch records are checked by
+ * worker threads, and the report must be byte-identical to the single-threaded one on every folder, clean or tampered. The
  * tamper scenarios run in-process with one shared pool; the public test vectors run through the built
  * command (dist/cli, with its bundled worker) with --jobs 1, --jobs 2 and the default.
  */
@@ -11,8 +11,10 @@ import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChunkWorkerPool, parseJobs } from '../../cli/verify-workers.ts';
+import { periodOf } from '../../shared/ledger/period.ts';
+import { checkBatchRecord } from '../../shared/verify/batch-record-check.ts';
 import { FolderReader } from '../../shared/verify/object-reader.ts';
-import { type VerifyOptions, verifyFolder } from '../../shared/verify/verify-folder.ts';
+import { type ChunkChecker, type VerifyOptions, verifyFolder } from '../../shared/verify/verify-folder.ts';
 import {
   copyFolder,
   flipByte,
@@ -42,7 +44,7 @@ const folders: string[] = [];
 
 beforeAll(async () => {
   pristine = await sealPristine(tempFolder('jobs-pristine'));
-  pool2 = new ChunkWorkerPool(2);
+  pool2 = new ChunkWorkerPool(2, { takeBuffers: true });
   pool3 = new ChunkWorkerPool(3);
 });
 
@@ -127,6 +129,80 @@ describe('Class: ChunkWorkerPool', () => {
         { numRuns: 12 },
       );
     });
+  });
+});
+
+/** Every line of every batch record file of a folder, with the ledger and period it belongs to. */
+function batchRecordLines(dir: string): { line: Buffer; ledger: string; startMs: number; seconds: number }[] {
+  const out: { line: Buffer; ledger: string; startMs: number; seconds: number }[] = [];
+  for (const key of listObjects(dir, 'archives/').filter((k) => /\/batches-\d{6}\.jsonl$/.test(k))) {
+    // archives/<ledger>/YYYY/MM/DD/<start>-<seconds>s/batches-NNNNNN.jsonl
+    const parts = key.split('/');
+    const [start, seconds] = parts[parts.length - 2]!.split('-');
+    const iso = `${start!.slice(0, 4)}-${start!.slice(4, 6)}-${start!.slice(6, 8)}T${start!.slice(9, 11)}:${start!.slice(11, 13)}:${start!.slice(13, 15)}Z`;
+    const startMs = Date.parse(iso);
+    const text = readObject(dir, key);
+    for (const line of text
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.length > 0)) {
+      out.push({
+        line: Buffer.from(line, 'utf8'),
+        ledger: parts[1]!,
+        startMs,
+        seconds: Number(seconds!.slice(0, -1)),
+      });
+    }
+  }
+  return out;
+}
+
+describe('Method: checkRecord', () => {
+  it("gives checkBatchRecord's result for every pristine batch record, and for the same records with bytes flipped (property)", async () => {
+    // Prepare
+    const records = batchRecordLines(pristine.dir);
+    expect(records.length).toBeGreaterThan(0);
+    const flip = fc.record({
+      record: fc.integer({ min: 0, max: records.length - 1 }),
+      at: fc.nat(),
+      mask: fc.integer({ min: 1, max: 255 }),
+    });
+
+    // Act + Assess
+    await fc.assert(
+      fc.asyncProperty(fc.array(flip, { maxLength: 2 }), async (flips) => {
+        const r = records[flips[0]?.record ?? 0]!;
+        const line = Buffer.from(r.line);
+        for (const f of flips) line[f.at % line.length] = line[f.at % line.length]! ^ f.mask;
+        const context = { ledger: r.ledger, period: periodOf(r.startMs, r.seconds) };
+        const inThread = checkBatchRecord(line, context);
+        expect(await pool2.checkRecord(line, context)).toEqual(inThread);
+        expect(await pool3.checkRecord(line, context)).toEqual(inThread);
+        if (flips.length === 0) expect(inThread).toMatchObject({ ok: true });
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('is what verifyFolder uses for the batch records when the pool checks its chunks', async () => {
+    // Prepare
+    let records = 0;
+    const counting: ChunkChecker = {
+      lookahead: pool2.lookahead,
+      check: (...args) => pool2.check(...args),
+      checkRecord: (line, context) => {
+        records++;
+        return pool2.checkRecord(line, context);
+      },
+    };
+    const reader = new FolderReader(pristine.dir);
+
+    // Act
+    const report = await verifyFolder(reader, { keys: pristine.keys, chunks: counting });
+
+    // Assess
+    expect(records).toBe(batchRecordLines(pristine.dir).length);
+    expect(JSON.stringify(report)).toBe(JSON.stringify(await verifyFolder(reader, { keys: pristine.keys })));
   });
 });
 

@@ -9,7 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseIngestConfig } from '../../functions/config.ts';
 import { sealingConfigFromEnv } from '../../functions/sealing-runtime.ts';
 import { SEALING_LAG_LOG_PHRASE, TAMPER_ALARM_LOG_PHRASE } from '../../infra/constructs/alarm-topic.ts';
-import { CLOUDTRAIL_DETAIL_TYPES, WRITER_TIMEOUT } from '../../infra/constructs/functions.ts';
+import {
+  CLOUDTRAIL_DETAIL_TYPES,
+  CONFIG_EVENT_PATTERN,
+  WRITER_TIMEOUT,
+} from '../../infra/constructs/functions.ts';
 import { resourceDefinitions } from '../../infra/resources/definitions.ts';
 import {
   type CfnResource,
@@ -151,12 +155,80 @@ describe('Construct: Functions', () => {
   });
 
   describe('Property: CloudTrail reaches the forwarder through an encrypted queue with a DLQ', () => {
-    it('matches the three CloudTrail detail-types on the default bus and sends them to the queue', () => {
+    const rules = () =>
+      resourcesOfType(synthesized.json, 'AWS::Events::Rule').filter(
+        ([, r]) => r.Properties['EventPattern'] !== undefined,
+      );
+    const cloudTrailRule = () =>
+      rules().find(([, r]) =>
+        JSON.stringify(r.Properties['EventPattern']).includes('AWS API Call via CloudTrail'),
+      )![1];
+
+    it('includes console actions (the forwarder maps them)', () => {
+      // Assess
+      expect(CLOUDTRAIL_DETAIL_TYPES).toContain('AWS Console Action via CloudTrail');
+      expect(cloudTrailRule().Properties['EventPattern']).toMatchObject({
+        'detail-type': expect.arrayContaining(['AWS Console Action via CloudTrail']),
+      });
+    });
+
+    it('sends AWS Config item changes, and only those, to the same queue with its DLQ', () => {
       // Prepare
       const queue = logicalIdOf(synthesized.stack.functions.forwarderQueue);
-      const [, rule] = resourcesOfType(synthesized.json, 'AWS::Events::Rule').find(
-        ([, r]) => r.Properties['EventPattern'] !== undefined,
-      )!;
+      const config = rules().filter(([, r]) =>
+        JSON.stringify(r.Properties['EventPattern']).includes('aws.config'),
+      );
+
+      // Assess
+      expect(config).toHaveLength(1);
+      expect(config[0]![1].Properties['EventBusName']).toBeUndefined();
+      expect(config[0]![1].Properties['EventPattern']).toEqual({
+        source: ['aws.config'],
+        'detail-type': ['Config Configuration Item Change'],
+      });
+      expect(CONFIG_EVENT_PATTERN.detailType).toEqual(['Config Configuration Item Change']);
+      expect(config[0]![1].Properties['Targets']).toEqual([
+        expect.objectContaining({
+          Arn: { 'Fn::GetAtt': [queue, 'Arn'] },
+          DeadLetterConfig: {
+            Arn: { 'Fn::GetAtt': [logicalIdOf(synthesized.stack.functions.forwarderDeadLetters), 'Arn'] },
+          },
+        }),
+      ]);
+    });
+
+    it('lets each rule, and nothing else, send to the queue', () => {
+      // Prepare
+      const queue = logicalIdOf(synthesized.stack.functions.forwarderQueue);
+      const policies = resourcesOfType(synthesized.json, 'AWS::SQS::QueuePolicy').filter(([, p]) =>
+        JSON.stringify(p.Properties['Queues']).includes(queue),
+      );
+      const statements = policies.flatMap(
+        ([, p]) => (p.Properties['PolicyDocument'] as { Statement: Record<string, unknown>[] }).Statement,
+      );
+      const sends = statements.filter((s) => s['Effect'] === 'Allow');
+
+      // Assess: one Allow per rule that targets the queue (CloudTrail, AWS Config), each bound to its ARN.
+      const targeting = rules()
+        .filter(([, r]) => JSON.stringify(r.Properties['Targets']).includes(queue))
+        .map(([id]) => id);
+      expect(targeting).toHaveLength(2);
+      expect(sends).toHaveLength(2);
+      for (const send of sends) {
+        expect(send['Principal']).toEqual({ Service: 'events.amazonaws.com' });
+        expect(send['Action']).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+      }
+      expect(sends.map((send) => JSON.stringify(send['Condition'])).sort()).toEqual(
+        targeting
+          .map((id) => JSON.stringify({ ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [id, 'Arn'] } } }))
+          .sort(),
+      );
+    });
+
+    it('matches the four CloudTrail detail-types on the default bus and sends them to the queue', () => {
+      // Prepare
+      const queue = logicalIdOf(synthesized.stack.functions.forwarderQueue);
+      const rule = cloudTrailRule();
 
       // Assess
       expect(rule.Properties['EventBusName']).toBeUndefined();
@@ -175,9 +247,7 @@ describe('Construct: Functions', () => {
 
     it('leaves out the forwarder’s own KMS calls, which would otherwise loop', () => {
       // Prepare
-      const [, rule] = resourcesOfType(synthesized.json, 'AWS::Events::Rule').find(
-        ([, r]) => r.Properties['EventPattern'] !== undefined,
-      )!;
+      const rule = cloudTrailRule();
       const either = (rule.Properties['EventPattern'] as { detail: { $or: unknown[] } }).detail.$or;
 
       // Assess

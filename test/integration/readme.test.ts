@@ -67,6 +67,16 @@ const EXPECTED: Readonly<Record<string, readonly (string | RegExp)[]>> = {
     /Timeline of arn:aws:s3:::acme-audit-logs/,
     /replace \/configuration\/versioning = "Enabled"/,
   ],
+  'profile-sources': [
+    /profile versions: 6 from AWS Config and 2 from CloudTrail recorded, 1 already stored/,
+    /Timeline of arn:aws:s3:::mborch-test-bucket-config-item/,
+    /replace \/supplementaryConfiguration\/BucketPolicy\/policyText/,
+    /event +\S*PutBucketPolicy .*ct:7f3c2a9e-5b1d-4c8e-9a2f-000000000001/,
+    /profile of arn:aws:s3:::mborch-test-bucket-config-item at the event's time: version 1 \(in force from 2019-02-12T07:29:16\.288Z/,
+    /the version it caused: version 2 \(in force from 2019-02-12T08:05:00\.000Z/,
+    /arn:aws:s3:::example-bucket version 1 \(present\), in force from 2019-01-01T00:00:00\.000Z/,
+    /version {2}2 \(deleted/,
+  ],
   apps: [/Posted 2 event/, /VALID {3}app-1: leaf /],
   auditor: [/Sealed 619 events/, /\nVALID: /, /Verified OK/, /SHA2-256\(.+\.digest\.json\)= [0-9a-f]{64}/],
 };

@@ -5,10 +5,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createHandler } from '../../../functions/forward-cloudtrail.ts';
 import { wrapInEventBridgeEnvelope } from '../../../shared/events/cloudtrail.ts';
+import type { EventBridgeForwardOutcome } from '../../../shared/ingest/forward-eventbridge.ts';
 import { LedgerUnavailableError } from '../../../shared/ports/ledger-store.ts';
 import { cloudTrailRecord, EDGE_CASES, eventIdOf, sampleRecords } from '../../support/cloudtrail-records.ts';
 import { readSharedText, sharedDataPath } from '../../support/shared-data.ts';
 import { type Harness, harness, LEDGER } from '../ingest/ingest-fixtures.ts';
+import { configEventText, configItemFiles, notificationsOf } from '../profiles/config-fixtures.ts';
 import { lambdaContext, recordingLogger } from './http-fixtures.ts';
 
 const QUEUE_ARN = 'arn:aws:sqs:eu-west-1:123456789012:auditseal-cloudtrail';
@@ -72,8 +74,18 @@ async function storedRecordTexts(h: Harness, count: number): Promise<unknown[]> 
 
 function setup(h: Harness) {
   const { logger, lines } = recordingLogger();
-  const handler = createHandler({ ledger: LEDGER, ingest: h.deps, logger });
-  return { handler, logger, lines };
+  const outcomes: EventBridgeForwardOutcome[] = [];
+  const handler = createHandler({
+    ledger: LEDGER,
+    ingest: h.deps,
+    profiles: h.profiles,
+    logger,
+    observe: (o) => void outcomes.push(o),
+  });
+  /** Profile versions the deliveries created (each one its own signed event). */
+  const versionsCreated = () =>
+    outcomes.flatMap((o) => o.versions).filter((v) => v.status === 'created').length;
+  return { handler, logger, lines, versionsCreated };
 }
 
 /** messageId → rejection reason, from the forwarder's warn lines. */
@@ -112,7 +124,7 @@ describe('Handler: forward-cloudtrail', () => {
     it('stores or rejects every record with a reason and never asks for redelivery', async () => {
       // Prepare
       const h = await harness();
-      const { handler, logger } = setup(h);
+      const { handler, logger, versionsCreated } = setup(h);
       const lines = readSharedText('cloudtrail/all_permissive.jsonl')
         .split('\n')
         .filter((l) => l.trim() !== '');
@@ -131,8 +143,10 @@ describe('Handler: forward-cloudtrail', () => {
       const storedOrDuplicate = records.filter((r) => !rejected.has(r.messageId)).length;
       expect(storedOrDuplicate + rejected.size).toBe(lines.length);
       expect(h.store.eventCount).toBeGreaterThan(lines.length / 2);
-      expect(h.store.eventCount).toBeLessThanOrEqual(storedOrDuplicate);
-      expect(h.signer.signCalls).toBeLessThanOrEqual(Math.ceil(records.length / 10));
+      // The records that carry a resource's new state also gave profile versions, each sealed as an event.
+      expect(versionsCreated()).toBeGreaterThan(0);
+      expect(h.store.eventCount).toBeLessThanOrEqual(storedOrDuplicate + versionsCreated());
+      expect(h.signer.signCalls).toBeLessThanOrEqual(Math.ceil(records.length / 10) + versionsCreated());
     });
   });
 
@@ -311,9 +325,58 @@ describe('Handler: forward-cloudtrail', () => {
       expect(h.store.eventCount).toBe(2);
       expect(failed.length + rejected.size + 2).toBe(records.length);
       expect(logger.error).toHaveBeenCalledWith(
-        'CloudTrail events not stored; returned for redelivery',
+        'EventBridge envelopes not stored; returned for redelivery',
         expect.objectContaining({ messageIds: failed }),
       );
+    });
+  });
+
+  describe('with AWS Config item changes (the real items, wrapped as EventBridge delivers them)', () => {
+    it('records each item as a profile version, logs a rejection with its reason, and never logs the item', async () => {
+      // Prepare
+      const h = await harness();
+      const { handler, logger, lines, versionsCreated } = setup(h);
+      const bodies = configItemFiles()
+        .filter((f) => f.file === 'AWS_S3_Bucket.json' || f.file === 'AWS_ACM_Certificate.json')
+        .map((f) => configEventText(notificationsOf(f.value)[0]!));
+      const records = bodies.map((b, i) => sqsRecord(b, `cfg-${i}`));
+
+      // Act
+      const response = await handler(sqsEvent(records), lambdaContext());
+
+      // Assess: the certificate's capture time is a Python repr (BAD_CAPTURE_TIME), the bucket is stored.
+      expect(response.batchItemFailures).toEqual([]);
+      expect(versionsCreated()).toBe(1);
+      expect(rejections(logger)).toEqual(new Map([['cfg-0', 'BAD_CAPTURE_TIME']]));
+      expect(lines()).not.toContain('mborch-test-bucket-config-item');
+      expect(logger.info).toHaveBeenCalledWith(
+        'EventBridge delivery forwarded',
+        expect.objectContaining({ messages: 2, stored: 1, rejected: 1, failed: 0, versionsCreated: 1 }),
+      );
+    });
+
+    it('returns the items as batch item failures while the ledger is unavailable', async () => {
+      // Prepare
+      let down = true;
+      const h = await harness({
+        beforeGroup: () => {
+          if (down) throw new LedgerUnavailableError('throttled', []);
+        },
+      });
+      const { handler } = setup(h);
+      const body = configEventText(
+        notificationsOf(configItemFiles().find((f) => f.file === 'AWS_S3_Bucket.json')!.value)[0]!,
+      );
+
+      // Act
+      const first = await handler(sqsEvent([sqsRecord(body, 'cfg-1')]), lambdaContext());
+      down = false;
+      const second = await handler(sqsEvent([sqsRecord(body, 'cfg-1')]), lambdaContext());
+
+      // Assess
+      expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'cfg-1' }]);
+      expect(second.batchItemFailures).toEqual([]);
+      expect(await h.profiles.head('arn:aws:s3:::mborch-test-bucket-config-item')).toMatchObject({ n: 1 });
     });
   });
 });

@@ -13,6 +13,7 @@ import {
   InMemoryLedgerStore,
   type InMemoryLedgerStoreOptions,
 } from '../../../shared/storage/in-memory-ledger-store.ts';
+import { InMemoryProfileStore } from '../../../shared/storage/in-memory-profile-store.ts';
 
 export const LEDGER = 'test-ledger';
 /** 2026-11-22T21:10:00.123Z: ten minutes into an hourly period. */
@@ -61,6 +62,8 @@ export interface Harness {
   readonly clock: TestClock;
   readonly deps: IngestDeps;
   readonly keys: TrustedKeySet;
+  /** The profile chains the store writes each `profile` event's version into. */
+  readonly profiles: InMemoryProfileStore;
 }
 
 const baseSigner = KeyFileSigner.generate();
@@ -70,7 +73,8 @@ let batchCounter = 0;
 
 /** Fresh store, counting signer and clock; `storeOptions` configure the in-memory store. */
 export async function harness(storeOptions: InMemoryLedgerStoreOptions = {}): Promise<Harness> {
-  const store = new InMemoryLedgerStore(storeOptions);
+  const profiles = storeOptions.profiles ?? new InMemoryProfileStore();
+  const store = new InMemoryLedgerStore({ ...storeOptions, profiles });
   const signer = new CountingSigner(baseSigner);
   const clock = new TestClock();
   const deps: IngestDeps = {
@@ -83,7 +87,7 @@ export async function harness(storeOptions: InMemoryLedgerStoreOptions = {}): Pr
     batchIdFactory: () => `batch-${++batchCounter}`,
     genesis: new GenesisGuard(new InMemorySealRegistry()),
   };
-  return { store, signer, clock, deps, keys: await baseKeys };
+  return { store, signer, clock, deps, keys: await baseKeys, profiles };
 }
 
 /** An ingest request for `items` from the api channel. */

@@ -3,12 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { canonicalBytes } from '../../../shared/canonical/jcs.ts';
 import { KeyFileSigner } from '../../../shared/crypto/key-file-signer.ts';
 import { eventIdHash } from '../../../shared/ledger/archive-chunk.ts';
+import { signBatchStatement } from '../../../shared/ledger/batch-receipts.ts';
 import { SealError } from '../../../shared/ledger/errors.ts';
 import { digestSchema, digestStatementSchema } from '../../../shared/ledger/formats.ts';
 import { toHex } from '../../../shared/ledger/hex.ts';
 import { archiveObjectKey, digestObjectKey } from '../../../shared/ledger/object-keys.ts';
 import { nextPeriod, type Period } from '../../../shared/ledger/period.ts';
-import { readSealedHead, type SealRequest, sealPeriod } from '../../../shared/ledger/seal-period.ts';
+import {
+  BATCH_FILE_MAX_RECORDS,
+  readSealedHead,
+  type SealRequest,
+  sealPeriod,
+} from '../../../shared/ledger/seal-period.ts';
 import { sealRange, signImportBatches } from '../../../shared/ledger/seal-range.ts';
 import { emptyRoot, rootFromLeafHashes, sha256 } from '../../../shared/merkle/rfc6962.ts';
 import type { BatchSeal, PeriodEvent } from '../../../shared/ports/ledger-store.ts';
@@ -260,6 +266,59 @@ describe('Function: sealPeriod', () => {
       });
       expect(report.findings).toEqual([]);
     });
+  });
+
+  describe('when a period fills several archive chunks and several batch files', () => {
+    it('writes each object whole although the sealer reuses its buffers, and the folder verifies', async () => {
+      // Prepare: one batch per event, so that the batch records fill more than one batch file
+      // (BATCH_FILE_MAX_RECORDS), and chunks of 1,024 events: every reused body is written more than once.
+      const signer = KeyFileSigner.generate();
+      const n = BATCH_FILE_MAX_RECORDS + 100;
+      const events = Array.from({ length: n }, (_, i) =>
+        makeEvent(`evt-${String(i).padStart(5, '0')}`, new Date(P0.startMs + 1 + i * 100).toISOString()),
+      );
+      const rows: PeriodEvent[] = [];
+      const batches: BatchSeal[] = [];
+      for (const [i, e] of events.entries()) {
+        const batchId = `b-${String(i).padStart(5, '0')}`;
+        const leaves = [{ eventId: e.id, receivedAt: e.receivedAt, leafHash: e.leafHash }];
+        const signed = await signBatchStatement({ ledger: LEDGER, batchId, leaves }, signer);
+        const statement = Buffer.from(signed.statementBytes).toString('utf8');
+        batches.push({
+          ledger: LEDGER,
+          batchId,
+          receivedAt: e.receivedAt,
+          statement,
+          signature: signed.signature,
+          size: 1,
+          leaves,
+        });
+        rows.push({ id: e.id, bytes: e.bytes, receivedAt: e.receivedAt, batchId });
+      }
+      const keys = await trustedKeysOf(signer);
+      const store = new InMemoryObjectStore();
+
+      // Act
+      const sealed = await sealPeriod(
+        { ledger: LEDGER, period: P0, previous: null, rows, batches, keys, chunkLeaves: 1024 },
+        { store, signer },
+      );
+
+      // Assess
+      const digest = digestSchema.parse(json(store, digestObjectKey(LEDGER, P0, 'digest')));
+      expect(digest.archives).toHaveLength(Math.ceil(n / 1024));
+      expect(digest.batches.map((b) => b.count)).toEqual([BATCH_FILE_MAX_RECORDS, 100]);
+      for (const ref of digest.batches) {
+        expect(toHex(sha256(store.objects.get(ref.key)!))).toBe(ref.sha256);
+      }
+      const lines = digest.archives.flatMap((a) =>
+        Buffer.from(store.objects.get(a.key)!).toString('utf8').split('\n').slice(0, -1),
+      );
+      expect(lines).toEqual(events.map((e) => Buffer.from(e.bytes).toString('utf8')));
+      expect(sealed.rootHash).toBe(toHex(rootFromLeafHashes(events.map((e) => e.leafHash))));
+      const report = await verifyFolder(new MemoryReader(store.objects), { keys });
+      expect(report.findings).toEqual([]);
+    }, 60_000);
   });
 
   describe('when periods are sealed one after another', () => {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KeyFileSigner } from '../../../shared/crypto/key-file-signer.ts';
 import { checkSignedBatch } from '../../../shared/ledger/batch-check.ts';
@@ -6,11 +7,14 @@ import { digestObjectKey } from '../../../shared/ledger/object-keys.ts';
 import { nextPeriod, type Period } from '../../../shared/ledger/period.ts';
 import {
   compareEvents,
+  importBatches,
+  importBatchId,
   type OrderedEvent,
   sealRange,
   signImportBatches,
 } from '../../../shared/ledger/seal-range.ts';
 import { rootFromLeafHashes } from '../../../shared/merkle/rfc6962.ts';
+import type { BatchSeal } from '../../../shared/ports/ledger-store.ts';
 import { InMemoryObjectStore } from '../../../shared/storage/in-memory-object-store.ts';
 import { verifyFolder } from '../../../shared/verify/verify-folder.ts';
 import { MemoryReader, makeEvent, trustedKeysOf } from '../../support/sealed-folder.ts';
@@ -254,6 +258,77 @@ describe('Function: sealRange', () => {
       // Assess
       await expect(act).rejects.toThrow(RangeError);
       expect(store.objects.size).toBe(before);
+    });
+  });
+});
+
+describe('Function: importBatches', () => {
+  const eventsOf = (n: number, step: number): OrderedEvent[] =>
+    Array.from({ length: n }, (_, i) => {
+      const id = `evt-${String(i).padStart(6, '0')}`;
+      const receivedAt = new Date(P0.startMs + 1000 + Math.floor(i * step)).toISOString();
+      return { id, receivedAt, bytes: Buffer.from(`{"id":"${id}","n":${i}}`) };
+    });
+
+  describe('when its batches are collected', () => {
+    it('gives the batches signImportBatches gives, in the same order, each trusted', async () => {
+      const signer = KeyFileSigner.generate();
+      const keys = await trustedKeysOf(signer);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 1, max: 2 * MAX_BATCH_LEAVES + 5 }),
+          fc.constantFrom(0.3, 1, 7),
+          async (n, step) => {
+            // Prepare
+            const events = eventsOf(n, step);
+
+            // Act
+            const lazy: BatchSeal[] = [];
+            for await (const batch of importBatches(LEDGER, P0, events, { signer })) lazy.push(batch);
+            const eager = await signImportBatches(LEDGER, P0, events, { signer });
+
+            // Assess: equal but for the signatures (ECDSA is randomized), which each check on its own.
+            const strip = (b: BatchSeal) => ({
+              ...b,
+              signature: undefined,
+              leaves: b.leaves.map((l) => ({ ...l, leafHash: Buffer.from(l.leafHash).toString('hex') })),
+            });
+            expect(lazy.map(strip)).toEqual(eager.batches.map(strip));
+            expect(eager.rows.map((r) => r.batchId)).toEqual(
+              events.map((_, i) => importBatchId(P0, Math.floor(i / MAX_BATCH_LEAVES))),
+            );
+            for (const batch of lazy) {
+              expect(await checkSignedBatch(batch, { ledger: LEDGER, period: P0, keys })).toMatchObject({
+                ok: true,
+              });
+            }
+          },
+        ),
+        { numRuns: 6 },
+      );
+    });
+  });
+
+  describe('when only its first batch is taken', () => {
+    it('reads one block of events, not the whole period', async () => {
+      // Prepare
+      const events = eventsOf(3 * MAX_BATCH_LEAVES, 0.1);
+      let read = 0;
+      function* counted(): Generator<OrderedEvent> {
+        for (const e of events) {
+          read++;
+          yield e;
+        }
+      }
+
+      // Act
+      const batches = importBatches(LEDGER, P0, counted(), { signer: KeyFileSigner.generate() });
+      const first = await batches.next();
+
+      // Assess
+      expect(first.done).toBe(false);
+      expect(first.value?.leaves).toHaveLength(MAX_BATCH_LEAVES);
+      expect(read).toBe(MAX_BATCH_LEAVES);
     });
   });
 });
