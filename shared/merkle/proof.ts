@@ -6,6 +6,7 @@
  * proof length is checked before any hashing, so an attacker-controlled proof is rejected early and
  * with a precise reason.
  */
+import { sha256Binary } from '../platform/crypto.ts';
 import { ProofError } from './errors.ts';
 import { HASH_SIZE, hashChildren, rootFromLeafHashes, splitPoint } from './rfc6962.ts';
 
@@ -107,7 +108,7 @@ function checkSize(value: number, what: string): number {
 const TWO_32 = 2 ** 32;
 
 function bit(x: number, i: number): number {
-  return Math.floor(x / 2 ** i) % 2;
+  return x < TWO_32 && i < 32 ? (x >>> i) & 1 : Math.floor(x / 2 ** i) % 2;
 }
 
 function shiftRight(x: number, n: number): number {
@@ -145,14 +146,6 @@ function decompose(index: number, size: number): { inner: number; border: number
   return { inner, border };
 }
 
-function chainInner(seed: Buffer, proof: readonly Uint8Array[], index: number): Buffer {
-  let acc = seed;
-  for (const [i, h] of proof.entries()) {
-    acc = bit(index, i) === 0 ? hashChildren(acc, h) : hashChildren(h, acc);
-  }
-  return acc;
-}
-
 function chainInnerRight(seed: Buffer, proof: readonly Uint8Array[], index: number): Buffer {
   let acc = seed;
   for (const [i, h] of proof.entries()) {
@@ -161,10 +154,45 @@ function chainInnerRight(seed: Buffer, proof: readonly Uint8Array[], index: numb
   return acc;
 }
 
+function chainInner(seed: Buffer, proof: readonly Uint8Array[], index: number): Buffer {
+  let acc = seed;
+  for (const [i, h] of proof.entries()) {
+    acc = bit(index, i) === 0 ? hashChildren(acc, h) : hashChildren(h, acc);
+  }
+  return acc;
+}
+
 function chainBorderRight(seed: Buffer, proof: readonly Uint8Array[]): Buffer {
   let acc = seed;
   for (const h of proof) acc = hashChildren(h, acc);
   return acc;
+}
+
+// An inclusion proof's root is computed in one reused node buffer `0x01 || left || right`: each level's
+// digest is written straight into the half where the next level needs it, so a proof of any depth
+// allocates nothing but its result (one one-shot SHA-256 per level; see `hashChildren` in rfc6962.ts).
+const pathNode = Buffer.alloc(1 + 2 * HASH_SIZE);
+pathNode[0] = 0x01;
+const LEFT = 1;
+const RIGHT = 1 + HASH_SIZE;
+
+/**
+ * The root implied by `leafHash` at `index` and its path: the `inner` hashes below the split point
+ * (sibling left or right by the index's bits), then the border hashes, each to the left.
+ */
+function chainPath(leafHash: Uint8Array, proof: readonly Uint8Array[], inner: number, index: number): Buffer {
+  if (proof.length === 0) return Buffer.from(leafHash);
+  // Where the running hash goes for level i: left when bit i of the index is 0 among the inner levels.
+  const accAt = (i: number): number => (i < inner && bit(index, i) === 0 ? LEFT : RIGHT);
+  pathNode.set(leafHash, accAt(0));
+  for (let i = 0; i < proof.length; i++) {
+    const at = accAt(i);
+    pathNode.set(proof[i]!, at === LEFT ? RIGHT : LEFT);
+    const digest = sha256Binary(pathNode);
+    if (i + 1 === proof.length) return Buffer.from(digest, 'latin1');
+    pathNode.write(digest, accAt(i + 1), HASH_SIZE, 'latin1');
+  }
+  throw new Error('unreachable');
 }
 
 /** Root implied by a leaf hash and its audit path. Throws ProofError on any structural defect. */
@@ -185,9 +213,8 @@ export function rootFromInclusionProof(
   if (proof.length !== inner + border) {
     throw new ProofError('WRONG_PROOF_SIZE', `proof has ${proof.length} hashes, expected ${inner + border}`);
   }
-  for (const [i, h] of proof.entries()) checkHash(h, `proof[${i}]`);
-  const res = chainInner(Buffer.from(leafHash), proof.slice(0, inner), idx);
-  return chainBorderRight(res, proof.slice(inner));
+  for (let i = 0; i < proof.length; i++) checkHash(proof[i]!, `proof[${i}]`);
+  return chainPath(leafHash, proof, inner, idx);
 }
 
 /** Verifies that `leafHash` is leaf `index` of the tree of `size` leaves with this root. Throws on failure. */
