@@ -122,12 +122,19 @@ function xor(a: number, b: number): number {
 }
 
 function bitLength(x: number): number {
+  if (x < TWO_32) return 32 - Math.clz32(x);
   let n = 0;
   for (let v = x; v > 0; v = Math.floor(v / 2)) n++;
   return n;
 }
 
 function popCount(x: number): number {
+  if (x < TWO_32) {
+    let v = x >>> 0;
+    let c = 0;
+    for (; v !== 0; v &= v - 1) c++;
+    return c;
+  }
   let c = 0;
   for (let v = x; v > 0; v = Math.floor(v / 2)) c += v % 2;
   return c;
@@ -183,14 +190,14 @@ const RIGHT = 1 + HASH_SIZE;
 function chainPath(leafHash: Uint8Array, proof: readonly Uint8Array[], inner: number, index: number): Buffer {
   if (proof.length === 0) return Buffer.from(leafHash);
   // Where the running hash goes for level i: left when bit i of the index is 0 among the inner levels.
-  const accAt = (i: number): number => (i < inner && bit(index, i) === 0 ? LEFT : RIGHT);
-  pathNode.set(leafHash, accAt(0));
+  let at = inner > 0 && bit(index, 0) === 0 ? LEFT : RIGHT;
+  pathNode.set(leafHash, at);
   for (let i = 0; i < proof.length; i++) {
-    const at = accAt(i);
     pathNode.set(proof[i]!, at === LEFT ? RIGHT : LEFT);
     const digest = sha256Binary(pathNode);
     if (i + 1 === proof.length) return Buffer.from(digest, 'latin1');
-    pathNode.write(digest, accAt(i + 1), HASH_SIZE, 'latin1');
+    at = i + 1 < inner && bit(index, i + 1) === 0 ? LEFT : RIGHT;
+    pathNode.write(digest, at, HASH_SIZE, 'latin1');
   }
   throw new Error('unreachable');
 }

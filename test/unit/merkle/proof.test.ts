@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { ProofErrorCode } from '../../../shared/merkle/errors.ts';
@@ -9,7 +10,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../../../shared/merkle/proof.ts';
-import { hashLeaf } from '../../../shared/merkle/rfc6962.ts';
+import { hashChildren, hashLeaf } from '../../../shared/merkle/rfc6962.ts';
 import { readSharedJson } from '../../support/shared-data.ts';
 
 const hex = z.string().regex(/^(?:[0-9a-f]{2})*$/, 'lowercase hex with an even number of digits');
@@ -199,6 +200,94 @@ describe('Function: rootFromInclusionProof', () => {
 
       // Assess
       expect(error.code).toBe('WRONG_PROOF_SIZE');
+    });
+  });
+
+  describe('when trees reach beyond 2^32 leaves (safe integers, checked against RFC 9162 §2.1.3.2)', () => {
+    /** The RFC's verification algorithm on BigInt, step by step: the reference for any index and size. */
+    function rfc9162Root(index: bigint, size: bigint, leaf: Uint8Array, path: readonly Uint8Array[]) {
+      let fn = index;
+      let sn = size - 1n;
+      let r: Uint8Array = leaf;
+      for (const p of path) {
+        if (sn === 0n) return undefined;
+        if ((fn & 1n) === 1n || fn === sn) {
+          r = hashChildren(p, r);
+          if ((fn & 1n) === 0n) {
+            while (!((fn & 1n) === 1n || fn === 0n)) {
+              fn >>= 1n;
+              sn >>= 1n;
+            }
+          }
+        } else {
+          r = hashChildren(r, p);
+        }
+        fn >>= 1n;
+        sn >>= 1n;
+      }
+      return sn === 0n ? Buffer.from(r) : undefined;
+    }
+
+    /** How many hashes the RFC's algorithm consumes for this index and size. */
+    function pathLength(index: bigint, size: bigint): number {
+      let fn = index;
+      let sn = size - 1n;
+      let n = 0;
+      while (sn !== 0n) {
+        if ((fn & 1n) === 0n && fn === sn) {
+          while (!((fn & 1n) === 1n || fn === 0n)) {
+            fn >>= 1n;
+            sn >>= 1n;
+          }
+        }
+        n++;
+        fn >>= 1n;
+        sn >>= 1n;
+      }
+      return n;
+    }
+
+    const position = fc
+      .bigInt({ min: 1n, max: BigInt(Number.MAX_SAFE_INTEGER) })
+      .chain((size) => fc.record({ size: fc.constant(size), index: fc.bigInt({ min: 0n, max: size - 1n }) }));
+
+    it('gives the root the RFC algorithm gives, for any index and size', () => {
+      fc.assert(
+        fc.property(
+          position,
+          fc.uint8Array({ minLength: 32, maxLength: 32 }),
+          fc.integer(),
+          (p, leaf, seed) => {
+            // Prepare: a path of the length the RFC consumes, of hashes drawn from the seed.
+            const length = pathLength(p.index, p.size);
+            const path = Array.from({ length }, (_, i) => hashLeaf(Buffer.from(`${seed}:${i}`)));
+
+            // Act
+            const root = rootFromInclusionProof(Number(p.index), Number(p.size), leaf, path);
+
+            // Assess
+            expect(root.toString('hex')).toBe(rfc9162Root(p.index, p.size, leaf, path)?.toString('hex'));
+          },
+        ),
+        { numRuns: 2000 },
+      );
+    });
+
+    it('refuses a path one hash short, with the length the RFC consumes', () => {
+      // Prepare: leaf 2^40 + 5 of 2^41 leaves: 40 hashes below the split, 1 on the right border.
+      const index = 2 ** 40 + 5;
+      const size = 2 ** 41;
+      const path = Array.from({ length: 40 }, (_, i) => hashLeaf(Buffer.from([i])));
+
+      // Act
+      const error = catchProofError(() =>
+        rootFromInclusionProof(index, size, hashLeaf(Buffer.from('x')), path),
+      );
+
+      // Assess
+      expect(error.code).toBe('WRONG_PROOF_SIZE');
+      expect(error.message).toContain('expected 41');
+      expect(pathLength(BigInt(index), BigInt(size))).toBe(41);
     });
   });
 });
