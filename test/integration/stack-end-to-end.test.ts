@@ -516,8 +516,12 @@ describe('Local stack with the real handlers', () => {
       expect(report.valid).toBe(true);
       // The sample's attack records raise detection alerts: ledger events too (det: ids), sealed with them.
       const alerts = events.filter((item) => item['sk']!.S!.slice(25).startsWith('det:'));
-      expect(events.length - alerts.length).toBe(121 + 619);
+      // CloudTrail records that carry a resource's new state (a policy, tags) become profile versions
+      // (pv: ids, docs/PROFILES.md), signed and sealed like any event.
+      const versions = events.filter((item) => item['sk']!.S!.slice(25).startsWith('pv:'));
+      expect(events.length - alerts.length - versions.length).toBe(121 + 619);
       expect(alerts.length).toBeGreaterThan(0);
+      expect(versions.length).toBeGreaterThan(0);
       expect(report.ledgers).toEqual([
         expect.objectContaining({ ledger: stack.info.ledger, events: events.length }),
       ]);
@@ -715,14 +719,14 @@ describe('Local stack with the real handlers', () => {
       // folder too, verified like the rest, on top of the 121 app, 619 CloudTrail and 1 kept events.
       const reads = sealedReadEvents(dir);
       expect(reads).toBeGreaterThan(0);
-      // Detection alerts (det: ids) are sealed too: count those received up to the end of the range.
-      const alerts = (await scanPrefix(`EV#${stack.info.ledger}#`)).filter(
-        (item) =>
-          item['sk']!.S!.slice(25).startsWith('det:') &&
-          Date.parse(item['receivedAt']!.S!) < boundaryMs + PERIOD_MS,
+      // Detection alerts (det: ids) and profile versions derived from CloudTrail (pv: ids) too.
+      const inRange = (await scanPrefix(`EV#${stack.info.ledger}#`)).filter(
+        (item) => Date.parse(item['receivedAt']!.S!) < boundaryMs + PERIOD_MS,
       );
+      const alerts = inRange.filter((item) => item['sk']!.S!.slice(25).startsWith('det:'));
+      const versions = inRange.filter((item) => item['sk']!.S!.slice(25).startsWith('pv:'));
       expect(report.ledgers).toEqual([
-        expect.objectContaining({ events: 121 + 619 + 1 + reads + alerts.length }),
+        expect.objectContaining({ events: 121 + 619 + 1 + reads + alerts.length + versions.length }),
       ]);
       // And the sealer raised an alarm naming each of them and the period.
       const period = isoSeconds(boundaryMs);
