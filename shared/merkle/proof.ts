@@ -161,14 +161,6 @@ function chainInnerRight(seed: Buffer, proof: readonly Uint8Array[], index: numb
   return acc;
 }
 
-function chainInner(seed: Buffer, proof: readonly Uint8Array[], index: number): Buffer {
-  let acc = seed;
-  for (const [i, h] of proof.entries()) {
-    acc = bit(index, i) === 0 ? hashChildren(acc, h) : hashChildren(h, acc);
-  }
-  return acc;
-}
-
 function chainBorderRight(seed: Buffer, proof: readonly Uint8Array[]): Buffer {
   let acc = seed;
   for (const h of proof) acc = hashChildren(h, acc);
@@ -289,7 +281,7 @@ export function verifyConsistency(
       computed: hash1.toString('hex'),
     });
   }
-  const hash2 = chainBorderRight(chainInner(seed, rest.slice(0, inner), mask), rest.slice(inner));
+  const hash2 = chainPath(seed, rest, inner, mask);
   if (!hash2.equals(root2)) {
     throw new ProofError('ROOT_MISMATCH', 'proof does not lead to root2', {
       expected: Buffer.from(root2).toString('hex'),
