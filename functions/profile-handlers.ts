@@ -56,7 +56,10 @@ export interface ProfileWriteDeps {
 export interface ProfileReadDeps {
   readonly ledger: string;
   readonly profiles: ProfileStore;
-  /** The resource's events with a ledger sort key at or after `fromKey`, oldest first (timeline). */
+  /**
+   * The resource's events with a timeline key (`<eventTime>#<id>`, `timelineEventKey`) at or after
+   * `fromKey`, in that order (timeline).
+   */
   readonly resourceEvents: (resourceId: string, fromKey: string) => AsyncIterable<TimelineEventView>;
   readonly cursors: CursorCodec;
   readonly journal: ReadJournal;
@@ -244,6 +247,6 @@ export function createGetTimelineHandler(deps: () => Promise<ProfileReadDeps>): 
 }
 
 function eventItem(event: TimelineEventView): Omit<TimelineEventView, never> {
-  const { id, time, eventTime, channel, action, actor, outcome, eventJson } = event;
-  return { id, time, eventTime, channel, action, actor, outcome, eventJson };
+  const { id, time, eventTime, receivedAt, channel, action, actor, outcome, eventJson } = event;
+  return { id, time, eventTime, receivedAt, channel, action, actor, outcome, eventJson };
 }

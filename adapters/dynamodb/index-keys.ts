@@ -8,6 +8,7 @@
  * hot actor spread over `INDEX_SHARDS` index partitions and a search merges them (shared/query).
  */
 import { createHash } from 'node:crypto';
+import { onTimeline, timelineEventKey } from '../../shared/profiles/timeline-events.ts';
 import type { IndexKey } from '../../shared/query/ports.ts';
 import { shardOf } from './ledger-items.ts';
 
@@ -26,6 +27,17 @@ export const INDEX_ATTRIBUTES = {
 } as const;
 
 export type IndexName = keyof typeof INDEX_ATTRIBUTES;
+
+/**
+ * The index of resource timelines: the `ixResource` partitions of `byResource`, sorted by the event's own
+ * time instead of its ledger time. `ixEventTime` is `<eventTime as YYYY-MM-DDTHH:MM:SS.sssZ>#<id>`
+ * (`timelineEventKey`); only events with a resource, of a channel timelines show, carry it. docs/LEDGER-TABLE.md, "Search indexes".
+ */
+export const RESOURCE_TIME_INDEX = {
+  indexName: 'byResourceTime',
+  attribute: 'ixResource',
+  sortAttribute: 'ixEventTime',
+} as const;
 
 function valueHash(value: string): string {
   return createHash('sha256').update(value, 'utf8').digest('base64url');
@@ -53,6 +65,7 @@ export function indexAttributes(
     readonly outcome: string;
     readonly resourceId?: string;
     readonly channel?: string;
+    readonly eventTime?: string;
   },
 ): Record<string, string> {
   const shard = shardOf(id, INDEX_SHARDS);
@@ -66,6 +79,11 @@ export function indexAttributes(
       { index: 'resource', value: fields.resourceId },
       shard,
     );
+    // Versions and read records are never shown on a timeline: they stay out of its index, so a page never
+    // reads past them (every timeline read is itself a read record naming the resource).
+    if (fields.eventTime !== undefined && onTimeline(fields.channel)) {
+      attributes[RESOURCE_TIME_INDEX.sortAttribute] = timelineEventKey(fields.eventTime, id);
+    }
   }
   if (fields.channel !== undefined) {
     attributes['ixKind'] = indexPartitionKey(

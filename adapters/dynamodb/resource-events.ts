@@ -1,11 +1,12 @@
 /**
- * The events of one resource in ledger time order (ascending `<receivedAt>#<id>`), for its timeline
- * (docs/PROFILES.md "Timeline"): the `byResource` search index (docs/LEDGER-TABLE.md "Search indexes"),
- * its `INDEX_SHARDS` partitions read forward from a position a page at a time and merged. A timeline page
- * reads about what it returns: each shard is read lazily, only when the merge needs its next event.
+ * The events of one resource in the order of their own time (ascending `<eventTime>#<id>`), for its
+ * timeline (docs/PROFILES.md "Timeline"): the `byResourceTime` index (docs/LEDGER-TABLE.md "Search
+ * indexes"), its `INDEX_SHARDS` partitions read forward from a position a page at a time and merged. A
+ * timeline page reads about what it returns: each shard is read lazily, only when the merge needs its next
+ * event, and profile-version events and read records are not in the index at all.
  *
- * Profile-version events and read records are left out: the versions are on the timeline as versions,
- * and reads are not changes to the resource.
+ * Each item is shown only when its bytes agree with its attributes (`timelineEventFromStored`): index
+ * attributes are not signed.
  */
 import {
   type AttributeValue,
@@ -14,11 +15,9 @@ import {
   type QueryCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { LedgerUnavailableError } from '../../shared/ports/ledger-store.ts';
-import type { TimelineEventView } from '../../shared/profiles/api.ts';
-import { INDEX_ATTRIBUTES, INDEX_SHARDS, indexPartitionKey } from './index-keys.ts';
+import { type TimelineEventView, timelineEventFromStored } from '../../shared/profiles/timeline-events.ts';
+import { INDEX_SHARDS, indexPartitionKey, RESOURCE_TIME_INDEX } from './index-keys.ts';
 import { mergeSorted } from './k-way-merge.ts';
-
-const HIDDEN_CHANNELS = new Set(['profile', 'read']);
 
 export interface DynamoDbResourceEventsOptions {
   readonly client: DynamoDBClient;
@@ -41,20 +40,20 @@ export class DynamoDbResourceEvents {
     this.#pageSize = options.pageSize ?? 25;
   }
 
-  /** The resource's events with a sort key at or after `fromKey` (`<time>#…`), oldest first. */
+  /** The resource's events with a timeline key at or after `fromKey` (`<eventTime>#…`), oldest first. */
   after(resourceId: string, fromKey: string): AsyncIterable<TimelineEventView> {
     const shards = Array.from({ length: INDEX_SHARDS }, (_, shard) =>
       this.#shard(resourceId, shard, fromKey),
     );
-    return mergeSorted(shards, (a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0));
+    return mergeSorted(shards, (a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   async *#shard(
     resourceId: string,
     shard: number,
     fromKey: string,
-  ): AsyncGenerator<TimelineEventView & { sk: string }> {
-    const { indexName, attribute } = INDEX_ATTRIBUTES.resource;
+  ): AsyncGenerator<TimelineEventView & { key: string }> {
+    const { indexName, attribute, sortAttribute } = RESOURCE_TIME_INDEX;
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const exclusiveStartKey = startKey;
@@ -64,18 +63,20 @@ export class DynamoDbResourceEvents {
           new QueryCommand({
             TableName: this.#table,
             IndexName: indexName,
-            KeyConditionExpression: '#pk = :pk AND #sk >= :from',
-            ProjectionExpression: '#sk, #id, #receivedAt, #body',
+            KeyConditionExpression: '#pk = :pk AND #key >= :from',
+            ProjectionExpression: '#key, #sk, #id, #receivedAt, #body, #leafHash',
             ExpressionAttributeNames: {
               '#pk': attribute,
+              '#key': sortAttribute,
               '#sk': 'sk',
               '#id': 'id',
               '#receivedAt': 'receivedAt',
               '#body': 'body',
+              '#leafHash': 'leafHash',
             },
             ExpressionAttributeValues: {
               ':pk': { S: indexPartitionKey(this.#ledger, { index: 'resource', value: resourceId }, shard) },
-              // DynamoDB refuses an empty key value; every sort key starts with a year.
+              // DynamoDB refuses an empty key value; every timeline key starts with a year.
               ':from': { S: fromKey === '' ? '0' : fromKey },
             },
             ScanIndexForward: true,
@@ -103,39 +104,17 @@ export class DynamoDbResourceEvents {
 function viewOf(
   item: Record<string, AttributeValue>,
   resourceId: string,
-): (TimelineEventView & { sk: string }) | undefined {
-  const sk = item['sk']?.S;
+): (TimelineEventView & { key: string }) | undefined {
+  const key = item[RESOURCE_TIME_INDEX.sortAttribute]?.S;
   const id = item['id']?.S;
   const receivedAt = item['receivedAt']?.S;
-  const body = item['body']?.B;
-  if (sk === undefined || id === undefined || receivedAt === undefined || body === undefined)
-    return undefined;
-  if (sk !== `${receivedAt}#${id}`) return undefined;
-  let event: Record<string, unknown>;
-  try {
-    event = JSON.parse(Buffer.from(body).toString('utf8')) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-  const resource = event['resource'] as { id?: unknown } | undefined;
-  if (resource?.id !== resourceId || HIDDEN_CHANNELS.has(String(event['channel']))) return undefined;
-  return { sk, ...timelineEventOf(event, receivedAt, Buffer.from(body).toString('utf8')) };
-}
-
-/** The timeline view of a stored event. */
-export function timelineEventOf(
-  event: Record<string, unknown>,
-  receivedAt: string,
-  eventJson: string,
-): TimelineEventView {
-  return {
-    id: String(event['id']),
-    time: receivedAt,
-    eventTime: String(event['eventTime']),
-    channel: String(event['channel']),
-    action: String(event['action']),
-    actor: String((event['actor'] as { id?: unknown } | undefined)?.id ?? ''),
-    outcome: String((event['outcome'] as { result?: unknown } | undefined)?.result ?? ''),
-    eventJson,
-  };
+  const bytes = item['body']?.B;
+  const leafHash = item['leafHash']?.B;
+  if ([key, id, receivedAt, bytes, leafHash].includes(undefined)) return undefined;
+  if (item['sk']?.S !== `${receivedAt}#${id}`) return undefined;
+  const view = timelineEventFromStored(
+    { key: key!, id: id!, receivedAt: receivedAt!, bytes: bytes!, leafHash: leafHash! },
+    resourceId,
+  );
+  return view === undefined ? undefined : { key: key!, ...view };
 }

@@ -18,7 +18,9 @@ export interface KeyAttribute {
 /**
  * A global secondary index of the ledger table. Every search index is keyed on one overloaded string
  * attribute (`<prefix>#<ledger>#<value>#<shard>`, adapters/dynamodb/index-keys.ts) and sorted by the
- * table's own `sk` (`<receivedAt>#<id>`), so one cursor position works across all of its shards.
+ * table's own `sk` (`<receivedAt>#<id>`), so one cursor position works across all of its shards; the
+ * timeline index `byResourceTime` shares `byResource`'s partitions and sorts by the event's own time
+ * (`ixEventTime` = `<eventTime>#<id>`).
  * docs/LEDGER-TABLE.md ("Search indexes") names the query each one serves and what it costs.
  */
 export interface IndexDefinition {
@@ -141,7 +143,7 @@ export interface ResourceOptions {
 }
 
 /**
- * The search indexes of GET /v1/events. Each partition key value is sharded (docs/SCALE.md) so that one
+ * The search indexes of GET /v1/events, and the timeline index of GET /v1/resources/{id}/timeline. Each partition key value is sharded (docs/SCALE.md) so that one
  * hot actor, resource or action never needs more than one partition's write throughput.
  */
 export const SEARCH_INDEXES: readonly IndexDefinition[] = [
@@ -172,6 +174,13 @@ export const SEARCH_INDEXES: readonly IndexDefinition[] = [
     sortKey: { name: 'sk', type: 'S' },
     projection: 'ALL',
     serves: 'events of a channel and outcome (and, merged over all of them, every event), newest first',
+  },
+  {
+    indexName: 'byResourceTime',
+    partitionKey: { name: 'ixResource', type: 'S' },
+    sortKey: { name: 'ixEventTime', type: 'S' },
+    projection: 'ALL',
+    serves: "a resource's timeline: its events in the order of their own time (eventTime, id)",
   },
 ];
 

@@ -18,6 +18,7 @@ import { type AuditEventInput, parseAuditEventInput } from '../events/audit-even
 import { CLOUDTRAIL_ID_PREFIX } from '../events/cloudtrail.ts';
 import { EventValidationError } from '../events/errors.ts';
 import { KUBERNETES_ID_PREFIX } from '../events/kubernetes.ts';
+import { normalizeTimestamp } from '../events/rfc3339.ts';
 import { signBatch } from '../ledger/batch-receipts.ts';
 import { ABANDON_STATEMENT_TYPE, type Receipt } from '../ledger/formats.ts';
 import { assertLedgerId } from '../ledger/object-keys.ts';
@@ -394,6 +395,7 @@ async function signFresh(
         outcome: e.input.outcome.result,
         ...(e.input.resource ? { resourceId: e.input.resource.id } : {}),
         channel,
+        eventTime: normalizeTimestamp(e.input.eventTime),
       },
       ...(e.profileVersion ? { profileVersion: e.profileVersion } : {}),
     }),

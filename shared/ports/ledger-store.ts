@@ -51,6 +51,12 @@ export interface EventIndexFields {
   readonly resourceId?: string;
   /** How the event arrived (its `channel`); the search index of channel and outcome needs it. */
   readonly channel?: string;
+  /**
+   * The event's own time, normalized to `YYYY-MM-DDTHH:MM:SS.sssZ` (`normalizeTimestamp`): with `resourceId`,
+   * it places the event on that resource's timeline (docs/LEDGER-TABLE.md, `byResourceTime`). Ingest always
+   * sets it; without it the event is on no timeline.
+   */
+  readonly eventTime?: string;
 }
 
 /** One event to store, with its idempotency record. */

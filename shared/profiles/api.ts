@@ -14,7 +14,6 @@ import { resourceLinkOf } from './cloudtrail-profile.ts';
 import type { ProfileDiff } from './diff.ts';
 import { profileVersionEventId } from './ledger-event.ts';
 import { MAX_RESOURCE_ID_LENGTH, MAX_VERSION_NUMBER } from './limits.ts';
-import type { TimelineEvent } from './timeline.ts';
 import type { ProfileVersion } from './version.ts';
 
 /**
@@ -89,7 +88,8 @@ export function timelineQueryHash(
   window: { readonly from?: string; readonly to?: string },
 ): string {
   const bound = {
-    v: 'auditseal.timeline.v1',
+    // v2: events are placed at their eventTime; a v1 cursor (ledger time) would resume at the wrong place.
+    v: 'auditseal.timeline.v2',
     ledger,
     resourceId,
     ...(window.from === undefined ? {} : { from: window.from }),
@@ -150,19 +150,7 @@ export function profileAnswer(
   };
 }
 
-/**
- * An event on a resource's timeline. It is placed at its ledger time (`receivedAt`, the order of the
- * search index it is read from); `eventTime` is the producer's time.
- */
-export interface TimelineEventView extends TimelineEvent {
-  readonly eventTime: string;
-  readonly channel: string;
-  readonly action: string;
-  readonly actor: string;
-  readonly outcome: string;
-  /** The stored canonical JSON of the event. */
-  readonly eventJson: string;
-}
+export type { TimelineEventView } from './timeline-events.ts';
 
 /** A timeline version item as the API shows it. */
 export function timelineVersionView(version: ProfileVersion, diff: ProfileDiff) {

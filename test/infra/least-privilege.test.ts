@@ -165,7 +165,9 @@ describe('Construct: Functions', () => {
         .flatMap((s) => renderList(s.Resource))
         .sort();
       expect(indexQueries).toEqual(
-        ['byAction', 'byActor', 'byKind', 'byResource'].map((name) => `\${${table}.Arn}/index/${name}`),
+        ['byAction', 'byActor', 'byKind', 'byResource', 'byResourceTime'].map(
+          (name) => `\${${table}.Arn}/index/${name}`,
+        ),
       );
       for (const handler of ['get-event', 'get-event-proof']) {
         expect(dataActions(routes.get(handler)!.role!)).toEqual({

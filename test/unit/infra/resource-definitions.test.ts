@@ -63,7 +63,13 @@ describe('Module: infra/resources/definitions', () => {
     it('gives the table the search indexes of the local CreateTable request, one per query pattern', () => {
       // Assess
       const indexes = sdk.GlobalSecondaryIndexes ?? [];
-      expect(indexes.map((i) => i.IndexName)).toEqual(['byActor', 'byResource', 'byAction', 'byKind']);
+      expect(indexes.map((i) => i.IndexName)).toEqual([
+        'byActor',
+        'byResource',
+        'byAction',
+        'byKind',
+        'byResourceTime',
+      ]);
       template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
         GlobalSecondaryIndexes: indexes.map((i) => ({
           IndexName: i.IndexName,
@@ -71,8 +77,13 @@ describe('Module: infra/resources/definitions', () => {
           Projection: { ProjectionType: 'ALL' },
         })),
       });
-      for (const index of indexes)
+      for (const index of indexes.filter((i) => i.IndexName !== 'byResourceTime'))
         expect(index.KeySchema?.[1]).toEqual({ AttributeName: 'sk', KeyType: 'RANGE' });
+      // The timeline index: byResource's partitions, sorted by the event's own time.
+      expect(indexes.find((i) => i.IndexName === 'byResourceTime')?.KeySchema).toEqual([
+        { AttributeName: 'ixResource', KeyType: 'HASH' },
+        { AttributeName: 'ixEventTime', KeyType: 'RANGE' },
+      ]);
     });
 
     it('gives the table the stream of the local CreateTable request', () => {
