@@ -33,6 +33,9 @@ const SAMPLE = join(REPO_ROOT, 'examples', 'profiles', 'eventbridge-sample.jsonl
 const CONFIG_BUCKET = 'arn:aws:s3:::mborch-test-bucket-config-item';
 const TRAIL_BUCKET = 'arn:aws:s3:::example-bucket';
 const POLICY_EVENT = 'ct:7f3c2a9e-5b1d-4c8e-9a2f-000000000001';
+/** The real PutBucketPolicy (all_permissive.jsonl line 701) and DeleteBucket (line 723) on the trail's bucket. */
+const TRAIL_POLICY_EVENT = 'ct:7f3c2a9e-5b1d-4c8e-9a2f-000000000002';
+const TRAIL_DELETE_EVENT = 'ct:7f3c2a9e-5b1d-4c8e-9a2f-000000000003';
 
 let stack: TestLocalStack;
 let keys: TrustedKeySet;
@@ -129,6 +132,47 @@ describe('reading what the sources recorded (reader role)', () => {
       .map((i) => (i['event'] as Body)['id'] as string);
     // The CloudTrail call, and the detection alert a Sigma rule raised on it (an alert names the resource too).
     expect(events.filter((id) => !id.startsWith('det:'))).toEqual([POLICY_EVENT]);
+    // Placed at its own time (2019-02-12T08:00:00Z), between the item before it and the item it caused,
+    // though it was stored years later, after both.
+    const order = items
+      .map((i) => (i['kind'] === 'version' ? `v${(i['version'] as Body)['n']}` : (i['event'] as Body)['id']))
+      .filter((label) => !String(label).startsWith('det:'));
+    expect(order).toEqual(['v1', POLICY_EVENT, 'v2']);
+    const call = items.find((i) => i['kind'] === 'event' && (i['event'] as Body)['id'] === POLICY_EVENT)!;
+    expect(call['time']).toBe('2019-02-12T08:00:00.000Z');
+    expect((call['event'] as Body)['receivedAt']).toMatch(new RegExp(`^${new Date().getUTCFullYear()}-`));
+  }, 60_000);
+
+  it('lists each replayed CloudTrail record before the version it derived, one page at a time', async () => {
+    const path = resourcePath(TRAIL_BUCKET, '/timeline');
+    const label = (i: Body) =>
+      i['kind'] === 'version' ? `v${(i['version'] as Body)['n']}` : ((i['event'] as Body)['id'] as string);
+    const expected = [TRAIL_POLICY_EVENT, 'v1', TRAIL_DELETE_EVENT, 'v2'];
+    const indexed = await until(async () => {
+      const { body } = await read(`${path}?limit=50`);
+      return (body['items'] as Body[]).filter((i) => i['kind'] === 'event').length >= 2;
+    }, 30_000);
+    expect(indexed).toBe(true);
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const { status, body } = await read(
+        `${path}?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      expect(status, JSON.stringify(body)).toBe(200);
+      seen.push(...(body['items'] as Body[]).map(label));
+      cursor = body['nextCursor'] as string | undefined;
+    } while (cursor !== undefined && seen.length < 20);
+    const window = await read(`${path}?from=2019-06-01T00:00:00Z&to=2020-06-01T00:00:00Z`);
+
+    // Each record and the version it derived share the record's eventTime: the call comes first.
+    expect(seen.filter((l) => !l.startsWith('det:'))).toEqual(expected);
+    // from and to apply to the events' own time, as to the versions' effective time.
+    expect(((window.body['items'] as Body[]) ?? []).map(label).filter((l) => !l.startsWith('det:'))).toEqual([
+      TRAIL_DELETE_EVENT,
+      'v2',
+    ]);
   }, 60_000);
 
   it('gives the CloudTrail call the version in force at its time and the version it caused', async () => {
