@@ -23,21 +23,29 @@
  * 4. `--store dynamodb`: the same versions, built by the same write path in memory, are copied item by item
  *    into a ledger table on DynamoDB Local (the items `DynamoDbProfileStore.putVersion` writes, through
  *    `BatchWriteItem`, since 20,000 sequential transactions would take minutes), read back and checked with
- *    the DynamoDB `ProfileStore`, and every read goes to DynamoDB Local over HTTP. The events of a timeline
- *    page still come from the in-memory source (the versions are what the question is about). Figures are
+ *    the DynamoDB `ProfileStore`, and every read goes to DynamoDB Local over HTTP. Figures are
  *    wall-clock times of the client, DynamoDB Local's time included, best of R repetitions after one
  *    untimed warm-up pass per size (defaults: 500 operations, 3 repetitions).
+ * 5. Events are stored events (canonical bytes of an event on the resource, `receivedAt` a year after their
+ *    `eventTime`, as a replay would), read through the timeline index: in memory its fake
+ *    (`InMemoryResourceEvents`), with `--store dynamodb` the real `byResourceTime` index on DynamoDB Local
+ *    (`DynamoDbResourceEvents`, its 16 shards merged), the items written as the ledger store writes them.
  *
  * The last stdout line is one JSON object with every figure. docs/BENCHMARKS.md explains them.
  */
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { BatchWriteItemCommand, CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { indexAttributes } from '../adapters/dynamodb/index-keys.ts';
 import { DynamoDbProfileStore, profileVersionWrite } from '../adapters/dynamodb/profile-store.ts';
+import { DynamoDbResourceEvents } from '../adapters/dynamodb/resource-events.ts';
 import { ledgerTable } from '../infra/resources/definitions.ts';
 import { createTableInput } from '../infra/resources/sdk-commands.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { ensureDynamoDbLocalJar } from '../local/dynamodb-local-jar.ts';
+import type { AuditEventInput } from '../shared/events/audit-event.ts';
+import { canonicalizeEvent } from '../shared/ingest/canonical-event.ts';
+import { hashLeaf } from '../shared/merkle/rfc6962.ts';
 import type { ProfileStore } from '../shared/ports/profile-store.ts';
 import { verifyProfileChains } from '../shared/profiles/chain.ts';
 import { applyStatePatch, comparableStates } from '../shared/profiles/diff.ts';
@@ -52,6 +60,7 @@ import {
 import type { ProfileVersion } from '../shared/profiles/version.ts';
 import { writeProfile } from '../shared/profiles/write-profile.ts';
 import { InMemoryProfileStore } from '../shared/storage/in-memory-profile-store.ts';
+import { InMemoryResourceEvents } from '../shared/storage/in-memory-resource-events.ts';
 import { argValue, positiveInt, round } from './bench-args.ts';
 
 const resourceArn = (index: number) =>
@@ -71,10 +80,6 @@ const SIZES = (argValue(argv, 'sizes') ?? '10,10000').split(',').map((s) => posi
 const SINGLE = argv.includes('--single');
 const LEDGER = 'bench';
 const TABLE = 'auditseal-bench-profiles';
-
-interface BenchEvent extends TimelineEvent {
-  readonly action: string;
-}
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -149,15 +154,79 @@ async function build(size: number, resources: number) {
       if (written.status !== 'created') throw new Error(`version ${step} was not created`);
     }
   }
-  // Every resource has its events at the same times; ids differ per resource as in a real index.
-  const events = (resource: number): BenchEvent[] =>
-    Array.from({ length: size }, (_, i) => ({
-      id: `ct:${resource}-${String(i).padStart(8, '0')}`,
-      time: timeOf(i * 2 + 1),
-      action: 'ec2:ModifyInstanceAttribute',
-    }));
-  const byResource = Array.from({ length: resources }, (_, r) => events(r));
-  return { store, events: byResource };
+  // Every resource has its events at the same times; ids differ per resource as in a real index. Each is
+  // stored a year after its eventTime, as a replay would be: the timeline places it at its eventTime.
+  const events: StoredBenchEvent[] = [];
+  const index = new InMemoryResourceEvents();
+  for (let r = 0; r < resources; r++) {
+    for (let i = 0; i < size; i++) {
+      const input: AuditEventInput = {
+        id: `ct:${r}-${String(i).padStart(8, '0')}`,
+        eventTime: timeOf(i * 2 + 1),
+        actor: { id: 'arn:aws:iam::123456789012:role/ops', type: 'role' },
+        action: 'ec2:ModifyInstanceAttribute',
+        resource: { id: resourceArn(r), type: 'AWS::EC2::Instance' },
+        outcome: { result: 'success' },
+      };
+      const receivedAt = new Date(Date.parse(input.eventTime) + 365 * 24 * 60 * MINUTE).toISOString();
+      const { bytes } = canonicalizeEvent(input, receivedAt, 'cloudtrail');
+      index.addEvent(bytes, receivedAt);
+      events.push({ input, receivedAt, bytes });
+    }
+  }
+  return { store, events, index };
+}
+
+interface StoredBenchEvent {
+  readonly input: AuditEventInput;
+  readonly receivedAt: string;
+  readonly bytes: Uint8Array;
+}
+
+/** Copies the events into the table as event items with their index attributes, 25 per BatchWriteItem. */
+async function copyEventsToDynamoDb(
+  events: readonly StoredBenchEvent[],
+  client: DynamoDBClient,
+  ledger: string,
+): Promise<void> {
+  const items = events.map(({ input, receivedAt, bytes }, i) => {
+    const attributes = indexAttributes(ledger, input.id, {
+      actorId: input.actor.id,
+      action: input.action,
+      outcome: input.outcome.result,
+      resourceId: input.resource!.id,
+      channel: 'cloudtrail',
+      eventTime: input.eventTime,
+    });
+    return {
+      pk: { S: `EV#${ledger}#bench#${String(i % 32).padStart(2, '0')}` },
+      sk: { S: `${receivedAt}#${input.id}` },
+      id: { S: input.id },
+      body: { B: bytes },
+      leafHash: { B: hashLeaf(bytes) },
+      receivedAt: { S: receivedAt },
+      ...Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, { S: value }])),
+    };
+  });
+  await batchWrite(items, client);
+}
+
+async function batchWrite(items: readonly Record<string, unknown>[], client: DynamoDBClient): Promise<void> {
+  const batches: Record<string, unknown>[][] = [];
+  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
+  let next = 0;
+  const worker = async () => {
+    while (next < batches.length) {
+      let pending = batches[next++]!.map((Item) => ({ PutRequest: { Item } }));
+      while (pending.length > 0) {
+        const out = await client.send(
+          new BatchWriteItemCommand({ RequestItems: { [TABLE]: pending } } as never),
+        );
+        pending = (out.UnprocessedItems?.[TABLE] ?? []) as typeof pending;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
 }
 
 /** Copies every version of `memory` into the table, as the adapter's items, 25 per BatchWriteItem. */
@@ -176,41 +245,20 @@ async function copyToDynamoDb(
       }
     }
   }
-  const batches: Record<string, unknown>[][] = [];
-  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
-  let next = 0;
-  const worker = async () => {
-    while (next < batches.length) {
-      let pending = batches[next++]!.map((Item) => ({ PutRequest: { Item } }));
-      while (pending.length > 0) {
-        const out = await client.send(
-          new BatchWriteItemCommand({ RequestItems: { [TABLE]: pending } } as never),
-        );
-        pending = (out.UnprocessedItems?.[TABLE] ?? []) as typeof pending;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
+  await batchWrite(items, client);
 }
 
-/** The event source of an index query: binary search to the start position, then a slice. */
-function eventsAfter(events: readonly BenchEvent[]) {
-  return (start: TimelinePosition | undefined): BenchEvent[] => {
-    if (start === undefined) return events.slice(0, PAGE + 1);
-    // Events at or after the start's time: the timeline skips the ones at or before the position itself.
-    let low = 0;
-    let high = events.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (comparePositions({ time: events[mid]!.time, kind: 'event', id: events[mid]!.id }, start) <= 0)
-        low = mid + 1;
-      else high = mid;
-    }
-    return events.slice(low, low + PAGE + 1);
-  };
+/** The timeline's event source: the resource's events from the position's time on, as the handler asks. */
+function eventsAfter(source: { after(resourceId: string, fromKey: string): AsyncIterable<TimelineEvent> }) {
+  return (resource: string) => (start: TimelinePosition | undefined) =>
+    source.after(resource, start === undefined ? '' : `${start.time}#`);
 }
 
-async function check(store: ProfileStore, events: readonly BenchEvent[], size: number): Promise<void> {
+async function check(
+  store: ProfileStore,
+  events: (resource: string) => (start: TimelinePosition | undefined) => AsyncIterable<TimelineEvent>,
+  size: number,
+): Promise<void> {
   const RESOURCE = resourceArn(0);
   const chain: ProfileVersion[] = [];
   for (let afterN = 0; afterN < size; afterN += 1000) {
@@ -218,7 +266,10 @@ async function check(store: ProfileStore, events: readonly BenchEvent[], size: n
   }
   const report = verifyProfileChains(chain.map((v) => ({ bytes: v.bytes, claimedHash: v.hash })));
   if (report.findings.length > 0) throw new Error(`chain check failed: ${report.findings[0]!.code}`);
-  const page = await readTimeline(store, RESOURCE, eventsAfter(events), { limit: Math.min(size * 2, 1000) });
+  const page = await readTimeline(store, RESOURCE, events(RESOURCE), { limit: Math.min(size * 2, 1000) });
+  // Every event of a short history is on its page, at its eventTime (a year before its receivedAt).
+  const eventsListed = page.items.filter((i) => i.kind === 'event').length;
+  if (size * 2 <= 1000 && eventsListed !== size) throw new Error(`${eventsListed} of ${size} events listed`);
   let previous: TimelinePosition | undefined;
   for (const item of page.items) {
     const position: TimelinePosition =
@@ -290,7 +341,7 @@ async function run(client: DynamoDBClient | undefined): Promise<void> {
     const resources = SINGLE ? 1 : Math.max(1, Math.round(total / size));
     const t0 = performance.now();
     let built: Awaited<ReturnType<typeof build>> | undefined = await build(size, resources);
-    const { events } = built;
+    let events = eventsAfter(built.index);
     let store: ProfileStore = built.store;
     log(
       `  ${resources} resource(s) × ${size} versions written in ${round((performance.now() - t0) / 1000, 1)} s`,
@@ -300,10 +351,12 @@ async function run(client: DynamoDBClient | undefined): Promise<void> {
       // A ledger per size: the 10-version resources and the 10,000-version one never share a partition.
       const ledger = `${LEDGER}-${size}`;
       await copyToDynamoDb(built.store, resources, size, client, ledger);
+      await copyEventsToDynamoDb(built.events, client, ledger);
+      events = eventsAfter(new DynamoDbResourceEvents({ client, tableName: TABLE, ledger }));
       store = new DynamoDbProfileStore({ client, tableName: TABLE, ledger });
       log(`  copied to DynamoDB Local in ${round((performance.now() - t1) / 1000, 1)} s`);
     }
-    await check(store, events[0]!, size);
+    await check(store, events, size);
     const spanMs = size * 2 * MINUTE;
     // One uniform r picks the resource (its integer part after scaling) and the time (its fraction).
     const pick = (r: number) => {
@@ -316,7 +369,6 @@ async function run(client: DynamoDBClient | undefined): Promise<void> {
     // Pages: a start that leaves a full page after it (two items per two minutes).
     const pageStart = (f: number) =>
       new Date(START_MS + Math.floor(f * (size * 2 - PAGE)) * MINUTE).toISOString();
-    const sources = events.map((list) => eventsAfter(list));
     const best = { atP50: Infinity, atP99: Infinity, pageP50: Infinity, pageP99: Infinity, pageItems: 0 };
     // DynamoDB Local (a JVM) and the SDK warm up on first use: one untimed pass, so that the first size
     // measured is not the slower one for that reason alone.
@@ -327,8 +379,8 @@ async function run(client: DynamoDBClient | undefined): Promise<void> {
       });
       let items = 0;
       const page = await timeOps(OPS, 101 + rep, async (r) => {
-        const { index, resource, fraction } = pick(r);
-        const result = await readTimeline(store, resource, sources[index]!, {
+        const { resource, fraction } = pick(r);
+        const result = await readTimeline(store, resource, events(resource), {
           from: pageStart(fraction),
           limit: PAGE,
         });

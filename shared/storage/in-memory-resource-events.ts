@@ -48,15 +48,25 @@ export class InMemoryResourceEvents {
   /** Stores an index item as it is. */
   addItem(item: ResourceEventItem): void {
     const list = this.#items.get(item.resourceId) ?? [];
-    list.push(item);
-    list.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    let at = list.length;
+    while (at > 0 && list[at - 1]!.key > item.key) at--;
+    list.splice(at, 0, item);
     this.#items.set(item.resourceId, list);
   }
 
   /** The resource's events with a key at or after `fromKey`, in key order (the adapter's `after`). */
   async *after(resourceId: string, fromKey: string): AsyncGenerator<TimelineEventView> {
-    for (const item of this.#items.get(resourceId) ?? []) {
-      if (item.key < fromKey) continue;
+    const items = this.#items.get(resourceId) ?? [];
+    // Binary search to the first key at or after `fromKey`, as an index Query starts there.
+    let low = 0;
+    let high = items.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (items[mid]!.key < fromKey) low = mid + 1;
+      else high = mid;
+    }
+    for (let at = low; at < items.length; at++) {
+      const item = items[at]!;
       this.itemsRead++;
       const view = timelineEventFromStored(item, resourceId);
       if (view !== undefined) yield view;
