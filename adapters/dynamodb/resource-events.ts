@@ -19,11 +19,17 @@ import { type TimelineEventView, timelineEventFromStored } from '../../shared/pr
 import { INDEX_SHARDS, indexPartitionKey, RESOURCE_TIME_INDEX } from './index-keys.ts';
 import { mergeSorted } from './k-way-merge.ts';
 
+/** Items of a shard's first Query. */
+const FIRST_QUERY_LIMIT = 4;
+
 export interface DynamoDbResourceEventsOptions {
   readonly client: DynamoDBClient;
   readonly tableName: string;
   readonly ledger: string;
-  /** Items per Query of one shard. Default 25. */
+  /**
+   * Most items per Query of one shard. Default 64. A shard's first Query asks for 4 and each next one for
+   * twice as many: a page needs a head from all 16 shards but, spread over them, only a few items of each.
+   */
   readonly pageSize?: number;
 }
 
@@ -37,7 +43,7 @@ export class DynamoDbResourceEvents {
     this.#client = options.client;
     this.#table = options.tableName;
     this.#ledger = options.ledger;
-    this.#pageSize = options.pageSize ?? 25;
+    this.#pageSize = options.pageSize ?? 64;
   }
 
   /** The resource's events with a timeline key at or after `fromKey` (`<eventTime>#…`), oldest first. */
@@ -55,6 +61,7 @@ export class DynamoDbResourceEvents {
   ): AsyncGenerator<TimelineEventView & { key: string }> {
     const { indexName, attribute, sortAttribute } = RESOURCE_TIME_INDEX;
     let startKey: Record<string, AttributeValue> | undefined;
+    let limit = Math.min(FIRST_QUERY_LIMIT, this.#pageSize);
     do {
       const exclusiveStartKey = startKey;
       let output: QueryCommandOutput;
@@ -80,7 +87,7 @@ export class DynamoDbResourceEvents {
               ':from': { S: fromKey === '' ? '0' : fromKey },
             },
             ScanIndexForward: true,
-            Limit: this.#pageSize,
+            Limit: limit,
             ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
           }),
         );
@@ -96,6 +103,7 @@ export class DynamoDbResourceEvents {
         if (view !== undefined) yield view;
       }
       startKey = output.LastEvaluatedKey;
+      limit = Math.min(limit * 2, this.#pageSize);
     } while (startKey !== undefined);
   }
 }
