@@ -182,6 +182,14 @@ function parseInstant(id: string): number | undefined {
 // ---------------------------------------------------------------------------------------------------
 // Verifying
 
+/** `--jobs`: the option's value, or the browser's logical processors (as the CLI defaults to its cores). */
+function jobsWanted(): number {
+  const text = $<HTMLInputElement>('jobs').value.trim();
+  const n = Number(text);
+  if (text !== '' && Number.isSafeInteger(n) && n >= 1) return Math.min(n, 16);
+  return Math.max(1, Math.min(16, navigator.hardwareConcurrency || 1));
+}
+
 let lastReport: PageReport | undefined;
 
 $('verify').addEventListener('click', async () => {
@@ -213,6 +221,7 @@ $('verify').addEventListener('click', async () => {
     ...(toMs !== undefined ? { toMs } : {}),
     ...(head ? { head } : {}),
     ...(resource !== '' ? { resource } : {}),
+    jobs: jobsWanted(),
   });
   const seconds = (performance.now() - started) / 1000;
   $<HTMLButtonElement>('verify').disabled = false;
@@ -465,10 +474,19 @@ function drawResources(resources: ResourceRow[]): void {
   $('resource-view').hidden = true;
   $('resources').replaceChildren(
     ...resources.map((r) => {
+      const state = r.verified
+        ? 'verified'
+        : `NOT VERIFIED: ${r.findings} finding(s)${r.sealed < r.versions ? `, ${r.versions - r.sealed} version(s) not sealed` : ''}`;
       const item = el(
         'li',
-        { class: 'resource-row', 'data-testid': 'resource-row', 'data-resource': r.id },
-        `${r.id} (${r.versions} version event(s))`,
+        {
+          class: r.verified ? 'resource-row' : 'resource-row bad-text',
+          'data-testid': 'resource-row',
+          'data-resource': r.id,
+          'data-verified': String(r.verified),
+        },
+        `${r.id} (${r.sealed} sealed version(s)) · `,
+        el('span', { 'data-testid': 'resource-row-state' }, state),
       );
       item.addEventListener('click', async () => {
         for (const c of $('resources').querySelectorAll('.selected')) c.classList.remove('selected');
