@@ -182,12 +182,14 @@ function parseInstant(id: string): number | undefined {
 // ---------------------------------------------------------------------------------------------------
 // Verifying
 
-/** `--jobs`: the option's value, or the browser's logical processors (as the CLI defaults to its cores). */
+/**
+ * `--jobs`: the option's value, else 1 (the verifier alone): on the benchmark machine the chunk workers
+ * cost more CPU than they saved (docs/BENCHMARKS.md, "Auditor's page benchmark").
+ */
 function jobsWanted(): number {
   const text = $<HTMLInputElement>('jobs').value.trim();
   const n = Number(text);
-  if (text !== '' && Number.isSafeInteger(n) && n >= 1) return Math.min(n, 16);
-  return Math.max(1, Math.min(16, navigator.hardwareConcurrency || 1));
+  return text !== '' && Number.isSafeInteger(n) && n >= 1 ? Math.min(n, 16) : 1;
 }
 
 let lastReport: PageReport | undefined;
