@@ -5,7 +5,7 @@
  * PROFILE_VERSION_* findings of `auditseal verify --resource ID --json`.
  */
 import { execFile } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -273,18 +273,18 @@ describeWithChromium("Page: the auditor's page on key records and resource profi
   });
   describe('when a line that no trusted digest commits to names a new resource', () => {
     it('does not list that resource: the list is what the verifier established', async () => {
-      // Prepare: a copy of a sealed profile event, for another resource, appended to a sealed chunk.
+      // Prepare: a copy of a sealed profile event, for another resource, inserted into a sealed chunk:
+      // first, so that it lies within the chunk's committed size, which any bounded read sees.
       const caseDir = join(CASES_DIR, 'profile-versions-of-two-resources-are-sealed-as-ledger-events-deep');
       const dir = materialize(caseDir);
       const key = caseKey(caseDir);
       const chunk = join(dir, 'archives/profiles/2024/08/05/20240805T130000Z-3600s/000000.jsonl');
-      const sealed = readFileSync(chunk, 'utf8').split('\n')[0]!;
+      const text = readFileSync(chunk, 'utf8');
+      const sealed = text.split('\n')[0]!;
       const forgedId = 'arn:aws:s3:::forged-bucket';
       expect(sealed).toContain('arn:aws:s3:::mborch-test-bucket-config-item');
-      appendFileSync(
-        chunk,
-        `${sealed.replaceAll('arn:aws:s3:::mborch-test-bucket-config-item', forgedId)}\n`,
-      );
+      const forged = sealed.replaceAll('arn:aws:s3:::mborch-test-bucket-config-item', forgedId);
+      writeFileSync(chunk, `${forged}\n${text}`);
       try {
         const expected = await cliReport(dir, key, ['--deep']);
         await openPage();
