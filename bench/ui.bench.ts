@@ -2,6 +2,7 @@
  * `npm run bench:ui`: the auditor's page against the CLI's verifier on the folder of `bench:verify`.
  *
  *   npm run bench:ui [-- --events N] [--reps R]      (default N = 100,000; the goal is stated at 1M)
+ *   npm run bench:ui -- --folder DIR --key PUBLIC.pem  (a folder sealed earlier by bench/seal-child.ts)
  *
  * 1. Seals N synthetic ~1 KiB events as one period (bench/seal-child.ts, as bench:verify does).
  * 2. CLI: the real verifyFolder in a child process, single thread, best of R (bench/verify-child.ts).
@@ -17,26 +18,33 @@ import { mkdtemp } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Browser } from 'playwright-core';
 import { launchChromium } from '../test/support/chromium.ts';
 import { verifyInPage } from '../test/ui/page-driver.ts';
 import { argValue, positiveInt, round, runChild } from './bench-args.ts';
 
 const GOAL_RATIO = 2;
 const argv = process.argv.slice(2);
-const events = positiveInt(argValue(argv, 'events') ?? process.env['BENCH_EVENTS'] ?? '100000', '--events');
+const keptFolder = argValue(argv, 'folder');
+const keptKey = argValue(argv, 'key');
+if ((keptFolder === undefined) !== (keptKey === undefined)) throw new Error('--folder and --key go together');
+const events = keptFolder
+  ? 0
+  : positiveInt(argValue(argv, 'events') ?? process.env['BENCH_EVENTS'] ?? '100000', '--events');
 const reps = positiveInt(argValue(argv, 'reps') ?? '3', '--reps');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const page = fileURLToPath(new URL('../dist/ui/auditseal.html', import.meta.url));
 
-/** User + system CPU seconds of every descendant of this process (Linux /proc; 0 elsewhere). */
-function descendantsCpuSeconds(): number {
+/** Every descendant of this process, with its CPU ticks (Linux /proc; none elsewhere). */
+function descendantTicks(): Map<number, number> {
   const parents = new Map<number, number>();
   const ticks = new Map<number, number>();
+  const mine = new Map<number, number>();
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
   } catch {
-    return 0;
+    return mine;
   }
   for (const pid of pids) {
     try {
@@ -49,13 +57,85 @@ function descendantsCpuSeconds(): number {
       // The process ended while listing.
     }
   }
-  let total = 0;
   for (const [pid, t] of ticks) {
     let p = parents.get(pid);
     while (p !== undefined && p !== process.pid && p > 1) p = parents.get(p);
-    if (p === process.pid) total += t;
+    if (p === process.pid) mine.set(pid, t);
   }
+  return mine;
+}
+
+function descendants(): number[] {
+  return [...descendantTicks().keys()];
+}
+
+/** User + system CPU seconds of every descendant of this process. */
+function descendantsCpuSeconds(): number {
+  let total = 0;
+  for (const t of descendantTicks().values()) total += t;
   return total / 100; // USER_HZ is 100 on Linux.
+}
+
+interface PageRunFigures {
+  readonly seconds: number;
+  readonly cpu: number;
+  readonly rendererStartMb: number;
+  readonly rendererPeakMb: number;
+}
+
+/** Resident memory (MiB) of every Chromium renderer process below this one (workers run in them). */
+function renderersRssMb(): number {
+  let kb = 0;
+  for (const pid of descendants()) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) kb += Number(m[1]);
+    } catch {
+      // The process ended while reading.
+    }
+  }
+  return kb / 1024;
+}
+
+/** One page verification in a new tab, with `--jobs jobs`: time, CPU, renderer memory. */
+async function pageRun(
+  browser: Browser,
+  folder: string,
+  keyFile: string,
+  jobs: number,
+): Promise<PageRunFigures> {
+  const tab = await browser.newPage({ acceptDownloads: true });
+  await tab.goto(`file://${page}`);
+  let cpu0 = 0;
+  let cpu = 0;
+  let rendererStartMb = 0;
+  let rendererPeakMb = 0;
+  let sampler: NodeJS.Timeout | undefined;
+  try {
+    const run = await verifyInPage(tab, {
+      keyFiles: [keyFile],
+      folder,
+      args: ['--jobs', String(jobs)],
+      onVerifyClick: () => {
+        cpu0 = descendantsCpuSeconds();
+        rendererStartMb = renderersRssMb();
+        rendererPeakMb = rendererStartMb;
+        sampler = setInterval(() => {
+          rendererPeakMb = Math.max(rendererPeakMb, renderersRssMb());
+        }, 100);
+      },
+      onVerdict: () => {
+        cpu = descendantsCpuSeconds() - cpu0;
+        clearInterval(sampler);
+      },
+    });
+    if (run.verdict !== 'VALID') throw new Error(`the page says ${run.verdict}`);
+    return { seconds: run.seconds, cpu, rendererStartMb, rendererPeakMb };
+  } finally {
+    clearInterval(sampler);
+    await tab.close();
+  }
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'auditseal-bench-ui-'));
@@ -66,79 +146,99 @@ try {
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
-  log(`sealing ${events.toLocaleString('en-US')} events …`);
-  await runChild('bench/seal-child.ts', [
-    '--events',
-    String(events),
-    '--out',
-    join(dir, 'f'),
-    '--key-out',
-    join(dir, 'k.pem'),
-  ]);
+  const folder = keptFolder ?? join(dir, 'f');
+  const keyFile = keptKey ?? join(dir, 'k.pem');
+  if (!keptFolder) {
+    log(`sealing ${events.toLocaleString('en-US')} events …`);
+    await runChild('bench/seal-child.ts', [
+      '--events',
+      String(events),
+      '--out',
+      folder,
+      '--key-out',
+      keyFile,
+    ]);
+  }
   log(`CLI verifier, best of ${reps} …`);
   const cli = (await runChild('bench/verify-child.ts', [
     '--dir',
-    join(dir, 'f'),
+    folder,
     '--key',
-    join(dir, 'k.pem'),
+    keyFile,
     '--reps',
     String(reps),
   ])) as {
     valid: boolean;
+    stats: { events: number };
     verify_s: number[];
     verify_cpu_s: number[];
   };
   if (!cli.valid) throw new Error('the CLI verifier did not find the folder valid');
-  log(`page in Chromium, best of ${reps} …`);
+  const jobsDefault = Math.max(1, Math.min(16, cpus().length));
+  log(`page in Chromium, best of ${reps}, with 1 worker and with ${jobsDefault} chunk workers …`);
   const browser = await launchChromium();
-  const pageSeconds: number[] = [];
-  const pageCpuSeconds: number[] = [];
+  const runs: Record<'one' | 'pool', PageRunFigures[]> = { one: [], pool: [] };
   try {
     for (let i = 0; i < reps; i++) {
-      const tab = await browser.newPage({ acceptDownloads: true });
-      await tab.goto(`file://${page}`);
-      let cpu0 = 0;
-      let cpu = 0;
-      const run = await verifyInPage(tab, {
-        keyFiles: [join(dir, 'k.pem')],
-        folder: join(dir, 'f'),
-        onVerifyClick: () => {
-          cpu0 = descendantsCpuSeconds();
-        },
-        onVerdict: () => {
-          cpu = descendantsCpuSeconds() - cpu0;
-        },
-      });
-      if (run.verdict !== 'VALID') throw new Error(`the page says ${run.verdict}`);
-      log(`  rep ${i + 1}/${reps}: page ${run.seconds.toFixed(2)} s, Chromium CPU ${cpu.toFixed(2)} s`);
-      pageSeconds.push(run.seconds);
-      pageCpuSeconds.push(cpu);
-      await tab.close();
+      for (const [name, jobs] of [
+        ['one', 1],
+        ['pool', jobsDefault],
+      ] as const) {
+        const figures = await pageRun(browser, folder, keyFile, jobs);
+        log(
+          `  rep ${i + 1}/${reps}, jobs ${jobs}: page ${figures.seconds.toFixed(2)} s, Chromium CPU ${figures.cpu.toFixed(2)} s, renderer peak RSS ${figures.rendererPeakMb.toFixed(0)} MiB (before Verify ${figures.rendererStartMb.toFixed(0)} MiB)`,
+        );
+        runs[name].push(figures);
+      }
     }
   } finally {
     await browser.close();
   }
   const cliBest = Math.min(...cli.verify_s);
-  const pageBest = Math.min(...pageSeconds);
-  const ratio = pageBest / cliBest;
   const cliCpu = Math.min(...cli.verify_cpu_s);
-  const pageCpu = Math.min(...pageCpuSeconds);
+  const best = (list: PageRunFigures[], f: (r: PageRunFigures) => number) => Math.min(...list.map(f));
+  const one = best(runs.one, (r) => r.seconds);
+  const pool = best(runs.pool, (r) => r.seconds);
+  const oneCpu = best(runs.one, (r) => r.cpu);
+  const poolCpu = best(runs.pool, (r) => r.cpu);
+  log(`  CLI (one thread) ${cliBest.toFixed(2)} s wall, ${cliCpu.toFixed(2)} s CPU`);
   log(
-    `  CLI ${cliBest.toFixed(2)} s, page ${pageBest.toFixed(2)} s: ${ratio.toFixed(2)}× (goal ≤ ${GOAL_RATIO}× at 1M events)`,
+    `  page, 1 worker: ${one.toFixed(2)} s = ${(one / cliBest).toFixed(2)}× wall; CPU ${oneCpu.toFixed(2)} s = ${(oneCpu / cliCpu).toFixed(2)}×`,
   );
-  log(`  CPU: CLI ${cliCpu.toFixed(2)} s, page ${pageCpu.toFixed(2)} s: ${(pageCpu / cliCpu).toFixed(2)}×`);
+  log(
+    `  page, ${jobsDefault} chunk workers: ${pool.toFixed(2)} s = ${(pool / cliBest).toFixed(2)}× wall (goal ≤ ${GOAL_RATIO}×); CPU ${poolCpu.toFixed(2)} s = ${(poolCpu / cliCpu).toFixed(2)}×`,
+  );
   console.log(
     JSON.stringify({
-      events,
+      events: cli.stats.events,
       cli_verify_s: round(cliBest, 3),
-      page_verify_s: round(pageBest, 3),
-      page_vs_cli: round(ratio, 2),
       cli_verify_cpu_s: round(cliCpu, 3),
-      page_verify_cpu_s: round(pageCpu, 3),
-      page_vs_cli_cpu: round(pageCpu / cliCpu, 2),
+      page_jobs: jobsDefault,
+      page_verify_s: round(pool, 3),
+      page_vs_cli: round(pool / cliBest, 2),
+      page_verify_cpu_s: round(poolCpu, 3),
+      page_vs_cli_cpu: round(poolCpu / cliCpu, 2),
+      page_one_worker_s: round(one, 3),
+      page_one_worker_vs_cli: round(one / cliBest, 2),
+      page_one_worker_cpu_s: round(oneCpu, 3),
+      page_one_worker_vs_cli_cpu: round(oneCpu / cliCpu, 2),
+      renderer_peak_rss_mb: round(
+        best(runs.pool, (r) => r.rendererPeakMb),
+        1,
+      ),
+      renderer_peak_rss_mb_one_worker: round(
+        best(runs.one, (r) => r.rendererPeakMb),
+        1,
+      ),
+      renderer_start_rss_mb: round(
+        best(runs.one, (r) => r.rendererStartMb),
+        1,
+      ),
       cli_verify_s_all: cli.verify_s.map((s) => round(s, 3)),
-      page_verify_s_all: pageSeconds.map((s) => round(s, 3)),
+      page_verify_s_all: runs.pool.map((r) => round(r.seconds, 3)),
+      page_one_worker_s_all: runs.one.map((r) => round(r.seconds, 3)),
       goal_page_vs_cli: GOAL_RATIO,
+      goal_met: pool / cliBest <= GOAL_RATIO,
       reps,
       load_start: loadStart,
       load: loadavg().map((l) => round(l, 2)),

@@ -58,7 +58,13 @@ export async function buildUi(esbuild, root) {
     inject: [join(root, 'ui', 'shims', 'buffer.ts')],
     define: { 'process.env.NODE_ENV': '"production"' },
   };
-  const worker = await esbuild.build({ ...common, entryPoints: [join(root, 'ui', 'worker.ts')] });
+  // The chunk workers (ui/chunk-pool.ts), started by the verification worker from a blob: URL.
+  const chunkWorker = await esbuild.build({ ...common, entryPoints: [join(root, 'ui', 'chunk-worker.ts')] });
+  const worker = await esbuild.build({
+    ...common,
+    entryPoints: [join(root, 'ui', 'worker.ts')],
+    define: { ...common.define, __CHUNK_WORKER_SOURCE__: JSON.stringify(chunkWorker.outputFiles[0].text) },
+  });
   const workerSource = worker.outputFiles[0].text;
   const page = await esbuild.build({
     ...common,

@@ -182,6 +182,16 @@ function parseInstant(id: string): number | undefined {
 // ---------------------------------------------------------------------------------------------------
 // Verifying
 
+/**
+ * `--jobs`: the option's value, else 1 (the verifier alone): on the benchmark machine the chunk workers
+ * cost more CPU than they saved (docs/BENCHMARKS.md, "Auditor's page benchmark").
+ */
+function jobsWanted(): number {
+  const text = $<HTMLInputElement>('jobs').value.trim();
+  const n = Number(text);
+  return text !== '' && Number.isSafeInteger(n) && n >= 1 ? Math.min(n, 16) : 1;
+}
+
 let lastReport: PageReport | undefined;
 
 $('verify').addEventListener('click', async () => {
@@ -213,6 +223,7 @@ $('verify').addEventListener('click', async () => {
     ...(toMs !== undefined ? { toMs } : {}),
     ...(head ? { head } : {}),
     ...(resource !== '' ? { resource } : {}),
+    jobs: jobsWanted(),
   });
   const seconds = (performance.now() - started) / 1000;
   $<HTMLButtonElement>('verify').disabled = false;
@@ -465,10 +476,19 @@ function drawResources(resources: ResourceRow[]): void {
   $('resource-view').hidden = true;
   $('resources').replaceChildren(
     ...resources.map((r) => {
+      const state = r.verified
+        ? 'verified'
+        : `NOT VERIFIED: ${r.findings} finding(s)${r.sealed < r.versions ? `, ${r.versions - r.sealed} version(s) not sealed` : ''}`;
       const item = el(
         'li',
-        { class: 'resource-row', 'data-testid': 'resource-row', 'data-resource': r.id },
-        `${r.id} (${r.versions} version event(s))`,
+        {
+          class: r.verified ? 'resource-row' : 'resource-row bad-text',
+          'data-testid': 'resource-row',
+          'data-resource': r.id,
+          'data-verified': String(r.verified),
+        },
+        `${r.id} (${r.sealed} sealed version(s)) · `,
+        el('span', { 'data-testid': 'resource-row-state' }, state),
       );
       item.addEventListener('click', async () => {
         for (const c of $('resources').querySelectorAll('.selected')) c.classList.remove('selected');

@@ -2,7 +2,7 @@
 import type { Finding } from '../shared/verify/findings.ts';
 import type { FolderKeyFile } from '../shared/verify/folder-keys.ts';
 import type { VerifyProgress, VerifyReport } from '../shared/verify/verify-folder.ts';
-import type { ResourceTimeline } from '../shared/verify/verify-profiles.ts';
+import type { ResourceSummary, ResourceTimeline } from '../shared/verify/verify-profiles.ts';
 import type { PathStep } from './audit-path.ts';
 import type { PickedFile } from './browser-reader.ts';
 
@@ -22,6 +22,11 @@ export interface VerifyRequest {
   readonly head?: Uint8Array;
   /** `--resource`: check only this resource's profile chain, and report its verified timeline. */
   readonly resource?: string;
+  /**
+   * `--jobs`: Web Workers that check archive chunks (chunk-pool.ts); 1 checks them in the verification
+   * worker itself. The report is the same either way.
+   */
+  readonly jobs: number;
 }
 
 export type Request =
@@ -72,12 +77,11 @@ export interface EventRow {
   readonly resource: string;
 }
 
-/** A resource with profile versions in the folder (found by reading the archives' profile events). */
-export interface ResourceRow {
-  readonly id: string;
-  /** Profile events of this resource found in the archives (a duplicated version counts twice). */
-  readonly versions: number;
-}
+/**
+ * A resource with profile versions in the folder, as the verifier established them (the report's
+ * `resources` of verifyFolder with `listResources`): only resources with at least one sealed version.
+ */
+export type ResourceRow = ResourceSummary;
 
 /** An event that names a resource, with where it sits (for the event view). */
 export interface TouchingEvent extends EventRow {

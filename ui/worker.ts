@@ -21,9 +21,10 @@ import { folderKeyWindows } from '../shared/verify/folder-key-windows.ts';
 import { type FolderKeyFile, MAX_KEY_FILE_BYTES } from '../shared/verify/folder-keys.ts';
 import type { ObjectReader } from '../shared/verify/object-reader.ts';
 import { hashLines } from '../shared/verify/verify-chunk.ts';
-import { MAX_DIGEST_BYTES, verifyFolder } from '../shared/verify/verify-folder.ts';
+import { MAX_DIGEST_BYTES, type VerifyReport, verifyFolder } from '../shared/verify/verify-folder.ts';
 import { inclusionSteps } from './audit-path.ts';
 import { PickedFilesReader, ServedFolderReader } from './browser-reader.ts';
+import { MAX_PAGE_JOBS, PageChunkPool } from './chunk-pool.ts';
 import type {
   EventDetail,
   EventRow,
@@ -38,6 +39,8 @@ import type {
   TouchingEvent,
   VerifyRequest,
 } from './protocol.ts';
+
+declare const __CHUNK_WORKER_SOURCE__: string;
 
 const scope = self as unknown as {
   postMessage(message: Response): void;
@@ -185,10 +188,9 @@ async function verify(request: VerifyRequest): Promise<Response> {
     }
   }
   lastRun = { request, keys, head };
-  const report = await runVerifier(request.resource);
+  const { report, resources } = await runVerifier(request.resource);
   lastFindings = report.findings;
   const periods = await periodCells(reader, report.findings);
-  const resources = report.profiles.versions > 0 ? await profiledResources(reader) : [];
   return {
     type: 'report',
     report,
@@ -198,35 +200,52 @@ async function verify(request: VerifyRequest): Promise<Response> {
   };
 }
 
-/** `verifyFolder` with the options of the last Verify, as `auditseal verify` runs it (with `--resource`). */
-async function runVerifier(resource: string | undefined): Promise<PageReport> {
+/**
+ * `verifyFolder` with the options of the last Verify, as `auditseal verify` runs it (with `--resource`):
+ * the report, which is the CLI's, and the resources with profile versions as the verifier established
+ * them (only those with a sealed version: a line that no trusted digest commits to lists nothing).
+ */
+async function runVerifier(
+  resource: string | undefined,
+): Promise<{ report: PageReport; resources: ResourceRow[] }> {
   const r = reader!;
   const { request, keys, head } = lastRun!;
   let last = 0;
-  const report = await verifyFolder(r, {
-    keys,
-    ...(request.fromMs !== undefined ? { fromMs: request.fromMs } : {}),
-    ...(request.toMs !== undefined ? { toMs: request.toMs } : {}),
-    ...(request.deep ? { deepCheck: deepCheckEvent } : {}),
-    ...(head ? { head } : {}),
-    ...(resource !== undefined ? { resource } : {}),
-    // Key records (FORMAT.md §9.4) signed by a trusted key narrow its window, as in `auditseal verify`.
-    keyWindow: await folderKeyWindows(r, keys),
-    onProgress: (progress) => {
-      const now = Date.now();
-      if (now - last < 100 && progress.done !== progress.total) return;
-      last = now;
-      scope.postMessage({ type: 'progress', progress });
-    },
-  });
-  return { ...report, folderKeyFiles: (await folderKeys(r, keys)).files };
+  const jobs = Math.min(MAX_PAGE_JOBS, Math.max(1, Math.floor(request.jobs)));
+  const pool = jobs > 1 ? new PageChunkPool(jobs, __CHUNK_WORKER_SOURCE__) : undefined;
+  let report: VerifyReport;
+  try {
+    report = await verifyFolder(r, {
+      keys,
+      listResources: true,
+      ...(pool ? { chunks: pool } : {}),
+      ...(request.fromMs !== undefined ? { fromMs: request.fromMs } : {}),
+      ...(request.toMs !== undefined ? { toMs: request.toMs } : {}),
+      ...(request.deep ? { deepCheck: deepCheckEvent } : {}),
+      ...(head ? { head } : {}),
+      ...(resource !== undefined ? { resource } : {}),
+      // Key records (FORMAT.md §9.4) signed by a trusted key narrow its window, as in `auditseal verify`.
+      keyWindow: await folderKeyWindows(r, keys),
+      onProgress: (progress) => {
+        const now = Date.now();
+        if (now - last < 100 && progress.done !== progress.total) return;
+        last = now;
+        scope.postMessage({ type: 'progress', progress });
+      },
+    });
+  } finally {
+    pool?.close();
+  }
+  // `resources` is the page's own: the report stays the one `auditseal verify --json` prints.
+  const { resources = [], ...cliReport } = report;
+  return {
+    report: { ...cliReport, folderKeyFiles: (await folderKeys(r, keys)).files },
+    resources: resources.filter((x) => x.sealed > 0),
+  };
 }
 
 /** Most rows of events that name a resource sent to the page. */
 const MAX_TOUCHING_EVENTS = 2_000;
-/** A resource id is at most this long (docs/PROFILES.md); longer names are not listed. */
-const MAX_RESOURCE_ID = 2048;
-const PROFILE_MARKER = Buffer.from('profileVersion', 'utf8');
 
 /** Every period's sealed archives, in period order: the lines the verifier read, for the views. */
 async function* archivedLines(
@@ -256,30 +275,6 @@ async function* archivedLines(
         if (line.includes(wanted)) yield { ledger, period, index: ref.firstIndex + i, line };
       }
     }
-  }
-}
-
-/** The resources that profile events in the archives name, with how many events each. */
-async function profiledResources(r: ObjectReader): Promise<ResourceRow[]> {
-  const counts = new Map<string, number>();
-  for await (const { line } of archivedLines(r, PROFILE_MARKER)) {
-    const id = profileResourceId(line);
-    if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
-  }
-  return [...counts]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([id, versions]) => ({ id, versions }));
-}
-
-function profileResourceId(line: Buffer): string | undefined {
-  try {
-    const e = JSON.parse(line.toString('utf8')) as {
-      profileVersion?: { profile?: { resourceId?: unknown } };
-    };
-    const id = e.profileVersion?.profile?.resourceId;
-    return typeof id === 'string' && id.length > 0 && id.length <= MAX_RESOURCE_ID ? id : undefined;
-  } catch {
-    return undefined;
   }
 }
 
@@ -324,7 +319,7 @@ async function resourceDetail(report: PageReport, id: string): Promise<ResourceD
 
 async function resource(id: string): Promise<Response> {
   if (!reader || !lastRun) return { type: 'error', message: 'verify a folder first' };
-  const report = await runVerifier(id);
+  const { report } = await runVerifier(id);
   return { type: 'resource', detail: await resourceDetail(report, id) };
 }
 

@@ -41,7 +41,12 @@ import type { CheckedRecord } from './batch-record-check.ts';
 import type { Finding, PeriodRun } from './findings.ts';
 import { NotRegularObjectError, type ObjectReader } from './object-reader.ts';
 import { type ChunkResult, hashFromHex, verifyChunk } from './verify-chunk.ts';
-import { ProfileChecks, type ProfileSummary, type ResourceTimeline } from './verify-profiles.ts';
+import {
+  ProfileChecks,
+  type ProfileSummary,
+  type ResourceSummary,
+  type ResourceTimeline,
+} from './verify-profiles.ts';
 import { PeriodProvenance, type RecordChecker } from './verify-provenance.ts';
 import { type BatchLeafCheck, checkReceiptFile } from './verify-receipts.ts';
 
@@ -88,6 +93,8 @@ export interface VerifyOptions {
   readonly head?: VerifiedHead;
   /** `--resource`: check only this resource's profile chain, and report its verified timeline. */
   readonly resource?: string;
+  /** Also report every resource with profile versions, as verified (`resources`; the auditor's page). */
+  readonly listResources?: boolean;
   /**
    * Who checks each archive chunk (verifyChunk's work: hashing its events, its root, its diagnosis).
    * Default: verifyChunk in this thread, one chunk at a time. A checker that runs elsewhere (worker
@@ -168,6 +175,8 @@ export interface VerifyReport {
   readonly profiles: ProfileSummary;
   /** With `resource`: that resource's versions in time order, and whether its chain verified. */
   readonly resource?: ResourceTimeline;
+  /** With `listResources`: every resource with profile versions, as verified. */
+  readonly resources?: ResourceSummary[];
 }
 
 /** A digest whose statement was read, with what the chain walk established. */
@@ -403,6 +412,7 @@ export async function verifyFolder(folder: ObjectReader, options: VerifyOptions)
   const profileChecks = new ProfileChecks({
     ...(options.fromMs !== undefined ? { fromMs: options.fromMs } : {}),
     ...(options.resource !== undefined ? { resource: options.resource } : {}),
+    ...(options.listResources ? { listResources: true } : {}),
   });
   const totalBytes = archiveJobs.reduce((n, j) => n + j.digest.archives.reduce((m, a) => m + a.size, 0), 0);
   let doneBytes = 0;
@@ -557,6 +567,7 @@ export async function verifyFolder(folder: ObjectReader, options: VerifyOptions)
     stats,
     profiles: profiles.summary,
     ...(profiles.resource ? { resource: profiles.resource } : {}),
+    ...(profiles.resources ? { resources: profiles.resources } : {}),
   };
 }
 

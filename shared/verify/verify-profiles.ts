@@ -104,6 +104,21 @@ export interface ProfileCheckOptions {
   readonly fromMs?: number;
   /** `--resource`: check and report only this resource's chain. */
   readonly resource?: string;
+  /** Also return every resource's summary (the auditor's page lists them). */
+  readonly listResources?: boolean;
+}
+
+/** A resource with profile versions, as the verifier established them (`listResources`). */
+export interface ResourceSummary {
+  readonly id: string;
+  /** Distinct versions found, sealed or not. */
+  readonly versions: number;
+  /** Distinct versions whose event is a leaf of its period's trusted digest. */
+  readonly sealed: number;
+  /** Findings about its chain and its malformed profile events (as `verify --resource` counts them). */
+  readonly findings: number;
+  /** Every version sealed and no finding: what `verify --resource` reports as `verified`. */
+  readonly verified: boolean;
 }
 
 /** One archive chunk as the folder verifier read it. */
@@ -131,6 +146,8 @@ export class ProfileChecks {
   readonly #findings: Finding[] = [];
   /** Per ledger, the versions in the order found. */
   readonly #byLedger = new Map<string, FoundEntry[]>();
+  /** With listResources: malformed profile events per resource they mention. */
+  readonly #malformedBy = new Map<string, number>();
   #events = 0;
 
   constructor(options: ProfileCheckOptions = {}) {
@@ -184,6 +201,9 @@ export class ProfileChecks {
     if (wanted !== undefined && !mentions(value, wanted)) return;
     this.#events++;
     const malformed = (message: string): void => {
+      if (this.#options.listResources) {
+        for (const id of mentionedIds(value)) this.#malformedBy.set(id, (this.#malformedBy.get(id) ?? 0) + 1);
+      }
       const where = at();
       this.#findings.push({
         code: 'PROFILE_VERSION_MALFORMED',
@@ -226,7 +246,12 @@ export class ProfileChecks {
   }
 
   /** Runs the chain checks; call once, after the last chunk. */
-  finish(): { findings: Finding[]; summary: ProfileSummary; resource?: ResourceTimeline } {
+  finish(): {
+    findings: Finding[];
+    summary: ProfileSummary;
+    resource?: ResourceTimeline;
+    resources?: ResourceSummary[];
+  } {
     const findings = [...this.#findings];
     const resources = new Set<string>();
     const chainFindings: Finding[] = [];
@@ -245,9 +270,43 @@ export class ProfileChecks {
     }
     const summary = { versions: this.#events, resources: resources.size };
     const wanted = this.#options.resource;
-    if (wanted === undefined) return { findings, summary };
+    const listed = this.#options.listResources ? { resources: this.#summaries(chainFindings) } : {};
+    if (wanted === undefined) return { findings, summary, ...listed };
     // With a resource asked for, only its events were read: every finding here is about it.
-    return { findings, summary, resource: this.#timeline(wanted, chainFindings, this.#findings.length) };
+    return {
+      findings,
+      summary,
+      resource: this.#timeline(wanted, chainFindings, this.#findings.length),
+      ...listed,
+    };
+  }
+
+  /** Every resource's distinct versions (by ledger and hash), how many are sealed, and its findings. */
+  #summaries(chainFindings: readonly Finding[]): ResourceSummary[] {
+    const byResource = new Map<string, { versions: number; sealed: number; findings: number }>();
+    const seen = new Set<string>();
+    const of = (id: string) => {
+      const known = byResource.get(id);
+      if (known !== undefined) return known;
+      const fresh = { versions: 0, sealed: 0, findings: 0 };
+      byResource.set(id, fresh);
+      return fresh;
+    };
+    for (const [ledger, found] of this.#byLedger) {
+      for (const f of found) {
+        const key = `${ledger} ${f.version.hash}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const s = of(f.version.resourceId);
+        s.versions++;
+        if (f.at.sealed) s.sealed++;
+      }
+    }
+    for (const f of chainFindings) if (f.resource !== undefined) of(f.resource.id).findings++;
+    for (const [id, n] of this.#malformedBy) if (byResource.has(id)) of(id).findings += n;
+    return [...byResource]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([id, s]) => ({ id, ...s, verified: s.findings === 0 && s.sealed === s.versions }));
   }
 
   #timeline(resourceId: string, chainFindings: readonly Finding[], malformed: number): ResourceTimeline {
@@ -304,6 +363,22 @@ export class ProfileChecks {
       timeline,
     };
   }
+}
+
+/** The resource ids a raw event names, as `mentions` reads them. */
+function mentionedIds(value: Record<string, unknown>): string[] {
+  const ids: string[] = [];
+  const resource = value['resource'];
+  if (isPlainObject(resource) && typeof resource['id'] === 'string') ids.push(resource['id']);
+  const document = value['profileVersion'];
+  const profile = isPlainObject(document) ? document['profile'] : undefined;
+  if (
+    isPlainObject(profile) &&
+    typeof profile['resourceId'] === 'string' &&
+    !ids.includes(profile['resourceId'])
+  )
+    ids.push(profile['resourceId']);
+  return ids;
 }
 
 /** Whether a raw event names `resourceId` as its resource or its version's resource. */

@@ -20,7 +20,7 @@ export interface PageOptions {
 
 /**
  * Sets the inputs the way `auditseal verify` arguments say (`--from`, `--to`, `--deep`, `--head`,
- * `--resource`).
+ * `--resource`, `--jobs`).
  */
 export async function verifyInPage(page: Page, options: PageOptions): Promise<PageRun> {
   await page.getByTestId('key-files').setInputFiles(options.keyFiles);
@@ -38,6 +38,7 @@ export async function verifyInPage(page: Page, options: PageOptions): Promise<Pa
     else if (a === '--to') await page.getByTestId('to').fill(args[++i]!);
     else if (a === '--head') await page.getByTestId('head').setInputFiles(args[++i]!);
     else if (a === '--resource') await page.getByTestId('resource').fill(args[++i]!);
+    else if (a === '--jobs') await page.getByTestId('jobs').fill(args[++i]!);
     else throw new Error(`verifyInPage: unknown argument ${a}`);
   }
   options.onVerifyClick?.();

@@ -5,7 +5,7 @@
  * PROFILE_VERSION_* findings of `auditseal verify --resource ID --json`.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -251,6 +251,12 @@ describeWithChromium("Page: the auditor's page on key records and resource profi
           expect(await view.getByTestId('resource-finding').allTextContents()).toEqual(
             codesOf(expected).filter((c) => c.startsWith('PROFILE_VERSION_')),
           );
+          // The list says what the verifier established for the resource, before it is opened.
+          expect(
+            await page
+              .locator(`[data-testid="resource-row"][data-resource="${id}"]`)
+              .getAttribute('data-verified'),
+          ).toBe(String(resource.verified));
         }
         if (name.startsWith('profile-versions-of-two-resources')) {
           // The README's picture of a resource's view (UPDATE_SCREENSHOTS=1 writes it to docs/).
@@ -264,5 +270,40 @@ describeWithChromium("Page: the auditor's page on key records and resource profi
         rmSync(dir, { recursive: true, force: true });
       }
     }, 300_000);
+  });
+  describe('when a line that no trusted digest commits to names a new resource', () => {
+    it('does not list that resource: the list is what the verifier established', async () => {
+      // Prepare: a copy of a sealed profile event, for another resource, inserted into a sealed chunk:
+      // first, so that it lies within the chunk's committed size, which any bounded read sees.
+      const caseDir = join(CASES_DIR, 'profile-versions-of-two-resources-are-sealed-as-ledger-events-deep');
+      const dir = materialize(caseDir);
+      const key = caseKey(caseDir);
+      const chunk = join(dir, 'archives/profiles/2024/08/05/20240805T130000Z-3600s/000000.jsonl');
+      const text = readFileSync(chunk, 'utf8');
+      const sealed = text.split('\n')[0]!;
+      const forgedId = 'arn:aws:s3:::forged-bucket';
+      expect(sealed).toContain('arn:aws:s3:::mborch-test-bucket-config-item');
+      const forged = sealed.replaceAll('arn:aws:s3:::mborch-test-bucket-config-item', forgedId);
+      writeFileSync(chunk, `${forged}\n${text}`);
+      try {
+        const expected = await cliReport(dir, key, ['--deep']);
+        await openPage();
+
+        // Act
+        const run = await verifyInPage(page, { keyFiles: [key], folder: dir, args: ['--deep'] });
+
+        // Assess: the CLI's verdict and codes; the sealed resources are listed, the forged one is not.
+        expect(run.verdict).toBe('INVALID');
+        expect(run.codes).toEqual(codesOf(expected));
+        const rows = page.getByTestId('resource-row');
+        await rows.first().waitFor();
+        const ids = await rows.evaluateAll((items) => items.map((i) => i.getAttribute('data-resource')!));
+        expect(ids).toContain('arn:aws:s3:::mborch-test-bucket-config-item');
+        expect(ids).not.toContain(forgedId);
+        expect(errors).toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 120_000);
   });
 });

@@ -91,8 +91,9 @@ describeWithChromium("Page: the auditor's page on the public test vectors", () =
         const expected = await cliReport(folder, key, args);
         await page.goto(`file://${PAGE}`);
 
-        // Act
-        const shown = await verifyInPage(page, { keyFiles: [key], folder, args });
+        // Act: with two chunk workers (the page's --jobs), whose results the verifier merges in order;
+        // the other page tests run the default, the verifier alone.
+        const shown = await verifyInPage(page, { keyFiles: [key], folder, args: [...args, '--jobs', '2'] });
 
         // Assess
         expect(shown.report).toEqual(expected);

@@ -179,6 +179,57 @@ describe('Class: ProfileChecks', () => {
     });
   });
 
+  describe("when every resource is listed (listResources, the auditor's page)", () => {
+    it('gives each resource what `--resource` reports for it, whatever lines are sealed', () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: 5 }),
+          fc.integer({ min: 1, max: 5 }),
+          fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
+          fc.array(fc.nat(9), { maxLength: 2 }),
+          (a, b, committedMask, dropped) => {
+            // Prepare: two chains interleaved, some lines not committed, some versions removed.
+            const versions = [...chain('app:db/1', a), ...chain('app:db/2', b)].filter(
+              (_, i) => !dropped.includes(i),
+            );
+            const lines = versions.map(line);
+            const committed = lines.filter((_, i) => committedMask[i]).map((l) => hashLeaf(l));
+            const chunk = chunkOf(lines, { clean: false, committedLeaves: committed });
+            const all = new ProfileChecks({ listResources: true });
+
+            // Act
+            all.observeChunk(chunk);
+            const listed = all.finish().resources!;
+
+            // Assess
+            const ids = [...new Set(versions.map((v) => v.resourceId))].sort();
+            expect(listed.map((r) => r.id)).toEqual(ids);
+            for (const summary of listed) {
+              const one = new ProfileChecks({ resource: summary.id });
+              one.observeChunk(chunk);
+              const timeline = one.finish().resource!;
+              expect(summary.versions).toBe(timeline.versions);
+              expect(summary.sealed).toBe(timeline.timeline.filter((v) => v.sealed).length);
+              expect(summary.findings).toBe(timeline.findings);
+              expect(summary.verified).toBe(timeline.verified);
+            }
+          },
+        ),
+      );
+    });
+
+    it('is not returned unless asked for', () => {
+      // Prepare
+      const checks = new ProfileChecks();
+
+      // Act
+      checks.observeChunk(chunkOf(chain('app:db/1', 2).map(line)));
+
+      // Assess
+      expect(checks.finish().resources).toBeUndefined();
+    });
+  });
+
   describe('when a line is not one the trusted digest commits to', () => {
     it('marks the version not sealed, so the timeline is not verified', () => {
       // Prepare
