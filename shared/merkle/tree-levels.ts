@@ -9,6 +9,10 @@
 import { ProofError } from './errors.ts';
 import { emptyRoot, HASH_SIZE, parentLevel } from './rfc6962.ts';
 
+// A module-local copy for the path loop: under a CommonJS transform (tsx) each read of an imported
+// binding is a getter call (see proof.ts).
+const SIZE = HASH_SIZE;
+
 export class TreeLevels {
   /** levels[k] packs the node hashes of level k; widths[k] is how many. */
   private readonly levels: Buffer[] = [];
@@ -52,11 +56,11 @@ export class TreeLevels {
       throw new ProofError('INDEX_OUT_OF_RANGE', `leaf ${index} is outside a tree of ${this.size}`);
     }
     const path: Buffer[] = [];
+    const { levels, widths } = this;
     let i = index;
-    for (let k = 0; k < this.levels.length - 1; k++) {
+    for (let k = 0; k < levels.length - 1; k++) {
       const sibling = i ^ 1;
-      if (sibling < this.widths[k]!)
-        path.push(this.levels[k]!.subarray(sibling * HASH_SIZE, (sibling + 1) * HASH_SIZE));
+      if (sibling < widths[k]!) path.push(levels[k]!.subarray(sibling * SIZE, (sibling + 1) * SIZE));
       i >>= 1;
     }
     return path;
