@@ -100,6 +100,27 @@ export function rootFromLeafHashes(leafHashes: readonly Uint8Array[]): Buffer {
   const words = new Int32Array(n * WORDS_PER_HASH);
   const level = Buffer.from(words.buffer);
   for (let i = 0; i < n; i++) level.set(leafHashes[i]!, i * HASH_SIZE);
+  return rootInPlace(words, level, n);
+}
+
+/**
+ * MTH over `n` leaf hashes packed 32 bytes apiece in `packed` (the first n × 32 bytes): the same tree as
+ * `rootFromLeafHashes` of those hashes, without a view per leaf. `packed` is not modified.
+ */
+export function rootFromPackedLeafHashes(packed: Uint8Array, n: number): Buffer {
+  if (!Number.isSafeInteger(n) || n < 0 || n * HASH_SIZE > packed.length) {
+    throw new RangeError(`${packed.length} bytes do not hold ${n} leaf hashes`);
+  }
+  if (n === 0) return emptyRoot();
+  if (n === 1) return Buffer.from(packed.subarray(0, HASH_SIZE));
+  const words = new Int32Array(n * WORDS_PER_HASH);
+  const level = Buffer.from(words.buffer);
+  level.set(packed.subarray(0, n * HASH_SIZE));
+  return rootInPlace(words, level, n);
+}
+
+/** Pairs the n ≥ 2 packed hashes of `level` (viewed as `words`) up to the root, overwriting them. */
+function rootInPlace(words: Int32Array, level: Buffer, n: number): Buffer {
   for (let width = n; width > 1; width = (width + 1) >> 1) {
     const pairs = width >> 1;
     for (let i = 0; i < pairs; i++) {
