@@ -701,5 +701,29 @@ describe('Class: TreeLevels', () => {
         }
       });
     });
+
+    describe('when the tree is wider than the levels that keep a view per node (4,096 nodes)', () => {
+      it('gives paths that verify and equal allInclusionProofs, from kept and from fresh views', async () => {
+        const { TreeLevels } = await import('../../../shared/merkle/tree-levels.ts');
+        const { allInclusionProofs } = await import('../../../shared/merkle/proof.ts');
+        const { hashLeaf, rootFromLeafHashes } = await import('../../../shared/merkle/rfc6962.ts');
+        for (const n of [4096, 4097, 8193, 20_001]) {
+          // Prepare
+          const leaves = Array.from({ length: n }, (_, i) => hashLeaf(Buffer.from(`leaf-${i}`)));
+          const expected = allInclusionProofs(leaves);
+          const root = rootFromLeafHashes(leaves);
+
+          // Act
+          const tree = new TreeLevels(leaves);
+
+          // Assess: every 97th leaf, the last one, and one leaf asked twice (kept views are shared).
+          for (const i of [...Array.from({ length: Math.ceil(n / 97) }, (_, k) => k * 97), n - 1, 0]) {
+            const path = tree.inclusionProof(i);
+            expect(path).toEqual(expected[i]);
+            verifyInclusion(i, n, leaves[i]!, path, root);
+          }
+        }
+      });
+    });
   });
 });
