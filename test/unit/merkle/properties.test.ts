@@ -73,7 +73,7 @@ describe('Function: rootFromPackedLeafHashes', () => {
       fc.property(treeArb(), fc.nat({ max: 40 }), (leaves, offset) => {
         // Prepare: the hashes packed after `offset` bytes, with trailing bytes the root must ignore.
         const backing = Buffer.alloc(offset + leaves.length * HASH_SIZE + 7, 0xab);
-        leaves.forEach((h, i) => backing.set(h, offset + i * HASH_SIZE));
+        for (const [i, h] of leaves.entries()) backing.set(h, offset + i * HASH_SIZE);
         const packed = backing.subarray(offset);
         const before = Buffer.from(packed);
 
