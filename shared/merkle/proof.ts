@@ -8,7 +8,7 @@
  */
 import { sha256Binary } from '../platform/crypto.ts';
 import { ProofError } from './errors.ts';
-import { HASH_SIZE, hashChildren, rootFromLeafHashes, splitPoint } from './rfc6962.ts';
+import { HASH_SIZE, hashChildren, rootFromLeafHashes, splitPoint, writeDigest } from './rfc6962.ts';
 
 /** Reads the leaf hash at an index; lets proofs be built without holding the whole tree. */
 export type LeafHashSource = readonly Uint8Array[];
@@ -91,7 +91,7 @@ function collectSubproof(
 }
 
 function checkHash(hash: Uint8Array, what: string): void {
-  if (hash.length !== HASH_SIZE) {
+  if (hash.length !== SIZE) {
     throw new ProofError('BAD_HASH_LENGTH', `${what} is ${hash.length} bytes, expected ${HASH_SIZE}`);
   }
 }
@@ -148,6 +148,11 @@ function trailingZeros(x: number): number {
 
 /** Splits an inclusion proof length into its inner part (below the split) and border part (right edge). */
 function decompose(index: number, size: number): { inner: number; border: number } {
+  if (size <= TWO_32) {
+    // Both values fit 32 bits: index < size, so index XOR (size − 1) < 2^32, and inner ≤ 32.
+    const inner = 32 - Math.clz32((index ^ (size - 1)) >>> 0);
+    return { inner, border: inner === 32 ? 0 : popCount(index >>> inner) };
+  }
   const inner = bitLength(xor(index, size - 1));
   const border = popCount(shiftRight(index, inner));
   return { inner, border };
@@ -171,6 +176,11 @@ function chainBorderRight(seed: Buffer, proof: readonly Uint8Array[]): Buffer {
 // digest is written straight into the half where the next level needs it, so a proof of any depth
 // allocates nothing but its result (one one-shot SHA-256 per level; see `hashChildren` in rfc6962.ts).
 const pathNode = Buffer.alloc(1 + 2 * HASH_SIZE);
+// The hot loop reads module-local copies: under a CommonJS transform (tsx, which the benchmarks and
+// tests run) every read of an imported binding is a getter call, which costs about as much per level as
+// copying a hash. A bundle (esbuild) reads them directly either way.
+const digestBinary = sha256Binary;
+const SIZE = HASH_SIZE;
 pathNode[0] = 0x01;
 const LEFT = 1;
 const RIGHT = 1 + HASH_SIZE;
@@ -181,6 +191,7 @@ const RIGHT = 1 + HASH_SIZE;
  */
 function chainPath(leafHash: Uint8Array, proof: readonly Uint8Array[], inner: number, index: number): Buffer {
   if (proof.length === 0) return Buffer.from(leafHash);
+  if (index < TWO_32 && inner <= 32) return chainPath32(leafHash, proof, inner, index >>> 0);
   // Where the running hash goes for level i: left when bit i of the index is 0 among the inner levels.
   let at = inner > 0 && bit(index, 0) === 0 ? LEFT : RIGHT;
   pathNode.set(leafHash, at);
@@ -189,9 +200,33 @@ function chainPath(leafHash: Uint8Array, proof: readonly Uint8Array[], inner: nu
     const digest = sha256Binary(pathNode);
     if (i + 1 === proof.length) return Buffer.from(digest, 'latin1');
     at = i + 1 < inner && bit(index, i + 1) === 0 ? LEFT : RIGHT;
-    pathNode.write(digest, at, HASH_SIZE, 'latin1');
+    writeDigest(pathNode, at, digest);
   }
   throw new Error('unreachable');
+}
+
+/**
+ * `chainPath` for an index below 2^32 and at most 32 inner levels (every tree of up to 2^32 leaves): the
+ * same steps, with the index's bits read by 32-bit shifts, which only ever shift by less than 32 here
+ * because bit i is read for i < inner only.
+ */
+function chainPath32(
+  leafHash: Uint8Array,
+  proof: readonly Uint8Array[],
+  inner: number,
+  index: number,
+): Buffer {
+  const last = proof.length - 1;
+  let at = inner > 0 && (index & 1) === 0 ? LEFT : RIGHT;
+  pathNode.set(leafHash, at);
+  for (let i = 0; i < last; i++) {
+    pathNode.set(proof[i]!, at === LEFT ? RIGHT : LEFT);
+    const digest = digestBinary(pathNode);
+    at = i + 1 < inner && ((index >>> (i + 1)) & 1) === 0 ? LEFT : RIGHT;
+    for (let j = 0; j < SIZE; j++) pathNode[at + j] = digest.charCodeAt(j);
+  }
+  pathNode.set(proof[last]!, at === LEFT ? RIGHT : LEFT);
+  return Buffer.from(digestBinary(pathNode), 'latin1');
 }
 
 /** Root implied by a leaf hash and its audit path. Throws ProofError on any structural defect. */

@@ -9,10 +9,21 @@
 import { ProofError } from './errors.ts';
 import { emptyRoot, HASH_SIZE, parentLevel } from './rfc6962.ts';
 
+// A module-local copy for the path loop: under a CommonJS transform (tsx) each read of an imported
+// binding is a getter call (see proof.ts).
+const SIZE = HASH_SIZE;
+/** Levels up to this many nodes keep one view per node: at most 2 × 4,096 views in all, about 1 MiB. */
+const VIEW_LEVEL_WIDTH = 4096;
+
 export class TreeLevels {
   /** levels[k] packs the node hashes of level k; widths[k] is how many. */
   private readonly levels: Buffer[] = [];
   private readonly widths: number[] = [];
+  /**
+   * views[k][j] is node j of level k as a Buffer, kept for the levels of at most VIEW_LEVEL_WIDTH nodes
+   * (the top of the tree, which nearly every audit path crosses); wider levels make a view per request.
+   */
+  private readonly views: (Buffer[] | undefined)[] = [];
 
   /** Leaf hashes must be 32 bytes each. */
   constructor(leafHashes: readonly Uint8Array[]) {
@@ -31,6 +42,14 @@ export class TreeLevels {
       width = (width + 1) >> 1;
       this.levels.push(level);
       this.widths.push(width);
+    }
+    for (const [k, w] of this.widths.entries()) {
+      const packed = this.levels[k]!;
+      this.views.push(
+        w <= VIEW_LEVEL_WIDTH
+          ? Array.from({ length: w }, (_, j) => packed.subarray(j * SIZE, (j + 1) * SIZE))
+          : undefined,
+      );
     }
   }
 
@@ -52,11 +71,14 @@ export class TreeLevels {
       throw new ProofError('INDEX_OUT_OF_RANGE', `leaf ${index} is outside a tree of ${this.size}`);
     }
     const path: Buffer[] = [];
+    const { levels, widths, views } = this;
     let i = index;
-    for (let k = 0; k < this.levels.length - 1; k++) {
+    for (let k = 0; k < levels.length - 1; k++) {
       const sibling = i ^ 1;
-      if (sibling < this.widths[k]!)
-        path.push(this.levels[k]!.subarray(sibling * HASH_SIZE, (sibling + 1) * HASH_SIZE));
+      if (sibling < widths[k]!) {
+        const kept = views[k];
+        path.push(kept ? kept[sibling]! : levels[k]!.subarray(sibling * SIZE, (sibling + 1) * SIZE));
+      }
       i >>= 1;
     }
     return path;

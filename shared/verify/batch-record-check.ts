@@ -29,7 +29,7 @@ import {
 } from '../ledger/formats.ts';
 import { toHex } from '../ledger/hex.ts';
 import type { Period } from '../ledger/period.ts';
-import { HASH_SIZE, hashLeaf, rootFromLeafHashes } from '../merkle/rfc6962.ts';
+import { HASH_SIZE, rootFromPackedLeafHashes, writeDigest } from '../merkle/rfc6962.ts';
 import { sha256Binary } from '../platform/crypto.ts';
 
 /** Why a leaf is not sealed; `RecordLeaves.missing` holds 1 + its position here (0: sealed). */
@@ -81,9 +81,7 @@ export function checkBatchRecord(
   if (!parsed) return { ok: false };
   const { leaves } = parsed;
   const idHashes = new Uint8Array(leaves.count * HASH_SIZE);
-  for (let i = 0; i < leaves.count; i++) {
-    idHashes.set(Buffer.from(sha256Binary(leaves.ids[i]!), 'binary'), i * HASH_SIZE);
-  }
+  for (let i = 0; i < leaves.count; i++) writeDigest(idHashes, i * HASH_SIZE, sha256Binary(leaves.ids[i]!));
   const batch = parseBatchStatement(parsed.statement);
   if (!batch) return { ok: true, ...parsed, idHashes };
   const contextReason = batchContextReason(batch, context);
@@ -109,15 +107,25 @@ export function checkBatchRecord(
  * from the id hashes already computed. Every receivedAt is 24 ASCII bytes (the schema's isoMillis).
  */
 export function recordBatchRoot(leaves: RecordLeaves, idHashes: Uint8Array): Buffer {
-  const input = Buffer.allocUnsafe(2 * HASH_SIZE + 24);
-  const hashes: Buffer[] = new Array(leaves.count);
+  // One scratch `0x00 ‖ leafHash ‖ idHash ‖ receivedAt` (hashLeaf's input), each digest written into one
+  // packed level: no view, Buffer or string per leaf.
+  const input = Buffer.allocUnsafe(1 + 2 * HASH_SIZE + 24);
+  input[0] = 0x00;
+  const from = Buffer.from(
+    leaves.leafHashes.buffer,
+    leaves.leafHashes.byteOffset,
+    leaves.leafHashes.byteLength,
+  );
+  const ids = Buffer.from(idHashes.buffer, idHashes.byteOffset, idHashes.byteLength);
+  const packed = Buffer.allocUnsafe(leaves.count * HASH_SIZE);
   for (let i = 0; i < leaves.count; i++) {
-    input.set(leaves.leafHashes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE), 0);
-    input.set(idHashes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE), HASH_SIZE);
-    input.write(leaves.receivedAt[i]!, 2 * HASH_SIZE, 'latin1');
-    hashes[i] = hashLeaf(input);
+    from.copy(input, 1, i * HASH_SIZE, (i + 1) * HASH_SIZE);
+    ids.copy(input, 1 + HASH_SIZE, i * HASH_SIZE, (i + 1) * HASH_SIZE);
+    const at = leaves.receivedAt[i]!;
+    for (let j = 0; j < 24; j++) input[1 + 2 * HASH_SIZE + j] = at.charCodeAt(j);
+    writeDigest(packed, i * HASH_SIZE, sha256Binary(input));
   }
-  return rootFromLeafHashes(hashes);
+  return rootFromPackedLeafHashes(packed, leaves.count);
 }
 
 /** A record line as read, or undefined when it is not a canonical batch record. */

@@ -10,7 +10,14 @@
 import { eventIdHash, INDEX_ENTRY_SIZE } from '../ledger/archive-chunk.ts';
 import type { ArchiveRef } from '../ledger/formats.ts';
 import { fromHex, toHex } from '../ledger/hex.ts';
-import { HASH_SIZE, hashLeaf, rootFromLeafHashes, sha256 } from '../merkle/rfc6962.ts';
+import {
+  HASH_SIZE,
+  hashLeaf,
+  rootFromLeafHashes,
+  rootFromPackedLeafHashes,
+  sha256,
+  writeDigest,
+} from '../merkle/rfc6962.ts';
 import { sha256Binary } from '../platform/crypto.ts';
 import type { Finding } from './findings.ts';
 
@@ -19,6 +26,8 @@ const NEWLINE = 0x0a;
 /** Leaf hashes of every complete line, and whether bytes follow the last newline. */
 export interface HashedLines {
   readonly leaves: Buffer[];
+  /** The same leaf hashes packed 32 bytes apiece (`leaves` are views into it). */
+  readonly packed: Buffer;
   /** Start offset of each line in the data. */
   readonly starts: number[];
   /** Offset just after the last complete line. */
@@ -27,33 +36,43 @@ export interface HashedLines {
 
 /** Hashes each newline-terminated line of `data` as an RFC 6962 leaf. Mutates and restores `data`. */
 export function hashLines(data: Buffer): HashedLines {
-  const digests: string[] = [];
   const starts: number[] = [];
+  // Every line takes at least its newline, so 1 leaf per 256 bytes is a first guess that grows by doubling.
+  let packed = Buffer.allocUnsafe(Math.max(64, data.length >> 8) * HASH_SIZE);
+  let count = 0;
   let start = 0;
   while (start < data.length) {
     const nl = data.indexOf(NEWLINE, start);
     if (nl === -1) break;
     starts.push(start);
+    if ((count + 1) * HASH_SIZE > packed.length) {
+      const grown = Buffer.allocUnsafe(packed.length * 2);
+      packed.copy(grown, 0, 0, count * HASH_SIZE);
+      packed = grown;
+    }
     if (start === 0) {
-      digests.push(hashLeaf(data.subarray(0, nl)).toString('binary'));
+      hashLeaf(data.subarray(0, nl)).copy(packed, 0);
     } else {
       data[start - 1] = 0x00;
-      digests.push(sha256Binary(data.subarray(start - 1, nl)));
+      writeDigest(packed, count * HASH_SIZE, sha256Binary(data.subarray(start - 1, nl)));
       data[start - 1] = NEWLINE;
     }
+    count++;
     start = nl + 1;
   }
-  const packed = Buffer.allocUnsafe(digests.length * HASH_SIZE);
-  const leaves = digests.map((digest, i) => {
-    packed.write(digest, i * HASH_SIZE, HASH_SIZE, 'binary');
-    return packed.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
-  });
-  return { leaves, starts, end: start };
+  const leaves = new Array<Buffer>(count);
+  for (let i = 0; i < count; i++) leaves[i] = packed.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
+  return { leaves, packed: packed.subarray(0, count * HASH_SIZE), starts, end: start };
 }
 
 /** Root of a chunk's leaves. */
 export function chunkRoot(leaves: readonly Buffer[]): Buffer {
   return rootFromLeafHashes(leaves);
+}
+
+/** Root of the lines `hashLines` hashed: `chunkRoot(lines.leaves)`, from the packed hashes. */
+function linesRoot(lines: HashedLines): Buffer {
+  return rootFromPackedLeafHashes(lines.packed, lines.leaves.length);
 }
 
 export interface ChunkResult {
@@ -123,7 +142,7 @@ export function verifyChunk(
   }
 
   const lines = hashLines(archive);
-  const root = toHex(chunkRoot(lines.leaves));
+  const root = toHex(linesRoot(lines));
   const exact =
     archive.length === ref.size && lines.end === archive.length && lines.leaves.length === ref.count;
   if (exact && root === ref.rootHash) {
@@ -136,7 +155,7 @@ export function verifyChunk(
     if (
       prefix.end === ref.size &&
       prefix.leaves.length === ref.count &&
-      toHex(chunkRoot(prefix.leaves)) === ref.rootHash
+      toHex(linesRoot(prefix)) === ref.rootHash
     ) {
       // The folder verifier reads one byte past the committed size, so the length is a lower bound.
       findings.push({

@@ -273,6 +273,46 @@ describe('Function: rootFromInclusionProof', () => {
       );
     });
 
+    // Trees of at most 2^32 leaves take a 32-bit path (chainPath32, decompose's fast branch): sizes are
+    // drawn over that whole range, with the edges around 2^31 and 2^32 drawn often.
+    const position32 = fc
+      .oneof(
+        fc.integer({ min: 1, max: 2 ** 32 }),
+        fc.integer({ min: 1, max: 70 }),
+        fc.integer({ min: 2 ** 31 - 3, max: 2 ** 31 + 3 }),
+        fc.integer({ min: 2 ** 32 - 5, max: 2 ** 32 }),
+      )
+      .chain((size) =>
+        fc.record({
+          size: fc.constant(BigInt(size)),
+          index: fc
+            .oneof(fc.integer({ min: 0, max: size - 1 }), fc.constant(size - 1), fc.constant(0))
+            .map(BigInt),
+        }),
+      );
+
+    it('gives the root the RFC algorithm gives, for trees of up to 2^32 leaves', () => {
+      fc.assert(
+        fc.property(
+          position32,
+          fc.uint8Array({ minLength: 32, maxLength: 32 }),
+          fc.integer(),
+          (p, leaf, seed) => {
+            // Prepare: a path of the length the RFC consumes, of hashes drawn from the seed.
+            const length = pathLength(p.index, p.size);
+            const path = Array.from({ length }, (_, i) => hashLeaf(Buffer.from(`${seed}:${i}`)));
+
+            // Act
+            const root = rootFromInclusionProof(Number(p.index), Number(p.size), leaf, path);
+
+            // Assess
+            expect(root.toString('hex')).toBe(rfc9162Root(p.index, p.size, leaf, path)?.toString('hex'));
+          },
+        ),
+        { numRuns: 2000 },
+      );
+    });
+
     it('refuses a path one hash short, with the length the RFC consumes', () => {
       // Prepare: leaf 2^40 + 5 of 2^41 leaves: 40 hashes below the split, 1 on the right border.
       const index = 2 ** 40 + 5;
@@ -658,6 +698,30 @@ describe('Class: TreeLevels', () => {
           expect(tree.root()).toEqual(rootFromLeafHashes(leaves));
           for (let i = 0; i < n; i++) expect(tree.inclusionProof(i)).toEqual(inclusionProof(leaves, i));
           expect(() => tree.inclusionProof(n)).toThrow('outside');
+        }
+      });
+    });
+
+    describe('when the tree is wider than the levels that keep a view per node (4,096 nodes)', () => {
+      it('gives paths that verify and equal allInclusionProofs, from kept and from fresh views', async () => {
+        const { TreeLevels } = await import('../../../shared/merkle/tree-levels.ts');
+        const { allInclusionProofs } = await import('../../../shared/merkle/proof.ts');
+        const { hashLeaf, rootFromLeafHashes } = await import('../../../shared/merkle/rfc6962.ts');
+        for (const n of [4096, 4097, 8193, 20_001]) {
+          // Prepare
+          const leaves = Array.from({ length: n }, (_, i) => hashLeaf(Buffer.from(`leaf-${i}`)));
+          const expected = allInclusionProofs(leaves);
+          const root = rootFromLeafHashes(leaves);
+
+          // Act
+          const tree = new TreeLevels(leaves);
+
+          // Assess: every 97th leaf, the last one, and one leaf asked twice (kept views are shared).
+          for (const i of [...Array.from({ length: Math.ceil(n / 97) }, (_, k) => k * 97), n - 1, 0]) {
+            const path = tree.inclusionProof(i);
+            expect(path).toEqual(expected[i]);
+            verifyInclusion(i, n, leaves[i]!, path, root);
+          }
         }
       });
     });

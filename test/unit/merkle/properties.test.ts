@@ -17,8 +17,10 @@ import {
   HASH_SIZE,
   hashLeaf,
   rootFromLeafHashes,
+  rootFromPackedLeafHashes,
   StreamingTree,
   sha256,
+  writeDigest,
 } from '../../../shared/merkle/rfc6962.ts';
 
 const MAX_LEAVES = 300;
@@ -64,6 +66,53 @@ function proofErrorCode(act: () => unknown): string | undefined {
 }
 
 const bitArb = fc.nat(HASH_SIZE * 8 - 1);
+
+describe('Function: rootFromPackedLeafHashes', () => {
+  it('equals rootFromLeafHashes of the same hashes, packed after any offset, and leaves them unchanged', () => {
+    fc.assert(
+      fc.property(treeArb(), fc.nat({ max: 40 }), (leaves, offset) => {
+        // Prepare: the hashes packed after `offset` bytes, with trailing bytes the root must ignore.
+        const backing = Buffer.alloc(offset + leaves.length * HASH_SIZE + 7, 0xab);
+        for (const [i, h] of leaves.entries()) backing.set(h, offset + i * HASH_SIZE);
+        const packed = backing.subarray(offset);
+        const before = Buffer.from(packed);
+
+        // Act
+        const root = rootFromPackedLeafHashes(packed, leaves.length);
+
+        // Assess
+        expect(root.toString('hex')).toBe(rootFromLeafHashes(leaves).toString('hex'));
+        expect(packed.equals(before)).toBe(true);
+      }),
+      { interruptAfterTimeLimit: 10_000 },
+    );
+  });
+
+  describe('when the bytes hold fewer hashes than asked for', () => {
+    it('throws a RangeError', () => {
+      expect(() => rootFromPackedLeafHashes(Buffer.alloc(63), 2)).toThrow(RangeError);
+    });
+  });
+});
+
+describe('Function: writeDigest', () => {
+  it('writes the 32 bytes a binary digest string stands for, at the offset, and nothing else', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.nat({ max: 16 }), (bytes, at) => {
+        // Prepare
+        const target = Buffer.alloc(at + 40, 0x5a);
+        const expected = Buffer.from(target);
+        expected.set(bytes, at);
+
+        // Act
+        writeDigest(target, at, Buffer.from(bytes).toString('binary'));
+
+        // Assess
+        expect(target.equals(expected)).toBe(true);
+      }),
+    );
+  });
+});
 
 describe('Function: verifyInclusion', () => {
   describe('when the proof comes from inclusionProof for a sampled leaf', () => {
