@@ -9,12 +9,15 @@
  *
  * The stages follow `ingestBatch` (shared/ingest/ingest-batch.ts) and the handler around it; they are
  * re-assembled here from the same exported functions and must be kept in step with them.
+ *
+ * Since the ingest path computes the input's idempotency hash in the same call as the stored bytes
+ * (`canonicalizeForIngest`), `canonicalize_hash` includes it, and `input_hash` is only kept so that the
+ * JSON keys stay comparable with earlier runs: it measures nothing but the step between two marks.
  */
-import { hash } from 'node:crypto';
 import { randomBatchId } from '../functions/ingest-runtime.ts';
 import type { KeyFileSigner } from '../shared/crypto/key-file-signer.ts';
 import { type AuditEventInput, parseAuditEventInput } from '../shared/events/audit-event.ts';
-import { type CanonicalParsedInput, canonicalizeParsedInput } from '../shared/ingest/canonical-event.ts';
+import { canonicalizeForIngest, type IngestCanonical } from '../shared/ingest/canonical-event.ts';
 import { signBatch } from '../shared/ledger/batch-receipts.ts';
 import { periodOf } from '../shared/ledger/period.ts';
 import type { LedgerEvent } from '../shared/ports/ledger-store.ts';
@@ -62,14 +65,14 @@ export async function stageSamples(
       mark('parse');
       // Item by item, as prepareEvents does, so that each item's intermediate values die young there too.
       const inputs: AuditEventInput[] = [];
-      const canonical: Pick<CanonicalParsedInput, 'bytes' | 'leafHash'>[] = [];
+      const canonical: Pick<IngestCanonical, 'bytes' | 'leafHash'>[] = [];
       const inputHashes: string[] = [];
       for (const item of items) {
         const input = parseAuditEventInput(item);
         mark('validate');
-        const c = canonicalizeParsedInput(input, receivedAt, 'api');
+        const c = canonicalizeForIngest(input, receivedAt, 'api');
         mark('canonicalize_hash');
-        inputHashes.push(hash('sha256', c.inputCanonical, 'hex'));
+        inputHashes.push(c.inputSha256);
         mark('input_hash');
         inputs.push(input);
         canonical.push({ bytes: c.bytes, leafHash: c.leafHash });
@@ -121,7 +124,7 @@ export async function stageSamples(
 
 function ledgerEvent(
   input: AuditEventInput,
-  c: Pick<CanonicalParsedInput, 'bytes' | 'leafHash'>,
+  c: Pick<IngestCanonical, 'bytes' | 'leafHash'>,
   f: Pick<LedgerEvent, 'receivedAt' | 'period' | 'batchId' | 'inputSha256' | 'receipt'>,
 ): LedgerEvent {
   return {

@@ -77,6 +77,72 @@ export function canonicalMembers(object: object): CanonicalMember[] {
   return members;
 }
 
+/** `canonicalString` of an object with members added, and where each top-level member's text lies. */
+export interface CanonicalWithMembers {
+  /** `canonicalString` of the object with the added members, in RFC 8785 member order. */
+  readonly text: string;
+  /** The top-level member names, in the order written (the object's and the added ones). */
+  readonly names: readonly string[];
+  /**
+   * Where each member's `"name":value` text starts in `text` (UTF-16 offsets); it ends one before the
+   * next member's start (a comma sits between), and the last one just before the closing `}`.
+   */
+  readonly starts: readonly number[];
+}
+
+/**
+ * `canonicalString({ ...object, ...added })` in one pass, without building that object, where `added` is
+ * given as canonical member texts (`"name":value`) sorted by name, and where each member's text starts.
+ * The object's members are checked and written exactly as `canonicalString` checks and writes them
+ * (same errors, paths and messages). Returns undefined when an added name is also one of the object's
+ * members (their order would be the object's value and the added one, which is not what a spread means).
+ * It lets ingest write an event's stored form (its members plus `channel`, `receivedAt` and `v`) and find
+ * the input's own members in it, instead of canonicalizing the event twice.
+ */
+export function canonicalStringWithMembers(
+  object: object,
+  added: readonly CanonicalMember[],
+): CanonicalWithMembers | undefined {
+  const proto = Object.getPrototypeOf(object);
+  if (Array.isArray(object) || (proto !== Object.prototype && proto !== null)) {
+    throw new CanonicalizationError('UNSUPPORTED_TYPE', '$', 'only plain objects are JSON objects');
+  }
+  const record = object as Record<string, unknown>;
+  for (let i = 0; i < added.length; i++) {
+    const name = added[i]!.name;
+    if (i > 0 && !(added[i - 1]!.name < name)) throw new RangeError('added members must be sorted by name');
+    if (Object.hasOwn(record, name) && record[name] !== undefined) return undefined;
+  }
+  const seen = new Set<object>([record]);
+  const keys = sortNames(Object.keys(record).filter((k) => record[k] !== undefined));
+  const names: string[] = [];
+  const starts: number[] = [];
+  const path: PathSegment[] = [];
+  const out: Sink = { text: '{' };
+  let next = 0;
+  for (const name of keys) {
+    while (next < added.length && added[next]!.name < name) addMember(added[next++]!, out, names, starts);
+    if (names.length > 0) out.text += ',';
+    names.push(name);
+    starts.push(out.text.length);
+    writeString(name, out, path);
+    out.text += ':';
+    path.push(name);
+    write(record[name], out, path, 1, seen);
+    path.pop();
+  }
+  while (next < added.length) addMember(added[next++]!, out, names, starts);
+  out.text += '}';
+  return { text: out.text, names, starts };
+}
+
+function addMember(member: CanonicalMember, out: Sink, names: string[], starts: number[]): void {
+  if (names.length > 0) out.text += ',';
+  names.push(member.name);
+  starts.push(out.text.length);
+  out.text += member.text;
+}
+
 /**
  * Where the writer is, as the member names and array indices from the root. It is one array per call,
  * pushed and popped on the way down, and turned into text (`$`, `$.name`, `$[3]`) only for an error:

@@ -26,14 +26,6 @@ export type JsonObject = { [key: string]: JsonValue };
 // Unpaired high surrogate, or a low surrogate with no high surrogate before it.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-interface Frame {
-  readonly value: unknown;
-  /** Depth this value has if it is a container; the root container is at depth 1. */
-  readonly depth: number;
-  readonly parent: Frame | undefined;
-  readonly key: string | number | undefined;
-}
-
 /** True for `{}`-style objects (prototype `Object.prototype` or `null`), the only objects JSON produces. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -46,106 +38,126 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * Example: `assertSafeJson(JSON.parse(body))` before `schema.parse`.
  */
 export function assertSafeJson(value: unknown, limits: JsonLimits = DEFAULT_JSON_LIMITS): void {
-  const stack: Frame[] = [{ value, depth: 1, parent: undefined, key: undefined }];
-  let total = 0;
-  for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
-    total += visit(frame, stack, limits);
-    if (total > limits.maxTotalBytes) {
-      fail('TOO_LARGE', frame, `serialized size exceeds ${limits.maxTotalBytes} bytes`);
-    }
-  }
+  walk(value, 1, { limits, total: 0, path: [] });
 }
 
-/** Checks one value, pushes its children, and returns a lower bound of its own serialized bytes. */
-function visit(frame: Frame, stack: Frame[], limits: JsonLimits): number {
-  const { value } = frame;
+/**
+ * The walk's state. The path is one array of member names and indices, pushed and popped on the way
+ * down, and turned into text only for an error; the walk allocates nothing on valid input.
+ */
+interface Walk {
+  readonly limits: JsonLimits;
+  /** A lower bound of the serialized bytes of everything visited so far. */
+  total: number;
+  readonly path: (string | number)[];
+}
+
+/**
+ * Checks `value` (at `depth`: the root container is at depth 1), adds its own size to the total, then
+ * walks its children in order. The recursion is bounded: a container deeper than `limits.maxDepth` is
+ * refused before its children are visited, so the call stack never holds more than `maxDepth + 1` calls.
+ * Values are visited in document order, each container's own checks before its children, exactly as an
+ * explicit stack would visit them (children pushed in reverse), so the first error is the same.
+ */
+function walk(value: unknown, depth: number, w: Walk): void {
+  const { limits } = w;
   switch (typeof value) {
     case 'string':
-      checkString(value, frame, limits.maxStringLength, 'STRING_TOO_LONG', 'string');
-      return value.length + 2;
+      checkString(value, w, limits.maxStringLength, 'STRING_TOO_LONG', 'string');
+      addSize(value.length + 2, w);
+      return;
     case 'number':
       if (!Number.isFinite(value)) {
-        fail(
-          'NON_FINITE_NUMBER',
-          frame,
-          'number is not finite (beyond the largest double); send it as a string',
-        );
+        fail('NON_FINITE_NUMBER', w, 'number is not finite (beyond the largest double); send it as a string');
       }
       if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
         fail(
           'UNSAFE_INTEGER',
-          frame,
+          w,
           'number is beyond ±(2^53−1), where a double cannot keep every integer; send it as a string',
         );
       }
-      return String(value).length;
+      addSize(String(value).length, w);
+      return;
     case 'boolean':
-      return value ? 4 : 5;
+      addSize(value ? 4 : 5, w);
+      return;
     case 'object':
-      if (value === null) return 4;
+      if (value === null) {
+        addSize(4, w);
+        return;
+      }
       break;
     default:
-      return fail('INVALID_JSON_VALUE', frame, `${typeof value} is not a JSON value`);
+      fail('INVALID_JSON_VALUE', w, `${typeof value} is not a JSON value`);
   }
-  if (frame.depth > limits.maxDepth) fail('TOO_DEEP', frame, `nesting deeper than ${limits.maxDepth}`);
-  if (Array.isArray(value)) return visitArray(value, frame, stack, limits);
-  if (!isPlainObject(value)) return fail('INVALID_JSON_VALUE', frame, 'only plain objects are JSON objects');
-  return visitObject(value, frame, stack, limits);
+  if (depth > limits.maxDepth) fail('TOO_DEEP', w, `nesting deeper than ${limits.maxDepth}`);
+  if (Array.isArray(value)) walkArray(value, depth, w);
+  else if (!isPlainObject(value)) fail('INVALID_JSON_VALUE', w, 'only plain objects are JSON objects');
+  else walkObject(value, depth, w);
 }
 
-function visitArray(array: unknown[], frame: Frame, stack: Frame[], limits: JsonLimits): number {
-  if (array.length > limits.maxArrayLength) {
-    fail('ARRAY_TOO_LONG', frame, `array has more than ${limits.maxArrayLength} elements`);
+function addSize(size: number, w: Walk): void {
+  w.total += size;
+  if (w.total > w.limits.maxTotalBytes) {
+    fail('TOO_LARGE', w, `serialized size exceeds ${w.limits.maxTotalBytes} bytes`);
+  }
+}
+
+function walkArray(array: unknown[], depth: number, w: Walk): void {
+  if (array.length > w.limits.maxArrayLength) {
+    fail('ARRAY_TOO_LONG', w, `array has more than ${w.limits.maxArrayLength} elements`);
   }
   for (let i = array.length - 1; i >= 0; i--) {
-    if (!(i in array)) fail('INVALID_JSON_VALUE', frame, `array has a hole at index ${i}`);
-    stack.push({ value: array[i], depth: frame.depth + 1, parent: frame, key: i });
+    if (!(i in array)) fail('INVALID_JSON_VALUE', w, `array has a hole at index ${i}`);
   }
-  return 2 + Math.max(0, array.length - 1);
+  addSize(2 + Math.max(0, array.length - 1), w);
+  for (let i = 0; i < array.length; i++) {
+    w.path.push(i);
+    walk(array[i], depth + 1, w);
+    w.path.pop();
+  }
 }
 
-function visitObject(
-  object: Record<string, unknown>,
-  frame: Frame,
-  stack: Frame[],
-  limits: JsonLimits,
-): number {
+function walkObject(object: Record<string, unknown>, depth: number, w: Walk): void {
+  const { limits } = w;
   const keys = Object.keys(object);
   if (keys.length > limits.maxObjectKeys) {
-    fail('TOO_MANY_KEYS', frame, `object has more than ${limits.maxObjectKeys} members`);
+    fail('TOO_MANY_KEYS', w, `object has more than ${limits.maxObjectKeys} members`);
   }
   let size = 2 + Math.max(0, keys.length - 1);
+  // The members' names are all checked before any value, from the last to the first.
   for (let i = keys.length - 1; i >= 0; i--) {
     const key = keys[i]!;
     if (key.length > limits.maxKeyLength) {
-      fail('KEY_TOO_LONG', frame, `member #${i} has a name longer than ${limits.maxKeyLength}`);
+      fail('KEY_TOO_LONG', w, `member #${i} has a name longer than ${limits.maxKeyLength}`);
     }
-    const child: Frame = { value: object[key], depth: frame.depth + 1, parent: frame, key };
-    if (FORBIDDEN_KEYS.has(key)) fail('FORBIDDEN_KEY', child, 'member name is forbidden');
-    checkString(key, child, limits.maxKeyLength, 'KEY_TOO_LONG', 'member name');
+    w.path.push(key);
+    if (FORBIDDEN_KEYS.has(key)) fail('FORBIDDEN_KEY', w, 'member name is forbidden');
+    checkString(key, w, limits.maxKeyLength, 'KEY_TOO_LONG', 'member name');
+    w.path.pop();
     size += key.length + 3;
-    stack.push(child);
   }
-  return size;
+  addSize(size, w);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    w.path.push(key);
+    walk(object[key], depth + 1, w);
+    w.path.pop();
+  }
 }
 
 function checkString(
   s: string,
-  frame: Frame,
+  w: Walk,
   maxLength: number,
   tooLong: EventErrorCode,
   what: 'string' | 'member name',
 ): void {
-  if (s.length > maxLength) fail(tooLong, frame, `${what} is longer than ${maxLength} UTF-16 code units`);
-  if (LONE_SURROGATE.test(s)) fail('LONE_SURROGATE', frame, `${what} contains a lone UTF-16 surrogate`);
+  if (s.length > maxLength) fail(tooLong, w, `${what} is longer than ${maxLength} UTF-16 code units`);
+  if (LONE_SURROGATE.test(s)) fail('LONE_SURROGATE', w, `${what} contains a lone UTF-16 surrogate`);
 }
 
-function pathOf(frame: Frame): string {
-  const segments: (string | number)[] = [];
-  for (let f: Frame | undefined = frame; f?.key !== undefined; f = f.parent) segments.push(f.key);
-  return formatJsonPath(segments.reverse());
-}
-
-function fail(code: EventErrorCode, frame: Frame, message: string): never {
-  throw new EventValidationError(code, pathOf(frame), message);
+function fail(code: EventErrorCode, w: Walk, message: string): never {
+  throw new EventValidationError(code, formatJsonPath(w.path), message);
 }

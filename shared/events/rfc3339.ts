@@ -72,6 +72,9 @@ export function normalizeTimestamp(rfc3339: string): string {
   if (epochMs === undefined) {
     throw new EventValidationError('INVALID_TIMESTAMP', '$', 'not an RFC 3339 date-time with a time zone');
   }
+  // Already in that form (and so a real instant, years 1970..9999): `toISOString` would write it back
+  // unchanged. Ingest asks this of every event, and most arrive in this form.
+  if (CANONICAL.test(rfc3339)) return rfc3339;
   return new Date(epochMs).toISOString();
 }
 

@@ -2,7 +2,15 @@
  * From a validated event input to its stored form: server fields added, RFC 8785 bytes, leaf hash.
  * The bytes produced here are exactly what is stored, archived and hashed (docs/FORMAT.md §Events).
  */
-import { type CanonicalMember, canonicalBytes, canonicalMembers, canonicalString } from '../canonical/jcs.ts';
+import { hash } from 'node:crypto';
+import {
+  type CanonicalMember,
+  type CanonicalWithMembers,
+  canonicalBytes,
+  canonicalMembers,
+  canonicalString,
+  canonicalStringWithMembers,
+} from '../canonical/jcs.ts';
 import {
   type AuditEvent,
   type AuditEventInput,
@@ -145,4 +153,123 @@ function fallback(
 ): Omit<CanonicalEvent, 'event'> {
   const { bytes, leafHash } = canonicalizeEvent(input, receivedAt, channel);
   return { bytes, leafHash };
+}
+
+/** What ingest keeps of an event: its stored bytes and leaf hash, and the input's idempotency hash. */
+export interface IngestCanonical {
+  /** Exactly `canonicalizeEvent(input, receivedAt, channel).bytes`. */
+  readonly bytes: Uint8Array;
+  readonly leafHash: Buffer;
+  /** Hex SHA-256 of the UTF-8 of `idempotencyCanonical(input)`: the event's `inputSha256`. */
+  readonly inputSha256: string;
+}
+
+/** The server members of the last (receivedAt, channel) pair asked for: a batch's events all share one. */
+let lastServer: { receivedAt: string; channel: string; members: CanonicalMember[] } | undefined;
+
+function serverMembers(receivedAt: string, channel: Channel): CanonicalMember[] {
+  if (lastServer?.receivedAt !== receivedAt || lastServer.channel !== channel) {
+    lastServer = {
+      receivedAt,
+      channel,
+      members: [
+        { name: 'channel', text: `"channel":${JSON.stringify(channel)}` },
+        { name: 'receivedAt', text: `"receivedAt":${JSON.stringify(receivedAt)}` },
+        { name: 'v', text: `"v":${EVENT_FORMAT_VERSION}` },
+      ],
+    };
+  }
+  return lastServer.members;
+}
+
+/**
+ * What ingest needs of a parsed input, from one canonicalization pass: the stored form's bytes and leaf
+ * hash (`canonicalizeEvent`), and the hex SHA-256 of the input's idempotency text (`idempotencyCanonical`).
+ *
+ * The stored text is written once, with the server members spliced in at their RFC 8785 places
+ * (`canonicalStringWithMembers`). The idempotency text is the same members without the server ones, with
+ * `eventTime` normalized; it is hashed from the stored bytes' ranges when the text is ASCII (then UTF-16
+ * offsets are byte offsets), and from slices of the stored text otherwise, so it is never canonicalized a
+ * second time. Same bytes, hashes and errors as `canonicalizeParsedInput`, which decides every case this
+ * path does not vouch for (server values the stored schema refuses, an input that carries a server
+ * member's name, a stored form over the size limit).
+ */
+export function canonicalizeForIngest(
+  input: AuditEventInput,
+  receivedAt: string,
+  channel: Channel,
+): IngestCanonical {
+  if (!serverValuesValid(receivedAt, channel)) return general(input, receivedAt, channel);
+  const stored = canonicalStringWithMembers(input, serverMembers(receivedAt, channel));
+  if (stored === undefined) return general(input, receivedAt, channel);
+  const bytes = utf8(stored.text);
+  if (bytes.length > MAX_EVENT_BYTES) return general(input, receivedAt, channel);
+  return { bytes, leafHash: hashLeaf(bytes), inputSha256: idempotencyHash(input, stored, bytes) };
+}
+
+function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** `canonicalizeParsedInput`, with the idempotency text hashed. */
+function general(input: AuditEventInput, receivedAt: string, channel: Channel): IngestCanonical {
+  const { bytes, leafHash, inputCanonical } = canonicalizeParsedInput(input, receivedAt, channel);
+  return { bytes, leafHash, inputSha256: hash('sha256', inputCanonical, 'hex') };
+}
+
+/** Where the idempotency text of an ASCII event is assembled from its stored bytes: events up to 64 KiB. */
+const idempotencyScratch = Buffer.alloc(64 * 1024);
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const COMMA = 0x2c;
+
+/**
+ * Hex SHA-256 of `idempotencyCanonical(input)`, from the stored text of `input` (its members and the
+ * server members, `canonicalStringWithMembers`) and that text's UTF-8 bytes: the members but the server
+ * ones, in the same order, with `eventTime` normalized. The members between two server members are one
+ * run of the stored text, so it takes a few copies, not one per member.
+ */
+function idempotencyHash(input: AuditEventInput, stored: CanonicalWithMembers, bytes: Uint8Array): string {
+  const { text, names, starts } = stored;
+  const eventTime = normalizeTimestamp(input.eventTime);
+  const eventTimeMember =
+    eventTime === input.eventTime ? undefined : `"eventTime":${JSON.stringify(eventTime)}`;
+  // Runs of the stored text to keep, as [from, to) pairs, and the normalized eventTime member where it goes.
+  const runs: number[] = [];
+  let runStart = -1;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const replaced = name === 'eventTime' && eventTimeMember !== undefined;
+    if (SERVER_MEMBERS.has(name) || replaced) {
+      if (runStart >= 0) runs.push(runStart, starts[i]! - 1);
+      runStart = -1;
+      if (replaced) runs.push(-1, -1);
+      continue;
+    }
+    if (runStart < 0) runStart = starts[i]!;
+  }
+  if (runStart >= 0) runs.push(runStart, text.length - 1);
+  // The idempotency text is shorter than the stored one: it lacks the server members (over 50 bytes), and
+  // a normalized eventTime is at most 4 bytes longer than any accepted one.
+  if (bytes.length === text.length && bytes.length <= idempotencyScratch.length) {
+    const from = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    const scratch = idempotencyScratch;
+    let n = 0;
+    scratch[n++] = OPEN_BRACE;
+    for (let r = 0; r < runs.length; r += 2) {
+      if (n > 1) scratch[n++] = COMMA;
+      n +=
+        runs[r]! < 0
+          ? scratch.write(eventTimeMember!, n, 'latin1')
+          : from.copy(scratch, n, runs[r]!, runs[r + 1]!);
+    }
+    scratch[n++] = CLOSE_BRACE;
+    return hash('sha256', scratch.subarray(0, n), 'hex');
+  }
+  let inputText = '{';
+  for (let r = 0; r < runs.length; r += 2) {
+    if (inputText.length > 1) inputText += ',';
+    inputText += runs[r]! < 0 ? eventTimeMember! : text.slice(runs[r]!, runs[r + 1]!);
+  }
+  return hash('sha256', `${inputText}}`, 'hex');
 }

@@ -39,7 +39,7 @@ import {
 import type { Signer } from '../ports/signer.ts';
 import { PROFILE_VERSION_ID_PREFIX, profileEventProblem } from '../profiles/ledger-event.ts';
 import { type ProfileVersion, parseVersionDocument } from '../profiles/version.ts';
-import { type CanonicalEvent, canonicalizeParsedInput } from './canonical-event.ts';
+import { type CanonicalEvent, canonicalizeForIngest } from './canonical-event.ts';
 import {
   BeforeGenesisError,
   EmptyBatchError,
@@ -243,12 +243,12 @@ function prepareEvents(
         return;
       }
       firstIndexById.set(input.id, index);
-      // The stored form and the input's own canonical text (its idempotency hash) in one pass.
-      const { bytes, leafHash, inputCanonical } = canonicalizeParsedInput(input, receivedAt, channel);
+      // The stored form and the input's idempotency hash from one canonicalization.
+      const { bytes, leafHash, inputSha256 } = canonicalizeForIngest(input, receivedAt, channel);
       prepared.push({
         input,
         canonical: { bytes, leafHash },
-        inputSha256: sha256Hex(inputCanonical),
+        inputSha256,
         ...(channel === 'profile' ? { profileVersion: parseVersionDocument(input.profileVersion) } : {}),
       });
     } catch (error) {
@@ -309,11 +309,6 @@ function profileMemberProblem(
   return profileEventProblem({ ...input, receivedAt });
 }
 
-/** Hex SHA-256 of the UTF-8 bytes of a canonical text (well-formed: canonicalization rejects lone surrogates). */
-function sha256Hex(text: string): string {
-  return hash('sha256', text, 'hex');
-}
-
 function evidence(existing: StoredEventId, attemptedInputSha256: string): IdConflictEvidence {
   return { eventId: existing.id, storedInputSha256: existing.inputSha256, attemptedInputSha256 };
 }
@@ -344,16 +339,10 @@ async function signFresh(
   channel: IngestChannel,
 ): Promise<{ seal: BatchSeal; events: LedgerEvent[] }> {
   const batchId = deps.batchIdFactory();
+  const leaves = fresh.map((e) => ({ eventId: e.input.id, receivedAt, leafHash: e.canonical.leafHash }));
   let signed: Awaited<ReturnType<typeof signBatch>>;
   try {
-    signed = await signBatch(
-      {
-        ledger,
-        batchId,
-        leaves: fresh.map((e) => ({ eventId: e.input.id, receivedAt, leafHash: e.canonical.leafHash })),
-      },
-      deps.signer,
-    );
+    signed = await signBatch({ ledger, batchId, leaves }, deps.signer);
   } catch (error) {
     if (
       error instanceof SigningError &&
@@ -377,7 +366,7 @@ async function signFresh(
     statement: Buffer.from(signed.statementBytes).toString('utf8'),
     signature: signed.signature,
     size: fresh.length,
-    leaves: fresh.map((e) => ({ eventId: e.input.id, receivedAt, leafHash: e.canonical.leafHash })),
+    leaves,
   };
   const events = fresh.map(
     (e, i): LedgerEvent => ({

@@ -9,11 +9,15 @@ import { createPublicKey } from 'node:crypto';
 import { canonicalBytes } from '../canonical/jcs.ts';
 import { verifyStatement } from '../crypto/keys.ts';
 import { ProofError } from '../merkle/errors.ts';
-import { allInclusionProofs, verifyInclusion } from '../merkle/proof.ts';
+import { allInclusionProofs, rootFromInclusionProof, verifyInclusion } from '../merkle/proof.ts';
 import { hashLeaf, rootFromLeafHashes } from '../merkle/rfc6962.ts';
-import { type PublicKeyHandle, verifyP256Sha256, verifyP256Sha256Sync } from '../platform/crypto.ts';
+import {
+  type PublicKeyHandle,
+  sha256Binary,
+  verifyP256Sha256,
+  verifyP256Sha256Sync,
+} from '../platform/crypto.ts';
 import { MAX_STATEMENT_BYTES, type Signer } from '../ports/signer.ts';
-import { eventIdHash } from './archive-chunk.ts';
 import {
   BATCH_STATEMENT_TYPE,
   type BatchStatement,
@@ -35,19 +39,27 @@ export interface BatchLeaf {
 
 const MILLIS_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
+/** The 88-byte leaf input, rebuilt in place for every batch leaf (hashLeaf copies it before hashing). */
+const batchLeafInput = Buffer.alloc(88);
+/** The last `receivedAt` found to be a millisecond time: a batch's leaves usually share one. */
+let lastMillisTime: string | undefined;
+
 /**
  * The batch leaf hash (FORMAT.md §8):
  * `BL = SHA-256(0x00 ‖ LH(e) ‖ SHA-256(UTF-8(id)) ‖ UTF-8(receivedAt))`, an 88-byte leaf input.
  */
 export function batchLeafHash(leaf: BatchLeaf): Buffer {
   if (leaf.leafHash.length !== 32) throw new RangeError('a leaf hash is 32 bytes');
-  if (!MILLIS_TIME.test(leaf.receivedAt))
-    throw new RangeError(`receivedAt ${leaf.receivedAt} is not a millisecond time`);
-  const input = Buffer.allocUnsafe(88);
-  input.set(leaf.leafHash, 0);
-  input.set(eventIdHash(leaf.eventId), 32);
-  input.write(leaf.receivedAt, 64, 'latin1');
-  return hashLeaf(input);
+  if (leaf.receivedAt !== lastMillisTime) {
+    if (!MILLIS_TIME.test(leaf.receivedAt))
+      throw new RangeError(`receivedAt ${leaf.receivedAt} is not a millisecond time`);
+    lastMillisTime = leaf.receivedAt;
+  }
+  batchLeafInput.set(leaf.leafHash, 0);
+  // SHA-256 of the id's UTF-8 bytes (`eventIdHash`), written straight into place.
+  batchLeafInput.write(sha256Binary(leaf.eventId), 32, 32, 'latin1');
+  batchLeafInput.write(leaf.receivedAt, 64, 24, 'latin1');
+  return hashLeaf(batchLeafInput);
 }
 
 /** The root of a batch tree over its leaves, in batch order. */
@@ -87,6 +99,17 @@ export async function signBatchStatement(
 ): Promise<SignedBatchStatement> {
   if (req.leaves.length === 0) throw new RangeError('a batch needs at least one event');
   const leafHashes = req.leaves.map(batchLeafHash);
+  return signStatement(req, signer, earlier, leafHashes, rootFromLeafHashes(leafHashes));
+}
+
+/** The statement over a batch tree's root, signed (or an earlier signature of the same bytes reused). */
+async function signStatement(
+  req: { ledger: string; batchId: string; leaves: readonly BatchLeaf[] },
+  signer: Signer,
+  earlier: ((statementText: string) => Uint8Array | undefined) | undefined,
+  leafHashes: Buffer[],
+  root: Uint8Array,
+): Promise<SignedBatchStatement> {
   let receivedFrom = req.leaves[0]!.receivedAt;
   let receivedTo = receivedFrom;
   for (const leaf of req.leaves) {
@@ -100,7 +123,7 @@ export async function signBatchStatement(
     receivedFrom,
     receivedTo,
     treeSize: leafHashes.length,
-    rootHash: toHex(rootFromLeafHashes(leafHashes)),
+    rootHash: toHex(root),
     keyId: await signer.keyId(),
   });
   const statementBytes = canonicalBytes(statement);
@@ -121,10 +144,21 @@ export async function signBatch(
   /** As in signBatchStatement: a signature already made for these exact statement bytes. */
   earlier?: (statementText: string) => Uint8Array | undefined,
 ): Promise<SignedBatch> {
-  const { statement, statementBytes, signature, leafHashes } = await signBatchStatement(req, signer, earlier);
+  if (req.leaves.length === 0) throw new RangeError('a batch needs at least one event');
+  const leafHashes = req.leaves.map(batchLeafHash);
+  // All audit paths in one pass over the tree; the root then follows from the first leaf's path, so the
+  // tree is not hashed a second time for the statement.
+  const paths = allInclusionProofs(leafHashes);
+  const root = rootFromInclusionProof(0, leafHashes.length, leafHashes[0]!, paths[0]!);
+  const { statement, statementBytes, signature } = await signStatement(
+    req,
+    signer,
+    earlier,
+    leafHashes,
+    root,
+  );
   const statementText = Buffer.from(statementBytes).toString('utf8');
   const signatureText = Buffer.from(signature).toString('base64');
-  const paths = allInclusionProofs(leafHashes);
   // A node's hash appears in the audit path of every leaf under its sibling: allInclusionProofs shares
   // one Buffer per node, so each is hex-encoded once (under 2n encodings instead of n log n).
   const hexOf = new Map<Buffer, string>();

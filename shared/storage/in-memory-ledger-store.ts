@@ -307,8 +307,9 @@ export class InMemoryLedgerStore implements LedgerStore {
       inputSha256: event.inputSha256,
       receivedAt: event.receivedAt,
       receipt: copyReceipt(event.receipt),
-      bytes: Uint8Array.from(event.bytes),
-      leafHash: Uint8Array.from(event.leafHash),
+      // `new Uint8Array(typedArray)` copies in one move; `Uint8Array.from` goes element by element.
+      bytes: new Uint8Array(event.bytes),
+      leafHash: new Uint8Array(event.leafHash),
       batchId: event.batchId,
       periodStartMs: event.period.startMs,
       sortKey: `${event.receivedAt}#${event.id}`,

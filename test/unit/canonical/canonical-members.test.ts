@@ -5,7 +5,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CanonicalizationError } from '../../../shared/canonical/errors.ts';
-import { canonicalMembers, canonicalString } from '../../../shared/canonical/jcs.ts';
+import {
+  canonicalMembers,
+  canonicalString,
+  canonicalStringWithMembers,
+} from '../../../shared/canonical/jcs.ts';
 
 const joined = (object: object) =>
   `{${canonicalMembers(object)
@@ -102,6 +106,98 @@ describe('Function: canonicalMembers', () => {
     ])('rejects %s with UNSUPPORTED_TYPE at $', (_name, value) => {
       // Act
       const error = failure(() => canonicalMembers(value));
+
+      // Assess
+      expect(error).toMatchObject({ code: 'UNSUPPORTED_TYPE', path: '$' });
+    });
+  });
+});
+
+describe('Function: canonicalStringWithMembers', () => {
+  /** Canonical `"name":value` texts of members to add, sorted by name. */
+  const added = (object: Record<string, unknown>) =>
+    Object.keys(object)
+      .sort()
+      .map((name) => ({ name, text: `${JSON.stringify(name)}:${canonicalString(object[name])}` }));
+
+  describe("when the added names are not the object's", () => {
+    it('is canonicalString of the spread, and its starts locate every member (property)', () => {
+      fc.assert(
+        fc.property(
+          fc.dictionary(
+            fc.string({ unit: 'binary', maxLength: 6 }),
+            fc.jsonValue({ stringUnit: 'binary', maxDepth: 3 }),
+            {
+              maxKeys: 20,
+            },
+          ),
+          fc.dictionary(fc.string({ unit: 'binary', maxLength: 6 }), fc.jsonValue({ maxDepth: 1 }), {
+            maxKeys: 4,
+          }),
+          (object, extra) => {
+            // Prepare: extra names that the object does not have
+            for (const name of Object.keys(extra)) if (Object.hasOwn(object, name)) delete extra[name];
+
+            // Act
+            const result = canonicalStringWithMembers(object, added(extra));
+
+            // Assess
+            expect(result).toBeDefined();
+            const { text, names, starts } = result!;
+            expect(text).toBe(canonicalString({ ...object, ...extra }));
+            expect(names).toEqual(Object.keys({ ...object, ...extra }).sort());
+            const members = names.map((_name, i) =>
+              text.slice(starts[i]!, i + 1 < names.length ? starts[i + 1]! - 1 : text.length - 1),
+            );
+            expect(members).toEqual(
+              names.map(
+                (name) => `${JSON.stringify(name)}:${canonicalString({ ...object, ...extra }[name])}`,
+              ),
+            );
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+  });
+
+  describe("when an added name is also one of the object's members", () => {
+    it('returns undefined', () => {
+      // Act & Assess
+      expect(canonicalStringWithMembers({ a: 1, v: 2 }, [{ name: 'v', text: '"v":1' }])).toBeUndefined();
+    });
+  });
+
+  describe('when the added members are not sorted', () => {
+    it('throws a RangeError', () => {
+      // Act & Assess
+      expect(() =>
+        canonicalStringWithMembers({ a: 1 }, [
+          { name: 'v', text: '"v":1' },
+          { name: 'c', text: '"c":1' },
+        ]),
+      ).toThrow(RangeError);
+    });
+  });
+
+  describe('when a member cannot be canonicalized', () => {
+    it.each([
+      ['a non-finite number', { a: { b: [1, Number.NaN] } }],
+      ['a lone surrogate in a top-level name', { '\uDC00': 1 }],
+      ['a class instance', { a: { d: new Date(0) } }],
+    ])('throws what canonicalString throws for %s', (_name, object) => {
+      // Act
+      const error = failure(() => canonicalStringWithMembers(object, [{ name: 'v', text: '"v":1' }]));
+
+      // Assess
+      expect(error).toEqual(failure(() => canonicalString(object)));
+    });
+  });
+
+  describe('when given an array', () => {
+    it('rejects it with UNSUPPORTED_TYPE at $', () => {
+      // Act
+      const error = failure(() => canonicalStringWithMembers([1, 2], []));
 
       // Assess
       expect(error).toMatchObject({ code: 'UNSUPPORTED_TYPE', path: '$' });

@@ -3,6 +3,7 @@
  * replaces there: `canonicalizeEvent` for the stored form and `idempotencyCanonical` for the input; and the
  * idempotency text itself, which does not depend on how `eventTime` writes its instant.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { MAX_EVENT_BYTES } from '../../../shared/events/limits.ts';
 import {
   type Channel,
   canonicalizeEvent,
+  canonicalizeForIngest,
   canonicalizeParsedInput,
   idempotencyCanonical,
 } from '../../../shared/ingest/canonical-event.ts';
@@ -208,6 +210,132 @@ describe('Function: idempotencyCanonical', () => {
 
       // Assess
       expect(Buffer.from(bytes).toString('utf8')).toContain('"eventTime":"2026-11-22T23:30:00+02:30"');
+    });
+  });
+});
+
+describe('Function: canonicalizeForIngest', () => {
+  const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+  const inputs = [
+    parseAuditEventInput(appEvent(1)),
+    parseAuditEventInput({ ...appEvent(2), actor: { id: 'ü-😀', type: 'user' }, details: { é: ['😀'] } }),
+    ...cloudTrailInputs(),
+  ];
+
+  describe('when given a parsed input and the server members', () => {
+    it('gives the bytes and leaf hash of canonicalizeEvent and the SHA-256 of idempotencyCanonical', () => {
+      for (const input of inputs) {
+        for (const channel of CHANNELS) {
+          // Act
+          const fast = canonicalizeForIngest(input, RECEIVED_AT, channel);
+
+          // Assess
+          const general = canonicalizeEvent(input, RECEIVED_AT, channel);
+          expect(Buffer.from(fast.bytes).equals(general.bytes)).toBe(true);
+          expect(fast.leafHash.equals(general.leafHash)).toBe(true);
+          expect(fast.inputSha256).toBe(sha256(idempotencyCanonical(input)));
+        }
+      }
+    });
+
+    it('agrees with the general path for any eventTime form and any text (property)', () => {
+      fc.assert(
+        fc.property(
+          fc.date({
+            min: new Date('1971-01-01T00:00:00Z'),
+            max: new Date('9998-12-31T00:00:00Z'),
+            noInvalidDate: true,
+          }),
+          fc.constantFrom('Z', '+00:00', '-05:30', '.5Z', '.123456+01:00', '.000Z'),
+          fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }),
+          fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
+          (date, zone, text, details) => {
+            // Prepare: eventTime in the server form or not, ASCII or not
+            const iso = date.toISOString();
+            const eventTime = zone === '.000Z' ? iso : `${iso.slice(0, 19)}${zone}`;
+            const parsed = outcome(() =>
+              parseAuditEventInput({
+                ...appEvent(3),
+                eventTime,
+                action: text,
+                details: { ...details, text },
+              }),
+            );
+            fc.pre(!(parsed && typeof parsed === 'object' && 'code' in parsed)); // an input the guard refuses
+            const input = parsed as AuditEventInput;
+
+            // Act
+            const fast = canonicalizeForIngest(input, RECEIVED_AT, 'api');
+
+            // Assess
+            const general = canonicalizeEvent(input, RECEIVED_AT, 'api');
+            expect(Buffer.from(fast.bytes).equals(general.bytes)).toBe(true);
+            expect(fast.leafHash.equals(general.leafHash)).toBe(true);
+            expect(fast.inputSha256).toBe(sha256(idempotencyCanonical(input)));
+          },
+        ),
+        { numRuns: 500 },
+      );
+    });
+  });
+
+  describe('when the server members are not what the stored schema accepts', () => {
+    it.each([
+      ['a receivedAt without milliseconds', '2026-11-22T21:10:00Z', 'api'],
+      ['an unknown channel', RECEIVED_AT, 'email'],
+    ])('throws exactly what canonicalizeEvent throws for %s', (_name, receivedAt, channel) => {
+      // Prepare
+      const input = parseAuditEventInput(appEvent(1));
+
+      // Act
+      const fast = outcome(() => canonicalizeForIngest(input, receivedAt, channel as Channel));
+
+      // Assess
+      expect(fast).toEqual(outcome(() => canonicalizeEvent(input, receivedAt, channel as Channel)));
+      expect(fast).toMatchObject({ code: 'SCHEMA_VIOLATION' });
+    });
+  });
+
+  describe('when the input carries a member named like a server member', () => {
+    it('gives what canonicalizeParsedInput gives', () => {
+      // Prepare: not an input the schema accepts, but the function must not guess
+      const input = { ...parseAuditEventInput(appEvent(1)), v: 7 } as unknown as AuditEventInput;
+
+      // Act
+      const fast = outcome(() => canonicalizeForIngest(input, RECEIVED_AT, 'api'));
+
+      // Assess
+      const general = outcome(() => {
+        const c = canonicalizeParsedInput(input, RECEIVED_AT, 'api');
+        return { bytes: Buffer.from(c.bytes), leafHash: c.leafHash, inputSha256: sha256(c.inputCanonical) };
+      });
+      expect(
+        fast && typeof fast === 'object' && 'bytes' in fast
+          ? { ...fast, bytes: Buffer.from((fast as { bytes: Uint8Array }).bytes) }
+          : fast,
+      ).toEqual(general);
+    });
+  });
+
+  describe('when the stored form is over the size limit', () => {
+    it('throws exactly what canonicalizeEvent throws', () => {
+      // Prepare
+      const base = {
+        ...appEvent(1),
+        details: {
+          p: Array.from({ length: Math.floor(MAX_EVENT_BYTES / 32_003) }, () => 'x'.repeat(32_000)),
+          q: '',
+        },
+      };
+      const gap = MAX_EVENT_BYTES - 40 - canonicalString(base).length;
+      const input = parseAuditEventInput({ ...base, details: { ...base.details, q: 'y'.repeat(gap) } });
+
+      // Act
+      const fast = outcome(() => canonicalizeForIngest(input, RECEIVED_AT, 'api'));
+
+      // Assess
+      expect(fast).toEqual(outcome(() => canonicalizeEvent(input, RECEIVED_AT, 'api')));
+      expect(fast).toMatchObject({ code: 'TOO_LARGE' });
     });
   });
 });

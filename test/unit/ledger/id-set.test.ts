@@ -30,7 +30,13 @@ describe('Class: EventIdSet', () => {
 
           // Assess
           const seen = new Set<string>();
-          expect(fresh).toEqual(ids.map((id) => !seen.has(id) && (seen.add(id), true)));
+          expect(fresh).toEqual(
+            ids.map((id) => {
+              if (seen.has(id)) return false;
+              seen.add(id);
+              return true;
+            }),
+          );
         }),
       );
     });
