@@ -8,9 +8,14 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ArchiveRef } from '../shared/ledger/formats.ts';
 import type { Period } from '../shared/ledger/period.ts';
-import { HASH_SIZE } from '../shared/merkle/rfc6962.ts';
 import type { CheckedRecord } from '../shared/verify/batch-record-check.ts';
-import type { Finding } from '../shared/verify/findings.ts';
+import {
+  type ChunkReply,
+  type ChunkRequest,
+  type RecordRequest,
+  unpackLeaves,
+  type WorkerRequest,
+} from '../shared/verify/chunk-requests.ts';
 import type { ChunkResult } from '../shared/verify/verify-chunk.ts';
 import type { ChunkChecker } from '../shared/verify/verify-folder.ts';
 import { UsageError } from './errors.ts';
@@ -31,37 +36,7 @@ export function parseJobs(text: string): number {
   return Number(text);
 }
 
-export interface ChunkRequest {
-  readonly kind: 'chunk';
-  readonly id: number;
-  readonly ref: ArchiveRef;
-  readonly archive?: Uint8Array;
-  readonly index?: Uint8Array;
-  readonly cut: boolean;
-}
-
-/** A batch record line to check (checkBatchRecord). */
-export interface RecordRequest {
-  readonly kind: 'record';
-  readonly id: number;
-  readonly line: Uint8Array;
-  readonly ledger: string;
-  readonly period: Period;
-}
-
-export type WorkerRequest = ChunkRequest | RecordRequest;
-
-export type ChunkReply =
-  | {
-      readonly id: number;
-      readonly findings: Finding[];
-      readonly clean: boolean;
-      readonly leaves?: Uint8Array;
-      /** The archive's bytes, given back (transferred) when they were the caller's own buffer. */
-      readonly archive?: Uint8Array;
-    }
-  | { readonly id: number; readonly record: CheckedRecord }
-  | { readonly id: number; readonly error: string };
+export type { ChunkReply, ChunkRequest, RecordRequest, WorkerRequest };
 
 /** Every reply also gives back the request's buffers (transferred), for the pool to fill again. */
 export type WorkerReply = ChunkReply & { readonly spare?: ArrayBuffer[] };
@@ -158,9 +133,7 @@ export class ChunkWorkerPool implements ChunkChecker {
       ...(back && taken ? { archive: Buffer.from(back.buffer, back.byteOffset, back.byteLength) } : {}),
       ...(leaves
         ? {
-            committedLeaves: Array.from({ length: leaves.length / HASH_SIZE }, (_, i) =>
-              Buffer.from(leaves.buffer, leaves.byteOffset + i * HASH_SIZE, HASH_SIZE),
-            ),
+            committedLeaves: unpackLeaves(leaves),
           }
         : {}),
     };

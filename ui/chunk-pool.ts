@@ -7,11 +7,11 @@
  * A chunk read from a picked or served file is a buffer of its own (one read, one ArrayBuffer): it is
  * transferred to its worker, not copied, and comes back with the result. Anything else is copied.
  */
-import type { ChunkReply, WorkerRequest } from '../cli/verify-workers.ts';
+
 import type { ArchiveRef } from '../shared/ledger/formats.ts';
 import type { Period } from '../shared/ledger/period.ts';
-import { HASH_SIZE } from '../shared/merkle/rfc6962.ts';
 import type { CheckedRecord } from '../shared/verify/batch-record-check.ts';
+import { type ChunkReply, unpackLeaves, type WorkerRequest } from '../shared/verify/chunk-requests.ts';
 import type { ChunkResult } from '../shared/verify/verify-chunk.ts';
 import type { ChunkChecker } from '../shared/verify/verify-folder.ts';
 
@@ -75,9 +75,7 @@ export class PageChunkPool implements ChunkChecker {
       ...(back ? { archive: Buffer.from(back.buffer, back.byteOffset, back.byteLength) } : {}),
       ...(leaves
         ? {
-            committedLeaves: Array.from({ length: leaves.length / HASH_SIZE }, (_, i) =>
-              Buffer.from(leaves.buffer, leaves.byteOffset + i * HASH_SIZE, HASH_SIZE),
-            ),
+            committedLeaves: unpackLeaves(leaves),
           }
         : {}),
     };
