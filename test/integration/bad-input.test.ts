@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLocalFunctions } from '../../local/routes.ts';
 import { ACTOR_TYPES } from '../../shared/events/audit-event.ts';
 import { MAX_EVENT_BYTES } from '../../shared/events/limits.ts';
+import { APP_EVENT_MEMBERS } from '../support/app-event-members.ts';
 import type { TestLocalStack } from '../support/local-stack.ts';
 import { startTestLocalStack } from '../support/local-stack.ts';
 import { type SignedRequestParts, signedFetch, signRequest } from '../support/signed-fetch.ts';
@@ -189,25 +190,10 @@ const json = (event: JsonObject) => JSON.stringify(event);
 const STRING_FIELDS = ['id', 'eventTime', 'action', 'actor.id', 'actor.type', 'outcome.result', 'userAgent'];
 const OBJECT_FIELDS = ['actor', 'outcome', 'resource', 'tags'];
 const KNOWN_MEMBERS: Record<string, ReadonlySet<string>> = {
-  '': new Set([
-    'id',
-    'eventTime',
-    'actor',
-    'action',
-    'resource',
-    'outcome',
-    'sourceIp',
-    'userAgent',
-    'requestId',
-    'endpoint',
-    'tags',
-    'labels',
-    'details',
-    'cloudtrail',
-  ]),
-  actor: new Set(['id', 'type', 'authMethod', 'mfa', 'sessionId', 'accountId']),
-  outcome: new Set(['result', 'errorCode', 'errorMessage']),
-  resource: new Set(['id', 'type', 'name']),
+  '': APP_EVENT_MEMBERS.event,
+  actor: APP_EVENT_MEMBERS.actor,
+  outcome: APP_EVENT_MEMBERS.outcome,
+  resource: APP_EVENT_MEMBERS.resource,
 };
 const BAD_DATES = [
   '2026-02-30T00:00:00Z',
