@@ -56,22 +56,87 @@ export interface ProvenanceSink {
   missing(leaf: MissingLeaf): void;
 }
 
+/**
+ * A trusted batch's leaves, packed as soon as its row is read and checked: its ids (the row's strings),
+ * its `receivedAt` times as 24 ASCII bytes each (a trusted batch's times are all millisecond times) and
+ * its leaf hashes as 32 bytes each. The row's per-leaf objects and hash views are then garbage at once,
+ * instead of staying live for the whole batch: live data at a full collection is what sets how far V8
+ * lets the heap grow before the next one (docs/BENCHMARKS.md, "Sealing memory").
+ */
+interface PackedLeaves {
+  readonly count: number;
+  readonly ids: readonly string[];
+  readonly receivedAt: Buffer;
+  readonly hashes: Buffer;
+}
+
+const TIME_SIZE = 24;
+const HASH_SIZE = 32;
+
+function packLeaves(leaves: readonly BatchLeaf[]): PackedLeaves {
+  const count = leaves.length;
+  const ids: string[] = new Array(count);
+  const receivedAt = Buffer.allocUnsafe(count * TIME_SIZE);
+  const hashes = Buffer.allocUnsafe(count * HASH_SIZE);
+  for (let i = 0; i < count; i++) {
+    const leaf = leaves[i]!;
+    ids[i] = leaf.eventId;
+    receivedAt.write(leaf.receivedAt, i * TIME_SIZE, TIME_SIZE, 'latin1');
+    hashes.set(leaf.leafHash, i * HASH_SIZE);
+  }
+  return { count, ids, receivedAt, hashes };
+}
+
+function leafTime(leaves: PackedLeaves, i: number): string {
+  return leaves.receivedAt.toString('latin1', i * TIME_SIZE, (i + 1) * TIME_SIZE);
+}
+
+/** Leaf `i`'s hash equals `hash` (32 bytes). */
+function sameLeafHash(leaves: PackedLeaves, i: number, hash: Uint8Array): boolean {
+  return leaves.hashes.compare(hash, 0, HASH_SIZE, i * HASH_SIZE, (i + 1) * HASH_SIZE) === 0;
+}
+
+/** No sealed index yet, in `sealedAt`. */
+const UNSEALED = -1;
+
 interface ActiveBatch {
   readonly batchId: string;
   readonly statement: string;
   readonly signature: Uint8Array;
-  readonly leaves: readonly BatchLeaf[];
+  /** The packed leaves of a trusted batch; an untrusted batch keeps none (none of its rows is sealed). */
+  readonly leaves: PackedLeaves;
   readonly receivedTo: string;
   readonly trusted: boolean;
   readonly untrustedReason?: string;
   readonly position: Map<string, number>;
-  readonly sealedAt: (number | null)[];
-  readonly modified: boolean[];
+  /** Per leaf: its sealed index, or UNSEALED. */
+  readonly sealedAt: Int32Array;
+  /** Per leaf: 1 when a row with its id and time had other bytes. */
+  readonly modified: Uint8Array;
   /** Leaves ingest signed as abandoned (not stored by their request), with the signed statement. */
   readonly abandoned: ReadonlySet<number>;
   readonly abandon?: { readonly statement: string; readonly signature: Uint8Array };
   minIndex: number;
 }
+
+/** What an exclusion of a batch row records (reported when the row is loaded, in read order). */
+interface BatchExclusion {
+  readonly reason: ExclusionReason;
+  readonly item: { pk: string; sk: string } | undefined;
+  readonly fields: { batchId?: string; detail: string };
+}
+
+/** A batch row read ahead: checked and packed at once, its exclusions reported when it is loaded. */
+type ReadBatch =
+  | { readonly malformed: MalformedRow }
+  | { readonly batch: ActiveBatch; readonly receivedAt: string; readonly exclusions: BatchExclusion[] };
+
+const NO_LEAVES: PackedLeaves = {
+  count: 0,
+  ids: [],
+  receivedAt: Buffer.alloc(0),
+  hashes: Buffer.alloc(0),
+};
 
 function isMalformed(row: PeriodRow | PeriodBatchRow): row is MalformedRow {
   return (row as MalformedRow).malformed === true;
@@ -98,7 +163,6 @@ export async function* provePeriod(
 ): AsyncGenerator<ProvenEvent> {
   const context = { ledger: input.ledger, period: input.period, keys: input.keys };
   const batchIterator = toAsyncIterator(input.batches);
-  let nextBatch = await batchIterator.next();
   const active = new Map<string, ActiveBatch>();
   const retired: ActiveBatch[] = [];
   const sealedIds = new EventIdSet();
@@ -119,61 +183,84 @@ export async function* provePeriod(
       detail: fields.detail.slice(0, 1024),
     });
 
-  const loadBatchesUntil = async (receivedAt: string | undefined): Promise<void> => {
-    while (!nextBatch.done) {
-      const row = nextBatch.value;
-      if (!isMalformed(row) && receivedAt !== undefined && row.receivedAt > receivedAt) return;
-      nextBatch = await batchIterator.next();
-      if (isMalformed(row)) {
-        await exclude('ITEM_MALFORMED', row.item, { detail: `batch row: ${row.reason}` });
-        continue;
-      }
-      const check = await checkSignedBatch(row, context);
-      let abandoned = NO_INDICES;
-      if (check.ok && row.abandon) {
-        const a = await checkAbandon(
-          row.abandon,
-          { statementText: row.statement, statement: check.statement },
-          input.keys,
-        );
-        if (a.ok) abandoned = a.indices;
-        else {
-          await exclude('ITEM_MALFORMED', undefined, {
-            batchId: row.batchId,
-            detail: `abandon row of batch ${row.batchId}: ${a.reason}`,
-          });
-        }
-      }
-      const batch: ActiveBatch = {
-        batchId: row.batchId,
-        statement: row.statement,
-        signature: row.signature,
-        leaves: row.leaves,
-        receivedTo: check.statement?.receivedTo ?? row.receivedAt,
-        trusted: check.ok,
-        ...(check.ok ? {} : { untrustedReason: check.reason }),
-        position: new Map(row.leaves.map((l, i) => [l.eventId, i] as const)),
-        sealedAt: row.leaves.map(() => null),
-        modified: row.leaves.map(() => false),
-        abandoned,
-        ...(abandoned.size > 0 && row.abandon ? { abandon: row.abandon } : {}),
-        minIndex: Number.POSITIVE_INFINITY,
-      };
-      if (!check.ok) {
-        await exclude('BATCH_INVALID', undefined, {
-          batchId: row.batchId,
-          detail: `batch ${row.batchId}: ${check.reason}`,
+  /**
+   * Checks a batch row as soon as it is read and keeps only what sealing needs of it, so the row itself
+   * (one object and one hash view per leaf) is never live for longer than this call.
+   */
+  const readBatch = async (row: PeriodBatchRow): Promise<ReadBatch> => {
+    if (isMalformed(row)) return { malformed: row };
+    const exclusions: BatchExclusion[] = [];
+    const check = await checkSignedBatch(row, context);
+    let abandoned = NO_INDICES;
+    if (check.ok && row.abandon) {
+      const a = await checkAbandon(
+        row.abandon,
+        { statementText: row.statement, statement: check.statement },
+        input.keys,
+      );
+      if (a.ok) abandoned = a.indices;
+      else {
+        exclusions.push({
+          reason: 'ITEM_MALFORMED',
+          item: undefined,
+          fields: { batchId: row.batchId, detail: `abandon row of batch ${row.batchId}: ${a.reason}` },
         });
       }
-      if (active.has(row.batchId)) {
+    }
+    const leaves = check.ok ? packLeaves(row.leaves) : NO_LEAVES;
+    const batch: ActiveBatch = {
+      batchId: row.batchId,
+      statement: row.statement,
+      signature: row.signature,
+      leaves,
+      receivedTo: check.statement?.receivedTo ?? row.receivedAt,
+      trusted: check.ok,
+      ...(check.ok ? {} : { untrustedReason: check.reason }),
+      position: new Map(leaves.ids.map((id, i) => [id, i] as const)),
+      sealedAt: new Int32Array(leaves.count).fill(UNSEALED),
+      modified: new Uint8Array(leaves.count),
+      abandoned,
+      ...(abandoned.size > 0 && row.abandon ? { abandon: row.abandon } : {}),
+      minIndex: Number.POSITIVE_INFINITY,
+    };
+    if (!check.ok) {
+      exclusions.push({
+        reason: 'BATCH_INVALID',
+        item: undefined,
+        fields: { batchId: row.batchId, detail: `batch ${row.batchId}: ${check.reason}` },
+      });
+    }
+    return { batch, receivedAt: row.receivedAt, exclusions };
+  };
+
+  const readNextBatch = async (): Promise<ReadBatch | undefined> => {
+    const next = await batchIterator.next();
+    return next.done ? undefined : readBatch(next.value);
+  };
+  let nextBatch = await readNextBatch();
+
+  const loadBatchesUntil = async (receivedAt: string | undefined): Promise<void> => {
+    while (nextBatch !== undefined) {
+      const read = nextBatch;
+      if (!('malformed' in read) && receivedAt !== undefined && read.receivedAt > receivedAt) return;
+      nextBatch = await readNextBatch();
+      if ('malformed' in read) {
+        await exclude('ITEM_MALFORMED', read.malformed.item, {
+          detail: `batch row: ${read.malformed.reason}`,
+        });
+        continue;
+      }
+      for (const e of read.exclusions) await exclude(e.reason, e.item, e.fields);
+      const { batch } = read;
+      if (active.has(batch.batchId)) {
         // A second row for one batch id: the first one stands, the copy is evidence.
         await exclude('BATCH_INVALID', undefined, {
-          batchId: row.batchId,
-          detail: `batch ${row.batchId} is stored twice`,
+          batchId: batch.batchId,
+          detail: `batch ${batch.batchId} is stored twice`,
         });
         continue;
       }
-      active.set(row.batchId, batch);
+      active.set(batch.batchId, batch);
     }
   };
 
@@ -194,20 +281,32 @@ export async function* provePeriod(
   };
 
   const emit = async (batch: ActiveBatch): Promise<void> => {
-    const leaves = batch.leaves.map((leaf, i): BatchRecordLeaf => {
-      const sealed = batch.sealedAt[i]!;
+    const { ids, count } = batch.leaves;
+    const leaves: BatchRecordLeaf[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const at = batch.sealedAt[i]!;
+      const sealed = at === UNSEALED ? null : at;
+      const eventId = ids[i]!;
+      const receivedAt = leafTime(batch.leaves, i);
       const base = {
-        id: leaf.eventId,
-        receivedAt: leaf.receivedAt,
-        leafHash: toHex(leaf.leafHash),
+        id: eventId,
+        receivedAt,
+        leafHash: batch.leaves.hashes.toString('hex', i * HASH_SIZE, (i + 1) * HASH_SIZE),
         index: sealed,
       };
-      if (sealed !== null) return base;
-      if (!batch.modified[i] && batch.abandoned.has(i)) return { ...base, missing: 'ABANDONED' as const };
-      const reason = batch.modified[i] ? 'MODIFIED' : 'ABSENT';
-      sink.missing({ batchId: batch.batchId, eventId: leaf.eventId, receivedAt: leaf.receivedAt, reason });
-      return { ...base, missing: reason };
-    });
+      if (sealed !== null) {
+        leaves[i] = base;
+        continue;
+      }
+      const modified = batch.modified[i] === 1;
+      if (!modified && batch.abandoned.has(i)) {
+        leaves[i] = { ...base, missing: 'ABANDONED' as const };
+        continue;
+      }
+      const reason = modified ? 'MODIFIED' : 'ABSENT';
+      sink.missing({ batchId: batch.batchId, eventId, receivedAt, reason });
+      leaves[i] = { ...base, missing: reason };
+    }
     await sink.batchRecord({
       type: BATCH_RECORD_TYPE,
       statement: batch.statement,
@@ -248,15 +347,14 @@ export async function* provePeriod(
       continue;
     }
     const pos = batch.position.get(row.id);
-    const leaf = pos === undefined ? undefined : batch.leaves[pos];
-    if (pos === undefined || !leaf || leaf.receivedAt !== row.receivedAt) {
+    if (pos === undefined || leafTime(batch.leaves, pos) !== row.receivedAt) {
       await exclude('EVENT_UNSIGNED', row.item, {
         ...fields,
         detail: `batch ${batch.batchId} does not sign this id at this time`,
       });
       continue;
     }
-    if (batch.sealedAt[pos] !== null) {
+    if (batch.sealedAt[pos] !== UNSEALED) {
       await exclude('EVENT_DUPLICATE', row.item, {
         ...fields,
         detail: `leaf ${pos} of batch ${batch.batchId} is already sealed`,
@@ -264,11 +362,11 @@ export async function* provePeriod(
       continue;
     }
     const leafHash = hashLeaf(row.bytes);
-    if (!leafHash.equals(leaf.leafHash)) {
-      batch.modified[pos] = true;
+    if (!sameLeafHash(batch.leaves, pos, leafHash)) {
+      batch.modified[pos] = 1;
       await exclude('EVENT_MODIFIED', row.item, {
         ...fields,
-        detail: `stored bytes hash to ${toHex(leafHash)}; batch ${batch.batchId} signed ${toHex(leaf.leafHash)}`,
+        detail: `stored bytes hash to ${toHex(leafHash)}; batch ${batch.batchId} signed ${batch.leaves.hashes.toString('hex', pos * HASH_SIZE, (pos + 1) * HASH_SIZE)}`,
       });
       continue;
     }
