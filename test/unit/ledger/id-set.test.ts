@@ -40,6 +40,53 @@ describe('Class: EventIdSet', () => {
         }),
       );
     });
+
+    it('agrees with a Set of the ids while its tables grow, for any list of ids with repeats', () => {
+      fc.assert(
+        fc.property(
+          // Few distinct ids, many repeats, long lists: every table grows several times.
+          fc.array(fc.nat({ max: 20_000 }), { minLength: 1, maxLength: 30_000 }),
+          (numbers) => {
+            // Prepare
+            const set = new EventIdSet();
+            const ids = numbers.map((n) => `evt-${n.toString(36)}`);
+
+            // Act
+            const fresh = ids.map((id) => set.add(id));
+
+            // Assess
+            const oracle = new Set<string>();
+            const expected = ids.map((id) => {
+              const isNew = !oracle.has(id);
+              oracle.add(id);
+              return isNew;
+            });
+            expect(fresh).toEqual(expected);
+            expect(set.size).toBe(oracle.size);
+          },
+        ),
+        { numRuns: 20 },
+      );
+    });
+
+    it('finds each of 300,000 ids when added again, after all of them, and keeps about 12 bytes per id', () => {
+      // Prepare
+      const set = new EventIdSet();
+      const n = 300_000;
+      for (let i = 0; i < n; i++) expect(set.add(`evt-${i}`)).toBe(true);
+
+      // Act
+      let again = 0;
+      for (let i = 0; i < n; i++) if (!set.add(`evt-${i}`)) again++;
+      const fresh = set.add(`evt-${n}`);
+
+      // Assess
+      expect(again).toBe(n);
+      expect(fresh).toBe(true);
+      expect(set.size).toBe(n + 1);
+      // 8 bytes per slot at a load between 0.53 and 0.8: at most 15 bytes per id.
+      expect(set.byteLength).toBeLessThanOrEqual(15 * set.size);
+    });
   });
 
   describe('Method: addDigest', () => {
