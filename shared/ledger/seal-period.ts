@@ -152,7 +152,10 @@ class LineFileWriter {
   add(line: Uint8Array): void {
     const needed = this.#bytes + line.length + 1;
     if (needed > this.#body.length) {
-      const next = Buffer.allocUnsafe(Math.max(needed, 2 * this.#body.length));
+      // Doubling up to 1 MiB, then 1 MiB steps: a batch file (cut after 4 MiB) then takes about 5 MiB,
+      // not the 8 MiB a doubling would reach.
+      const step = Math.min(this.#body.length, 1024 * 1024);
+      const next = Buffer.allocUnsafe(Math.max(needed, this.#body.length + step));
       this.#body.copy(next, 0, 0, this.#bytes);
       this.#body = next;
     }
