@@ -4,6 +4,8 @@
  * is sealed on time, and the evidence (exclusions, missing signed leaves) is in the digest's files, where
  * `verifyFolder` reports it.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KeyFileSigner } from '../../../shared/crypto/key-file-signer.ts';
@@ -469,6 +471,91 @@ describe('Function: provePeriod', () => {
         ['BATCH_INVALID', expect.stringContaining('stored twice')],
       ]);
       expect(proven.records).toHaveLength(3);
+    });
+  });
+
+  describe('when two signed batches list one event id', () => {
+    it('seals each id once, at its first row, and excludes every later row as EVENT_DUPLICATE', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          // Batches of ids drawn from a small pool, so ids repeat across batches (never inside one).
+          fc.array(fc.uniqueArray(fc.nat({ max: 7 }), { minLength: 1, maxLength: 4 }), {
+            minLength: 1,
+            maxLength: 6,
+          }),
+          async (groups) => {
+            // Prepare: batch g is received at minute g + 1, its leaves one millisecond apart.
+            const batches: BatchSeal[] = [];
+            const rows: PeriodEvent[] = [];
+            for (const [g, ids] of groups.entries()) {
+              const events = ids.map((n, i) => makeEvent(`dup-${n}`, iso(at(g + 1, i))));
+              batches.push(await sealOver(signer, `batch-${g}`, events));
+              for (const e of events) rows.push({ ...e, batchId: `batch-${g}` });
+            }
+
+            // Act
+            const proven = await prove(rows, batches);
+
+            // Assess: rows are already in (receivedAt, id) order; the oracle is a Set of the ids seen.
+            const seen = new Set<string>();
+            const firsts: string[] = [];
+            const repeats: string[] = [];
+            for (const row of rows) {
+              if (seen.has(row.id)) repeats.push(row.id);
+              else firsts.push(row.id);
+              seen.add(row.id);
+            }
+            expect(proven.sealed.map((e) => e.id)).toEqual(firsts);
+            expect(proven.exclusions.map((e) => [e.reason, e.eventId])).toEqual(
+              repeats.map((id) => ['EVENT_DUPLICATE', id]),
+            );
+            expect(proven.records).toHaveLength(groups.length);
+          },
+        ),
+        { numRuns: 25 },
+      );
+    });
+  });
+
+  describe('when a batch row has been read and checked', () => {
+    it('keeps none of the row: its leaf objects can be collected while its events are still coming', async () => {
+      // Prepare: the only references to the row's leaves are the batches list, dropped once it is read.
+      setFlagsFromString('--expose-gc');
+      const gc = runInNewContext('gc') as () => void;
+      const events = ['k-1', 'k-2', 'k-3'].map((id, i) => makeEvent(id, iso(at(1, i))));
+      let batches: BatchSeal[] | undefined = [await sealOver(signer, 'keep', events)];
+      const leaves = new WeakRef(batches[0]!.leaves);
+      const rowsRead: string[] = [];
+      let collected: boolean | undefined;
+      async function* rows(): AsyncGenerator<PeriodRow> {
+        yield { ...events[0]!, batchId: 'keep' };
+        rowsRead.push('k-1');
+        // The batch is active (two of its events are still to come): is its row still reachable?
+        batches = undefined;
+        await new Promise((resolve) => setImmediate(resolve));
+        gc();
+        collected = leaves.deref() === undefined;
+        yield { ...events[1]!, batchId: 'keep' };
+        yield { ...events[2]!, batchId: 'keep' };
+      }
+      const source = (async function* () {
+        const list = batches!;
+        batches = undefined;
+        yield* list;
+      })();
+
+      // Act
+      const sealed: string[] = [];
+      for await (const event of provePeriod(
+        { ledger: LEDGER, period: PERIOD, rows: rows(), batches: source, keys: await trustedKeysOf(signer) },
+        { batchRecord: async () => {}, exclusion: async () => {}, missing: () => {} },
+      )) {
+        sealed.push(event.id);
+      }
+
+      // Assess
+      expect(sealed).toEqual(['k-1', 'k-2', 'k-3']);
+      expect(collected).toBe(true);
     });
   });
 
