@@ -10,7 +10,7 @@
 import type { webcrypto } from 'node:crypto';
 import type { PortPublicKey, PublicKeyHandle } from './crypto.ts';
 import { p256SignatureFromDer } from './ecdsa-der.ts';
-import { sha256JsInto } from './sha256-js.ts';
+import { sha256JsBinary, sha256JsInto, sha256JsOneInto } from './sha256-js.ts';
 import { loadWebCryptoPublicKeys } from './webcrypto-keys.ts';
 
 export type { PortPublicKey, PublicKeyHandle } from './crypto.ts';
@@ -28,15 +28,12 @@ function bytesOf(data: Uint8Array | string): Uint8Array {
 
 export function sha256(data: Uint8Array | string): Buffer {
   const out = Buffer.allocUnsafe(32);
-  sha256JsInto([bytesOf(data)], out, 0);
+  sha256JsOneInto(bytesOf(data), out, 0);
   return out;
 }
 
-const scratch = new Uint8Array(32);
-
 export function sha256Binary(data: Uint8Array | string): string {
-  sha256JsInto([bytesOf(data)], scratch, 0);
-  return String.fromCharCode.apply(null, scratch as unknown as number[]);
+  return sha256JsBinary(bytesOf(data));
 }
 
 export function sha256Hex(data: Uint8Array | string): string {
