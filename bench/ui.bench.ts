@@ -76,11 +76,34 @@ function descendantsCpuSeconds(): number {
   return total / 100; // USER_HZ is 100 on Linux.
 }
 
+/** Chromium's kind of process (`--type=renderer`, `gpu-process`, …; none: the browser process). */
+function processKind(pid: number): string {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (!cmdline.includes('chrom')) return 'other';
+    return /--type=([a-z-]+)/.exec(cmdline)?.[1] ?? 'browser';
+  } catch {
+    return 'ended';
+  }
+}
+
+/** CPU seconds per kind of Chromium process between two descendantTicks() snapshots. */
+function cpuByKind(before: Map<number, number>, after: Map<number, number>): Record<string, number> {
+  const kinds: Record<string, number> = {};
+  for (const [pid, t] of after) {
+    const kind = processKind(pid);
+    kinds[kind] = round((kinds[kind] ?? 0) + (t - (before.get(pid) ?? 0)) / 100, 2);
+  }
+  return kinds;
+}
+
 interface PageRunFigures {
   readonly seconds: number;
   readonly cpu: number;
   readonly rendererStartMb: number;
   readonly rendererPeakMb: number;
+  /** CPU seconds per kind of Chromium process (renderer: the page and its workers; browser: file reads). */
+  readonly cpuByKind: Record<string, number>;
 }
 
 /** Resident memory (MiB) of every Chromium renderer process below this one (workers run in them). */
@@ -109,6 +132,8 @@ async function pageRun(
   await tab.goto(`file://${page}`);
   let cpu0 = 0;
   let cpu = 0;
+  let ticks0 = new Map<number, number>();
+  let kinds: Record<string, number> = {};
   let rendererStartMb = 0;
   let rendererPeakMb = 0;
   let sampler: NodeJS.Timeout | undefined;
@@ -118,6 +143,7 @@ async function pageRun(
       folder,
       args: ['--jobs', String(jobs)],
       onVerifyClick: () => {
+        ticks0 = descendantTicks();
         cpu0 = descendantsCpuSeconds();
         rendererStartMb = renderersRssMb();
         rendererPeakMb = rendererStartMb;
@@ -127,11 +153,12 @@ async function pageRun(
       },
       onVerdict: () => {
         cpu = descendantsCpuSeconds() - cpu0;
+        kinds = cpuByKind(ticks0, descendantTicks());
         clearInterval(sampler);
       },
     });
     if (run.verdict !== 'VALID') throw new Error(`the page says ${run.verdict}`);
-    return { seconds: run.seconds, cpu, rendererStartMb, rendererPeakMb };
+    return { seconds: run.seconds, cpu, rendererStartMb, rendererPeakMb, cpuByKind: kinds };
   } finally {
     clearInterval(sampler);
     await tab.close();
@@ -186,7 +213,7 @@ try {
       ] as const) {
         const figures = await pageRun(browser, folder, keyFile, jobs);
         log(
-          `  rep ${i + 1}/${reps}, jobs ${jobs}: page ${figures.seconds.toFixed(2)} s, Chromium CPU ${figures.cpu.toFixed(2)} s, renderer peak RSS ${figures.rendererPeakMb.toFixed(0)} MiB (before Verify ${figures.rendererStartMb.toFixed(0)} MiB)`,
+          `  rep ${i + 1}/${reps}, jobs ${jobs}: page ${figures.seconds.toFixed(2)} s, Chromium CPU ${figures.cpu.toFixed(2)} s, renderer peak RSS ${figures.rendererPeakMb.toFixed(0)} MiB (before Verify ${figures.rendererStartMb.toFixed(0)} MiB), CPU by process ${JSON.stringify(figures.cpuByKind)}`,
         );
         runs[name].push(figures);
       }

@@ -21,9 +21,14 @@ import { MAX_P256_DER_SIGNATURE_BYTES, MIN_P256_DER_SIGNATURE_BYTES } from './ec
 export const CRYPTO_PLATFORM: 'node' | 'browser' = 'browser';
 
 const utf8 = new TextEncoder();
+// Strings (event ids, statements) are encoded into this reused buffer rather than a new array per hash.
+const textScratch = new Uint8Array(4096);
 
 function bytesOf(data: Uint8Array | string): Uint8Array {
-  return typeof data === 'string' ? utf8.encode(data) : data;
+  if (typeof data !== 'string') return data;
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+  if (data.length * 3 > textScratch.length) return utf8.encode(data);
+  return textScratch.subarray(0, utf8.encodeInto(data, textScratch).written);
 }
 
 export function sha256(data: Uint8Array | string): Buffer {
