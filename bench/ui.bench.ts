@@ -7,7 +7,9 @@
  * 1. Seals N synthetic ~1 KiB events as one period (bench/seal-child.ts, as bench:verify does).
  * 2. CLI: the real verifyFolder in a child process, single thread, best of R (bench/verify-child.ts).
  * 3. Page: dist/ui/auditseal.html in Debian's Chromium (playwright-core), the folder picked through the
- *    folder input, Verify clicked; the page's own timer from the click to the verdict, best of R.
+ *    folder input, Verify clicked; the page's own timer from the click to the verdict, best of R. Twice
+ *    per repetition: with the page's defaults (as the auditor gets it: page_verify_s, which the goal
+ *    compares with the CLI's single thread) and with --jobs 1 (the verifier alone: page_one_worker_s).
  * Both sides also report CPU time (user + system), which a machine shared with other work disturbs far
  * less than wall time: the CLI child's own process CPU, and the CPU of every Chromium process (all
  * descendants of this process, read from /proc) from the click to the verdict.
