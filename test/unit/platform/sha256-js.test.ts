@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { sha256Js, sha256JsBinary, sha256JsInto, sha256JsOneInto } from '../../../shared/platform/sha256-js.ts';
+import {
+  sha256Js,
+  sha256JsBinary,
+  sha256JsInto,
+  sha256JsOneInto,
+} from '../../../shared/platform/sha256-js.ts';
 
 const nodeSha256 = (data: Uint8Array) => createHash('sha256').update(data).digest();
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
@@ -9,7 +14,9 @@ const ascii = (text: string) => new TextEncoder().encode(text);
 
 // Lengths where the padding changes shape: the last block holds the length (≤ 55 bytes of data in it)
 // or spills into a second block (56..63), and exact multiples of the block size.
-const BOUNDARY_LENGTHS = [0, 1, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 183, 184, 191, 192, 1024, 1025];
+const BOUNDARY_LENGTHS = [
+  0, 1, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 183, 184, 191, 192, 1024, 1025,
+];
 
 /** Every way this module hands out a digest, for one input. */
 function allDigests(data: Uint8Array, cut: number): string[] {
