@@ -7,7 +7,9 @@
  * 1. Seals N synthetic ~1 KiB events as one period (bench/seal-child.ts, as bench:verify does).
  * 2. CLI: the real verifyFolder in a child process, single thread, best of R (bench/verify-child.ts).
  * 3. Page: dist/ui/auditseal.html in Debian's Chromium (playwright-core), the folder picked through the
- *    folder input, Verify clicked; the page's own timer from the click to the verdict, best of R.
+ *    folder input, Verify clicked; the page's own timer from the click to the verdict, best of R. Twice
+ *    per repetition: with the page's defaults (as the auditor gets it: page_verify_s, which the goal
+ *    compares with the CLI's single thread) and with --jobs 1 (the verifier alone: page_one_worker_s).
  * Both sides also report CPU time (user + system), which a machine shared with other work disturbs far
  * less than wall time: the CLI child's own process CPU, and the CPU of every Chromium process (all
  * descendants of this process, read from /proc) from the click to the verdict.
@@ -76,11 +78,34 @@ function descendantsCpuSeconds(): number {
   return total / 100; // USER_HZ is 100 on Linux.
 }
 
+/** Chromium's kind of process (`--type=renderer`, `gpu-process`, …; none: the browser process). */
+function processKind(pid: number): string {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (!cmdline.includes('chrom')) return 'other';
+    return /--type=([a-z-]+)/.exec(cmdline)?.[1] ?? 'browser';
+  } catch {
+    return 'ended';
+  }
+}
+
+/** CPU seconds per kind of Chromium process between two descendantTicks() snapshots. */
+function cpuByKind(before: Map<number, number>, after: Map<number, number>): Record<string, number> {
+  const kinds: Record<string, number> = {};
+  for (const [pid, t] of after) {
+    const kind = processKind(pid);
+    kinds[kind] = round((kinds[kind] ?? 0) + (t - (before.get(pid) ?? 0)) / 100, 2);
+  }
+  return kinds;
+}
+
 interface PageRunFigures {
   readonly seconds: number;
   readonly cpu: number;
   readonly rendererStartMb: number;
   readonly rendererPeakMb: number;
+  /** CPU seconds per kind of Chromium process (renderer: the page and its workers; browser: file reads). */
+  readonly cpuByKind: Record<string, number>;
 }
 
 /** Resident memory (MiB) of every Chromium renderer process below this one (workers run in them). */
@@ -98,17 +123,19 @@ function renderersRssMb(): number {
   return kb / 1024;
 }
 
-/** One page verification in a new tab, with `--jobs jobs`: time, CPU, renderer memory. */
+/** One page verification in a new tab, with `--jobs jobs` (undefined: the page's default): time, CPU, memory. */
 async function pageRun(
   browser: Browser,
   folder: string,
   keyFile: string,
-  jobs: number,
+  jobs: number | undefined,
 ): Promise<PageRunFigures> {
   const tab = await browser.newPage({ acceptDownloads: true });
   await tab.goto(`file://${page}`);
   let cpu0 = 0;
   let cpu = 0;
+  let ticks0 = new Map<number, number>();
+  let kinds: Record<string, number> = {};
   let rendererStartMb = 0;
   let rendererPeakMb = 0;
   let sampler: NodeJS.Timeout | undefined;
@@ -116,8 +143,9 @@ async function pageRun(
     const run = await verifyInPage(tab, {
       keyFiles: [keyFile],
       folder,
-      args: ['--jobs', String(jobs)],
+      args: jobs === undefined ? [] : ['--jobs', String(jobs)],
       onVerifyClick: () => {
+        ticks0 = descendantTicks();
         cpu0 = descendantsCpuSeconds();
         rendererStartMb = renderersRssMb();
         rendererPeakMb = rendererStartMb;
@@ -127,11 +155,12 @@ async function pageRun(
       },
       onVerdict: () => {
         cpu = descendantsCpuSeconds() - cpu0;
+        kinds = cpuByKind(ticks0, descendantTicks());
         clearInterval(sampler);
       },
     });
     if (run.verdict !== 'VALID') throw new Error(`the page says ${run.verdict}`);
-    return { seconds: run.seconds, cpu, rendererStartMb, rendererPeakMb };
+    return { seconds: run.seconds, cpu, rendererStartMb, rendererPeakMb, cpuByKind: kinds };
   } finally {
     clearInterval(sampler);
     await tab.close();
@@ -174,19 +203,21 @@ try {
     verify_cpu_s: number[];
   };
   if (!cli.valid) throw new Error('the CLI verifier did not find the folder valid');
-  const jobsDefault = Math.max(1, Math.min(16, cpus().length));
-  log(`page in Chromium, best of ${reps}, with 1 worker and with ${jobsDefault} chunk workers …`);
+  log(
+    `page in Chromium, best of ${reps}, with --jobs 1 (the verifier alone) and with the page's default jobs …`,
+  );
   const browser = await launchChromium();
   const runs: Record<'one' | 'pool', PageRunFigures[]> = { one: [], pool: [] };
   try {
     for (let i = 0; i < reps; i++) {
       for (const [name, jobs] of [
         ['one', 1],
-        ['pool', jobsDefault],
+        // The page's default: a chunk worker per core (at most 4), none under 256 MiB of archives.
+        ['pool', undefined],
       ] as const) {
         const figures = await pageRun(browser, folder, keyFile, jobs);
         log(
-          `  rep ${i + 1}/${reps}, jobs ${jobs}: page ${figures.seconds.toFixed(2)} s, Chromium CPU ${figures.cpu.toFixed(2)} s, renderer peak RSS ${figures.rendererPeakMb.toFixed(0)} MiB (before Verify ${figures.rendererStartMb.toFixed(0)} MiB)`,
+          `  rep ${i + 1}/${reps}, jobs ${jobs ?? 'default'}: page ${figures.seconds.toFixed(2)} s, Chromium CPU ${figures.cpu.toFixed(2)} s, renderer peak RSS ${figures.rendererPeakMb.toFixed(0)} MiB (before Verify ${figures.rendererStartMb.toFixed(0)} MiB), CPU by process ${JSON.stringify(figures.cpuByKind)}`,
         );
         runs[name].push(figures);
       }
@@ -206,14 +237,14 @@ try {
     `  page, 1 worker: ${one.toFixed(2)} s = ${(one / cliBest).toFixed(2)}× wall; CPU ${oneCpu.toFixed(2)} s = ${(oneCpu / cliCpu).toFixed(2)}×`,
   );
   log(
-    `  page, ${jobsDefault} chunk workers: ${pool.toFixed(2)} s = ${(pool / cliBest).toFixed(2)}× wall (goal ≤ ${GOAL_RATIO}×); CPU ${poolCpu.toFixed(2)} s = ${(poolCpu / cliCpu).toFixed(2)}×`,
+    `  page, default jobs: ${pool.toFixed(2)} s = ${(pool / cliBest).toFixed(2)}× wall (goal ≤ ${GOAL_RATIO}×); CPU ${poolCpu.toFixed(2)} s = ${(poolCpu / cliCpu).toFixed(2)}×`,
   );
   console.log(
     JSON.stringify({
       events: cli.stats.events,
       cli_verify_s: round(cliBest, 3),
       cli_verify_cpu_s: round(cliCpu, 3),
-      page_jobs: jobsDefault,
+      page_jobs: 'default',
       page_verify_s: round(pool, 3),
       page_vs_cli: round(pool / cliBest, 2),
       page_verify_cpu_s: round(poolCpu, 3),

@@ -51,7 +51,10 @@ export async function buildUi(esbuild, root) {
     platform: 'browser',
     format: 'iife',
     target: ['chrome120', 'firefox120', 'safari17'],
-    minify: true,
+    minifyWhitespace: true,
+    minifySyntax: true,
+    // AUDITSEAL_UI_PROFILE=1 keeps function names, for CPU profiles of the page (bench/ui-profile.ts).
+    minifyIdentifiers: process.env.AUDITSEAL_UI_PROFILE !== '1',
     legalComments: 'none',
     logLevel: 'warning',
     plugins: [browserPlugin(root)],

@@ -4,6 +4,7 @@
  * verdict and findings, the strip of periods, a period's digest and events, an event's audit path.
  */
 import { keysFromPaths, type PickedFile } from './browser-reader.ts';
+import { defaultJobs } from './jobs.ts';
 import type {
   EventDetail,
   FolderSource,
@@ -182,14 +183,21 @@ function parseInstant(id: string): number | undefined {
 // ---------------------------------------------------------------------------------------------------
 // Verifying
 
-/**
- * `--jobs`: the option's value, else 1 (the verifier alone): on the benchmark machine the chunk workers
- * cost more CPU than they saved (docs/BENCHMARKS.md, "Auditor's page benchmark").
- */
-function jobsWanted(): number {
+/** Bytes of the picked folder's archive chunks; undefined for a served folder (not known here). */
+function archiveBytes(folder: FolderSource): number | undefined {
+  if (folder.kind !== 'files') return undefined;
+  let bytes = 0;
+  for (const f of folder.files)
+    if (f.key.startsWith('archives/') && f.key.endsWith('.jsonl')) bytes += f.file.size;
+  return bytes;
+}
+
+/** `--jobs`: the option's value, else the page's default (`defaultJobs`, ui/jobs.ts). */
+function jobsWanted(folder: FolderSource): number {
   const text = $<HTMLInputElement>('jobs').value.trim();
   const n = Number(text);
-  return text !== '' && Number.isSafeInteger(n) && n >= 1 ? Math.min(n, 16) : 1;
+  if (text !== '' && Number.isSafeInteger(n) && n >= 1) return Math.min(n, 16);
+  return defaultJobs(archiveBytes(folder), navigator.hardwareConcurrency);
 }
 
 let lastReport: PageReport | undefined;
@@ -223,7 +231,7 @@ $('verify').addEventListener('click', async () => {
     ...(toMs !== undefined ? { toMs } : {}),
     ...(head ? { head } : {}),
     ...(resource !== '' ? { resource } : {}),
-    jobs: jobsWanted(),
+    jobs: jobsWanted(source),
   });
   const seconds = (performance.now() - started) / 1000;
   $<HTMLButtonElement>('verify').disabled = false;

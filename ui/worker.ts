@@ -20,7 +20,7 @@ import type { Finding } from '../shared/verify/findings.ts';
 import { folderKeyWindows } from '../shared/verify/folder-key-windows.ts';
 import { type FolderKeyFile, MAX_KEY_FILE_BYTES } from '../shared/verify/folder-keys.ts';
 import type { ObjectReader } from '../shared/verify/object-reader.ts';
-import { hashLines } from '../shared/verify/verify-chunk.ts';
+import { hashLines, verifyChunk } from '../shared/verify/verify-chunk.ts';
 import { MAX_DIGEST_BYTES, type VerifyReport, verifyFolder } from '../shared/verify/verify-folder.ts';
 import { inclusionSteps } from './audit-path.ts';
 import { PickedFilesReader, ServedFolderReader } from './browser-reader.ts';
@@ -49,6 +49,15 @@ const scope = self as unknown as {
 
 /** Most gap cells drawn for one run of missing periods; a longer run is drawn as one cell. */
 const MAX_GAP_CELLS = 500;
+/**
+ * The verifier alone in this worker (no chunk workers): it checks each chunk itself, as the CLI does, but
+ * asks for the next chunk's bytes before checking this one. A picked file's bytes come from the browser
+ * process asynchronously; without this the worker would sit idle for every read (about a third of its
+ * time on the 100,000-event folder). Results are still used strictly in chunk order, so the report is
+ * unchanged; one more chunk is held in memory.
+ */
+const READ_AHEAD = { lookahead: 2, check: verifyChunk };
+
 /** Most event rows sent for one period. */
 const MAX_EVENT_ROWS = 20_000;
 
@@ -218,7 +227,7 @@ async function runVerifier(
     report = await verifyFolder(r, {
       keys,
       listResources: true,
-      ...(pool ? { chunks: pool } : {}),
+      chunks: pool ?? READ_AHEAD,
       ...(request.fromMs !== undefined ? { fromMs: request.fromMs } : {}),
       ...(request.toMs !== undefined ? { toMs: request.toMs } : {}),
       ...(request.deep ? { deepCheck: deepCheckEvent } : {}),

@@ -10,7 +10,7 @@
 import type { webcrypto } from 'node:crypto';
 import type { PortPublicKey, PublicKeyHandle } from './crypto.ts';
 import { p256SignatureFromDer } from './ecdsa-der.ts';
-import { sha256JsInto } from './sha256-js.ts';
+import { sha256JsBinary, sha256JsInto, sha256JsOneInto } from './sha256-js.ts';
 import { loadWebCryptoPublicKeys } from './webcrypto-keys.ts';
 
 export type { PortPublicKey, PublicKeyHandle } from './crypto.ts';
@@ -21,22 +21,24 @@ import { MAX_P256_DER_SIGNATURE_BYTES, MIN_P256_DER_SIGNATURE_BYTES } from './ec
 export const CRYPTO_PLATFORM: 'node' | 'browser' = 'browser';
 
 const utf8 = new TextEncoder();
+// Strings (event ids, statements) are encoded into this reused buffer rather than a new array per hash.
+const textScratch = new Uint8Array(4096);
 
 function bytesOf(data: Uint8Array | string): Uint8Array {
-  return typeof data === 'string' ? utf8.encode(data) : data;
+  if (typeof data !== 'string') return data;
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+  if (data.length * 3 > textScratch.length) return utf8.encode(data);
+  return textScratch.subarray(0, utf8.encodeInto(data, textScratch).written);
 }
 
 export function sha256(data: Uint8Array | string): Buffer {
   const out = Buffer.allocUnsafe(32);
-  sha256JsInto([bytesOf(data)], out, 0);
+  sha256JsOneInto(bytesOf(data), out, 0);
   return out;
 }
 
-const scratch = new Uint8Array(32);
-
 export function sha256Binary(data: Uint8Array | string): string {
-  sha256JsInto([bytesOf(data)], scratch, 0);
-  return String.fromCharCode.apply(null, scratch as unknown as number[]);
+  return sha256JsBinary(bytesOf(data));
 }
 
 export function sha256Hex(data: Uint8Array | string): string {
