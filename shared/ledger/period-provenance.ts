@@ -87,6 +87,13 @@ function packLeaves(leaves: readonly BatchLeaf[]): PackedLeaves {
   return { count, ids, receivedAt, hashes };
 }
 
+/** Id → leaf index; an id listed twice maps to its last index (as a Map built from the list would). */
+function positions(ids: readonly string[]): Map<string, number> {
+  const position = new Map<string, number>();
+  for (let i = 0; i < ids.length; i++) position.set(ids[i]!, i);
+  return position;
+}
+
 function leafTime(leaves: PackedLeaves, i: number): string {
   return leaves.receivedAt.toString('latin1', i * TIME_SIZE, (i + 1) * TIME_SIZE);
 }
@@ -216,7 +223,7 @@ export async function* provePeriod(
       receivedTo: check.statement?.receivedTo ?? row.receivedAt,
       trusted: check.ok,
       ...(check.ok ? {} : { untrustedReason: check.reason }),
-      position: new Map(leaves.ids.map((id, i) => [id, i] as const)),
+      position: positions(leaves.ids),
       sealedAt: new Int32Array(leaves.count).fill(UNSEALED),
       modified: new Uint8Array(leaves.count),
       abandoned,

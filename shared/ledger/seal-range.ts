@@ -142,16 +142,20 @@ export async function* importBatches(
     ? await earlierSignatures(existing, ledger, period)
     : new Map<string, Uint8Array>();
   let n = 0;
-  let block: { eventId: string; receivedAt: string }[] = [];
+  // A block's ids and times in two arrays, not an object per event: they live while the whole block is
+  // read, long enough for V8 to move them to the old generation.
+  let ids: string[] = [];
+  let times: string[] = [];
   let hashes = Buffer.allocUnsafe(MAX_BATCH_LEAVES * HASH_SIZE);
   const signBlock = async (): Promise<BatchSeal> => {
     const batchId = importBatchId(period, n++);
-    const leaves: BatchLeaf[] = block.map((e, i) => ({
-      eventId: e.eventId,
-      receivedAt: e.receivedAt,
+    const leaves: BatchLeaf[] = ids.map((eventId, i) => ({
+      eventId,
+      receivedAt: times[i]!,
       leafHash: hashes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE),
     }));
-    block = [];
+    ids = [];
+    times = [];
     hashes = Buffer.allocUnsafe(MAX_BATCH_LEAVES * HASH_SIZE);
     const signed = await signBatchStatement({ ledger, batchId, leaves }, deps.signer, (text) =>
       earlier.get(text),
@@ -167,11 +171,12 @@ export async function* importBatches(
     };
   };
   for await (const e of events) {
-    hashLeaf(e.bytes).copy(hashes, block.length * HASH_SIZE);
-    block.push({ eventId: e.id, receivedAt: e.receivedAt });
-    if (block.length === MAX_BATCH_LEAVES) yield await signBlock();
+    hashLeaf(e.bytes).copy(hashes, ids.length * HASH_SIZE);
+    ids.push(e.id);
+    times.push(e.receivedAt);
+    if (ids.length === MAX_BATCH_LEAVES) yield await signBlock();
   }
-  if (block.length > 0) yield await signBlock();
+  if (ids.length > 0) yield await signBlock();
 }
 
 /**
