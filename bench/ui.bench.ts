@@ -3,6 +3,7 @@
  *
  *   npm run bench:ui [-- --events N] [--reps R]      (default N = 100,000; the goal is stated at 1M)
  *   npm run bench:ui -- --folder DIR --key PUBLIC.pem  (a folder sealed earlier by bench/seal-child.ts)
+ *   … [--jobs N]   the second configuration runs N chunk workers instead of the page's default
  *
  * 1. Seals N synthetic ~1 KiB events as one period (bench/seal-child.ts, as bench:verify does).
  * 2. CLI: the real verifyFolder in a child process, single thread, best of R (bench/verify-child.ts).
@@ -34,6 +35,10 @@ const events = keptFolder
   ? 0
   : positiveInt(argValue(argv, 'events') ?? process.env['BENCH_EVENTS'] ?? '100000', '--events');
 const reps = positiveInt(argValue(argv, 'reps') ?? '3', '--reps');
+/** `--jobs N`: the second configuration runs N chunk workers instead of the page's default. */
+const jobsArg = argValue(argv, 'jobs');
+const poolJobs = jobsArg === undefined ? undefined : positiveInt(jobsArg, '--jobs');
+const poolName = poolJobs === undefined ? 'default jobs' : `--jobs ${poolJobs}`;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const page = fileURLToPath(new URL('../dist/ui/auditseal.html', import.meta.url));
 
@@ -204,7 +209,7 @@ try {
   };
   if (!cli.valid) throw new Error('the CLI verifier did not find the folder valid');
   log(
-    `page in Chromium, best of ${reps}, with --jobs 1 (the verifier alone) and with the page's default jobs …`,
+    `page in Chromium, best of ${reps}, with --jobs 1 (the verifier alone) and with ${poolJobs === undefined ? "the page's default jobs" : `--jobs ${poolJobs}`} …`,
   );
   const browser = await launchChromium();
   const runs: Record<'one' | 'pool', PageRunFigures[]> = { one: [], pool: [] };
@@ -212,8 +217,8 @@ try {
     for (let i = 0; i < reps; i++) {
       for (const [name, jobs] of [
         ['one', 1],
-        // The page's default: a chunk worker per core (at most 4), none under 256 MiB of archives.
-        ['pool', undefined],
+        // The page's default (ui/jobs.ts), or --jobs N.
+        ['pool', poolJobs],
       ] as const) {
         const figures = await pageRun(browser, folder, keyFile, jobs);
         log(
@@ -237,14 +242,14 @@ try {
     `  page, 1 worker: ${one.toFixed(2)} s = ${(one / cliBest).toFixed(2)}× wall; CPU ${oneCpu.toFixed(2)} s = ${(oneCpu / cliCpu).toFixed(2)}×`,
   );
   log(
-    `  page, default jobs: ${pool.toFixed(2)} s = ${(pool / cliBest).toFixed(2)}× wall (goal ≤ ${GOAL_RATIO}×); CPU ${poolCpu.toFixed(2)} s = ${(poolCpu / cliCpu).toFixed(2)}×`,
+    `  page, ${poolName}: ${pool.toFixed(2)} s = ${(pool / cliBest).toFixed(2)}× wall (goal ≤ ${GOAL_RATIO}×); CPU ${poolCpu.toFixed(2)} s = ${(poolCpu / cliCpu).toFixed(2)}×`,
   );
   console.log(
     JSON.stringify({
       events: cli.stats.events,
       cli_verify_s: round(cliBest, 3),
       cli_verify_cpu_s: round(cliCpu, 3),
-      page_jobs: 'default',
+      page_jobs: poolJobs ?? 'default',
       page_verify_s: round(pool, 3),
       page_vs_cli: round(pool / cliBest, 2),
       page_verify_cpu_s: round(poolCpu, 3),
