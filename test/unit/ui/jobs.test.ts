@@ -4,19 +4,11 @@ import { CHUNK_WORKERS_FROM_BYTES, DEFAULT_JOBS_CAP, defaultJobs } from '../../.
 
 describe('Module: ui/jobs', () => {
   describe('Method: defaultJobs', () => {
-    it('starts one chunk worker per core beyond the two it keeps, at most the cap, for a large or served folder', () => {
+    it('starts one chunk worker per core, at most the cap, for a large or served folder', () => {
       // Act + Assess
-      expect(defaultJobs(CHUNK_WORKERS_FROM_BYTES, 4)).toBe(2);
-      expect(defaultJobs(undefined, 5)).toBe(3);
+      expect(defaultJobs(CHUNK_WORKERS_FROM_BYTES, 2)).toBe(2);
+      expect(defaultJobs(undefined, 2)).toBe(2);
       expect(defaultJobs(10 * CHUNK_WORKERS_FROM_BYTES, 64)).toBe(DEFAULT_JOBS_CAP);
-    });
-
-    describe('when the machine has two cores or fewer', () => {
-      it('checks the chunks in the verification worker (1): chunk workers were slower there', () => {
-        expect(defaultJobs(10 * CHUNK_WORKERS_FROM_BYTES, 2)).toBe(1);
-        expect(defaultJobs(undefined, 2)).toBe(1);
-        expect(defaultJobs(undefined, 1)).toBe(1);
-      });
     });
 
     it('is always a whole number from 1 to the cap', () => {
