@@ -7,7 +7,7 @@
  *   MTH(D[n])     = SHA-256(0x01 || MTH(D[0:k]) || MTH(D[k:n]))   (hashChildren)
  *                   where k is the largest power of two smaller than n.
  */
-import { sha256 as portSha256, sha256Binary, sha256Parts } from '../platform/crypto.ts';
+import { sha256 as portSha256, sha256Binary, sha256Into, sha256Parts } from '../platform/crypto.ts';
 
 /** Size in bytes of every hash in the tree. */
 export const HASH_SIZE = 32;
@@ -127,7 +127,7 @@ function rootInPlace(words: Int32Array, level: Buffer, n: number): Buffer {
       const from = 2 * i * WORDS_PER_HASH;
       for (let w = 0; w < 2 * WORDS_PER_HASH; w++) nodeWords[1 + w] = words[from + w]!;
       // Node i of the next level goes to slot i, at or before every slot still to be read on this level.
-      writeDigest(level, i * HASH_SIZE, sha256Binary(nodeInput));
+      sha256Into(nodeInput, level, i * HASH_SIZE);
     }
     if (width % 2 === 1) level.copyWithin(pairs * HASH_SIZE, (width - 1) * HASH_SIZE, width * HASH_SIZE);
   }
@@ -145,7 +145,7 @@ export function parentLevel(level: Uint8Array, width: number): Buffer {
   for (let i = 0; i < pairs; i++) {
     const from = 2 * i * HASH_SIZE;
     source.copy(nodeInput, 1, from, from + 2 * HASH_SIZE);
-    writeDigest(out, i * HASH_SIZE, sha256Binary(nodeInput));
+    sha256Into(nodeInput, out, i * HASH_SIZE);
   }
   if (width % 2 === 1) source.copy(out, pairs * HASH_SIZE, (width - 1) * HASH_SIZE, width * HASH_SIZE);
   return out;

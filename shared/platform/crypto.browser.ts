@@ -41,6 +41,11 @@ export function sha256Binary(data: Uint8Array | string): string {
   return sha256JsBinary(bytesOf(data));
 }
 
+/** SHA-256 of `data` written straight into `target[offset…offset+32)`: no digest string, no copy. */
+export function sha256Into(data: Uint8Array | string, target: Uint8Array, offset: number): void {
+  sha256JsOneInto(bytesOf(data), target, offset);
+}
+
 export function sha256Hex(data: Uint8Array | string): string {
   return sha256(data).toString('hex');
 }

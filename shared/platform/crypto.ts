@@ -43,6 +43,16 @@ export function sha256Binary(data: Uint8Array | string): string {
   return hash('sha256', data, 'binary');
 }
 
+/**
+ * Writes SHA-256 of `data` into `target[offset…offset+32)`: the form the Merkle and verification code
+ * packs its many small digests in. Here the 'binary' digest string is copied in by a plain loop (cheaper
+ * than `target.write(…, 'latin1')` at 32 bytes); the browser port hashes straight into `target`.
+ */
+export function sha256Into(data: Uint8Array | string, target: Uint8Array, offset: number): void {
+  const digest = hash('sha256', data, 'binary');
+  for (let j = 0; j < 32; j++) target[offset + j] = digest.charCodeAt(j);
+}
+
 /** Lowercase hex SHA-256 of bytes, or of a string's UTF-8 bytes. */
 export function sha256Hex(data: Uint8Array | string): string {
   return hash('sha256', data, 'hex');

@@ -29,8 +29,8 @@ import {
 } from '../ledger/formats.ts';
 import { toHex } from '../ledger/hex.ts';
 import type { Period } from '../ledger/period.ts';
-import { HASH_SIZE, rootFromPackedLeafHashes, writeDigest } from '../merkle/rfc6962.ts';
-import { sha256Binary } from '../platform/crypto.ts';
+import { HASH_SIZE, rootFromPackedLeafHashes } from '../merkle/rfc6962.ts';
+import { sha256Into } from '../platform/crypto.ts';
 
 /** Why a leaf is not sealed; `RecordLeaves.missing` holds 1 + its position here (0: sealed). */
 export const MISSING_REASONS = ['MODIFIED', 'ABSENT', 'ABANDONED'] as const;
@@ -81,7 +81,7 @@ export function checkBatchRecord(
   if (!parsed) return { ok: false };
   const { leaves } = parsed;
   const idHashes = new Uint8Array(leaves.count * HASH_SIZE);
-  for (let i = 0; i < leaves.count; i++) writeDigest(idHashes, i * HASH_SIZE, sha256Binary(leaves.ids[i]!));
+  for (let i = 0; i < leaves.count; i++) sha256Into(leaves.ids[i]!, idHashes, i * HASH_SIZE);
   const batch = parseBatchStatement(parsed.statement);
   if (!batch) return { ok: true, ...parsed, idHashes };
   const contextReason = batchContextReason(batch, context);
@@ -123,7 +123,7 @@ export function recordBatchRoot(leaves: RecordLeaves, idHashes: Uint8Array): Buf
     ids.copy(input, 1 + HASH_SIZE, i * HASH_SIZE, (i + 1) * HASH_SIZE);
     const at = leaves.receivedAt[i]!;
     for (let j = 0; j < 24; j++) input[1 + 2 * HASH_SIZE + j] = at.charCodeAt(j);
-    writeDigest(packed, i * HASH_SIZE, sha256Binary(input));
+    sha256Into(input, packed, i * HASH_SIZE);
   }
   return rootFromPackedLeafHashes(packed, leaves.count);
 }

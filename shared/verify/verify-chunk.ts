@@ -16,9 +16,8 @@ import {
   rootFromLeafHashes,
   rootFromPackedLeafHashes,
   sha256,
-  writeDigest,
 } from '../merkle/rfc6962.ts';
-import { sha256Binary } from '../platform/crypto.ts';
+import { sha256Into } from '../platform/crypto.ts';
 import type { Finding } from './findings.ts';
 
 const NEWLINE = 0x0a;
@@ -54,7 +53,7 @@ export function hashLines(data: Buffer): HashedLines {
       hashLeaf(data.subarray(0, nl)).copy(packed, 0);
     } else {
       data[start - 1] = 0x00;
-      writeDigest(packed, count * HASH_SIZE, sha256Binary(data.subarray(start - 1, nl)));
+      sha256Into(data.subarray(start - 1, nl), packed, count * HASH_SIZE);
       data[start - 1] = NEWLINE;
     }
     count++;

@@ -20,7 +20,7 @@ async function bothKeys(pem: string) {
 }
 
 describe('Module: platform crypto port', () => {
-  describe('Method: sha256, sha256Binary, sha256Hex, sha256Parts', () => {
+  describe('Method: sha256, sha256Binary, sha256Into, sha256Hex, sha256Parts', () => {
     it('gives the same digests in the browser implementation as node:crypto, for any bytes and split', () => {
       // Prepare: lengths around the 55/56/64-byte padding boundaries and multi-block inputs.
       const bytes = fc.oneof(
@@ -39,6 +39,29 @@ describe('Module: platform crypto port', () => {
           expect(browserPort.sha256Parts(parts).equals(nodePort.sha256(data))).toBe(true);
         }),
         { numRuns: 500 },
+      );
+    });
+
+    it('writes the digest into a target at an offset in both implementations, and nothing else', () => {
+      fc.assert(
+        fc.property(
+          fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.string({ unit: 'binary' })),
+          fc.nat({ max: 64 }),
+          (data, offset) => {
+            // Prepare: a target filled with a marker, 32 bytes of room at `offset` and a tail after it.
+            const node = new Uint8Array(offset + 40).fill(0x5a);
+            const browser = new Uint8Array(offset + 40).fill(0x5a);
+            const expected = new Uint8Array(offset + 40).fill(0x5a);
+            expected.set(nodePort.sha256(data), offset);
+            // Act
+            nodePort.sha256Into(data, node, offset);
+            browserPort.sha256Into(data, browser, offset);
+            // Assess
+            expect(Buffer.from(node).equals(expected)).toBe(true);
+            expect(Buffer.from(browser).equals(expected)).toBe(true);
+          },
+        ),
+        { numRuns: 300 },
       );
     });
 
