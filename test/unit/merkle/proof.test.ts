@@ -10,7 +10,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../../../shared/merkle/proof.ts';
-import { hashChildren, hashLeaf } from '../../../shared/merkle/rfc6962.ts';
+import { hashChildren, hashLeaf, rootFromLeafHashes } from '../../../shared/merkle/rfc6962.ts';
 import { readSharedJson } from '../../support/shared-data.ts';
 
 const hex = z.string().regex(/^(?:[0-9a-f]{2})*$/, 'lowercase hex with an even number of digits');
@@ -493,6 +493,42 @@ describe('Function: verifyInclusion', () => {
       });
     });
   });
+  describe('when the claimed root differs from the computed one in any single byte', () => {
+    it('throws ROOT_MISMATCH with both roots as evidence, for every byte and trees of up to 300 leaves', () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: 300 }).chain((size) =>
+            fc.record({
+              size: fc.constant(size),
+              index: fc.integer({ min: 0, max: size - 1 }),
+              byte: fc.integer({ min: 0, max: 31 }),
+              xor: fc.integer({ min: 1, max: 255 }),
+            }),
+          ),
+          ({ size, index, byte, xor }) => {
+            // Prepare: the real root with one byte changed (the verifier compares the root in place).
+            const leaves = Array.from({ length: size }, (_, i) => hashLeaf(Buffer.from(`leaf-${i}`)));
+            const root = rootFromLeafHashes(leaves);
+            const wrong = Buffer.from(root);
+            wrong[byte] = wrong[byte]! ^ xor;
+            const proof = inclusionProof(leaves, index);
+
+            // Act
+            const error = catchProofError(() => verifyInclusion(index, size, leaves[index]!, proof, wrong));
+
+            // Assess
+            expect(error.code).toBe('ROOT_MISMATCH');
+            expect(error.evidence).toEqual({
+              expected: wrong.toString('hex'),
+              computed: root.toString('hex'),
+            });
+            expect(() => verifyInclusion(index, size, leaves[index]!, proof, root)).not.toThrow();
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+  });
 });
 
 describe('Function: verifyConsistency', () => {
@@ -698,6 +734,37 @@ describe('Class: TreeLevels', () => {
           expect(tree.root()).toEqual(rootFromLeafHashes(leaves));
           for (let i = 0; i < n; i++) expect(tree.inclusionProof(i)).toEqual(inclusionProof(leaves, i));
           expect(() => tree.inclusionProof(n)).toThrow('outside');
+        }
+      });
+    });
+
+    describe('when built for sizes around powers of two (1, 2, 2^k - 1, 2^k, 2^k + 1 up to 2^13 + 1)', () => {
+      it('gives, for the first, last and random leaves, the RFC path that verifies against the RFC root', async () => {
+        const { TreeLevels } = await import('../../../shared/merkle/tree-levels.ts');
+        const sizes = [
+          1,
+          2,
+          ...Array.from({ length: 12 }, (_, k) => 2 ** (k + 2)).flatMap((p) => [p - 1, p, p + 1]),
+        ];
+        const largest = sizes[sizes.length - 1]!;
+        const all = Array.from({ length: largest }, (_, i) => hashLeaf(Buffer.from(`leaf-${i}`)));
+        for (const n of sizes) {
+          // Prepare
+          const leaves = all.slice(0, n);
+          const root = rootFromLeafHashes(leaves);
+
+          // Act
+          const tree = new TreeLevels(leaves);
+
+          // Assess: the odd last node of every level is on the last leaf's path.
+          expect(tree.root()).toEqual(root);
+          const picked = fc.sample(fc.integer({ min: 0, max: n - 1 }), { numRuns: 8, seed: n });
+          for (const i of [0, n - 1, n >> 1, ...picked]) {
+            const path = tree.inclusionProof(i);
+            expect(toHex(path)).toEqual(toHex(inclusionProof(leaves, i)));
+            expect(rootFromInclusionProof(i, n, leaves[i]!, path)).toEqual(root);
+            verifyInclusion(i, n, leaves[i]!, path, root);
+          }
         }
       });
     });
