@@ -1,7 +1,8 @@
 /**
  * The local stack across restarts and signals: a restart resumes the ledger only when its KMS key and bucket
- * survived (an external moto), and otherwise starts a clearly new one; Ctrl-C stops every process started;
- * a stack that died without cleanup is taken over.
+ * survived (an external moto), and otherwise starts a clearly new one; Ctrl-C stops every process started,
+ * and so do SIGINT and SIGTERM sent to the npm process alone; a stack that died without cleanup is taken
+ * over.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -268,18 +269,24 @@ describe('npm start, run by npm in a process group of its own (as a terminal run
     });
   });
 
-  describe('when Ctrl-C sends SIGINT to the whole group (npm and the stack both get it)', () => {
+  // Ctrl-C: npm passes SIGINT on, so the stack gets it twice. A closed terminal: npm dies of SIGHUP, so the
+  // stack gets SIGHUP and then sees its parent go.
+  describe.each([
+    { signal: 'SIGINT', how: 'Ctrl-C' },
+    { signal: 'SIGHUP', how: 'a closed terminal' },
+  ] as const)('when $signal goes to the whole group ($how): npm and the stack both get it', ({ signal }) => {
     it('stops once, without the second-signal exit, and leaves nothing running', async () => {
       // Prepare
       started = await spawnNpmStart(dataFolder(), {}, { viaNpm: true, detached: true });
 
       // Act
-      const { orphans } = await signalAndFindOrphans(started, 'SIGINT', -started.child.pid!);
+      const { orphans } = await signalAndFindOrphans(started, signal, -started.child.pid!);
 
       // Assess
       expect(orphans).toEqual([]);
       const output = started.output();
-      expect(output.split('SIGINT: stopping the local stack').length - 1).toBe(1);
+      expect(output.split('stopping the local stack').length - 1).toBe(1);
+      expect(output).toContain(`${signal}: stopping the local stack`);
       expect(output).not.toContain('again: exiting without waiting');
       expect(output).toContain('stopped.');
     });
