@@ -129,8 +129,11 @@ describe.concurrent('Command: auditseal verify --resource', () => {
       insertEvent(dir, CHUNK, 0, forged.bytes);
 
       // Act
-      const text = await auditseal('verify', dir, '--key', publicKey, '--resource', BUCKET);
-      const json = await auditseal('verify', dir, '--key', publicKey, '--resource', BUCKET, '--json');
+      const [text, json, pooled] = await Promise.all([
+        auditseal('verify', dir, '--key', publicKey, '--resource', BUCKET),
+        auditseal('verify', dir, '--key', publicKey, '--resource', BUCKET, '--json'),
+        auditseal('verify', dir, '--key', publicKey, '--resource', BUCKET, '--json', '--jobs', '2'),
+      ]);
 
       // Assess
       expect(text.code).toBe(1);
@@ -138,10 +141,11 @@ describe.concurrent('Command: auditseal verify --resource', () => {
       expect(text.stdout).toContain(`NOT VERIFIED forged-evt in ${CHUNK} #0: no trusted digest commits`);
       const events = JSON.parse(json.stdout).resource.events;
       expect(events).toMatchObject({ found: 1, verified: 0 });
+      expect(pooled.stdout).toBe(json.stdout);
       expect(events.listed).toEqual([
         expect.objectContaining({ eventId: 'forged-evt', object: CHUNK, eventIndex: 0, verified: false }),
       ]);
-    });
+    }, 90_000);
   });
 
   describe('when no event names the resource', () => {
