@@ -171,7 +171,14 @@ async function prove(
   const missing: MissingLeaf[] = [];
   const sealed: ProvenEvent[] = [];
   for await (const event of provePeriod(
-    { ledger: LEDGER, period: PERIOD, rows, batches, keys: keys ?? (await trustedKeysOf(signer)) },
+    {
+      ledger: LEDGER,
+      period: PERIOD,
+      rows,
+      batches,
+      keys: keys ?? (await trustedKeysOf(signer)),
+      sealedIdHash: (index) => sealed[index]!.idHash,
+    },
     {
       batchRecord: async (r) => void records.push(r),
       exclusion: async (e) => void exclusions.push(e),
@@ -546,11 +553,20 @@ describe('Function: provePeriod', () => {
 
       // Act
       const sealed: string[] = [];
+      const idHashes: Buffer[] = [];
       for await (const event of provePeriod(
-        { ledger: LEDGER, period: PERIOD, rows: rows(), batches: source, keys: await trustedKeysOf(signer) },
+        {
+          ledger: LEDGER,
+          period: PERIOD,
+          rows: rows(),
+          batches: source,
+          keys: await trustedKeysOf(signer),
+          sealedIdHash: (index) => idHashes[index]!,
+        },
         { batchRecord: async () => {}, exclusion: async () => {}, missing: () => {} },
       )) {
         sealed.push(event.id);
+        idHashes.push(event.idHash);
       }
 
       // Assess
