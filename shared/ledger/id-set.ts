@@ -1,9 +1,10 @@
 /**
- * A compact set of event ids for one period, to find an id sealed twice (G6) in memory proportional to
- * the period: each id is kept as the first 64 bits of SHA-256(UTF-8 id), two 32-bit words, in open-addressing
- * tables (not a JS string each). Two different ids share 64 bits with probability about n² / 2^65: for 36
- * million ids, 3.5 × 10^-5; such a collision can only ever report a duplicate that is not one, never hide a
- * real one.
+ * Compact sets of event ids for one period. `SealedIdTable` (below) is the sealer's: a fingerprint match
+ * there is confirmed with the full id hash. `EventIdSet`, the verifier's, finds an id seen twice (G6) in
+ * memory proportional to the period: each id is kept as the first 64 bits of SHA-256(UTF-8 id), two
+ * 32-bit words, in open-addressing tables (not a JS string each). Two different ids share 64 bits with
+ * probability about n² / 2^65: for 36 million ids, 3.5 × 10^-5; such a collision can only ever report a
+ * duplicate that is not one, never hide a real one.
  *
  * The ids are spread over 256 tables by the first byte of their hash, each grown by half when it would pass
  * a load of 0.8: 10 to 15 bytes per id (about 11 MiB at a million ids), and growing one table copies 1/256
@@ -111,7 +112,7 @@ export const MAX_SEALED_INDEX = 0xffff_fffe;
  * Each entry is a 40-bit fingerprint of the id's SHA-256 (the first byte chooses one of 256 tables, the
  * next four are stored) and the id's sealed index (its position in the period tree). A fingerprint match
  * only names candidates: the caller reads each candidate's full SHA-256 back at its sealed index (the
- * chunk index holds it, FORMAT.md §4) and compares all 32 bytes before it calls the id a duplicate.
+ * chunk index holds it, FORMAT.md §5) and compares all 32 bytes before it calls the id a duplicate.
  * Two different ids share a fingerprint with probability about 1 / 2^40 per pair, so about n² / 2^41
  * lookups per period are for nothing (0.45 at a million ids) and cost one read each; a repeated id costs
  * one read too.

@@ -10,7 +10,9 @@
  * - a signed leaf with no sealed row is recorded as **missing** in its batch record.
  *
  * The period is always sealed; exclusions and missing leaves are evidence in the digest and raise alarms.
- * Memory: the batches whose time range is still open (for API requests, one millisecond's worth).
+ * Memory: the batches whose time range is still open (for API requests, one millisecond's worth), and
+ * the period's sealed ids (`SealedIdTable`: 10 to 15 bytes per id; a fingerprint match is confirmed with
+ * the earlier id's full hash, read back through `sealedIdHash`, so two different ids never count as one).
  */
 import { HASH_SIZE, hashLeaf, sha256 } from '../merkle/rfc6962.ts';
 import type { MalformedRow, PeriodBatchRow, PeriodRow } from '../ports/ledger-store.ts';
@@ -40,7 +42,7 @@ export interface ProvenEvent {
 
 /**
  * The id hash (SHA-256 of the UTF-8 event id) of the event sealed at `index`, an index `provePeriod`
- * has already yielded: the sealer reads it from the chunk index it writes (FORMAT.md §4).
+ * has already yielded: the sealer reads it from the chunk index it writes (FORMAT.md §5).
  */
 export type SealedIdHashLookup = (index: number) => Uint8Array | Promise<Uint8Array>;
 
