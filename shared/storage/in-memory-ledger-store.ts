@@ -307,8 +307,9 @@ export class InMemoryLedgerStore implements LedgerStore {
       inputSha256: event.inputSha256,
       receivedAt: event.receivedAt,
       receipt: copyReceipt(event.receipt),
-      // `new Uint8Array(typedArray)` copies in one move; `Uint8Array.from` goes element by element.
-      bytes: new Uint8Array(event.bytes),
+      // A copy from Node's Buffer pool (one slab for several events), as the DynamoDB client's own
+      // marshalling would copy it into its request; `Uint8Array.from` would go element by element.
+      bytes: Buffer.from(event.bytes),
       leafHash: new Uint8Array(event.leafHash),
       batchId: event.batchId,
       periodStartMs: event.period.startMs,

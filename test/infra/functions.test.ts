@@ -14,6 +14,7 @@ import {
   CONFIG_EVENT_PATTERN,
   WRITER_TIMEOUT,
 } from '../../infra/constructs/functions.ts';
+import { lambdaHeapFlags, WRITER_MEMORY_MIB } from '../../infra/constructs/lambda-heap.ts';
 import { resourceDefinitions } from '../../infra/resources/definitions.ts';
 import {
   type CfnResource,
@@ -45,6 +46,26 @@ function environmentOf(fn: CfnResource): Record<string, unknown> {
 }
 
 describe('Construct: Functions', () => {
+  describe('Property: the V8 heap stated for the memory size', () => {
+    it("gives every function the heap flags of Lambda's Node.js runtime for its memory, in NODE_OPTIONS", () => {
+      // Assess
+      for (const [id, fn] of ownFunctions()) {
+        const memory = fn.Properties['MemorySize'] as number;
+        const options = String(environmentOf(fn)['NODE_OPTIONS']).split(' ');
+        expect(options, id).toEqual(['--enable-source-maps', ...lambdaHeapFlags(memory)]);
+      }
+    });
+
+    it('runs the ingest routes with the memory the ingest benchmark runs its handler for', () => {
+      // Prepare
+      const ingest = synthesized.stack.functions.routeHandlers.get('ingest-events');
+
+      // Assess
+      expect(ingest).toBeDefined();
+      expect(resourceOf(ingest!).Properties['MemorySize']).toBe(WRITER_MEMORY_MIB);
+    });
+  });
+
   describe('Property: Node.js 22 on ARM64, traced, inside the isolated VPC', () => {
     it('builds one function per handler: the deployed routes, the forwarder, the sealer, the heartbeat, the read recorder and the detection function', () => {
       // Assess
