@@ -11,7 +11,7 @@ import { batchSignatureReason, checkAbandon } from '../ledger/batch-check.ts';
 import type { KeyLookup } from '../ledger/batch-receipts.ts';
 import { type BatchFileRef, type Digest, exclusionSchema } from '../ledger/formats.ts';
 import { toHex } from '../ledger/hex.ts';
-import { EventIdSet } from '../ledger/id-set.ts';
+import { EventIdSet, MAX_SEALED_INDEX, SealedIdTable } from '../ledger/id-set.ts';
 import { batchFileKey, exclusionsKey } from '../ledger/object-keys.ts';
 import type { Period } from '../ledger/period.ts';
 import { HASH_SIZE, sha256 } from '../merkle/rfc6962.ts';
@@ -33,11 +33,15 @@ export interface ProvenEventRef {
   readonly leaf: Uint8Array;
 }
 
-/** A signed leaf waiting for its sealed event: position `pos` of a checked record's leaves. */
+/**
+ * A signed leaf waiting for its sealed event: position `pos` of a checked record's leaves; `record` is
+ * the record's line number in the period (all batch files in order, 0-based).
+ */
 interface PendingLeaf {
   readonly leaves: RecordLeaves;
   readonly idHashes: Uint8Array;
   readonly pos: number;
+  readonly record: number;
 }
 
 /**
@@ -58,6 +62,12 @@ const RECORDS_IN_THREAD: RecordChecker = { lookahead: 1, checkRecord: checkBatch
 
 /** Most findings of one kind reported per period; beyond it, one summary finding. */
 const MAX_FINDINGS_PER_KIND = 1000;
+
+/**
+ * Bytes of batch files read again to confirm id fingerprint matches, per period, beyond the period's own
+ * committed batch bytes (which bound them otherwise): past it, a match is reported unconfirmed.
+ */
+const READ_BACK_SLACK = 64 * 1024 * 1024;
 
 /** Reads an object and checks it against its committed size and SHA-256. */
 async function readCommitted(
@@ -168,7 +178,18 @@ export class PeriodProvenance {
   #disabled = false;
   #previous: { receivedAt: string; id: string } | undefined;
   readonly #skipped = new IndexBits();
-  readonly #sealedIds = new EventIdSet();
+  /**
+   * The period's sealed ids (G6): a 40-bit fingerprint of each id's SHA-256 and the line of the batch
+   * record that placed it (10 to 15 bytes per id). A fingerprint match is confirmed with the full id hash
+   * of that record's leaves, read back from its batch file (`#confirmReuse`).
+   */
+  readonly #sealedIds = new SealedIdTable();
+  /** Record line number of the first line of each batch file read so far. */
+  readonly #fileStarts: number[] = [];
+  #recordLines = 0;
+  /** The batch file last read back (`#recordAt`), split into lines. */
+  #readBack: { file: number; lines: Buffer[] } | undefined;
+  #readBackBytes = 0;
 
   constructor(options: {
     enabled?: boolean;
@@ -231,7 +252,11 @@ export class PeriodProvenance {
       if (this.#broken) return;
       // A record is read only when no pending leaf covers the index (the await costs a microtask per event).
       if (!this.#pending.has(index)) await this.#event(index, leaves[i]!);
-      else this.#matched(index, leaves[i]!);
+      else {
+        // A promise only when an id fingerprint match must be confirmed by a read-back.
+        const confirming = this.#matched(index, leaves[i]!);
+        if (confirming) await confirming;
+      }
     }
   }
 
@@ -261,12 +286,15 @@ export class PeriodProvenance {
       this.#previous = undefined;
       return;
     }
-    this.#matched(index, leaf);
+    await this.#matched(index, leaf);
   }
 
-  /** The sealed event at `index`, whose signed leaf is pending. */
-  #matched(index: number, leaf: Uint8Array): void {
-    const { leaves, idHashes, pos } = this.#pending.get(index)!;
+  /**
+   * The sealed event at `index`, whose signed leaf is pending. Returns a promise only when its id shares
+   * a fingerprint with an id sealed earlier, which must be confirmed before the event's other checks.
+   */
+  #matched(index: number, leaf: Uint8Array): Promise<void> | undefined {
+    const { leaves, idHashes, pos, record } = this.#pending.get(index)!;
     this.#pending.delete(index);
     const id = leaves.ids[pos]!;
     const at = pos * HASH_SIZE;
@@ -284,20 +312,110 @@ export class PeriodProvenance {
         evidence: { expected, computed: toHex(leaf) },
       });
       this.#previous = undefined;
-      return;
+      return undefined;
     }
     const receivedAt = leaves.receivedAt[pos]!;
     const prev = this.#previous;
-    const firstTime = this.#sealedIds.addDigest(idHashes, at);
-    if (!firstTime && prev?.id !== id) {
+    // The same id as the event right before: reported below as sealed twice, with no read-back.
+    if (prev?.id !== id) {
+      const candidates = this.#sealedIds.tryAdd(idHashes, at, Math.min(record, MAX_SEALED_INDEX));
+      if (candidates.length > 0) {
+        return this.#confirmReuse(candidates, idHashes, at, index, id, record).then(() =>
+          this.#ordered(index, id, receivedAt, leaf, prev),
+        );
+      }
+    }
+    this.#ordered(index, id, receivedAt, leaf, prev);
+    return undefined;
+  }
+
+  /**
+   * A sealed id whose fingerprint matches ids placed by the batch records `candidates` (record line
+   * numbers): EVENT_ID_REUSED only if one of those records places, before `index`, a leaf whose id has
+   * the same full SHA-256. The records are read back from their batch files, checked against the
+   * SHA-256 the digest commits to; if that fails, the match is reported as unconfirmed (never dropped).
+   */
+  async #confirmReuse(
+    candidates: readonly number[],
+    idHashes: Uint8Array,
+    at: number,
+    index: number,
+    id: string,
+    record: number,
+  ): Promise<void> {
+    let unconfirmed: string | undefined;
+    for (const candidate of candidates) {
+      const earlier = await this.#recordAt(candidate);
+      if (typeof earlier === 'string') {
+        unconfirmed ??= earlier;
+        continue;
+      }
+      let sharesFingerprint = false;
+      for (let p = 0; p < earlier.leaves.count; p++) {
+        const i = earlier.leaves.indices[p]!;
+        if (i < 0 || i >= index) continue;
+        const from = p * HASH_SIZE;
+        let k = 0;
+        while (k < HASH_SIZE && earlier.idHashes[from + k] === idHashes[at + k]) k++;
+        if (k === HASH_SIZE) {
+          this.#push({
+            code: 'EVENT_ID_REUSED',
+            object: this.#chunkKey(index),
+            eventId: id,
+            eventIndex: index,
+            message: `event id ${id} is sealed more than once in this period`,
+          });
+          return;
+        }
+        // The table's fingerprint: the first 5 bytes of the id hash.
+        if (k >= 5) sharesFingerprint = true;
+      }
+      if (!sharesFingerprint) unconfirmed ??= `batch record ${candidate + 1} of the period read back differently`;
+    }
+    if (unconfirmed !== undefined) {
       this.#push({
         code: 'EVENT_ID_REUSED',
         object: this.#chunkKey(index),
         eventId: id,
         eventIndex: index,
-        message: `event id ${id} is sealed more than once in this period`,
+        message: `event id ${id} may be sealed more than once in this period: its SHA-256 shares a fingerprint with an earlier id that could not be confirmed (${unconfirmed})`,
       });
     }
+    this.#sealedIds.addConfirmed(idHashes, at, Math.min(record, MAX_SEALED_INDEX));
+  }
+
+  /**
+   * The batch record on line `line` of the period, as read back from its batch file (which must still
+   * match its committed size and SHA-256: the same bytes that were checked), or why it cannot be had.
+   */
+  async #recordAt(line: number): Promise<(CheckedRecord & { ok: true }) | string> {
+    if (line >= MAX_SEALED_INDEX) return 'too many batch records to name one';
+    let file = this.#fileStarts.length - 1;
+    while (file > 0 && this.#fileStarts[file]! > line) file--;
+    const ref = this.#digest.batches[file];
+    if (file < 0 || !ref) return `no batch file holds record ${line + 1}`;
+    if (this.#readBack?.file !== file) {
+      this.#readBack = undefined;
+      this.#readBackBytes += ref.size;
+      const budget = READ_BACK_SLACK + this.#digest.batches.reduce((sum, b) => sum + b.size, 0);
+      if (this.#readBackBytes > budget) return `more than ${budget} bytes of batch files read back`;
+      const bytes = await readCommitted(this.#reader, ref, this.#findings);
+      if (!bytes) return `${ref.key} no longer matches its digest`;
+      this.#readBack = { file, lines: lines(bytes) };
+    }
+    const bytes = this.#readBack.lines[line - this.#fileStarts[file]!];
+    const checked = bytes && checkBatchRecord(bytes, { ledger: this.#digest.ledger, period: this.#period });
+    return checked?.ok ? checked : `line ${line - this.#fileStarts[file]! + 1} of ${ref.key} is not a batch record`;
+  }
+
+  /** The ordering checks of a sealed event, then its report to `onEvent`. */
+  #ordered(
+    index: number,
+    id: string,
+    receivedAt: string,
+    leaf: Uint8Array,
+    prev: { receivedAt: string; id: string } | undefined,
+  ): void {
     if (prev) {
       if (prev.id === id) {
         this.#push({
@@ -345,6 +463,8 @@ export class PeriodProvenance {
           message: `holds ${all.length} lines; the digest says ${ref.count}`,
         });
       }
+      this.#fileStarts.push(this.#recordLines);
+      this.#recordLines += all.length;
       this.#queue = all;
       this.#queueNext = 0;
       this.#queueChecks.clear();
@@ -362,11 +482,12 @@ export class PeriodProvenance {
     }
     const check = this.#queueChecks.get(at)!;
     this.#queueChecks.delete(at);
-    await this.#record(await check, this.#queueFile, at + 1);
+    await this.#record(await check, this.#queueFile, at + 1, this.#fileStarts.at(-1)! + at);
     return true;
   }
 
-  async #record(record: CheckedRecord, object: string, lineNo: number): Promise<void> {
+  /** Record `record` of the period: line `lineNo` of `object`. */
+  async #record(record: CheckedRecord, object: string, lineNo: number, recordLine: number): Promise<void> {
     if (!record.ok) {
       this.#push({
         code: 'BATCH_INVALID',
@@ -467,7 +588,7 @@ export class PeriodProvenance {
       }
       this.#claimed.add(index);
       if (this.#skipped.has(index)) continue;
-      this.#pending.set(index, { leaves, idHashes, pos: position });
+      this.#pending.set(index, { leaves, idHashes, pos: position, record: recordLine });
     }
   }
 
