@@ -370,7 +370,8 @@ export class PeriodProvenance {
         // The table's fingerprint: the first 5 bytes of the id hash.
         if (k >= 5) sharesFingerprint = true;
       }
-      if (!sharesFingerprint) unconfirmed ??= `batch record ${candidate + 1} of the period read back differently`;
+      if (!sharesFingerprint)
+        unconfirmed ??= `batch record ${candidate + 1} of the period read back differently`;
     }
     if (unconfirmed !== undefined) {
       this.#push({
@@ -405,7 +406,9 @@ export class PeriodProvenance {
     }
     const bytes = this.#readBack.lines[line - this.#fileStarts[file]!];
     const checked = bytes && checkBatchRecord(bytes, { ledger: this.#digest.ledger, period: this.#period });
-    return checked?.ok ? checked : `line ${line - this.#fileStarts[file]! + 1} of ${ref.key} is not a batch record`;
+    return checked?.ok
+      ? checked
+      : `line ${line - this.#fileStarts[file]! + 1} of ${ref.key} is not a batch record`;
   }
 
   /** The ordering checks of a sealed event, then its report to `onEvent`. */

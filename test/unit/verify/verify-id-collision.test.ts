@@ -62,7 +62,11 @@ async function sealedFolder(
   const rows: PeriodEvent[] = [];
   for (const [g, ids] of groups.entries()) {
     const events = ids.map((id, i) => makeEvent(id, iso(g + 1, i)));
-    const leaves = events.map((e) => ({ eventId: e.id, receivedAt: e.receivedAt, leafHash: hashLeaf(e.bytes) }));
+    const leaves = events.map((e) => ({
+      eventId: e.id,
+      receivedAt: e.receivedAt,
+      leafHash: hashLeaf(e.bytes),
+    }));
     const batchId = `batch-${g}`;
     const signed = await signBatch({ ledger: LEDGER, batchId, leaves }, signer);
     batches.push({
@@ -78,7 +82,8 @@ async function sealedFolder(
   }
   const objects = new InMemoryObjectStore();
   const tryAdd = Object.getOwnPropertyDescriptor(SealedIdTable.prototype, 'tryAdd')!;
-  if (options.sealRepeats) Object.defineProperty(SealedIdTable.prototype, 'tryAdd', { ...tryAdd, value: () => [] });
+  if (options.sealRepeats)
+    Object.defineProperty(SealedIdTable.prototype, 'tryAdd', { ...tryAdd, value: () => [] });
   try {
     await sealPeriod(
       {
@@ -114,58 +119,64 @@ describe('Class: PeriodProvenance (event ids sealed twice)', () => {
   describe.each([
     ['in an earlier chunk', 2],
     ['in the same chunk', 64],
-  ])('when a sealed id shares its fingerprint with a different id sealed earlier, %s', (_where, chunkLeaves) => {
-    it('reports the genuine folder VALID, with and without records checked ahead', async () => {
-      // Prepare
-      const objects = await sealedFolder(
-        [
-          [A, 'x-1', 'x-2'],
-          ['x-3', B, 'x-4'],
-        ],
-        { chunkLeaves },
-      );
-      const keys = await trustedKeysOf(signer);
+  ])(
+    'when a sealed id shares its fingerprint with a different id sealed earlier, %s',
+    (_where, chunkLeaves) => {
+      it('reports the genuine folder VALID, with and without records checked ahead', async () => {
+        // Prepare
+        const objects = await sealedFolder(
+          [
+            [A, 'x-1', 'x-2'],
+            ['x-3', B, 'x-4'],
+          ],
+          { chunkLeaves },
+        );
+        const keys = await trustedKeysOf(signer);
 
-      // Act
-      const report = await verifyFolder(new MemoryReader(objects.objects), { keys });
-      const ahead = await verifyFolder(new MemoryReader(objects.objects), { keys, chunks: LOOKAHEAD });
+        // Act
+        const report = await verifyFolder(new MemoryReader(objects.objects), { keys });
+        const ahead = await verifyFolder(new MemoryReader(objects.objects), { keys, chunks: LOOKAHEAD });
 
-      // Assess
-      expect(report.findings).toEqual([]);
-      expect(report.valid).toBe(true);
-      expect(report.stats.events).toBe(6);
-      expect(JSON.stringify(ahead)).toBe(JSON.stringify(report));
-    });
+        // Assess
+        expect(report.findings).toEqual([]);
+        expect(report.valid).toBe(true);
+        expect(report.stats.events).toBe(6);
+        expect(JSON.stringify(ahead)).toBe(JSON.stringify(report));
+      });
 
-    it('still reports each real repeat of either id as EVENT_ID_REUSED', async () => {
-      // Prepare: the sealer seals A and B again, each under a later signed batch
-      const objects = await sealedFolder(
-        [
-          [A, 'x-1', 'x-2'],
-          ['x-3', B, 'x-4'],
-          [A, 'x-5'],
-          ['x-6', B],
-        ],
-        { chunkLeaves, sealRepeats: true },
-      );
-      const keys = await trustedKeysOf(signer);
+      it('still reports each real repeat of either id as EVENT_ID_REUSED', async () => {
+        // Prepare: the sealer seals A and B again, each under a later signed batch
+        const objects = await sealedFolder(
+          [
+            [A, 'x-1', 'x-2'],
+            ['x-3', B, 'x-4'],
+            [A, 'x-5'],
+            ['x-6', B],
+          ],
+          { chunkLeaves, sealRepeats: true },
+        );
+        const keys = await trustedKeysOf(signer);
 
-      // Act
-      const report = await verifyFolder(new MemoryReader(objects.objects), { keys });
-      const ahead = await verifyFolder(new MemoryReader(objects.objects), { keys, chunks: LOOKAHEAD });
+        // Act
+        const report = await verifyFolder(new MemoryReader(objects.objects), { keys });
+        const ahead = await verifyFolder(new MemoryReader(objects.objects), { keys, chunks: LOOKAHEAD });
 
-      // Assess
-      expect(report.findings.map((f) => [f.code, f.eventId, f.eventIndex, f.message])).toEqual([
-        ['EVENT_ID_REUSED', A, 6, `event id ${A} is sealed more than once in this period`],
-        ['EVENT_ID_REUSED', B, 9, `event id ${B} is sealed more than once in this period`],
-      ]);
-      expect(JSON.stringify(ahead)).toBe(JSON.stringify(report));
-    });
-  });
+        // Assess
+        expect(report.findings.map((f) => [f.code, f.eventId, f.eventIndex, f.message])).toEqual([
+          ['EVENT_ID_REUSED', A, 6, `event id ${A} is sealed more than once in this period`],
+          ['EVENT_ID_REUSED', B, 9, `event id ${B} is sealed more than once in this period`],
+        ]);
+        expect(JSON.stringify(ahead)).toBe(JSON.stringify(report));
+      });
+    },
+  );
 
   describe('when the batch file read back to confirm a match is not the one verified', () => {
     it.each([
-      ['reads back with other bytes', (body: Buffer) => Buffer.from(body.map((byte, i) => (i === 40 ? byte ^ 1 : byte)))],
+      [
+        'reads back with other bytes',
+        (body: Buffer) => Buffer.from(body.map((byte, i) => (i === 40 ? byte ^ 1 : byte))),
+      ],
       ['is missing', () => undefined],
     ])('reports the file and the unconfirmed id when it %s, never silence', async (what, change) => {
       // Prepare: the second read of batch file 0 (A's record) gives other bytes
