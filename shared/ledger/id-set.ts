@@ -1,10 +1,11 @@
 /**
- * Compact sets of event ids for one period. `SealedIdTable` (below) is the sealer's: a fingerprint match
- * there is confirmed with the full id hash. `EventIdSet`, the verifier's, finds an id seen twice (G6) in
- * memory proportional to the period: each id is kept as the first 64 bits of SHA-256(UTF-8 id), two
- * 32-bit words, in open-addressing tables (not a JS string each). Two different ids share 64 bits with
- * probability about n² / 2^65: for 36 million ids, 3.5 × 10^-5; such a collision can only ever report a
- * duplicate that is not one, never hide a real one.
+ * Compact sets of event ids for one period. `SealedIdTable` (below) is used by the sealer and by the
+ * verifier's period-wide check: a fingerprint match there is confirmed with the full id hash.
+ * `EventIdSet` finds an id seen twice (G6) in memory proportional to the ids: each id is kept as the first
+ * 64 bits of SHA-256(UTF-8 id), two 32-bit words, in open-addressing tables (not a JS string each). Two
+ * different ids share 64 bits with probability about n² / 2^65: for 36 million ids, 3.5 × 10^-5; such a
+ * collision can only ever report a duplicate that is not one, never hide a real one, so a caller that
+ * reports one confirms it first (the verifier's per-batch check does, with an exact set).
  *
  * The ids are spread over 256 tables by the first byte of their hash, each grown by half when it would pass
  * a load of 0.8: 10 to 15 bytes per id (about 11 MiB at a million ids), and growing one table copies 1/256
@@ -116,6 +117,9 @@ export const MAX_SEALED_INDEX = 0xffff_fffe;
  * Two different ids share a fingerprint with probability about 1 / 2^40 per pair, so about n² / 2^41
  * lookups per period are for nothing (0.45 at a million ids) and cost one read each; a repeated id costs
  * one read too.
+ *
+ * The verifier (`shared/verify/verify-provenance.ts`) stores, in place of the sealed index, the line of
+ * the batch record that placed the id, and reads that record back to compare full hashes.
  *
  * Memory is that of `EventIdSet`: two 32-bit words per slot (fingerprint, sealed index + 1; a zero second
  * word marks an empty slot), 256 tables grown by half at a load of 0.8, 10 to 15 bytes per id.
