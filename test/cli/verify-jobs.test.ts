@@ -23,7 +23,9 @@ import {
   removeFolder,
   type SealedFolder,
   tempFolder,
+  writeObject,
 } from '../support/sealed-folder.ts';
+import { sealSignedGroups } from '../support/signed-groups.ts';
 import { caseFolders, SCENARIOS, sealPristine } from '../tamper/scenarios.ts';
 import {
   CASES_DIR,
@@ -128,6 +130,37 @@ describe('Class: ChunkWorkerPool', () => {
         }),
         { numRuns: 12 },
       );
+    });
+  });
+
+  describe('when a sealer seals event ids again, apart from their first copy', () => {
+    it('gives the same EVENT_ID_REUSED report with 1, 2 and 3 threads (each confirmed by a read-back)', async () => {
+      // Prepare: r-1 and r-2 sealed again under later signed batches, in later chunks
+      const store = await sealSignedGroups(
+        [
+          ['r-1', 'r-2', 'r-3'],
+          ['r-4', 'r-1', 'r-5'],
+          ['r-6', 'r-2'],
+        ],
+        { signer: pristine.signer, chunkLeaves: 2, sealRepeats: true },
+      );
+      const dir = tempFolder('jobs-reused');
+      folders.push(dir);
+      for (const [key, bytes] of store.objects) writeObject(dir, key, bytes);
+
+      // Act
+      const [one, two, three] = await reports(dir, { keys: pristine.keys });
+
+      // Assess
+      const findings = (
+        JSON.parse(one!) as { findings: { code: string; eventId?: string; message: string }[] }
+      ).findings;
+      expect(findings.map((f) => [f.code, f.eventId, f.message])).toEqual([
+        ['EVENT_ID_REUSED', 'r-1', 'event id r-1 is sealed more than once in this period'],
+        ['EVENT_ID_REUSED', 'r-2', 'event id r-2 is sealed more than once in this period'],
+      ]);
+      expect(two).toBe(one);
+      expect(three).toBe(one);
     });
   });
 });

@@ -12,19 +12,13 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { KeyFileSigner } from '../../../shared/crypto/key-file-signer.ts';
-import { signBatch } from '../../../shared/ledger/batch-receipts.ts';
-import { SealedIdTable } from '../../../shared/ledger/id-set.ts';
 import { batchFileKey } from '../../../shared/ledger/object-keys.ts';
-import type { Period } from '../../../shared/ledger/period.ts';
-import { sealPeriod } from '../../../shared/ledger/seal-period.ts';
-import { hashLeaf } from '../../../shared/merkle/rfc6962.ts';
 import { sha256Binary } from '../../../shared/platform/crypto.ts';
-import type { BatchSeal, PeriodEvent } from '../../../shared/ports/ledger-store.ts';
-import { InMemoryObjectStore } from '../../../shared/storage/in-memory-object-store.ts';
 import { checkBatchRecord } from '../../../shared/verify/batch-record-check.ts';
 import { verifyChunk } from '../../../shared/verify/verify-chunk.ts';
 import { type ChunkChecker, verifyFolder } from '../../../shared/verify/verify-folder.ts';
-import { MemoryReader, makeEvent, trustedKeysOf } from '../../support/sealed-folder.ts';
+import { MemoryReader, trustedKeysOf } from '../../support/sealed-folder.ts';
+import { GROUPS_LEDGER, GROUPS_PERIOD, sealSignedGroups } from '../../support/signed-groups.ts';
 
 const A = 'collide-a';
 const B = 'collide-b';
@@ -43,65 +37,11 @@ vi.mock('../../../shared/platform/crypto.ts', async (importOriginal) => {
   };
 });
 
-const LEDGER = 'collide';
-const PERIOD: Period = { startMs: Date.parse('2026-11-22T21:00:00Z'), seconds: 3600 };
-const iso = (minutes: number, ms = 0): string =>
-  new Date(PERIOD.startMs + minutes * 60_000 + ms).toISOString();
 const signer = KeyFileSigner.generate();
-
-/**
- * Seals one signed batch per group of ids (group g received at minute g + 1, its leaves 1 ms apart) as
- * the genesis period of a folder. `sealRepeats`: the sealer seals a repeated id again, as a faulty or
- * hostile sealer would (the real one excludes it as EVENT_DUPLICATE).
- */
-async function sealedFolder(
+const sealedFolder = (
   groups: readonly (readonly string[])[],
   options: { chunkLeaves: number; sealRepeats?: boolean },
-): Promise<InMemoryObjectStore> {
-  const batches: BatchSeal[] = [];
-  const rows: PeriodEvent[] = [];
-  for (const [g, ids] of groups.entries()) {
-    const events = ids.map((id, i) => makeEvent(id, iso(g + 1, i)));
-    const leaves = events.map((e) => ({
-      eventId: e.id,
-      receivedAt: e.receivedAt,
-      leafHash: hashLeaf(e.bytes),
-    }));
-    const batchId = `batch-${g}`;
-    const signed = await signBatch({ ledger: LEDGER, batchId, leaves }, signer);
-    batches.push({
-      ledger: LEDGER,
-      batchId,
-      receivedAt: signed.statement.receivedFrom,
-      statement: Buffer.from(signed.statementBytes).toString('utf8'),
-      signature: signed.signature,
-      size: leaves.length,
-      leaves,
-    });
-    for (const e of events) rows.push({ ...e, batchId });
-  }
-  const objects = new InMemoryObjectStore();
-  const tryAdd = Object.getOwnPropertyDescriptor(SealedIdTable.prototype, 'tryAdd')!;
-  if (options.sealRepeats)
-    Object.defineProperty(SealedIdTable.prototype, 'tryAdd', { ...tryAdd, value: () => [] });
-  try {
-    await sealPeriod(
-      {
-        ledger: LEDGER,
-        period: PERIOD,
-        previous: null,
-        rows,
-        batches,
-        keys: await trustedKeysOf(signer),
-        chunkLeaves: options.chunkLeaves,
-      },
-      { store: objects, signer },
-    );
-  } finally {
-    Object.defineProperty(SealedIdTable.prototype, 'tryAdd', tryAdd);
-  }
-  return objects;
-}
+) => sealSignedGroups(groups, { ...options, signer });
 
 /** Chunks in this thread, batch records checked three ahead (as `--jobs N` does, in this thread). */
 const LOOKAHEAD: ChunkChecker = { lookahead: 3, check: verifyChunk, checkRecord: checkBatchRecord };
@@ -187,7 +127,7 @@ describe('Class: PeriodProvenance (event ids sealed twice)', () => {
         ],
         { chunkLeaves: 64 },
       );
-      const key = batchFileKey(LEDGER, PERIOD, 0);
+      const key = batchFileKey(GROUPS_LEDGER, GROUPS_PERIOD, 0);
       const reader = new MemoryReader(objects.objects);
       const read = reader.read.bind(reader);
       let reads = 0;
