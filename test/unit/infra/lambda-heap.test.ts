@@ -12,6 +12,14 @@ describe('Function: lambdaHeapFlags', () => {
     expect(flags).toEqual(['--max-semi-space-size=51', '--max-old-space-size=922']);
   });
 
+  it("keeps Node's own 16 MiB semi-spaces for a streaming function, whatever its memory", () => {
+    // Act
+    const flags = lambdaHeapFlags(2048, 'streaming');
+
+    // Assess
+    expect(flags).toEqual(['--max-semi-space-size=16', '--max-old-space-size=1844']);
+  });
+
   it('keeps semi-spaces and old space within the memory for every size Lambda allows', () => {
     fc.assert(
       fc.property(fc.integer({ min: 128, max: 10_240 }), (memory) => {
