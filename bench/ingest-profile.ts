@@ -26,10 +26,12 @@ import {
   timed,
   workload,
 } from './ingest-handler.ts';
+import { heapFigures, reRunWithLambdaHeap } from './lambda-heap-exec.ts';
 
 const BATCH = 500;
 
 async function main(): Promise<void> {
+  if (await reRunWithLambdaHeap(import.meta.url)) return;
   const argv = process.argv.slice(2);
   const reps = positiveInt(argValue(argv, 'reps') ?? '9', '--reps');
   const events = positiveInt(argValue(argv, 'events') ?? '10000', '--events');
@@ -106,6 +108,7 @@ async function main(): Promise<void> {
   const med = (v: number[]) => v[v.length >> 1] ?? Number.NaN;
   process.stdout.write(
     `${JSON.stringify({
+      ...heapFigures(),
       batch: BATCH,
       events_per_rep: n,
       reps,

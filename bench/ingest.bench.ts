@@ -2,7 +2,7 @@
  * `npm run bench:ingest`: ingest handler CPU per event against the canonicalize+hash floor, and
  * end-to-end events/s through the local stack, in one run.
  *
- *   npm run bench:ingest [-- --reps R] [--events E] [--single-requests S] [--no-breakdown] [--no-e2e]
+ *   npm run bench:ingest [-- --reps R] [--node-heap-defaults] [--events E] [--single-requests S] [--no-breakdown] [--no-e2e]
  *                        [--e2e-seconds S] [--e2e-warmup S] [--clients C]
  *
  * 1. Checks first: one request of 500 events and one of 1 through the handler; every receipt verifies
@@ -18,11 +18,16 @@
  *    port in a temporary folder; C concurrent clients send SigV4-signed batches of 500 for a warm-up and
  *    then S seconds; stored events/s and request latency over the measured window.
  *
+ * The handler and the floor run with the V8 heap of the deployed 1024 MiB ingest function (the flags of
+ * infra/constructs/lambda-heap.ts; the script re-runs itself with them), or with Node's defaults under
+ * `--node-heap-defaults`.
+ *
  * The last stdout line is one JSON object with every figure. docs/BENCHMARKS.md explains each one.
  * Exit status 1 when a check fails or an end-to-end request is not a 201 that stored every event.
  */
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { WRITER_MEMORY_MIB } from '../infra/constructs/lambda-heap.ts';
 import { KeyFileSigner } from '../shared/crypto/key-file-signer.ts';
 import { ApiGatewayEvents, AppEvents } from './app-events.ts';
 import { argValue, positiveInt, round } from './bench-args.ts';
@@ -42,6 +47,7 @@ import {
   timed,
   workload,
 } from './ingest-handler.ts';
+import { heapFigures, heapFlagsInUse, reRunWithLambdaHeap } from './lambda-heap-exec.ts';
 
 const GOAL_RATIO_MAX = 2;
 const BATCHES = [1, 100, 500] as const;
@@ -223,6 +229,7 @@ function describeStages(r: BatchResult, stageNames: readonly string[]): Record<s
 }
 
 async function main(): Promise<void> {
+  if (await reRunWithLambdaHeap(import.meta.url)) return;
   // As local/main.ts does: the AWS SDK warns on Node 20, which this project supports.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   const argv = process.argv.slice(2);
@@ -239,6 +246,12 @@ async function main(): Promise<void> {
 
   log(
     `auditseal ingest benchmark: node ${process.version}, ${cpus().length} CPUs (${cpu}), load ${loadStart}`,
+  );
+  const heap = heapFlagsInUse();
+  log(
+    heap.length === 0
+      ? "V8 heap: Node defaults (--node-heap-defaults), not the deployed function's"
+      : `V8 heap: ${heap.join(' ')}, as Lambda runs the ${WRITER_MEMORY_MIB} MiB ingest function (infra/constructs/lambda-heap.ts)`,
   );
   if (!HAS_GC) log('warning: run with node --expose-gc so that every timed section starts after a full GC');
   const sizes = eventSizes();
@@ -338,6 +351,7 @@ async function main(): Promise<void> {
       node: process.version,
       cpus: cpus().length,
       cpu_model: cpu,
+      ...heapFigures(),
       load_start: loadStart,
       load_end: loadEnd,
       reps,

@@ -557,11 +557,25 @@ function showResource(d: ResourceDetail): void {
       );
     } else {
       const e = row.e;
+      // Whether the verifier established the event as sealed evidence, and if not, why.
       const tr = el(
         'tr',
-        { class: 'touch', 'data-testid': 'timeline-event' },
+        {
+          class: e.verified ? 'touch' : 'touch bad-row',
+          'data-testid': 'timeline-event',
+          'data-verified': String(e.verified),
+        },
         el('td', {}, e.receivedAt),
-        el('td', {}, 'event'),
+        el(
+          'td',
+          {},
+          'event ',
+          el(
+            'span',
+            { 'data-testid': 'event-state', class: e.verified ? 'ok-text' : 'bad-text' },
+            e.verified ? 'verified' : `NOT VERIFIED: ${e.reason ?? ''}`,
+          ),
+        ),
         el('td', {}, `#${e.index} of ${new Date(e.startMs).toISOString()}`),
         el('td', {}, e.actor),
         el('td', {}, e.action),
@@ -587,8 +601,18 @@ function showResource(d: ResourceDetail): void {
         verdict,
       ),
       t
-        ? ` · ${t.versions} version(s) in ledger(s) ${t.ledgers.join(', ')}${t.head ? `, head version ${t.head.n}` : ''} · ${d.events.length} event(s) name it`
+        ? ` · ${t.versions} version(s) in ledger(s) ${t.ledgers.join(', ')}${t.head ? `, head version ${t.head.n}` : ''}`
         : '',
+    ),
+    el(
+      'p',
+      {
+        'data-testid': 'resource-events-summary',
+        class: d.verified === d.found ? '' : 'bad-text',
+      },
+      d.found === 0
+        ? 'No event names it.'
+        : `Events that name it: ${d.verified} of ${d.found} event(s) verified${d.verified === d.found ? '' : `, ${d.found - d.verified} NOT VERIFIED (no trusted digest commits to them, or findings name them)`}.`,
     ),
     el(
       'ol',

@@ -88,6 +88,10 @@ export interface TouchingEvent extends EventRow {
   readonly ledger: string;
   readonly startMs: number;
   readonly seconds: number;
+  /** As the verifier judged it (`resource.events.listed[].verified` of `verify --resource`). */
+  readonly verified: boolean;
+  /** Why it is not verified. */
+  readonly reason?: string;
 }
 
 /** A resource's view: `verify --resource ID` on the folder, and the events that name the resource. */
@@ -95,7 +99,11 @@ export interface ResourceDetail {
   /** The report `auditseal verify --resource ID --json` prints for the same folder and options. */
   readonly report: PageReport;
   readonly timeline: ResourceTimeline | undefined;
+  /** The events that name the resource, as listed by the verifier. */
   readonly events: TouchingEvent[];
+  /** How many events name it in all, and how many of them are verified. */
+  readonly found: number;
+  readonly verified: number;
   readonly note?: string;
 }
 

@@ -20,6 +20,7 @@ import type { Finding } from '../shared/verify/findings.ts';
 import { folderKeyWindows } from '../shared/verify/folder-key-windows.ts';
 import { type FolderKeyFile, MAX_KEY_FILE_BYTES } from '../shared/verify/folder-keys.ts';
 import type { ObjectReader } from '../shared/verify/object-reader.ts';
+import { MAX_LISTED_RESOURCE_EVENTS } from '../shared/verify/resource-events.ts';
 import { hashLines, verifyChunk } from '../shared/verify/verify-chunk.ts';
 import { MAX_DIGEST_BYTES, type VerifyReport, verifyFolder } from '../shared/verify/verify-folder.ts';
 import { inclusionSteps } from './audit-path.ts';
@@ -205,7 +206,7 @@ async function verify(request: VerifyRequest): Promise<Response> {
     report,
     periods,
     resources,
-    ...(request.resource !== undefined ? { resource: await resourceDetail(report, request.resource) } : {}),
+    ...(request.resource !== undefined ? { resource: resourceDetail(report, request.resource) } : {}),
   };
 }
 
@@ -253,75 +254,39 @@ async function runVerifier(
   };
 }
 
-/** Most rows of events that name a resource sent to the page. */
-const MAX_TOUCHING_EVENTS = 2_000;
-
-/** Every period's sealed archives, in period order: the lines the verifier read, for the views. */
-async function* archivedLines(
-  r: ObjectReader,
-  wanted: Buffer,
-): AsyncGenerator<{ ledger: string; period: Period; index: number; line: Buffer }> {
-  const found = new Map<string, { ledger: string; period: Period }>();
-  for (const key of await r.list('digests/')) {
-    const parsed = parseDigestObjectKey(key);
-    if (parsed) found.set(`${parsed.ledger} ${parsed.period.startMs} ${parsed.period.seconds}`, parsed);
-  }
-  const sorted = [...found.values()].sort((a, b) =>
-    a.ledger === b.ledger ? a.period.startMs - b.period.startMs : a.ledger < b.ledger ? -1 : 1,
+/**
+ * A resource's view: the verifier's timeline for it, and the events that name it as the verifier judged
+ * them (`resource.events` of `verify --resource ID --json`): each says whether it is verified and, if
+ * not, why. Nothing is read again: an event line no trusted digest commits to is listed as NOT VERIFIED.
+ */
+function resourceDetail(report: PageReport, id: string): ResourceDetail {
+  const found = report.resource?.resourceId === id ? report.resource.events : undefined;
+  const events = (found?.listed ?? []).map(
+    (e): TouchingEvent => ({
+      index: e.eventIndex,
+      id: e.eventId ?? '(no id)',
+      receivedAt: e.receivedAt ?? '',
+      actor: e.actor ?? '',
+      action: e.action ?? '',
+      resource: id,
+      ledger: e.ledger,
+      startMs: Date.parse(e.periodStart),
+      seconds: e.periodSeconds,
+      verified: e.verified,
+      ...(e.reason !== undefined ? { reason: e.reason } : {}),
+    }),
   );
-  for (const { ledger, period } of sorted) {
-    const digest = await readDigest(r, ledger, period);
-    for (const ref of digest?.archives ?? []) {
-      const archive = await r.read(ref.key, ref.size).catch(() => undefined);
-      // One byte search per chunk: most chunks hold no line of interest.
-      if (!archive?.includes(wanted)) continue;
-      let start = 0;
-      for (let i = 0; start < archive.length; i++) {
-        const nl = archive.indexOf(0x0a, start);
-        if (nl === -1) break;
-        const line = archive.subarray(start, nl);
-        start = nl + 1;
-        if (line.includes(wanted)) yield { ledger, period, index: ref.firstIndex + i, line };
-      }
-    }
-  }
-}
-
-/** Whether an event (not a profile version) names `id` as its resource. */
-function namesResource(e: Record<string, unknown>, id: string): boolean {
-  if (e['channel'] === 'profile') return false;
-  const resource = e['resource'];
-  return (
-    typeof resource === 'object' && resource !== null && (resource as Record<string, unknown>)['id'] === id
-  );
-}
-
-/** A resource's view: the verifier's timeline for it, and the events that name it. */
-async function resourceDetail(report: PageReport, id: string): Promise<ResourceDetail> {
-  const events: TouchingEvent[] = [];
-  let more = 0;
-  // The id as it appears in JSON text: lines without it are not parsed.
-  const needle = Buffer.from(JSON.stringify(id).slice(1, -1), 'utf8');
-  for await (const { ledger, period, index, line } of archivedLines(reader!, needle)) {
-    let e: Record<string, unknown>;
-    try {
-      e = JSON.parse(line.toString('utf8')) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
-    if (!namesResource(e, id)) continue;
-    if (events.length >= MAX_TOUCHING_EVENTS) {
-      more++;
-      continue;
-    }
-    events.push({ ...eventRow(index, line), ledger, startMs: period.startMs, seconds: period.seconds });
-  }
+  const shown = found && found.listed.length < found.found;
   return {
     report,
     timeline: report.resource,
     events,
-    ...(more > 0
-      ? { note: `showing the first ${MAX_TOUCHING_EVENTS} of ${MAX_TOUCHING_EVENTS + more} events` }
+    found: found?.found ?? 0,
+    verified: found?.verified ?? 0,
+    ...(shown
+      ? {
+          note: `showing ${found.listed.length} of ${found.found} events that name it (the first ${MAX_LISTED_RESOURCE_EVENTS} found sealed and the first ${MAX_LISTED_RESOURCE_EVENTS} found not)`,
+        }
       : {}),
   };
 }
@@ -329,7 +294,7 @@ async function resourceDetail(report: PageReport, id: string): Promise<ResourceD
 async function resource(id: string): Promise<Response> {
   if (!reader || !lastRun) return { type: 'error', message: 'verify a folder first' };
   const { report } = await runVerifier(id);
-  return { type: 'resource', detail: await resourceDetail(report, id) };
+  return { type: 'resource', detail: resourceDetail(report, id) };
 }
 
 function text(value: unknown): string {

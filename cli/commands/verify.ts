@@ -12,8 +12,8 @@ import { FINDING_CODES, type Finding } from '../../shared/verify/findings.ts';
 import { folderKeyWindows } from '../../shared/verify/folder-key-windows.ts';
 import { type FolderKeyFile, folderKeyFiles } from '../../shared/verify/folder-keys.ts';
 import { FolderReader } from '../../shared/verify/object-reader.ts';
+import type { ResourceEvents } from '../../shared/verify/resource-events.ts';
 import { type VerifyReport, verifyFolder } from '../../shared/verify/verify-folder.ts';
-import type { ResourceTimeline } from '../../shared/verify/verify-profiles.ts';
 import { UsageError } from '../errors.ts';
 import { formatBytes, ProgressBar } from '../progress.ts';
 import { loadTrustedKeys } from '../trusted-keys.ts';
@@ -167,10 +167,11 @@ function keyFileLines(files: readonly FolderKeyFile[]): string[] {
 }
 
 /** `--resource`: the resource's versions in time order, each with its chain position and what changed. */
-function timelineLines(resource: ResourceTimeline): string[] {
+function timelineLines(resource: NonNullable<VerifyReport['resource']>): string[] {
   const out = ['', `resource ${printable(resource.resourceId)}`];
   if (resource.versions === 0) {
     out.push('  no profile version of this resource in the verified range');
+    out.push(...resourceEventLines(resource.events));
     return out;
   }
   const head = resource.head ? `, head version ${resource.head.n} ${resource.head.hash}` : '';
@@ -197,6 +198,22 @@ function timelineLines(resource: ResourceTimeline): string[] {
     if (ops.length > 20) out.push(`      … and ${ops.length - 20} more (use --json for all)`);
     if (v.diff.notCompared.length > 0) out.push(`      not compared: ${v.diff.notCompared.join(', ')}`);
   }
+  out.push(...resourceEventLines(resource.events));
+  return out;
+}
+
+/** `--resource`: how many events name the resource, and each one that is NOT verified, with why. */
+function resourceEventLines(events: ResourceEvents): string[] {
+  if (events.found === 0) return ['  no event names this resource'];
+  const out = [`  ${events.found} event(s) name it, ${events.verified} verified`];
+  const bad = events.listed.filter((e) => !e.verified);
+  for (const e of bad.slice(0, 20)) {
+    out.push(
+      `    NOT VERIFIED ${printable(e.eventId ?? '(no id)')} in ${printable(e.object)} #${e.eventIndex}: ${e.reason}`,
+    );
+  }
+  const more = events.found - events.verified - Math.min(bad.length, 20);
+  if (more > 0) out.push(`    … and ${more} more not verified (use --json)`);
   return out;
 }
 

@@ -24,6 +24,7 @@ import type { StreamEventSourceDefinition } from '../resources/definitions.ts';
 import { type ApiRoute, deployedRoutes } from './api-routes.ts';
 import { ACCESS_CAPABILITIES, grantAccess, type LedgerResources } from './function-environment.ts';
 import { handlerFunction } from './handler-function.ts';
+import { WRITER_MEMORY_MIB } from './lambda-heap.ts';
 import type { PrivateNetwork } from './private-network.ts';
 
 /** The timeout of every function that writes events; the sealing grace must exceed it. */
@@ -79,7 +80,7 @@ export class Functions extends Construct {
         network,
         // 29 s is API Gateway's integration timeout.
         timeout: writes ? WRITER_TIMEOUT : Duration.seconds(API_INTEGRATION_TIMEOUT_SECONDS),
-        memorySize: writes ? 1024 : 512,
+        memorySize: writes ? WRITER_MEMORY_MIB : 512,
       });
       grantAccess(fn, route.access, props);
       if (writes) this.writers.push(fn);
@@ -93,7 +94,7 @@ export class Functions extends Construct {
       description: 'auditseal CloudTrail forwarder (EventBridge → SQS → ledger)',
       network,
       timeout: WRITER_TIMEOUT,
-      memorySize: 1024,
+      memorySize: WRITER_MEMORY_MIB,
     });
     grantAccess(this.forwarder, 'ingest', props);
     this.writers.push(this.forwarder);
@@ -139,6 +140,8 @@ export class Functions extends Construct {
       network,
       timeout: SEALER_TIMEOUT,
       memorySize: 2048,
+      // Sealing streams a period through a bounded working set: a small young generation keeps RSS flat.
+      heap: 'streaming',
       // One sealing run at a time; sealing is idempotent, so this saves work, not correctness.
       reservedConcurrentExecutions: 1,
     });
@@ -159,6 +162,8 @@ export class Functions extends Construct {
       network,
       timeout: SEALER_TIMEOUT,
       memorySize: 2048,
+      // Sealing streams a period through a bounded working set: a small young generation keeps RSS flat.
+      heap: 'streaming',
       reservedConcurrentExecutions: 1,
     });
     grantAccess(this.heartbeat, 'seal', props);
@@ -180,7 +185,7 @@ export class Functions extends Construct {
       description: 'auditseal read recorder (read journal → ledger, channel read)',
       network,
       timeout: WRITER_TIMEOUT,
-      memorySize: 1024,
+      memorySize: WRITER_MEMORY_MIB,
     });
     grantAccess(this.recorder, 'ingest', props);
     this.writers.push(this.recorder);

@@ -207,8 +207,12 @@ export function canonicalizeForIngest(
   return { bytes, leafHash: hashLeaf(bytes), inputSha256: idempotencyHash(input, stored, bytes) };
 }
 
+/**
+ * UTF-8 bytes of a stored text, from Node's Buffer pool: events under 4 KiB share 8 KiB slabs instead of
+ * each taking an ArrayBuffer of its own (a backing store and external-memory accounting per event).
+ */
 function utf8(text: string): Uint8Array {
-  return encoder.encode(text);
+  return Buffer.from(text, 'utf8');
 }
 
 /** `canonicalizeParsedInput`, with the idempotency text hashed. */

@@ -62,14 +62,15 @@ export class ChunkBuilder {
 
   /**
    * Adds an event; returns its leaf hash (`leafHash` when the caller already computed it from these very
-   * bytes). Rejects bytes that would break the line framing.
+   * bytes; `idHash` likewise, SHA-256 of the UTF-8 id). Rejects bytes that would break the line framing.
    */
-  add(event: SealableEvent, leafHash?: Uint8Array): Uint8Array {
+  add(event: SealableEvent, leafHash?: Uint8Array, idHash?: Uint8Array): Uint8Array {
     if (event.bytes.includes(NEWLINE)) {
       throw new RangeError(`event ${event.id} contains a raw newline: not canonical JSON`);
     }
     const leaf = leafHash ?? hashLeaf(event.bytes);
     if (leaf.length !== HASH_SIZE) throw new RangeError('a leaf hash is 32 bytes');
+    if (idHash !== undefined && idHash.length !== HASH_SIZE) throw new RangeError('an id hash is 32 bytes');
     const line = event.bytes.length + 1;
     if (this.bytes + line > this.archive.length)
       this.archive = grown(this.archive, this.bytes, this.bytes + line);
@@ -79,7 +80,8 @@ export class ChunkBuilder {
     const at = this.entries * INDEX_ENTRY_SIZE;
     if (at + INDEX_ENTRY_SIZE > this.index.length) this.index = grown(this.index, at, at + INDEX_ENTRY_SIZE);
     this.index.set(leaf, at);
-    this.index.write(sha256Binary(event.id), at + HASH_SIZE, HASH_SIZE, 'latin1');
+    if (idHash === undefined) this.index.write(sha256Binary(event.id), at + HASH_SIZE, HASH_SIZE, 'latin1');
+    else this.index.set(idHash, at + HASH_SIZE);
     this.entries++;
     return leaf;
   }
@@ -101,6 +103,14 @@ export class ChunkBuilder {
       root: rootFromLeafHashes(leafHashes),
       leafHashes,
     };
+  }
+
+  /** The id hash of entry `i` of the chunk being built (a view, valid until the next `add` or `reset`). */
+  idHashAt(i: number): Buffer {
+    if (!Number.isInteger(i) || i < 0 || i >= this.entries)
+      throw new RangeError(`no entry ${i} in this chunk`);
+    const at = i * INDEX_ENTRY_SIZE + HASH_SIZE;
+    return this.index.subarray(at, at + HASH_SIZE);
   }
 
   /** Empties the builder for the next chunk, keeping its buffers. */

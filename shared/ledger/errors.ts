@@ -3,7 +3,8 @@ export type SealErrorCode =
   | 'CHAIN_MISMATCH'
   | 'NONDETERMINISTIC_OBJECT'
   | 'STATEMENT_TOO_LARGE'
-  | 'BAD_EVENT';
+  | 'BAD_EVENT'
+  | 'ARCHIVE_READBACK';
 
 /** Sealing could not complete safely; nothing after the failing write was attempted. */
 export class SealError extends Error {

@@ -1,9 +1,10 @@
 /**
- * A compact set of event ids for one period, to find an id sealed twice (G6) in memory proportional to
- * the period: each id is kept as the first 64 bits of SHA-256(UTF-8 id), two 32-bit words, in open-addressing
- * tables (not a JS string each). Two different ids share 64 bits with probability about n² / 2^65: for 36
- * million ids, 3.5 × 10^-5; such a collision can only ever report a duplicate that is not one, never hide a
- * real one.
+ * Compact sets of event ids for one period. `SealedIdTable` (below) is the sealer's: a fingerprint match
+ * there is confirmed with the full id hash. `EventIdSet`, the verifier's, finds an id seen twice (G6) in
+ * memory proportional to the period: each id is kept as the first 64 bits of SHA-256(UTF-8 id), two
+ * 32-bit words, in open-addressing tables (not a JS string each). Two different ids share 64 bits with
+ * probability about n² / 2^65: for 36 million ids, 3.5 × 10^-5; such a collision can only ever report a
+ * duplicate that is not one, never hide a real one.
  *
  * The ids are spread over 256 tables by the first byte of their hash, each grown by half when it would pass
  * a load of 0.8: 10 to 15 bytes per id (about 11 MiB at a million ids), and growing one table copies 1/256
@@ -96,4 +97,123 @@ function insert(table: Uint32Array, hi: number, lo: number): boolean {
     if (table[at] === hi && table[at + 1] === lo) return false;
     slot = slot + 1 === slots ? 0 : slot + 1;
   }
+}
+
+/** No entry shares the fingerprint: the id was added (`SealedIdTable.tryAdd`). */
+const NO_CANDIDATES: readonly number[] = Object.freeze([]);
+
+/** The largest sealed index a `SealedIdTable` entry can hold (a slot stores index + 1 in 32 bits). */
+export const MAX_SEALED_INDEX = 0xffff_fffe;
+
+/**
+ * The sealer's set of a period's sealed ids (G6: an id is sealed at most once), which never takes two
+ * different ids for one (G6/G1: nothing acknowledged goes unsealed because of a hash collision).
+ *
+ * Each entry is a 40-bit fingerprint of the id's SHA-256 (the first byte chooses one of 256 tables, the
+ * next four are stored) and the id's sealed index (its position in the period tree). A fingerprint match
+ * only names candidates: the caller reads each candidate's full SHA-256 back at its sealed index (the
+ * chunk index holds it, FORMAT.md §5) and compares all 32 bytes before it calls the id a duplicate.
+ * Two different ids share a fingerprint with probability about 1 / 2^40 per pair, so about n² / 2^41
+ * lookups per period are for nothing (0.45 at a million ids) and cost one read each; a repeated id costs
+ * one read too.
+ *
+ * Memory is that of `EventIdSet`: two 32-bit words per slot (fingerprint, sealed index + 1; a zero second
+ * word marks an empty slot), 256 tables grown by half at a load of 0.8, 10 to 15 bytes per id.
+ */
+export class SealedIdTable {
+  readonly #tables: Uint32Array[] = Array.from({ length: TABLES }, () => new Uint32Array(2 * INITIAL_SLOTS));
+  readonly #used = new Uint32Array(TABLES);
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Bytes the tables take (their backing stores). */
+  get byteLength(): number {
+    let bytes = 0;
+    for (const table of this.#tables) bytes += table.byteLength;
+    return bytes;
+  }
+
+  /**
+   * Adds the id whose SHA-256 is `digest[offset…offset+32)`, sealed at `index`, when no entry shares its
+   * fingerprint, and returns an empty list. Otherwise adds nothing and returns the sealed indices of the
+   * entries that share it, in no particular order: the caller compares their full hashes, and adds the id
+   * with `addConfirmed` if none is its own.
+   */
+  tryAdd(digest: Uint8Array, offset: number, index: number): readonly number[] {
+    const t = digest[offset]!;
+    const fp = word(digest, offset + 1);
+    const table = this.#tableFor(t);
+    const slots = table.length / 2;
+    let slot = start(fp, slots);
+    let candidates: number[] | undefined;
+    for (;;) {
+      const at = slot * 2;
+      if (table[at + 1] === 0) break;
+      if (table[at] === fp) {
+        candidates ??= [];
+        candidates.push(table[at + 1]! - 1);
+      }
+      slot = slot + 1 === slots ? 0 : slot + 1;
+    }
+    if (candidates) return candidates;
+    checkIndex(index);
+    table[slot * 2] = fp;
+    table[slot * 2 + 1] = index + 1;
+    this.#used[t] = this.#used[t]! + 1;
+    this.#size++;
+    return NO_CANDIDATES;
+  }
+
+  /** Adds an id that shares its fingerprint with entries the caller has compared in full and found different. */
+  addConfirmed(digest: Uint8Array, offset: number, index: number): void {
+    checkIndex(index);
+    const t = digest[offset]!;
+    place(this.#tableFor(t), word(digest, offset + 1), index + 1);
+    this.#used[t] = this.#used[t]! + 1;
+    this.#size++;
+  }
+
+  /** Table `t`, grown first if one more entry would pass the maximum load. */
+  #tableFor(t: number): Uint32Array {
+    const table = this.#tables[t]!;
+    if ((this.#used[t]! + 1) * MAX_LOAD_DEN <= (table.length / 2) * MAX_LOAD_NUM) return table;
+    const slots = table.length / 2;
+    const next = new Uint32Array(2 * (slots + (slots >>> 1)));
+    for (let at = 0; at < table.length; at += 2) {
+      if (table[at + 1] !== 0) place(next, table[at]!, table[at + 1]!);
+    }
+    this.#tables[t] = next;
+    return next;
+  }
+}
+
+function checkIndex(index: number): void {
+  if (!Number.isInteger(index) || index < 0 || index > MAX_SEALED_INDEX) {
+    throw new RangeError(`sealed index ${index} is out of range`);
+  }
+}
+
+/** The unsigned 32-bit big-endian word at `offset`. */
+function word(bytes: Uint8Array, offset: number): number {
+  return (
+    ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>>
+    0
+  );
+}
+
+/** First slot to probe for fingerprint `fp` (hash bytes: already uniform). */
+function start(fp: number, slots: number): number {
+  return fp % slots;
+}
+
+/** Stores (fp, value) in the first free slot from fp's start (linear probing). The table has a free slot. */
+function place(table: Uint32Array, fp: number, value: number): void {
+  const slots = table.length / 2;
+  let slot = start(fp, slots);
+  while (table[slot * 2 + 1] !== 0) slot = slot + 1 === slots ? 0 : slot + 1;
+  table[slot * 2] = fp;
+  table[slot * 2 + 1] = value;
 }

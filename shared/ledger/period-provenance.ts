@@ -10,10 +10,13 @@
  * - a signed leaf with no sealed row is recorded as **missing** in its batch record.
  *
  * The period is always sealed; exclusions and missing leaves are evidence in the digest and raise alarms.
- * Memory: the batches whose time range is still open (for API requests, one millisecond's worth).
+ * Memory: the batches whose time range is still open (for API requests, one millisecond's worth), and
+ * the period's sealed ids (`SealedIdTable`: 10 to 15 bytes per id; a fingerprint match is confirmed with
+ * the earlier id's full hash, read back through `sealedIdHash`, so two different ids never count as one).
  */
-import { hashLeaf, sha256 } from '../merkle/rfc6962.ts';
+import { HASH_SIZE, hashLeaf, sha256 } from '../merkle/rfc6962.ts';
 import type { MalformedRow, PeriodBatchRow, PeriodRow } from '../ports/ledger-store.ts';
+import { eventIdHash } from './archive-chunk.ts';
 import { checkAbandon, checkSignedBatch } from './batch-check.ts';
 import type { BatchLeaf, KeyLookup } from './batch-receipts.ts';
 import {
@@ -25,16 +28,23 @@ import {
   type ExclusionReason,
 } from './formats.ts';
 import { toHex } from './hex.ts';
-import { EventIdSet } from './id-set.ts';
+import { SealedIdTable } from './id-set.ts';
 import type { Period } from './period.ts';
 
-/** A row accepted for sealing, with the leaf hash already computed. */
+/** A row accepted for sealing, with its leaf hash and id hash (SHA-256 of the UTF-8 id) already computed. */
 export interface ProvenEvent {
   readonly id: string;
   readonly bytes: Uint8Array;
   readonly receivedAt: string;
   readonly leafHash: Buffer;
+  readonly idHash: Buffer;
 }
+
+/**
+ * The id hash (SHA-256 of the UTF-8 event id) of the event sealed at `index`, an index `provePeriod`
+ * has already yielded: the sealer reads it from the chunk index it writes (FORMAT.md §5).
+ */
+export type SealedIdHashLookup = (index: number) => Uint8Array | Promise<Uint8Array>;
 
 /** A signed leaf that was not sealed, for alarms. */
 export interface MissingLeaf {
@@ -71,7 +81,6 @@ interface PackedLeaves {
 }
 
 const TIME_SIZE = 24;
-const HASH_SIZE = 32;
 
 function packLeaves(leaves: readonly BatchLeaf[]): PackedLeaves {
   const count = leaves.length;
@@ -165,6 +174,8 @@ export async function* provePeriod(
     readonly rows: AsyncIterable<PeriodRow> | Iterable<PeriodRow>;
     readonly batches: AsyncIterable<PeriodBatchRow> | Iterable<PeriodBatchRow>;
     readonly keys: KeyLookup;
+    /** Reads back the id hash of an event already yielded, to confirm a duplicate id in full. */
+    readonly sealedIdHash: SealedIdHashLookup;
   },
   sink: ProvenanceSink,
 ): AsyncGenerator<ProvenEvent> {
@@ -172,7 +183,7 @@ export async function* provePeriod(
   const batchIterator = toAsyncIterator(input.batches);
   const active = new Map<string, ActiveBatch>();
   const retired: ActiveBatch[] = [];
-  const sealedIds = new EventIdSet();
+  const sealedIds = new SealedIdTable();
   let index = 0;
 
   const exclude = (
@@ -377,7 +388,8 @@ export async function* provePeriod(
       });
       continue;
     }
-    if (!sealedIds.add(row.id)) {
+    const idHash = eventIdHash(row.id);
+    if (await alreadySealed(sealedIds, idHash, index, input.sealedIdHash)) {
       // Two signed leaves name one id (two batches signed it, e.g. a lost race plus a forged row): seal it once.
       await exclude('EVENT_DUPLICATE', row.item, {
         ...fields,
@@ -388,10 +400,34 @@ export async function* provePeriod(
     batch.sealedAt[pos] = index;
     if (batch.minIndex === Number.POSITIVE_INFINITY) batch.minIndex = index;
     index++;
-    yield { id: row.id, bytes: row.bytes, receivedAt: row.receivedAt, leafHash };
+    yield { id: row.id, bytes: row.bytes, receivedAt: row.receivedAt, leafHash, idHash };
   }
   await loadBatchesUntil(undefined);
   await retireBefore(undefined);
+}
+
+/**
+ * Whether the id with hash `idHash` is already sealed; if not, it is recorded as sealed at `index`. A
+ * fingerprint match is only a candidate: it is a duplicate only if the candidate's full 32-byte id hash,
+ * read back at its sealed index, is the same. Two different ids never count as one, however rare their
+ * fingerprints' collision (docs/FORMAT.md §5.2).
+ */
+async function alreadySealed(
+  sealedIds: SealedIdTable,
+  idHash: Buffer,
+  index: number,
+  sealedIdHash: SealedIdHashLookup,
+): Promise<boolean> {
+  const candidates = sealedIds.tryAdd(idHash, 0, index);
+  if (candidates.length === 0) return false;
+  for (const candidate of candidates) {
+    const earlier = await sealedIdHash(candidate);
+    if (earlier.length !== HASH_SIZE)
+      throw new RangeError(`the id hash sealed at ${candidate} is not 32 bytes`);
+    if (idHash.equals(earlier)) return true;
+  }
+  sealedIds.addConfirmed(idHash, 0, index);
+  return false;
 }
 
 function toAsyncIterator<T>(source: AsyncIterable<T> | Iterable<T>): AsyncIterator<T> {

@@ -11,11 +11,11 @@
  */
 import { createPublicKey, verify } from 'node:crypto';
 import { canonicalBytes } from '../canonical/jcs.ts';
-import { StreamingTree, sha256 } from '../merkle/rfc6962.ts';
+import { HASH_SIZE, StreamingTree, sha256 } from '../merkle/rfc6962.ts';
 import type { PeriodBatchRow, PeriodRow } from '../ports/ledger-store.ts';
 import { ObjectConflictError, type ObjectStore } from '../ports/object-store.ts';
 import { MAX_STATEMENT_BYTES, type Signer } from '../ports/signer.ts';
-import { ChunkBuilder, DEFAULT_CHUNK_LEAVES } from './archive-chunk.ts';
+import { ChunkBuilder, DEFAULT_CHUNK_LEAVES, INDEX_ENTRY_SIZE } from './archive-chunk.ts';
 import type { KeyLookup } from './batch-receipts.ts';
 import { SealError } from './errors.ts';
 import {
@@ -258,13 +258,44 @@ export async function sealPeriod(req: SealRequest, deps: SealDeps): Promise<Seal
     },
   };
 
+  // The id hash of an event already sealed, for provenance to confirm a duplicate id in full: from the
+  // chunk being built, or read back from an earlier chunk's index object (checked against its SHA-256;
+  // the last one read is kept). Needed about once per repeated id and per fingerprint collision.
+  let readBack: { n: number; index: Uint8Array } | undefined;
+  const sealedIdHash = async (index: number): Promise<Uint8Array> => {
+    const n = Math.floor(index / chunkLeaves);
+    const entry = index - n * chunkLeaves;
+    if (n === archives.length) return chunk.idHashAt(entry);
+    const ref = archives[n];
+    if (ref === undefined) throw new RangeError(`no event is sealed at ${index}`);
+    if (readBack?.n !== n) {
+      const body = await store.get(ref.indexKey);
+      if (body === undefined || toHex(sha256(body)) !== ref.indexSha256) {
+        throw new SealError(
+          'ARCHIVE_READBACK',
+          `index ${ref.indexKey}, written by this seal, ${body === undefined ? 'is missing' : 'reads back with other bytes'}`,
+        );
+      }
+      readBack = { n, index: body };
+    }
+    const at = entry * INDEX_ENTRY_SIZE + HASH_SIZE;
+    return readBack.index.subarray(at, at + HASH_SIZE);
+  };
+
   const proven = provePeriod(
-    { ledger: req.ledger, period: req.period, rows: req.rows, batches: req.batches, keys: req.keys },
+    {
+      ledger: req.ledger,
+      period: req.period,
+      rows: req.rows,
+      batches: req.batches,
+      keys: req.keys,
+      sealedIdHash,
+    },
     sink,
   );
   for await (const event of proven) {
     try {
-      chunk.add(event, event.leafHash);
+      chunk.add(event, event.leafHash, event.idHash);
     } catch (error) {
       throw new SealError('BAD_EVENT', (error as Error).message, { cause: error });
     }

@@ -111,18 +111,33 @@ export class InMemoryLedgerStore implements LedgerStore {
         }
         throw new LedgerWriteError('write failed after a partial commit', stored, { cause });
       }
-      const closed = group.find((e) => this.#closed.has(closedKey(batch.ledger, e.period)));
+      // One pass over the group: the first event of a closed period, and the ids already taken. A batch's
+      // events share one period, so its closed-period key is built once, not per event.
+      let closed: LedgerEvent | undefined;
+      let checkedPeriod: Period | undefined;
+      const taken: string[] = [];
+      for (const e of group) {
+        if (e.period !== checkedPeriod) {
+          if (this.#closed.has(closedKey(batch.ledger, e.period))) {
+            closed = e;
+            break;
+          }
+          checkedPeriod = e.period;
+        }
+        if (this.#events.has(eventKey(batch.ledger, e.id))) taken.push(e.id);
+      }
       if (closed) throw new PeriodClosedError(isoSeconds(closed.period.startMs), stored);
-      const taken = group.filter((e) => this.#events.has(eventKey(batch.ledger, e.id))).map((e) => e.id);
       if (taken.length > 0) {
         throw new EventIdsTakenError(taken, await this.findEventIds(batch.ledger, taken), stored);
       }
       for (const event of group) {
         if (event.profileVersion !== undefined) await this.#profiles?.putVersion(event.profileVersion);
       }
-      for (const event of group) this.#insert(batch.ledger, event);
+      for (const event of group) {
+        this.#insert(batch.ledger, event);
+        stored.push(event.id);
+      }
       this.writes++;
-      stored.push(...group.map((e) => e.id));
     }
   }
 
@@ -307,8 +322,9 @@ export class InMemoryLedgerStore implements LedgerStore {
       inputSha256: event.inputSha256,
       receivedAt: event.receivedAt,
       receipt: copyReceipt(event.receipt),
-      // `new Uint8Array(typedArray)` copies in one move; `Uint8Array.from` goes element by element.
-      bytes: new Uint8Array(event.bytes),
+      // A copy from Node's Buffer pool (one slab for several events), as the DynamoDB client's own
+      // marshalling would copy it into its request; `Uint8Array.from` would go element by element.
+      bytes: Buffer.from(event.bytes),
       leafHash: new Uint8Array(event.leafHash),
       batchId: event.batchId,
       periodStartMs: event.period.startMs,
@@ -331,8 +347,9 @@ function copySeal(seal: BatchSeal): BatchSeal {
     ...(seal.abandon
       ? { abandon: { statement: seal.abandon.statement, signature: Uint8Array.from(seal.abandon.signature) } }
       : {}),
-    signature: Uint8Array.from(seal.signature),
-    leaves: seal.leaves.map((l) => ({ ...l, leafHash: Uint8Array.from(l.leafHash) })),
+    signature: new Uint8Array(seal.signature),
+    // `new Uint8Array(typedArray)` copies in one move; `Uint8Array.from` goes element by element.
+    leaves: seal.leaves.map((l) => ({ ...l, leafHash: new Uint8Array(l.leafHash) })),
   };
 }
 

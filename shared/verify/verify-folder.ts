@@ -40,6 +40,7 @@ import { MAX_STATEMENT_BYTES } from '../ports/signer.ts';
 import type { CheckedRecord } from './batch-record-check.ts';
 import type { Finding, PeriodRun } from './findings.ts';
 import { NotRegularObjectError, type ObjectReader } from './object-reader.ts';
+import { type ResourceEvents, ResourceEventsCollector } from './resource-events.ts';
 import { type ChunkResult, hashFromHex, verifyChunk } from './verify-chunk.ts';
 import {
   ProfileChecks,
@@ -173,8 +174,11 @@ export interface VerifyReport {
   readonly stats: { digests: number; archives: number; events: number; bytes: number; receipts: number };
   /** Profile versions found in the archives (docs/PROFILES.md, "Verifying the versions in a folder"). */
   readonly profiles: ProfileSummary;
-  /** With `resource`: that resource's versions in time order, and whether its chain verified. */
-  readonly resource?: ResourceTimeline;
+  /**
+   * With `resource`: that resource's versions in time order, whether its chain verified, and the events
+   * that name it, each verified or not (`events`).
+   */
+  readonly resource?: ResourceTimeline & { readonly events: ResourceEvents };
   /** With `listResources`: every resource with profile versions, as verified. */
   readonly resources?: ResourceSummary[];
 }
@@ -414,6 +418,8 @@ export async function verifyFolder(folder: ObjectReader, options: VerifyOptions)
     ...(options.resource !== undefined ? { resource: options.resource } : {}),
     ...(options.listResources ? { listResources: true } : {}),
   });
+  const resourceEvents =
+    options.resource !== undefined ? new ResourceEventsCollector(options.resource) : undefined;
   const totalBytes = archiveJobs.reduce((n, j) => n + j.digest.archives.reduce((m, a) => m + a.size, 0), 0);
   let doneBytes = 0;
   const loadChunkAt = orderedLoads(
@@ -476,6 +482,16 @@ export async function verifyFolder(folder: ObjectReader, options: VerifyOptions)
         const { clean, committedLeaves } = result;
         profileChecks.observeChunk({
           ledger: digest.ledger,
+          ref,
+          archive,
+          clean,
+          committedLeaves,
+          trusted: entry.trusted,
+        });
+        resourceEvents?.observeChunk({
+          ledger: digest.ledger,
+          period,
+          digestBase: entry.parsed.base,
           ref,
           archive,
           clean,
@@ -566,7 +582,10 @@ export async function verifyFolder(folder: ObjectReader, options: VerifyOptions)
     ledgers,
     stats,
     profiles: profiles.summary,
-    ...(profiles.resource ? { resource: profiles.resource } : {}),
+    // Every finding is known now: each event of the resource is judged against all of them.
+    ...(profiles.resource && resourceEvents
+      ? { resource: { ...profiles.resource, events: resourceEvents.finish(findings) } }
+      : {}),
     ...(profiles.resources ? { resources: profiles.resources } : {}),
   };
 }

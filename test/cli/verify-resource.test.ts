@@ -21,6 +21,8 @@ import {
 } from '../support/profile-ledger.ts';
 import {
   copyFolder,
+  insertEvent,
+  makeEvent,
   modifyEvent,
   removeFolder,
   tempFolder,
@@ -113,6 +115,47 @@ describe.concurrent('Command: auditseal verify --resource', () => {
       expect(run.stdout).toContain('PROFILE_VERSION_MODIFIED (1)');
       expect(run.stdout).toContain(`event ${profileVersionEventId(BUCKET, 2)}`);
       expect(run.stdout).toContain('EVENT_MODIFIED (1)');
+    });
+  });
+
+  describe('when an event naming the resource is inserted into an archive', () => {
+    it('lists it as NOT VERIFIED, with why, in the text and the JSON report', async () => {
+      // Prepare: a canonical event that names the bucket, which no digest commits to.
+      const dir = copyFolder(sealed, 'cli-resource-forged');
+      tampered.push(dir);
+      const forged = makeEvent('forged-evt', new Date(PROFILE_GENESIS.startMs + 1000).toISOString(), {
+        resource: { id: BUCKET, type: 'AWS::S3::Bucket' },
+      });
+      insertEvent(dir, CHUNK, 0, forged.bytes);
+
+      // Act
+      const [text, json, pooled] = await Promise.all([
+        auditseal('verify', dir, '--key', publicKey, '--resource', BUCKET),
+        auditseal('verify', dir, '--key', publicKey, '--resource', BUCKET, '--json'),
+        auditseal('verify', dir, '--key', publicKey, '--resource', BUCKET, '--json', '--jobs', '2'),
+      ]);
+
+      // Assess
+      expect(text.code).toBe(1);
+      expect(text.stdout).toContain('1 event(s) name it, 0 verified');
+      expect(text.stdout).toContain(`NOT VERIFIED forged-evt in ${CHUNK} #0: no trusted digest commits`);
+      const events = JSON.parse(json.stdout).resource.events;
+      expect(events).toMatchObject({ found: 1, verified: 0 });
+      expect(pooled.stdout).toBe(json.stdout);
+      expect(events.listed).toEqual([
+        expect.objectContaining({ eventId: 'forged-evt', object: CHUNK, eventIndex: 0, verified: false }),
+      ]);
+    }, 90_000);
+  });
+
+  describe('when no event names the resource', () => {
+    it('says so', async () => {
+      // Act
+      const run = await auditseal('verify', sealed, '--key', publicKey, '--resource', BUCKET, '--json');
+
+      // Assess
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout).resource.events).toEqual({ found: 0, verified: 0, listed: [] });
     });
   });
 

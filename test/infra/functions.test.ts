@@ -14,6 +14,7 @@ import {
   CONFIG_EVENT_PATTERN,
   WRITER_TIMEOUT,
 } from '../../infra/constructs/functions.ts';
+import { lambdaHeapFlags, WRITER_MEMORY_MIB } from '../../infra/constructs/lambda-heap.ts';
 import { resourceDefinitions } from '../../infra/resources/definitions.ts';
 import {
   type CfnResource,
@@ -45,6 +46,40 @@ function environmentOf(fn: CfnResource): Record<string, unknown> {
 }
 
 describe('Construct: Functions', () => {
+  describe('Property: the V8 heap stated for the memory size', () => {
+    it("gives every function the heap flags of Lambda's Node.js runtime for its memory, in NODE_OPTIONS", () => {
+      // Prepare
+      const streaming = new Set(
+        [synthesized.stack.functions.sealer, synthesized.stack.functions.heartbeat].map(logicalIdOf),
+      );
+
+      // Assess
+      expect(streaming.size).toBe(2);
+      for (const [id, fn] of ownFunctions()) {
+        const memory = fn.Properties['MemorySize'] as number;
+        const options = String(environmentOf(fn)['NODE_OPTIONS']).split(' ');
+        const profile = streaming.has(id) ? 'streaming' : 'throughput';
+        expect(options, id).toEqual(['--enable-source-maps', ...lambdaHeapFlags(memory, profile)]);
+      }
+    });
+
+    it("keeps Node's 16 MiB semi-spaces for the sealer and the heartbeat, whose memory must stay flat", () => {
+      for (const fn of [synthesized.stack.functions.sealer, synthesized.stack.functions.heartbeat]) {
+        // Assess
+        expect(String(environmentOf(resourceOf(fn))['NODE_OPTIONS'])).toContain('--max-semi-space-size=16');
+      }
+    });
+
+    it('runs the ingest routes with the memory the ingest benchmark runs its handler for', () => {
+      // Prepare
+      const ingest = synthesized.stack.functions.routeHandlers.get('ingest-events');
+
+      // Assess
+      expect(ingest).toBeDefined();
+      expect(resourceOf(ingest!).Properties['MemorySize']).toBe(WRITER_MEMORY_MIB);
+    });
+  });
+
   describe('Property: Node.js 22 on ARM64, traced, inside the isolated VPC', () => {
     it('builds one function per handler: the deployed routes, the forwarder, the sealer, the heartbeat, the read recorder and the detection function', () => {
       // Assess

@@ -1,18 +1,21 @@
 /**
  * The local stack across restarts and signals: a restart resumes the ledger only when its KMS key and bucket
- * survived (an external moto), and otherwise starts a clearly new one; Ctrl-C stops every process started;
- * a stack that died without cleanup is taken over.
+ * survived (an external moto), and otherwise starts a clearly new one; Ctrl-C stops every process started,
+ * and so do SIGINT and SIGTERM sent to the npm process alone; a stack that died without cleanup is taken
+ * over.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MotoServer } from '../../local/moto.ts';
 import { startMoto } from '../../local/moto.ts';
 import { until } from '../support/dynamodb-local.ts';
+import type { NpmStartProcess } from '../support/local-stack.ts';
 import { isAlive, removeFolder, spawnNpmStart, startTestLocalStack } from '../support/local-stack.ts';
+import { groupMembers, processTree, stillRunning } from '../support/processes.ts';
 
 const folders: string[] = [];
 
@@ -37,6 +40,9 @@ async function putMarker(endpoint: string, tableName: string, sk: string): Promi
   );
   client.destroy();
 }
+
+/** How long a stop may take: the servers get SIGTERM, then SIGKILL after 5 s; the rest is a busy machine. */
+const STOP_BOUND_MS = 15_000;
 
 // Each test starts (and restarts) whole stacks: DynamoDB Local's JVM and moto take a while on a busy machine.
 vi.setConfig({ testTimeout: 120_000 });
@@ -214,5 +220,75 @@ describe('npm start (local/main.ts)', () => {
     // Assess
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('AUDITSEAL_PERIOD_SECONDS: must divide a day (86400)');
+  });
+});
+
+describe('npm start, run by npm in a process group of its own (as a terminal runs it)', () => {
+  let started: NpmStartProcess | undefined;
+
+  afterEach(() => {
+    // A failed test must not leave a stack running: SIGKILL the group (the servers then stop by themselves).
+    if (started !== undefined && started.child.exitCode === null) {
+      try {
+        process.kill(-started.child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    started = undefined;
+  });
+
+  /** Sends `signal` to `target` and returns what of the stack still runs after at most STOP_BOUND_MS. */
+  async function signalAndFindOrphans(stack: NpmStartProcess, signal: NodeJS.Signals, target: number) {
+    const tree = processTree(stack.child.pid!, stack.serverPids);
+    process.kill(target, signal);
+    const orphans = () => [...stillRunning(tree), ...groupMembers(stack.serverPids)];
+    await until(() => orphans().length === 0, STOP_BOUND_MS);
+    return { tree, orphans: orphans() };
+  }
+
+  describe.each(['SIGINT', 'SIGTERM'] as const)('when %s goes to the npm process alone', (signal) => {
+    it('stops DynamoDB Local, moto and every node process, says so, and npm exits 0', async () => {
+      // Prepare
+      started = await spawnNpmStart(dataFolder(), {}, { viaNpm: true, detached: true });
+      const npmPid = started.child.pid!;
+      const commands = processTree(npmPid, started.serverPids).map((p) => p.command);
+      expect(commands.some((c) => /DynamoDbLocalLoopback|DynamoDBLocal\.jar/.test(c))).toBe(true);
+      expect(commands.some((c) => /moto_server/.test(c))).toBe(true);
+      expect(commands.some((c) => /local\/main\.ts/.test(c))).toBe(true);
+
+      // Act
+      const { tree, orphans } = await signalAndFindOrphans(started, signal, npmPid);
+
+      // Assess
+      expect(tree.map((p) => p.pid)).toContain(started.stackPid);
+      expect(orphans).toEqual([]);
+      expect(await started.exited).toBe(0);
+      expect(started.output()).toContain(`${signal}: stopping the local stack`);
+      expect(started.output()).toContain('stopped.');
+    });
+  });
+
+  // Ctrl-C: npm passes SIGINT on, so the stack gets it twice. A closed terminal: npm dies of SIGHUP, so the
+  // stack gets SIGHUP and then sees its parent go.
+  describe.each([
+    { signal: 'SIGINT', how: 'Ctrl-C' },
+    { signal: 'SIGHUP', how: 'a closed terminal' },
+  ] as const)('when $signal goes to the whole group ($how): npm and the stack both get it', ({ signal }) => {
+    it('stops once, without the second-signal exit, and leaves nothing running', async () => {
+      // Prepare
+      started = await spawnNpmStart(dataFolder(), {}, { viaNpm: true, detached: true });
+
+      // Act
+      const { orphans } = await signalAndFindOrphans(started, signal, -started.child.pid!);
+
+      // Assess
+      expect(orphans).toEqual([]);
+      const output = started.output();
+      expect(output.split('stopping the local stack').length - 1).toBe(1);
+      expect(output).toContain(`${signal}: stopping the local stack`);
+      expect(output).not.toContain('again: exiting without waiting');
+      expect(output).toContain('stopped.');
+    });
   });
 });

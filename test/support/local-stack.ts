@@ -69,12 +69,12 @@ export interface NpmStartProcess {
 
 /**
  * Spawns `local/main.ts` on a free API port (or `npm start` itself, with `viaNpm`) and waits until it has
- * printed its summary.
+ * printed its summary. With `detached`, the process leads a process group (and session) of its own.
  */
 export async function spawnNpmStart(
   dataDir: string,
   env: Record<string, string> = {},
-  options: { readonly viaNpm?: boolean } = {},
+  options: { readonly viaNpm?: boolean; readonly detached?: boolean } = {},
 ): Promise<NpmStartProcess> {
   const { freePort } = await import('../../local/process-group.ts');
   const port = await freePort();
@@ -86,6 +86,9 @@ export async function spawnNpmStart(
     cwd: REPO_ROOT,
     env: { ...process.env, PORT: String(port), AUDITSEAL_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group (and session), as a terminal would make it: a signal to the group (`-pid`)
+    // is then Ctrl-C, and one to the pid reaches that process alone.
+    detached: options.detached === true,
   });
   let output = '';
   const append = (chunk: Buffer) => {

@@ -27,7 +27,7 @@ import {
   type Receipt,
 } from '../../shared/ledger/formats.ts';
 import { toHex } from '../../shared/ledger/hex.ts';
-import { EventIdSet } from '../../shared/ledger/id-set.ts';
+import { SealedIdTable } from '../../shared/ledger/id-set.ts';
 import { archiveObjectKey, batchFileKey, exclusionsKey } from '../../shared/ledger/object-keys.ts';
 import { type Period, periodOf } from '../../shared/ledger/period.ts';
 import { readSealedHead, sealPeriod } from '../../shared/ledger/seal-period.ts';
@@ -1353,15 +1353,15 @@ export const SCENARIOS: readonly Scenario[] = [
         { id: second.id, receivedAt: at, bytes: second.bytes, batchId: 'batch-b' },
       ];
       // The real sealer refuses a second copy of an id (EVENT_DUPLICATE): this one has no such check.
-      const add = Object.getOwnPropertyDescriptor(EventIdSet.prototype, 'add')!;
-      Object.defineProperty(EventIdSet.prototype, 'add', { ...add, value: () => true });
+      const add = Object.getOwnPropertyDescriptor(SealedIdTable.prototype, 'tryAdd')!;
+      Object.defineProperty(SealedIdTable.prototype, 'tryAdd', { ...add, value: () => [] });
       try {
         await sealPeriod(
           { ledger: TABLE_LEDGER, period: TABLE_PERIOD, previous: null, rows, batches, keys: pristine.keys },
           { store: new FolderObjectStore(dir), signer: pristine.signer },
         );
       } finally {
-        Object.defineProperty(EventIdSet.prototype, 'add', add);
+        Object.defineProperty(SealedIdTable.prototype, 'tryAdd', add);
       }
       return {
         count: 1,

@@ -271,6 +271,91 @@ describeWithChromium("Page: the auditor's page on key records and resource profi
       }
     }, 300_000);
   });
+  describe('when a forged event naming the resource is inserted, and a period is signed by an untrusted key', () => {
+    it('marks those events NOT VERIFIED and the sealed ones verified, as `verify --resource` reports', async () => {
+      // Prepare: period 1 sealed by the trusted key (two events name the bucket), period 2 chained to it
+      // but signed by a key the auditor does not trust (one event names the bucket); then a copy of a
+      // sealed event, with another id, inserted at the top of period 1's first chunk.
+      const bucket = 'arn:aws:s3:::page-forged-bucket';
+      const dir = tempFolder('page-resource-forged');
+      const [trusted, intruder] = [KeyFileSigner.generate(), KeyFileSigner.generate()];
+      const names = { resource: { id: bucket, type: 'AWS::S3::Bucket' } };
+      const at = (hour: number, i: number) => new Date(T0 + hour * HOUR + (i + 1) * 60_000).toISOString();
+      const store = new FolderObjectStore(dir);
+      const first = await sealRange(
+        {
+          ledger: TEST_LEDGER,
+          seconds: 3600,
+          events: [0, 1, 2, 3, 4].map((i) =>
+            makeEvent(`evt-t-${i}`, at(0, i), i === 1 || i === 3 ? names : {}),
+          ),
+          previous: null,
+          chunkLeaves: 4,
+        },
+        { store, signer: trusted },
+      );
+      await sealRange(
+        {
+          ledger: TEST_LEDGER,
+          seconds: 3600,
+          events: [0, 1].map((i) => makeEvent(`evt-u-${i}`, at(1, i), i === 1 ? names : {})),
+          previous: first[first.length - 1]!,
+          chunkLeaves: 4,
+        },
+        { store, signer: intruder },
+      );
+      const chunk = join(dir, 'archives', TEST_LEDGER, '2024/08/01/20240801T100000Z-3600s/000000.jsonl');
+      const text = readFileSync(chunk, 'utf8');
+      const sealed = text.split('\n').find((l) => l.includes('"evt-t-1"'))!;
+      writeFileSync(chunk, `${sealed.replace('"evt-t-1"', '"evt-forged"')}\n${text}`);
+      const key = join(tempFolder('page-resource-forged-key'), 'trusted.pem');
+      writeFileSync(key, await trusted.publicKeyPem());
+      try {
+        const expected = await cliReport(dir, key, ['--resource', bucket]);
+        await openPage();
+
+        // Act
+        const shown = await verifyInPage(page, {
+          keyFiles: [key],
+          folder: dir,
+          args: ['--resource', bucket],
+        });
+        const rows = page.getByTestId('timeline-event');
+        await rows.first().waitFor();
+        const listed = await rows.evaluateAll((items) =>
+          items.map((i) => ({ text: i.textContent ?? '', verified: i.getAttribute('data-verified') })),
+        );
+        const state = (id: string) => listed.find((r) => r.text.includes(`"${id}"`) || r.text.includes(id));
+
+        // Assess: the CLI's report (with its events), and every listed event says whether it is verified.
+        expect(shown.report).toEqual(expected);
+        expect(codesOf(expected)).toContain('EVENT_INSERTED');
+        expect(codesOf(expected)).toContain('KEY_UNKNOWN');
+        expect(listed).toHaveLength(4);
+        expect(state('evt-t-1')?.verified).toBe('true');
+        expect(state('evt-t-3')?.verified).toBe('true');
+        expect(state('evt-forged')?.verified).toBe('false');
+        expect(state('evt-forged')?.text).toContain('NOT VERIFIED');
+        expect(state('evt-u-1')?.verified).toBe('false');
+        expect(state('evt-u-1')?.text).toContain('NOT VERIFIED');
+        expect(await page.getByTestId('resource-events-summary').textContent()).toContain(
+          '2 of 4 event(s) verified',
+        );
+        const cli = (expected['resource'] as { events: { listed: { eventId: string; verified: boolean }[] } })
+          .events.listed;
+        expect(Object.fromEntries(cli.map((e) => [e.eventId, e.verified]))).toEqual({
+          'evt-t-1': true,
+          'evt-t-3': true,
+          'evt-forged': false,
+          'evt-u-1': false,
+        });
+        expect(errors).toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 120_000);
+  });
+
   describe('when a line that no trusted digest commits to names a new resource', () => {
     it('does not list that resource: the list is what the verifier established', async () => {
       // Prepare: a copy of a sealed profile event, for another resource, inserted into a sealed chunk:

@@ -171,7 +171,14 @@ async function prove(
   const missing: MissingLeaf[] = [];
   const sealed: ProvenEvent[] = [];
   for await (const event of provePeriod(
-    { ledger: LEDGER, period: PERIOD, rows, batches, keys: keys ?? (await trustedKeysOf(signer)) },
+    {
+      ledger: LEDGER,
+      period: PERIOD,
+      rows,
+      batches,
+      keys: keys ?? (await trustedKeysOf(signer)),
+      sealedIdHash: (index) => sealed[index]!.idHash,
+    },
     {
       batchRecord: async (r) => void records.push(r),
       exclusion: async (e) => void exclusions.push(e),
@@ -517,6 +524,71 @@ describe('Function: provePeriod', () => {
     });
   });
 
+  describe('when an id is signed again by a later batch', () => {
+    /** Two batches: x-1, x-2, x-3 at minute 1, then x-4 and x-2 again at minute 2. */
+    async function twice() {
+      const first = ['x-1', 'x-2', 'x-3'].map((id, i) => makeEvent(id, iso(at(1, i))));
+      const second = ['x-4', 'x-2'].map((id, i) => makeEvent(id, iso(at(2, i))));
+      const batches = [await sealOver(signer, 'first', first), await sealOver(signer, 'second', second)];
+      const rows: PeriodEvent[] = [
+        ...first.map((e) => ({ ...e, batchId: 'first' })),
+        ...second.map((e) => ({ ...e, batchId: 'second' })),
+      ];
+      return { rows, batches, keys: await trustedKeysOf(signer) };
+    }
+
+    it('reads back the id hash sealed at the earlier index, for that row only, and excludes the row', async () => {
+      // Prepare
+      const { rows, batches, keys } = await twice();
+      const sealed: ProvenEvent[] = [];
+      const lookups: number[] = [];
+      const exclusions: Exclusion[] = [];
+
+      // Act
+      for await (const event of provePeriod(
+        {
+          ledger: LEDGER,
+          period: PERIOD,
+          rows,
+          batches,
+          keys,
+          sealedIdHash: (index) => {
+            lookups.push(index);
+            return sealed[index]!.idHash;
+          },
+        },
+        { batchRecord: async () => {}, exclusion: async (e) => void exclusions.push(e), missing: () => {} },
+      )) {
+        sealed.push(event);
+      }
+
+      // Assess
+      expect(sealed.map((e) => e.id)).toEqual(['x-1', 'x-2', 'x-3', 'x-4']);
+      expect(lookups).toEqual([1]);
+      expect(exclusions.map((e) => [e.reason, e.eventId, e.batchId])).toEqual([
+        ['EVENT_DUPLICATE', 'x-2', 'second'],
+      ]);
+    });
+
+    describe('when the id hash read back is not 32 bytes', () => {
+      it('throws a RangeError instead of deciding', async () => {
+        // Prepare
+        const { rows, batches, keys } = await twice();
+
+        // Act
+        const act = async () => {
+          for await (const _ of provePeriod(
+            { ledger: LEDGER, period: PERIOD, rows, batches, keys, sealedIdHash: () => Buffer.alloc(31) },
+            { batchRecord: async () => {}, exclusion: async () => {}, missing: () => {} },
+          ));
+        };
+
+        // Assess
+        await expect(act()).rejects.toThrow(RangeError);
+      });
+    });
+  });
+
   describe('when a batch row has been read and checked', () => {
     it('keeps none of the row: its leaf objects can be collected while its events are still coming', async () => {
       // Prepare: the only references to the row's leaves are the batches list, dropped once it is read.
@@ -546,11 +618,20 @@ describe('Function: provePeriod', () => {
 
       // Act
       const sealed: string[] = [];
+      const idHashes: Buffer[] = [];
       for await (const event of provePeriod(
-        { ledger: LEDGER, period: PERIOD, rows: rows(), batches: source, keys: await trustedKeysOf(signer) },
+        {
+          ledger: LEDGER,
+          period: PERIOD,
+          rows: rows(),
+          batches: source,
+          keys: await trustedKeysOf(signer),
+          sealedIdHash: (index) => idHashes[index]!,
+        },
         { batchRecord: async () => {}, exclusion: async () => {}, missing: () => {} },
       )) {
         sealed.push(event.id);
+        idHashes.push(event.idHash);
       }
 
       // Assess
