@@ -82,11 +82,9 @@ export class ChunkWorkerPool implements ChunkChecker {
    */
   constructor(jobs: number, options: { worker?: URL; takeBuffers?: boolean } = {}) {
     this.#take = options.takeBuffers === true;
-    if (!Number.isSafeInteger(jobs) || jobs < 1 || jobs > MAX_JOBS) throw new RangeError(`jobs: ${jobs}`);
     this.#file = options.worker;
-    this.#slots = new ChunkSlots(jobs, 'verifier worker', (slot) => this.#start(slot));
-    // Two chunks per worker: one being hashed, one read and queued behind it.
-    this.lookahead = 2 * jobs;
+    this.#slots = new ChunkSlots(jobs, MAX_JOBS, 'verifier worker', (slot) => this.#start(slot));
+    this.lookahead = this.#slots.lookahead;
   }
 
   async check(

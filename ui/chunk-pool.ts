@@ -27,12 +27,9 @@ export class PageChunkPool implements ChunkChecker {
 
   /** `workerSource`: the bundled chunk-worker.ts, started from a blob: URL (the page's CSP allows that). */
   constructor(jobs: number, workerSource: string) {
-    if (!Number.isSafeInteger(jobs) || jobs < 1 || jobs > MAX_PAGE_JOBS)
-      throw new RangeError(`jobs: ${jobs}`);
     this.#source = workerSource;
-    this.#slots = new ChunkSlots(jobs, 'chunk worker', (slot) => this.#start(slot));
-    // Two chunks per worker: one being hashed, one read and queued behind it.
-    this.lookahead = 2 * jobs;
+    this.#slots = new ChunkSlots(jobs, MAX_PAGE_JOBS, 'chunk worker', (slot) => this.#start(slot));
+    this.lookahead = this.#slots.lookahead;
   }
 
   async check(

@@ -32,6 +32,8 @@ export interface ChunkSlot<W extends SlotWorker> {
  * else the one with the fewest in flight. `name` starts the errors' messages ("verifier worker").
  */
 export class ChunkSlots<W extends SlotWorker> {
+  /** The pool's ChunkChecker.lookahead: two chunks per worker, one being hashed, one read and queued behind it. */
+  readonly lookahead: number;
   readonly #jobs: number;
   readonly #name: string;
   readonly #start: (slot: ChunkSlot<W>) => W;
@@ -39,9 +41,14 @@ export class ChunkSlots<W extends SlotWorker> {
   #nextId = 0;
   #failed: Error | undefined;
 
-  /** `start(slot)`: a new worker for `slot`; its messages go to `reply(slot, …)`, its failures to `fail(slot, …)`. */
-  constructor(jobs: number, name: string, start: (slot: ChunkSlot<W>) => W) {
+  /**
+   * `jobs`: an integer from 1 to `maxJobs`, else a RangeError. `start(slot)`: a new worker for `slot`; its
+   * messages go to `reply(slot, …)`, its failures to `fail(slot, …)`.
+   */
+  constructor(jobs: number, maxJobs: number, name: string, start: (slot: ChunkSlot<W>) => W) {
+    if (!Number.isSafeInteger(jobs) || jobs < 1 || jobs > maxJobs) throw new RangeError(`jobs: ${jobs}`);
     this.#jobs = jobs;
+    this.lookahead = 2 * jobs;
     this.#name = name;
     this.#start = start;
   }

@@ -12,7 +12,7 @@ class HeldWorker implements SlotWorker {
 
 function slotsOf(jobs: number) {
   const started: ChunkSlot<HeldWorker>[] = [];
-  const slots = new ChunkSlots<HeldWorker>(jobs, 'test worker', (slot) => {
+  const slots = new ChunkSlots<HeldWorker>(jobs, 8, 'test worker', (slot) => {
     started.push(slot);
     return new HeldWorker();
   });
@@ -24,6 +24,22 @@ const chunk = (id: number) => ChunkSlots.chunkRequest(id, ref, false, undefined,
 const clean = (id: number): ChunkReply => ({ id, findings: [], clean: true });
 
 describe('Class: ChunkSlots', () => {
+  describe('Constructor', () => {
+    it('reads two chunks ahead per worker', () => {
+      expect(slotsOf(3).slots.lookahead).toBe(6);
+    });
+
+    describe.each([0, 9, 1.5, Number.NaN])('when jobs is %s', (jobs) => {
+      it('throws a RangeError and starts no worker', () => {
+        // Act
+        const act = () => slotsOf(jobs);
+
+        // Assess
+        expect(act).toThrow(RangeError);
+      });
+    });
+  });
+
   describe('Method: send', () => {
     describe('when more requests come than workers may run', () => {
       it('starts up to jobs workers, then sends each request to the one with the fewest in flight', () => {
