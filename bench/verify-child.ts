@@ -28,7 +28,8 @@ import { createHash, hash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ChunkWorkerPool } from '../cli/verify-workers.ts';
 import { loadPublicKey, TrustedKeySet } from '../shared/crypto/keys.ts';
-import { HASH_SIZE, rootFromPackedLeafHashes, writeDigest } from '../shared/merkle/rfc6962.ts';
+import { HASH_SIZE, rootFromPackedLeafHashes } from '../shared/merkle/rfc6962.ts';
+import { sha256Into } from '../shared/platform/crypto.ts';
 import { FolderReader } from '../shared/verify/object-reader.ts';
 import { type VerifyReport, verifyFolder } from '../shared/verify/verify-folder.ts';
 import { argValue, peakRssMb, positiveInt, round } from './bench-args.ts';
@@ -93,7 +94,18 @@ function idAndTimeLengths(data: Buffer): { id: number; time: number } {
   return { id: Buffer.byteLength(first.id), time: Buffer.byteLength(first.receivedAt) };
 }
 
-/** The hashing the format requires per event (see the header): leaf, chunk tree, id, batch leaf, batch tree. */
+/** A packed hash buffer twice the size of `packed`, starting with its bytes. */
+function doubled(packed: Buffer): Buffer {
+  const grown = Buffer.alloc(2 * packed.length);
+  packed.copy(grown);
+  return grown;
+}
+
+/**
+ * The hashing the format requires per event (see the header): leaf, chunk tree, id, batch leaf, batch
+ * tree. One walk over each file's lines, the same walk as `perEventFloor`; the digests go straight into
+ * packed buffers (`sha256Into`), which are reused from file to file and grow as needed.
+ */
 async function formatFloor(
   reader: FolderReader,
   keys: readonly string[],
@@ -103,32 +115,32 @@ async function formatFloor(
   let sink = 0;
   let leafScratch = Buffer.alloc(1 + 64 * 1024);
   const batchLeaf = Buffer.alloc(1 + 2 * HASH_SIZE + 64);
+  let leafHashes: Buffer = Buffer.alloc(4096 * HASH_SIZE);
+  let batchLeaves: Buffer = Buffer.alloc(4096 * HASH_SIZE);
   for (const key of keys) {
     const data = (await reader.read(key))!;
     const lengths = idAndTimeLengths(data);
-    let count = 0;
-    for (let at = data.indexOf(NEWLINE); at !== -1; at = data.indexOf(NEWLINE, at + 1)) count++;
-    const leafHashes = Buffer.alloc(count * HASH_SIZE);
-    const batchLeaves = Buffer.alloc(count * HASH_SIZE);
     let start = 0;
     let i = 0;
     for (let nl = data.indexOf(NEWLINE); nl !== -1; nl = data.indexOf(NEWLINE, start)) {
       const length = nl - start;
       if (leafScratch.length < 1 + length) leafScratch = Buffer.alloc(1 + length);
+      if ((i + 1) * HASH_SIZE > leafHashes.length) {
+        leafHashes = doubled(leafHashes);
+        batchLeaves = doubled(batchLeaves);
+      }
       leafScratch.set(data.subarray(start, nl), 1);
-      writeDigest(leafHashes, i * HASH_SIZE, hash('sha256', leafScratch.subarray(0, 1 + length), 'binary'));
+      sha256Into(leafScratch.subarray(0, 1 + length), leafHashes, i * HASH_SIZE);
       leafHashes.copy(batchLeaf, 1, i * HASH_SIZE, (i + 1) * HASH_SIZE);
-      const id = data.subarray(start, start + lengths.id);
-      writeDigest(batchLeaf, 1 + HASH_SIZE, hash('sha256', id, 'binary'));
+      sha256Into(data.subarray(start, start + lengths.id), batchLeaf, 1 + HASH_SIZE);
       data.copy(batchLeaf, 1 + 2 * HASH_SIZE, start, start + lengths.time);
       const batchInput = batchLeaf.subarray(0, 1 + 2 * HASH_SIZE + lengths.time);
-      writeDigest(batchLeaves, i * HASH_SIZE, hash('sha256', batchInput, 'binary'));
+      sha256Into(batchInput, batchLeaves, i * HASH_SIZE);
       i++;
       start = nl + 1;
     }
-    sink ^=
-      rootFromPackedLeafHashes(leafHashes, count)[0]! ^ rootFromPackedLeafHashes(batchLeaves, count)[0]!;
-    lines += count;
+    sink ^= rootFromPackedLeafHashes(leafHashes, i)[0]! ^ rootFromPackedLeafHashes(batchLeaves, i)[0]!;
+    lines += i;
     bytes += data.length;
   }
   return { bytes, lines, sink };

@@ -9,13 +9,13 @@ import { Worker } from 'node:worker_threads';
 import type { ArchiveRef } from '../shared/ledger/formats.ts';
 import type { Period } from '../shared/ledger/period.ts';
 import type { CheckedRecord } from '../shared/verify/batch-record-check.ts';
-import {
-  type ChunkReply,
-  type ChunkRequest,
-  type RecordRequest,
-  unpackLeaves,
-  type WorkerRequest,
+import type {
+  ChunkReply,
+  ChunkRequest,
+  RecordRequest,
+  WorkerRequest,
 } from '../shared/verify/chunk-requests.ts';
+import { type ChunkSlot, ChunkSlots } from '../shared/verify/chunk-slots.ts';
 import type { ChunkResult } from '../shared/verify/verify-chunk.ts';
 import type { ChunkChecker } from '../shared/verify/verify-folder.ts';
 import { UsageError } from './errors.ts';
@@ -41,16 +41,6 @@ export type { ChunkReply, ChunkRequest, RecordRequest, WorkerRequest };
 /** Every reply also gives back the request's buffers (transferred), for the pool to fill again. */
 export type WorkerReply = ChunkReply & { readonly spare?: ArrayBuffer[] };
 
-interface Pending {
-  readonly resolve: (reply: ChunkReply) => void;
-  readonly reject: (error: Error) => void;
-}
-
-interface Slot {
-  readonly worker: Worker;
-  readonly pending: Map<number, Pending>;
-}
-
 /**
  * The worker beside this module: the bundled .mjs in dist/cli/, or, when this runs from source (tests,
  * benchmarks under tsx), the .ts source loaded through tsx's API, since a worker does not inherit the
@@ -69,22 +59,19 @@ function startWorker(file?: URL): Worker {
 const SPARE_STEP = 1 << 20;
 /**
  * A ChunkChecker over `jobs` worker threads, started on first use (a folder without chunks starts none).
- * Chunks go to the worker with the fewest in flight. Call close() when done; it ends every worker.
+ * Chunks go to the worker with the fewest in flight (shared/verify/chunk-slots.ts). Call close() when
+ * done; it ends every worker.
  */
 export class ChunkWorkerPool implements ChunkChecker {
   readonly lookahead: number;
-  readonly #jobs: number;
   readonly #file: URL | undefined;
-  readonly #slots: Slot[] = [];
+  readonly #slots: ChunkSlots<Worker>;
   /**
    * Buffers given back by the workers. Each request's bytes are copied into one of these rather than into
    * new memory: a fresh 16 MiB buffer costs a page fault per 4 KiB on first touch, which on the machine
    * of docs/BENCHMARKS.md made each copy 100 times slower than the copy itself.
    */
   readonly #spare: ArrayBuffer[] = [];
-  #nextId = 0;
-  #failed: Error | undefined;
-
   readonly #take: boolean;
 
   /**
@@ -95,11 +82,9 @@ export class ChunkWorkerPool implements ChunkChecker {
    */
   constructor(jobs: number, options: { worker?: URL; takeBuffers?: boolean } = {}) {
     this.#take = options.takeBuffers === true;
-    if (!Number.isSafeInteger(jobs) || jobs < 1 || jobs > MAX_JOBS) throw new RangeError(`jobs: ${jobs}`);
-    this.#jobs = jobs;
     this.#file = options.worker;
-    // Two chunks per worker: one being hashed, one read and queued behind it.
-    this.lookahead = 2 * jobs;
+    this.#slots = new ChunkSlots(jobs, MAX_JOBS, 'verifier worker', (slot) => this.#start(slot));
+    this.lookahead = this.#slots.lookahead;
   }
 
   async check(
@@ -111,49 +96,19 @@ export class ChunkWorkerPool implements ChunkChecker {
     const archiveCopy = this.#own(archive);
     const taken = archiveCopy !== undefined && archiveCopy === archive;
     const indexCopy = this.#own(index);
-    const reply = await this.#send(
-      (id) => ({
-        kind: 'chunk',
-        id,
-        ref,
-        cut,
-        ...(archiveCopy ? { archive: archiveCopy } : {}),
-        ...(indexCopy ? { index: indexCopy } : {}),
-      }),
+    const reply = await this.#slots.send(
+      (id) => ChunkSlots.chunkRequest(id, ref, cut, archiveCopy, indexCopy),
       [archiveCopy?.buffer, indexCopy?.buffer],
     );
-    if (!('findings' in reply)) throw new Error('verifier worker: a chunk check got another reply');
-    const leaves = reply.leaves;
-    const back = reply.archive;
+    const result = this.#slots.chunkResult(reply, taken);
     // The caller's own buffer comes back to the caller; a copy's buffer is a spare for the next chunk.
-    if (back && !taken) this.#keepSpare(back.buffer);
-    return {
-      findings: reply.findings,
-      clean: reply.clean,
-      ...(back && taken ? { archive: Buffer.from(back.buffer, back.byteOffset, back.byteLength) } : {}),
-      ...(leaves
-        ? {
-            committedLeaves: unpackLeaves(leaves),
-          }
-        : {}),
-    };
+    if (!taken && 'archive' in reply && reply.archive) this.#keepSpare(reply.archive.buffer);
+    return result;
   }
 
   /** checkBatchRecord(line, context) in a worker: the line is copied and transferred. */
   async checkRecord(line: Buffer, context: { ledger: string; period: Period }): Promise<CheckedRecord> {
-    const copy = this.#copy(line)!;
-    const reply = await this.#send(
-      (id) => ({
-        kind: 'record',
-        id,
-        line: copy,
-        ledger: context.ledger,
-        period: { startMs: context.period.startMs, seconds: context.period.seconds },
-      }),
-      [copy.buffer],
-    );
-    if (!('record' in reply)) throw new Error('verifier worker: a record check got another reply');
-    return reply.record;
+    return this.#slots.checkRecord(this.#copy(line)!, context);
   }
 
   /** Keeps a buffer given back, up to enough for every request in flight; more are left to the GC. */
@@ -197,62 +152,25 @@ export class ChunkWorkerPool implements ChunkChecker {
     return copy;
   }
 
-  #send(
-    request: (id: number) => WorkerRequest,
-    buffers: (ArrayBufferLike | undefined)[],
-  ): Promise<ChunkReply> {
-    if (this.#failed) return Promise.reject(this.#failed);
-    const slot = this.#slot();
-    const id = this.#nextId++;
-    const transfer = buffers.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
-    return new Promise<ChunkReply>((resolve, reject) => {
-      slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage(request(id), transfer);
-    });
-  }
-
   /** Ends every worker; checks still in flight are rejected. */
   async close(): Promise<void> {
-    const slots = this.#slots.splice(0);
+    const slots = this.#slots.release();
     await Promise.all(slots.map((s) => s.worker.terminate()));
-    for (const slot of slots) this.#fail(slot, new Error('the verifier worker pool was closed'));
+    for (const slot of slots) this.#slots.fail(slot, new Error('the verifier worker pool was closed'));
   }
 
-  #slot(): Slot {
-    if (this.#slots.length < this.#jobs) {
-      const idle = this.#slots.find((s) => s.pending.size === 0);
-      if (idle) return idle;
-      return this.#start();
-    }
-    return this.#slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
-  }
-
-  #start(): Slot {
+  #start(slot: ChunkSlot<Worker>): Worker {
     const worker = startWorker(this.#file);
-    const slot: Slot = { worker, pending: new Map() };
     worker.on('message', (reply: WorkerReply) => {
       // Enough spares for every request in flight; any more are left to the garbage collector.
       for (const buffer of reply.spare ?? []) this.#keepSpare(buffer);
-      const pending = slot.pending.get(reply.id);
-      if (!pending) return;
-      slot.pending.delete(reply.id);
-      if ('error' in reply) {
-        pending.reject(new Error(`verifier worker: ${reply.error}`));
-        return;
-      }
-      pending.resolve(reply);
+      this.#slots.reply(slot, reply);
     });
-    worker.on('error', (error) => this.#fail(slot, error));
+    worker.on('error', (error) => this.#slots.fail(slot, error));
     worker.on('exit', (code) => {
-      if (slot.pending.size > 0) this.#fail(slot, new Error(`a verifier worker exited with code ${code}`));
+      if (slot.pending.size > 0)
+        this.#slots.fail(slot, new Error(`a verifier worker exited with code ${code}`));
     });
-    this.#slots.push(slot);
-    return slot;
-  }
-
-  #fail(slot: Slot, error: Error): void {
-    this.#failed ??= error;
-    for (const pending of slot.pending.values()) pending.reject(error);
-    slot.pending.clear();
+    return worker;
   }
 }

@@ -140,6 +140,8 @@ export class Functions extends Construct {
       network,
       timeout: SEALER_TIMEOUT,
       memorySize: 2048,
+      // Sealing streams a period through a bounded working set: a small young generation keeps RSS flat.
+      heap: 'streaming',
       // One sealing run at a time; sealing is idempotent, so this saves work, not correctness.
       reservedConcurrentExecutions: 1,
     });
@@ -160,6 +162,8 @@ export class Functions extends Construct {
       network,
       timeout: SEALER_TIMEOUT,
       memorySize: 2048,
+      // Sealing streams a period through a bounded working set: a small young generation keeps RSS flat.
+      heap: 'streaming',
       reservedConcurrentExecutions: 1,
     });
     grantAccess(this.heartbeat, 'seal', props);

@@ -10,7 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { lambdaHeapFlags } from './lambda-heap.ts';
+import { type HeapProfile, lambdaHeapFlags } from './lambda-heap.ts';
 import type { PrivateNetwork } from './private-network.ts';
 
 /** The repository root: `functions/`, `package-lock.json` and `tsconfig.json` live there. */
@@ -31,6 +31,8 @@ export interface HandlerFunctionProps {
   readonly network: PrivateNetwork;
   readonly timeout: Duration;
   readonly memorySize: number;
+  /** The V8 heap for that memory (lambda-heap.ts): `throughput` unless the function streams. */
+  readonly heap?: HeapProfile;
   readonly reservedConcurrentExecutions?: number;
   readonly logRetention?: logs.RetentionDays;
   /**
@@ -74,7 +76,9 @@ export function handlerFunction(
     projectRoot: PROJECT_ROOT,
     depsLockFilePath: fileURLToPath(new URL('../../package-lock.json', import.meta.url)),
     // The heap Lambda's Node.js runtime gives this memory size, stated (lambda-heap.ts).
-    environment: { NODE_OPTIONS: ['--enable-source-maps', ...lambdaHeapFlags(props.memorySize)].join(' ') },
+    environment: {
+      NODE_OPTIONS: ['--enable-source-maps', ...lambdaHeapFlags(props.memorySize, props.heap)].join(' '),
+    },
     bundling: {
       format: nodejs.OutputFormat.ESM,
       target: 'node22',

@@ -13,11 +13,12 @@ import { allInclusionProofs, rootFromInclusionProof, verifyInclusion } from '../
 import { HASH_SIZE, hashLeaf, rootFromLeafHashes, rootFromPackedLeafHashes } from '../merkle/rfc6962.ts';
 import {
   type PublicKeyHandle,
-  sha256Binary,
+  sha256Into,
   verifyP256Sha256,
   verifyP256Sha256Sync,
 } from '../platform/crypto.ts';
 import { MAX_STATEMENT_BYTES, type Signer } from '../ports/signer.ts';
+import { batchLeafHashInto } from './batch-leaf.ts';
 import {
   BATCH_STATEMENT_TYPE,
   type BatchStatement,
@@ -39,35 +40,39 @@ export interface BatchLeaf {
 
 const MILLIS_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-/** The 88-byte leaf input, rebuilt in place for every batch leaf (hashLeaf copies it before hashing). */
-const batchLeafInput = Buffer.alloc(88);
 /** The last `receivedAt` found to be a millisecond time: a batch's leaves usually share one. */
 let lastMillisTime: string | undefined;
+/** SHA-256 of the current leaf's id, rebuilt for every batch leaf. */
+const idHash = new Uint8Array(HASH_SIZE);
 
-/**
- * The batch leaf hash (FORMAT.md §8):
- * `BL = SHA-256(0x00 ‖ LH(e) ‖ SHA-256(UTF-8(id)) ‖ UTF-8(receivedAt))`, an 88-byte leaf input.
- */
-export function batchLeafHash(leaf: BatchLeaf): Buffer {
+/** Writes the batch leaf hash of `leaf` into `target` at `offset`, after checking its parts. */
+function batchLeafInto(leaf: BatchLeaf, target: Uint8Array, offset: number): void {
   if (leaf.leafHash.length !== 32) throw new RangeError('a leaf hash is 32 bytes');
   if (leaf.receivedAt !== lastMillisTime) {
     if (!MILLIS_TIME.test(leaf.receivedAt))
       throw new RangeError(`receivedAt ${leaf.receivedAt} is not a millisecond time`);
     lastMillisTime = leaf.receivedAt;
   }
-  batchLeafInput.set(leaf.leafHash, 0);
-  // SHA-256 of the id's UTF-8 bytes (`eventIdHash`), written straight into place.
-  batchLeafInput.write(sha256Binary(leaf.eventId), 32, 32, 'latin1');
-  batchLeafInput.write(leaf.receivedAt, 64, 24, 'latin1');
-  return hashLeaf(batchLeafInput);
+  // SHA-256 of the id's UTF-8 bytes (`eventIdHash`).
+  sha256Into(leaf.eventId, idHash, 0);
+  batchLeafHashInto(leaf.leafHash, 0, idHash, 0, leaf.receivedAt, target, offset);
+}
+
+/**
+ * The batch leaf hash (FORMAT.md §8, batch-leaf.ts):
+ * `BL = SHA-256(0x00 ‖ LH(e) ‖ SHA-256(UTF-8(id)) ‖ UTF-8(receivedAt))`, an 88-byte leaf input.
+ */
+export function batchLeafHash(leaf: BatchLeaf): Buffer {
+  const out = Buffer.allocUnsafe(HASH_SIZE);
+  batchLeafInto(leaf, out, 0);
+  return out;
 }
 
 /** The root of a batch tree over its leaves, in batch order. */
 export function batchRoot(leaves: readonly BatchLeaf[]): Buffer {
-  // Each batch leaf hash is packed as soon as it is made, so none of them outlives this loop as an object
-  // (a 10,000-leaf batch would otherwise hold 10,000 Buffers until the root is done).
+  // Each batch leaf hash is written straight into one packed level: no Buffer per leaf.
   const packed = Buffer.allocUnsafe(leaves.length * HASH_SIZE);
-  for (let i = 0; i < leaves.length; i++) packed.set(batchLeafHash(leaves[i]!), i * HASH_SIZE);
+  for (let i = 0; i < leaves.length; i++) batchLeafInto(leaves[i]!, packed, i * HASH_SIZE);
   return rootFromPackedLeafHashes(packed, leaves.length);
 }
 

@@ -8,6 +8,7 @@
  *                   where k is the largest power of two smaller than n.
  */
 import { sha256 as portSha256, sha256Binary, sha256Into, sha256Parts } from '../platform/crypto.ts';
+import { writeDigest } from '../platform/write-digest.ts';
 
 /** Size in bytes of every hash in the tree. */
 export const HASH_SIZE = 32;
@@ -31,15 +32,8 @@ function digestOf(data: Uint8Array): Buffer {
   return Buffer.from(sha256Binary(data), 'binary');
 }
 
-/**
- * Writes a 32-char 'binary' digest string (one char per byte, see `sha256Binary`) into `target` at
- * `offset`. A plain charCodeAt loop: for 32 bytes it costs about a third of `target.write(digest, offset,
- * 32, 'latin1')`, whose argument handling and native call dominate at this size (≈0.04 against ≈0.1–0.2 µs
- * here), and it is on the path of every interior node and proof step.
- */
-export function writeDigest(target: Uint8Array, offset: number, digest: string): void {
-  for (let j = 0; j < 32; j++) target[offset + j] = digest.charCodeAt(j);
-}
+/** Writes a 32-char 'binary' digest string into `target` at `offset` (see platform/write-digest.ts). */
+export { writeDigest };
 
 /** Largest subtree height StreamingTree accepts: 2^52 leaves still keeps the size a safe integer. */
 const MAX_SUBTREE_HEIGHT = 52;

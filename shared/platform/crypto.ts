@@ -15,6 +15,7 @@
 import { createHash, hash, type KeyObject, verify, type webcrypto } from 'node:crypto';
 import { loadPublicKeys } from '../crypto/keys.ts';
 import { MAX_P256_DER_SIGNATURE_BYTES, MIN_P256_DER_SIGNATURE_BYTES } from './ecdsa-der-bounds.ts';
+import { writeDigest } from './write-digest.ts';
 
 /** A public key the port can verify with: a node:crypto KeyObject, or a WebCrypto CryptoKey. */
 export type PublicKeyHandle = KeyObject | webcrypto.CryptoKey;
@@ -43,14 +44,16 @@ export function sha256Binary(data: Uint8Array | string): string {
   return hash('sha256', data, 'binary');
 }
 
+// A module-local copy: under a CommonJS transform (tsx) every read of an imported binding is a getter call.
+const write = writeDigest;
+
 /**
  * Writes SHA-256 of `data` into `target[offset…offset+32)`: the form the Merkle and verification code
- * packs its many small digests in. Here the 'binary' digest string is copied in by a plain loop (cheaper
- * than `target.write(…, 'latin1')` at 32 bytes); the browser port hashes straight into `target`.
+ * packs its many small digests in. Here the 'binary' digest string is copied in by `writeDigest`
+ * (write-digest.ts); the browser port hashes straight into `target`.
  */
 export function sha256Into(data: Uint8Array | string, target: Uint8Array, offset: number): void {
-  const digest = hash('sha256', data, 'binary');
-  for (let j = 0; j < 32; j++) target[offset + j] = digest.charCodeAt(j);
+  write(target, offset, hash('sha256', data, 'binary'));
 }
 
 /** Lowercase hex SHA-256 of bytes, or of a string's UTF-8 bytes. */

@@ -20,6 +20,7 @@ import {
   batchRootReason,
   parseBatchStatement,
 } from '../ledger/batch-check.ts';
+import { batchLeafHashInto } from '../ledger/batch-leaf.ts';
 import {
   BATCH_RECORD_TYPE,
   type BatchRecord,
@@ -107,23 +108,11 @@ export function checkBatchRecord(
  * from the id hashes already computed. Every receivedAt is 24 ASCII bytes (the schema's isoMillis).
  */
 export function recordBatchRoot(leaves: RecordLeaves, idHashes: Uint8Array): Buffer {
-  // One scratch `0x00 ‖ leafHash ‖ idHash ‖ receivedAt` (hashLeaf's input), each digest written into one
-  // packed level: no view, Buffer or string per leaf.
-  const input = Buffer.allocUnsafe(1 + 2 * HASH_SIZE + 24);
-  input[0] = 0x00;
-  const from = Buffer.from(
-    leaves.leafHashes.buffer,
-    leaves.leafHashes.byteOffset,
-    leaves.leafHashes.byteLength,
-  );
-  const ids = Buffer.from(idHashes.buffer, idHashes.byteOffset, idHashes.byteLength);
+  // Each digest is written straight into one packed level: no view, Buffer or string per leaf.
   const packed = Buffer.allocUnsafe(leaves.count * HASH_SIZE);
   for (let i = 0; i < leaves.count; i++) {
-    from.copy(input, 1, i * HASH_SIZE, (i + 1) * HASH_SIZE);
-    ids.copy(input, 1 + HASH_SIZE, i * HASH_SIZE, (i + 1) * HASH_SIZE);
-    const at = leaves.receivedAt[i]!;
-    for (let j = 0; j < 24; j++) input[1 + 2 * HASH_SIZE + j] = at.charCodeAt(j);
-    sha256Into(input, packed, i * HASH_SIZE);
+    const at = i * HASH_SIZE;
+    batchLeafHashInto(leaves.leafHashes, at, idHashes, at, leaves.receivedAt[i]!, packed, at);
   }
   return rootFromPackedLeafHashes(packed, leaves.count);
 }

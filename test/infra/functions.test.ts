@@ -48,11 +48,25 @@ function environmentOf(fn: CfnResource): Record<string, unknown> {
 describe('Construct: Functions', () => {
   describe('Property: the V8 heap stated for the memory size', () => {
     it("gives every function the heap flags of Lambda's Node.js runtime for its memory, in NODE_OPTIONS", () => {
+      // Prepare
+      const streaming = new Set(
+        [synthesized.stack.functions.sealer, synthesized.stack.functions.heartbeat].map(logicalIdOf),
+      );
+
       // Assess
+      expect(streaming.size).toBe(2);
       for (const [id, fn] of ownFunctions()) {
         const memory = fn.Properties['MemorySize'] as number;
         const options = String(environmentOf(fn)['NODE_OPTIONS']).split(' ');
-        expect(options, id).toEqual(['--enable-source-maps', ...lambdaHeapFlags(memory)]);
+        const profile = streaming.has(id) ? 'streaming' : 'throughput';
+        expect(options, id).toEqual(['--enable-source-maps', ...lambdaHeapFlags(memory, profile)]);
+      }
+    });
+
+    it("keeps Node's 16 MiB semi-spaces for the sealer and the heartbeat, whose memory must stay flat", () => {
+      for (const fn of [synthesized.stack.functions.sealer, synthesized.stack.functions.heartbeat]) {
+        // Assess
+        expect(String(environmentOf(resourceOf(fn))['NODE_OPTIONS'])).toContain('--max-semi-space-size=16');
       }
     });
 

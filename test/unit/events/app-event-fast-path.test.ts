@@ -12,6 +12,7 @@ import {
 import { EventValidationError } from '../../../shared/events/errors.ts';
 import { MAX_EVENT_ID_LENGTH } from '../../../shared/events/event-id.ts';
 import { assertSafeJson } from '../../../shared/events/json-guard.ts';
+import { FAST_PATH_MEMBERS } from '../../support/app-event-members.ts';
 
 /** Strings at and around a bound: empty, one code unit, the bound, one past it, and some ordinary ones. */
 const textAround = (max: number) =>
@@ -179,22 +180,6 @@ function generic(value: unknown): { ok: true; data: unknown } | { ok: false; err
 
 /** Round-trips through JSON, as a request body is. */
 const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
-
-const FAST_PATH_MEMBERS = new Set([
-  'id',
-  'eventTime',
-  'actor',
-  'action',
-  'resource',
-  'outcome',
-  'sourceIp',
-  'userAgent',
-  'requestId',
-  'endpoint',
-  'tags',
-  'labels',
-  'details',
-]);
 
 describe('Function: isPlainAppEventInput', () => {
   describe("when given app events with the fast path's members (property)", () => {

@@ -39,6 +39,36 @@ function cloudTrailInputs(): AuditEventInput[] {
   return inputs;
 }
 
+/** Server members the stored schema refuses: [what, receivedAt, channel]. */
+const BAD_SERVER_MEMBERS: readonly [string, string, string][] = [
+  ['a receivedAt without milliseconds', '2026-11-22T21:10:00Z', 'api'],
+  ['a receivedAt that is not a real time', '2026-02-30T21:10:00.000Z', 'api'],
+  ['an unknown channel', RECEIVED_AT, 'email'],
+];
+
+/** Instants whose eventTime has a four-digit year in any form an input may write it. */
+const anyInstant = fc.date({
+  min: new Date('1971-01-01T00:00:00Z'),
+  max: new Date('9998-12-31T00:00:00Z'),
+  noInvalidDate: true,
+});
+
+/**
+ * A parsed input whose JCS text is 40 bytes under MAX_EVENT_BYTES (strings of 32,000 characters plus
+ * padding): it fits the input limit, but its stored form, with the server members, does not.
+ */
+function inputNearTheLimit(): AuditEventInput {
+  const base = {
+    ...appEvent(1),
+    details: {
+      p: Array.from({ length: Math.floor(MAX_EVENT_BYTES / 32_003) }, () => 'x'.repeat(32_000)),
+      q: '',
+    },
+  };
+  const gap = MAX_EVENT_BYTES - 40 - canonicalString(base).length;
+  return parseAuditEventInput({ ...base, details: { ...base.details, q: 'y'.repeat(gap) } });
+}
+
 function outcome(act: () => unknown): unknown {
   try {
     return act();
@@ -83,36 +113,27 @@ describe('Function: canonicalizeParsedInput', () => {
   });
 
   describe('when the server members are not what the stored schema accepts', () => {
-    it.each([
-      ['a receivedAt without milliseconds', '2026-11-22T21:10:00Z', 'api'],
-      ['a receivedAt that is not a real time', '2026-02-30T21:10:00.000Z', 'api'],
-      ['an unknown channel', RECEIVED_AT, 'email'],
-    ])('throws exactly what canonicalizeEvent throws for %s', (_name, receivedAt, channel) => {
-      // Prepare
-      const input = parseAuditEventInput(appEvent(1));
+    it.each(BAD_SERVER_MEMBERS)(
+      'throws exactly what canonicalizeEvent throws for %s',
+      (_name, receivedAt, channel) => {
+        // Prepare
+        const input = parseAuditEventInput(appEvent(1));
 
-      // Act
-      const fast = outcome(() => canonicalizeParsedInput(input, receivedAt, channel as Channel));
+        // Act
+        const fast = outcome(() => canonicalizeParsedInput(input, receivedAt, channel as Channel));
 
-      // Assess
-      const general = outcome(() => canonicalizeEvent(input, receivedAt, channel as Channel));
-      expect(fast).toEqual(general);
-      expect(fast).toMatchObject({ code: 'SCHEMA_VIOLATION' });
-    });
+        // Assess
+        const general = outcome(() => canonicalizeEvent(input, receivedAt, channel as Channel));
+        expect(fast).toEqual(general);
+        expect(fast).toMatchObject({ code: 'SCHEMA_VIOLATION' });
+      },
+    );
   });
 
   describe('when the input fits the size limit but its stored form does not', () => {
     it('throws exactly what canonicalizeEvent throws', () => {
-      // Prepare: strings of 32,000 characters plus padding, so that the input is 40 bytes under the limit.
-      const base = {
-        ...appEvent(1),
-        details: {
-          p: Array.from({ length: Math.floor(MAX_EVENT_BYTES / 32_003) }, () => 'x'.repeat(32_000)),
-          q: '',
-        },
-      };
-      const gap = MAX_EVENT_BYTES - 40 - canonicalString(base).length;
-      const input = parseAuditEventInput({ ...base, details: { ...base.details, q: 'y'.repeat(gap) } });
+      // Prepare
+      const input = inputNearTheLimit();
       expect(canonicalString(input).length).toBe(MAX_EVENT_BYTES - 40);
 
       // Act
@@ -163,11 +184,7 @@ describe('Function: idempotencyCanonical', () => {
     it('gives one text for any instant, offset and fraction (property)', () => {
       fc.assert(
         fc.property(
-          fc.date({
-            min: new Date('1971-01-01T00:00:00Z'),
-            max: new Date('9998-12-31T00:00:00Z'),
-            noInvalidDate: true,
-          }),
+          anyInstant,
           fc.integer({ min: -23 * 60 - 59, max: 23 * 60 + 59 }),
           fc.integer({ min: 0, max: 999_999 }),
           (date, offsetMinutes, subMillisecond) => {
@@ -241,11 +258,7 @@ describe('Function: canonicalizeForIngest', () => {
     it('agrees with the general path for any eventTime form and any text (property)', () => {
       fc.assert(
         fc.property(
-          fc.date({
-            min: new Date('1971-01-01T00:00:00Z'),
-            max: new Date('9998-12-31T00:00:00Z'),
-            noInvalidDate: true,
-          }),
+          anyInstant,
           fc.constantFrom('Z', '+00:00', '-05:30', '.5Z', '.123456+01:00', '.000Z'),
           fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }),
           fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
@@ -280,20 +293,20 @@ describe('Function: canonicalizeForIngest', () => {
   });
 
   describe('when the server members are not what the stored schema accepts', () => {
-    it.each([
-      ['a receivedAt without milliseconds', '2026-11-22T21:10:00Z', 'api'],
-      ['an unknown channel', RECEIVED_AT, 'email'],
-    ])('throws exactly what canonicalizeEvent throws for %s', (_name, receivedAt, channel) => {
-      // Prepare
-      const input = parseAuditEventInput(appEvent(1));
+    it.each(BAD_SERVER_MEMBERS)(
+      'throws exactly what canonicalizeEvent throws for %s',
+      (_name, receivedAt, channel) => {
+        // Prepare
+        const input = parseAuditEventInput(appEvent(1));
 
-      // Act
-      const fast = outcome(() => canonicalizeForIngest(input, receivedAt, channel as Channel));
+        // Act
+        const fast = outcome(() => canonicalizeForIngest(input, receivedAt, channel as Channel));
 
-      // Assess
-      expect(fast).toEqual(outcome(() => canonicalizeEvent(input, receivedAt, channel as Channel)));
-      expect(fast).toMatchObject({ code: 'SCHEMA_VIOLATION' });
-    });
+        // Assess
+        expect(fast).toEqual(outcome(() => canonicalizeEvent(input, receivedAt, channel as Channel)));
+        expect(fast).toMatchObject({ code: 'SCHEMA_VIOLATION' });
+      },
+    );
   });
 
   describe('when the input carries a member named like a server member', () => {
@@ -320,15 +333,7 @@ describe('Function: canonicalizeForIngest', () => {
   describe('when the stored form is over the size limit', () => {
     it('throws exactly what canonicalizeEvent throws', () => {
       // Prepare
-      const base = {
-        ...appEvent(1),
-        details: {
-          p: Array.from({ length: Math.floor(MAX_EVENT_BYTES / 32_003) }, () => 'x'.repeat(32_000)),
-          q: '',
-        },
-      };
-      const gap = MAX_EVENT_BYTES - 40 - canonicalString(base).length;
-      const input = parseAuditEventInput({ ...base, details: { ...base.details, q: 'y'.repeat(gap) } });
+      const input = inputNearTheLimit();
 
       // Act
       const fast = outcome(() => canonicalizeForIngest(input, RECEIVED_AT, 'api'));

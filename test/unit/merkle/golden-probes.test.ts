@@ -3,10 +3,9 @@ import { z } from 'zod';
 import type { ProofErrorCode } from '../../../shared/merkle/errors.ts';
 import { ProofError } from '../../../shared/merkle/errors.ts';
 import { verifyConsistency, verifyInclusion } from '../../../shared/merkle/proof.ts';
+import { bytes, hex } from '../../support/rfc6962-vectors.ts';
 import { readSharedJson } from '../../support/shared-data.ts';
 
-// Strict decoding: Buffer.from(hex) would silently drop a bad digit, so malformed hex fails the schema instead.
-const hex = z.string().regex(/^(?:[0-9a-f]{2})*$/, 'lowercase hex with an even number of digits');
 // Upstream uses uint64 sizes; 2^64 - 1 arrives as an unsafe double and must still be rejected.
 const size = z.number().nonnegative();
 // A null proof in the Go files is a nil slice: the empty proof.
@@ -49,7 +48,6 @@ const probesSchema = z.object({
 });
 
 const { inclusion, consistency } = readSharedJson('merkle/rfc6962_vectors.json', probesSchema).golden_probes;
-const bytes = (h: string): Buffer => Buffer.from(h, 'hex');
 
 /**
  * Probes where auditseal is deliberately stricter than transparency-dev/merkle, with the code it raises.

@@ -22,6 +22,7 @@ import {
   sha256,
   writeDigest,
 } from '../../../shared/merkle/rfc6962.ts';
+import { flipBit } from '../../support/rfc6962-vectors.ts';
 
 const MAX_LEAVES = 300;
 // Shrinking a 300-leaf counterexample can take minutes; stop it and report what was found by then.
@@ -47,12 +48,6 @@ function prefixRoots(tree: readonly Uint8Array[]): Buffer[] {
     roots.push(streaming.root());
   }
   return roots;
-}
-
-function flipBit(hash: Uint8Array, bit: number): Buffer {
-  const copy = Buffer.from(hash);
-  copy[bit >> 3] = copy[bit >> 3]! ^ (1 << (bit & 7));
-  return copy;
 }
 
 function proofErrorCode(act: () => unknown): string | undefined {

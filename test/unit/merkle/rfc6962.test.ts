@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import {
   emptyRoot,
   HASH_SIZE,
@@ -11,26 +10,9 @@ import {
   sha256,
   splitPoint,
 } from '../../../shared/merkle/rfc6962.ts';
-import { readSharedJson } from '../../support/shared-data.ts';
+import { bytes, rfc6962Vectors } from '../../support/rfc6962-vectors.ts';
 
-const hex = z.string().regex(/^(?:[0-9a-f]{2})*$/, 'lowercase hex with an even number of digits');
-
-const vectorsSchema = z.object({
-  hasher_vectors: z.array(
-    z.discriminatedUnion('op', [
-      z.object({ op: z.literal('emptyRoot'), desc: z.string(), want: hex }),
-      z.object({ op: z.literal('hashLeaf'), desc: z.string(), leaf_hex: hex, want: hex }),
-      z.object({ op: z.literal('hashChildren'), desc: z.string(), left_hex: hex, right_hex: hex, want: hex }),
-    ]),
-  ),
-  leaves_hex: z.array(hex).length(8),
-  leaf_hashes_hex: z.array(hex).length(8),
-  node_hashes_by_level: z.object({ levels: z.array(z.array(hex)).length(4) }),
-  roots_by_tree_size: z.record(z.string().regex(/^\d+$/), hex),
-});
-
-const vectors = readSharedJson('merkle/rfc6962_vectors.json', vectorsSchema);
-const bytes = (h: string): Buffer => Buffer.from(h, 'hex');
+const vectors = rfc6962Vectors;
 const leaves = vectors.leaves_hex.map(bytes);
 const leafHashes = vectors.leaf_hashes_hex.map(bytes);
 const roots = Object.entries(vectors.roots_by_tree_size).map(([size, root]) => ({
