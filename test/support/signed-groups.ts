@@ -18,15 +18,13 @@ const iso = (minutes: number, ms = 0): string =>
   new Date(GROUPS_PERIOD.startMs + minutes * 60_000 + ms).toISOString();
 
 /**
- * Seals one signed batch per group of ids (group g received at minute g + 1, its leaves 1 ms apart) as
- * the genesis period of a folder. `sealRepeats`: the sealer seals a repeated id again, as a faulty or
- * hostile sealer would (the real one excludes it as EVENT_DUPLICATE).
+ * One signed batch per group of ids (group g received at minute g + 1, its leaves 1 ms apart), with the
+ * ledger rows that store them: the input of a sealer for `GROUPS_PERIOD`.
  */
-export async function sealSignedGroups(
+export async function signGroups(
   groups: readonly (readonly string[])[],
-  options: { signer: KeyFileSigner; chunkLeaves: number; sealRepeats?: boolean },
-): Promise<InMemoryObjectStore> {
-  const { signer } = options;
+  signer: KeyFileSigner,
+): Promise<{ batches: BatchSeal[]; rows: PeriodEvent[] }> {
   const batches: BatchSeal[] = [];
   const rows: PeriodEvent[] = [];
   for (const [g, ids] of groups.entries()) {
@@ -49,6 +47,20 @@ export async function sealSignedGroups(
     });
     for (const e of events) rows.push({ ...e, batchId });
   }
+  return { batches, rows };
+}
+
+/**
+ * Seals one signed batch per group of ids (group g received at minute g + 1, its leaves 1 ms apart) as
+ * the genesis period of a folder. `sealRepeats`: the sealer seals a repeated id again, as a faulty or
+ * hostile sealer would (the real one excludes it as EVENT_DUPLICATE).
+ */
+export async function sealSignedGroups(
+  groups: readonly (readonly string[])[],
+  options: { signer: KeyFileSigner; chunkLeaves: number; sealRepeats?: boolean },
+): Promise<InMemoryObjectStore> {
+  const { signer } = options;
+  const { batches, rows } = await signGroups(groups, signer);
   const objects = new InMemoryObjectStore();
   const tryAdd = Object.getOwnPropertyDescriptor(SealedIdTable.prototype, 'tryAdd')!;
   if (options.sealRepeats)

@@ -11,16 +11,14 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { KeyFileSigner } from '../../../shared/crypto/key-file-signer.ts';
-import { signBatch } from '../../../shared/ledger/batch-receipts.ts';
 import { type Exclusion, exclusionSchema } from '../../../shared/ledger/formats.ts';
 import { archiveObjectKey, exclusionsKey } from '../../../shared/ledger/object-keys.ts';
 import type { Period } from '../../../shared/ledger/period.ts';
 import { sealPeriod } from '../../../shared/ledger/seal-period.ts';
-import { hashLeaf } from '../../../shared/merkle/rfc6962.ts';
 import { sha256Binary } from '../../../shared/platform/crypto.ts';
-import type { BatchSeal, PeriodEvent } from '../../../shared/ports/ledger-store.ts';
 import { InMemoryObjectStore } from '../../../shared/storage/in-memory-object-store.ts';
-import { makeEvent, trustedKeysOf } from '../../support/sealed-folder.ts';
+import { trustedKeysOf } from '../../support/sealed-folder.ts';
+import { GROUPS_LEDGER, GROUPS_PERIOD, signGroups } from '../../support/signed-groups.ts';
 
 const A = 'collide-a';
 const B = 'collide-b';
@@ -34,38 +32,10 @@ vi.mock('../../../shared/platform/crypto.ts', async (importOriginal) => {
   };
 });
 
-const LEDGER = 'collide';
-const PERIOD: Period = { startMs: Date.parse('2026-11-22T21:00:00Z'), seconds: 3600 };
-const iso = (minutes: number, ms = 0): string =>
-  new Date(PERIOD.startMs + minutes * 60_000 + ms).toISOString();
+const LEDGER = GROUPS_LEDGER;
+const PERIOD: Period = GROUPS_PERIOD;
 const signer = KeyFileSigner.generate();
-
-/** One signed batch per group of ids, group g received at minute g + 1, its leaves 1 ms apart. */
-async function signedPeriod(groups: readonly (readonly string[])[]) {
-  const batches: BatchSeal[] = [];
-  const rows: PeriodEvent[] = [];
-  for (const [g, ids] of groups.entries()) {
-    const events = ids.map((id, i) => makeEvent(id, iso(g + 1, i)));
-    const leaves = events.map((e) => ({
-      eventId: e.id,
-      receivedAt: e.receivedAt,
-      leafHash: hashLeaf(e.bytes),
-    }));
-    const batchId = `batch-${g}`;
-    const signed = await signBatch({ ledger: LEDGER, batchId, leaves }, signer);
-    batches.push({
-      ledger: LEDGER,
-      batchId,
-      receivedAt: signed.statement.receivedFrom,
-      statement: Buffer.from(signed.statementBytes).toString('utf8'),
-      signature: signed.signature,
-      size: leaves.length,
-      leaves,
-    });
-    for (const e of events) rows.push({ ...e, batchId });
-  }
-  return { batches, rows };
-}
+const signedPeriod = (groups: readonly (readonly string[])[]) => signGroups(groups, signer);
 
 function lines(objects: InMemoryObjectStore, key: string): string[] {
   const body = objects.objects.get(key);
