@@ -24,8 +24,22 @@ const utf8 = new TextEncoder();
 // Strings (event ids, statements) are encoded into this reused buffer rather than a new array per hash.
 const textScratch = new Uint8Array(4096);
 
+/** Strings up to this length (at most `textScratch.length`) are tried as ASCII first: for short text one `encodeInto` call costs more than the loop. */
+const ASCII_TRY_MAX = 256;
+
 function bytesOf(data: Uint8Array | string): Uint8Array {
   if (typeof data !== 'string') return data;
+  const n = data.length;
+  if (n <= ASCII_TRY_MAX) {
+    // ASCII is its own UTF-8; the first code unit from 0x80 up (or a surrogate) leaves it to the encoder.
+    let i = 0;
+    for (; i < n; i++) {
+      const c = data.charCodeAt(i);
+      if (c >= 0x80) break;
+      textScratch[i] = c;
+    }
+    if (i === n) return textScratch.subarray(0, n);
+  }
   // UTF-8 takes at most 3 bytes per UTF-16 code unit.
   if (data.length * 3 > textScratch.length) return utf8.encode(data);
   return textScratch.subarray(0, utf8.encodeInto(data, textScratch).written);
