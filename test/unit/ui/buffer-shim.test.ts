@@ -57,6 +57,38 @@ describe('Module: ui/shims/buffer', () => {
       );
     });
 
+    it('decodes short ASCII runs (written out without a TextDecoder) as Node does, inside a larger buffer', () => {
+      // Prepare: ASCII of 0..90 bytes (the page writes runs up to 64 bytes itself), sometimes with one
+      // byte from 0x7f up (0x7f is ASCII, the others are not), viewed from 0..7 bytes into a larger buffer.
+      const ascii = fc.uint8Array({ max: 0x7f, maxLength: 90 });
+      const text = fc.oneof(
+        ascii,
+        fc.tuple(ascii, fc.nat(), fc.constantFrom(0x7f, 0x80, 0xc3, 0xe2, 0xef, 0xff)).map(([a, at, b]) => {
+          const i = at % (a.length + 1);
+          return Uint8Array.from([...a.subarray(0, i), b, ...a.subarray(i)]);
+        }),
+      );
+      fc.assert(
+        fc.property(
+          text,
+          fc.nat(7),
+          fc.integer({ min: -3, max: 95 }),
+          fc.integer({ min: -3, max: 95 }),
+          (bytes, pad, s, e) => {
+            const node = Buffer.from(bytes);
+            const outer = PageBuffer.alloc(bytes.length + pad + 8, 0x41);
+            outer.set(bytes, pad);
+            const page = outer.subarray(pad, pad + bytes.length);
+            // Act + Assess
+            expect(page.toString()).toBe(node.toString());
+            expect(page.toString('utf8', s, e)).toBe(node.toString('utf8', s, e));
+            expect(page.toString(undefined, s)).toBe(node.toString(undefined, s));
+          },
+        ),
+        { numRuns: 2000 },
+      );
+    });
+
     it('leaves other encodings to the package', () => {
       const bytes = PageBuffer.from([0xde, 0xad, 0xbe, 0xef]);
       expect(bytes.toString('hex')).toBe('deadbeef');
@@ -67,7 +99,7 @@ describe('Module: ui/shims/buffer', () => {
   describe('Method: Buffer.from', () => {
     it('encodes strings as Node does, in UTF-8 (lone surrogates included) and in hex (bad pairs included)', () => {
       const hexish = fc
-        .array(fc.constantFrom(...'0123456789abcdefABCDEFxg '.split('')), { maxLength: 40 })
+        .array(fc.constantFrom(...'0123456789abcdefABCDEFxg \u0130\u0161\u00e1'.split('')), { maxLength: 40 })
         .map((a) => a.join(''));
       fc.assert(
         fc.property(fc.string({ unit: 'binary', maxLength: 40 }), hexish, (text, hex) => {
@@ -98,8 +130,9 @@ describe('Module: ui/shims/buffer', () => {
           fc.nat(40),
           fc.nat(50),
           fc.constantFrom('latin1', 'binary') as fc.Arbitrary<'latin1' | 'binary'>,
-          (text, offset, length, encoding) => {
-            // Prepare
+          (text, offset, room, encoding) => {
+            // Prepare: lengths that fit after the offset (past them Node throws, the package writes less).
+            const length = room % (41 - offset);
             const node = Buffer.alloc(40, 0xaa);
             const page = PageBuffer.alloc(40, 0xaa);
             // Act + Assess
@@ -131,6 +164,76 @@ describe('Module: ui/shims/buffer', () => {
             expect(page.indexOf(PageBuffer.from(needle))).toBe(node.indexOf(Buffer.from(needle)));
             expect(page.indexOf(PageBuffer.from(needle), from)).toBe(node.indexOf(Buffer.from(needle), from));
             expect(page.includes(PageBuffer.from(needle))).toBe(node.includes(Buffer.from(needle)));
+          },
+        ),
+        { numRuns: 3000 },
+      );
+    });
+
+    it('finds a byte sequence in long text where Node finds it, at any alignment', () => {
+      // Prepare: up to 3000 bytes of JSON-like text with a few copies of a needle, viewed from 0..7 bytes
+      // into a larger buffer (the page reads long runs 32 bits at a time from aligned addresses).
+      const needle = fc.constantFrom('profileVersion', 'V', '"id":"', 'Vz', '\n');
+      fc.assert(
+        fc.property(
+          fc.string({
+            unit: fc.constantFrom(...'abcdefgh{}":, 0123VersionVprofile'.split('')),
+            maxLength: 3000,
+          }),
+          needle,
+          fc.array(fc.nat(), { maxLength: 3 }),
+          fc.nat(7),
+          fc.oneof(fc.constant(undefined), fc.nat(3100)),
+          (filler, word, at, pad, from) => {
+            let text = filler;
+            for (const a of at) {
+              const i = a % (text.length + 1);
+              text = text.slice(0, i) + word + text.slice(i);
+            }
+            const node = Buffer.from(text);
+            const outer = PageBuffer.alloc(node.length + pad + 8, 0x56);
+            outer.set(node, pad);
+            const page = outer.subarray(pad, pad + node.length);
+            // Act + Assess
+            expect(page.indexOf(PageBuffer.from(word), from)).toBe(node.indexOf(Buffer.from(word), from));
+            expect(page.includes(PageBuffer.from(word), from)).toBe(node.includes(Buffer.from(word), from));
+          },
+        ),
+        { numRuns: 1000 },
+      );
+    });
+
+    it('finds a byte value where Node finds it, at any offset and alignment, odd arguments included', () => {
+      // Prepare: up to 2000 bytes of one filler with the sought byte at a few places (the page scans long
+      // runs 32 bits at a time), viewed from 0..7 bytes into a larger buffer; byte values and offsets
+      // include ones the page leaves to the package (256, -1, NaN, 1.5, negative or fractional offsets).
+      const value = fc.oneof(
+        fc.integer({ min: 0, max: 255 }),
+        fc.constantFrom(256, 0x10a, -1, -246, Number.NaN, 1.5, 10.5, -0, Number.POSITIVE_INFINITY),
+      );
+      const offset = fc.oneof(
+        fc.constant(undefined),
+        fc.nat(2100),
+        fc.constantFrom(-1, -300, 0.5, 300.5, Number.NaN, 2 ** 31, -(2 ** 31) - 5),
+      );
+      fc.assert(
+        fc.property(
+          fc.nat(2000),
+          fc.integer({ min: 0, max: 255 }),
+          fc.array(fc.nat(), { maxLength: 4 }),
+          value,
+          offset,
+          fc.nat(7),
+          (length, fill, places, v, from, pad) => {
+            const node = Buffer.alloc(length, fill);
+            const sought = typeof v === 'number' && Number.isFinite(v) ? v & 0xff : 0;
+            for (const p of places) if (length > 0) node[p % length] = sought;
+            const outer = PageBuffer.alloc(length + pad + 8, sought);
+            outer.set(node, pad);
+            const page = outer.subarray(pad, pad + length);
+            // Act + Assess
+            expect(page.indexOf(v, from)).toBe(node.indexOf(v, from));
+            expect(page.includes(v, from)).toBe(node.includes(v, from));
           },
         ),
         { numRuns: 3000 },
