@@ -13,6 +13,8 @@
 //   reads a pair like "0g" as 0).
 // - `write(string, offset, length, 'latin1' | 'binary')`, how the verifier packs its digests: the
 //   package builds an array of char codes per call; this writes them directly.
+// - `subarray` (a view per line, per leaf hash): the TypedArray method makes its result through the
+//   package's constructor (argument checks, then `setPrototypeOf`); this makes the view as a Buffer at once.
 // test/unit/ui/buffer-shim.test.ts compares all of them with Node's Buffer. The package is imported by
 // its file, `buffer/index.js`: in Node a bare `buffer` is Node's own module, which the test would then
 // patch and compare with itself.
@@ -41,6 +43,27 @@ const originalWrite = Buffer.prototype.write;
  * hex): in Chromium that is about twice as fast as a TextDecoder call (docs/UI.md, "Speed").
  */
 const SHORT_TEXT = 64;
+
+const nativeSubarray = Uint8Array.prototype.subarray;
+
+/** What `Reflect.construct` needs to make a Uint8Array whose prototype is the package's Buffer.prototype. */
+function BufferView(): void {}
+BufferView.prototype = Buffer.prototype;
+
+Buffer.prototype.subarray = function bufferSubarray(this: Buffer, start?: number, end?: number): Buffer {
+  if (!Number.isInteger(start) || (end !== undefined && !Number.isInteger(end))) {
+    return nativeSubarray.call(this, start, end) as Buffer;
+  }
+  // The TypedArray bounds rules, then the view made directly, as a Buffer.
+  const length = this.length;
+  const from = start! < 0 ? Math.max(length + start!, 0) : Math.min(start!, length);
+  const to = end === undefined ? length : end < 0 ? Math.max(length + end, 0) : Math.min(end, length);
+  return Reflect.construct(
+    Uint8Array,
+    [this.buffer, this.byteOffset + from, Math.max(to - from, 0)],
+    BufferView,
+  );
+} as typeof Buffer.prototype.subarray;
 
 /** A plain Uint8Array over `bytes[from…to)`: `subarray` on a Buffer goes through the package's constructor. */
 function viewOf(bytes: Uint8Array, from: number, to: number): Uint8Array {

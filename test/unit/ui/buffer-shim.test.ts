@@ -147,6 +147,34 @@ describe('Module: ui/shims/buffer', () => {
     });
   });
 
+  describe('Method: subarray', () => {
+    it('gives the view Node gives, any bounds, as a Buffer sharing the memory', () => {
+      const bound = fc.oneof(
+        fc.integer({ min: -40, max: 40 }),
+        fc.constantFrom(undefined, 0.5, -1.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY),
+      );
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 30 }), fc.nat(7), bound, bound, (bytes, pad, start, end) => {
+          // Prepare: a Buffer that is itself a view 0..7 bytes into a larger one.
+          const node = Buffer.from(bytes);
+          const outer = PageBuffer.alloc(bytes.length + pad + 8, 0x41);
+          outer.set(bytes, pad);
+          const page = outer.subarray(pad, pad + bytes.length);
+          // Act
+          const nodeView = node.subarray(start, end);
+          const pageView = page.subarray(start, end);
+          // Assess
+          expect(Object.getPrototypeOf(pageView)).toBe(PageBuffer.prototype);
+          expect([...pageView]).toEqual([...nodeView]);
+          expect(pageView.byteOffset - page.byteOffset).toBe(nodeView.byteOffset - node.byteOffset);
+          expect(pageView.buffer).toBe(outer.buffer);
+          expect(pageView.toString('hex')).toBe(nodeView.toString('hex'));
+        }),
+        { numRuns: 2000 },
+      );
+    });
+  });
+
   describe('Method: indexOf / includes', () => {
     it('finds a byte sequence where Node finds it', () => {
       const haystack = fc.uint8Array({ maxLength: 200 }).map((a) => a.map((b) => 0x55 + (b % 4)));
