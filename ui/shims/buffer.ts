@@ -233,8 +233,8 @@ function findByte(bytes: Uint8Array, byte: number, from: number): number {
   const { words } = wordsOf;
   const pattern = Math.imul(byte, 0x01010101);
   let k = (base + i) >>> 2;
-  // Whole words inside `bytes` only.
-  const end = (base + n) >>> 2;
+  // Whole words inside `bytes` only (and inside the word view, should the buffer have grown since).
+  const end = Math.min((base + n) >>> 2, words.length);
   for (; k + 1 < end; k += 2) {
     const x = words[k]! ^ pattern;
     const y = words[k + 1]! ^ pattern;
