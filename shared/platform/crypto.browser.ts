@@ -10,7 +10,6 @@
 import type { webcrypto } from 'node:crypto';
 import type { PortPublicKey, PublicKeyHandle } from './crypto.ts';
 import { p256SignatureFromDer } from './ecdsa-der.ts';
-import { SUBTLE_DIGEST_FROM_BYTES } from './object-digest.ts';
 import { sha256JsBinary, sha256JsInto, sha256JsOneInto } from './sha256-js.ts';
 import { loadWebCryptoPublicKeys } from './webcrypto-keys.ts';
 
@@ -49,15 +48,6 @@ export function sha256Into(data: Uint8Array | string, target: Uint8Array, offset
 
 export function sha256Hex(data: Uint8Array | string): string {
   return sha256(data).toString('hex');
-}
-
-/** `sha256HexOfObject` of crypto.ts: WebCrypto's SHA-256 from SUBTLE_DIGEST_FROM_BYTES, else JavaScript's. */
-export async function sha256HexOfObject(data: Uint8Array): Promise<string> {
-  if (data.length < SUBTLE_DIGEST_FROM_BYTES || !globalThis.crypto?.subtle) return sha256Hex(data);
-  // WebCrypto refuses views of a SharedArrayBuffer; the readers' buffers are plain ArrayBuffers.
-  const view = data.buffer instanceof ArrayBuffer ? data : new Uint8Array(data);
-  const digest = await globalThis.crypto.subtle.digest('SHA-256', view as Uint8Array<ArrayBuffer>);
-  return Buffer.from(digest).toString('hex');
 }
 
 export function sha256Parts(parts: readonly Uint8Array[]): Buffer {

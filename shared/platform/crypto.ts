@@ -61,15 +61,6 @@ export function sha256Hex(data: Uint8Array | string): string {
   return hash('sha256', data, 'hex');
 }
 
-/**
- * Lowercase hex SHA-256 of a whole object's bytes, for large objects (batch files) that the caller awaits
- * anyway. Here it is `sha256Hex`; the browser port hands it to WebCrypto (`crypto.subtle.digest`), which
- * hashes natively off the calling thread.
- */
-export async function sha256HexOfObject(data: Uint8Array): Promise<string> {
-  return hash('sha256', data, 'hex');
-}
-
 /** SHA-256 of the concatenation of `parts`, without concatenating them. */
 export function sha256Parts(parts: readonly Uint8Array[]): Buffer {
   const h = createHash('sha256');

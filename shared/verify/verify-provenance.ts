@@ -14,8 +14,7 @@ import { toHex } from '../ledger/hex.ts';
 import { EventIdSet, MAX_SEALED_INDEX, SealedIdTable } from '../ledger/id-set.ts';
 import { batchFileKey, exclusionsKey } from '../ledger/object-keys.ts';
 import type { Period } from '../ledger/period.ts';
-import { HASH_SIZE } from '../merkle/rfc6962.ts';
-import { sha256HexOfObject } from '../platform/crypto.ts';
+import { HASH_SIZE, sha256 } from '../merkle/rfc6962.ts';
 import {
   type CheckedRecord,
   checkBatchRecord,
@@ -86,7 +85,7 @@ async function readCommitted(
     });
     return undefined;
   }
-  const computed = await sha256HexOfObject(bytes);
+  const computed = toHex(sha256(bytes));
   if (bytes.length !== ref.size || computed !== ref.sha256) {
     findings.push({
       code: 'BATCH_FILE_MODIFIED',

@@ -5,7 +5,6 @@ import { loadPublicKeys } from '../../../shared/crypto/keys.ts';
 import * as browserPort from '../../../shared/platform/crypto.browser.ts';
 import * as nodePort from '../../../shared/platform/crypto.ts';
 import { p256SignatureFromDer } from '../../../shared/platform/ecdsa-der.ts';
-import { SUBTLE_DIGEST_FROM_BYTES } from '../../../shared/platform/object-digest.ts';
 import { loadWebCryptoPublicKeys, WebCryptoKeyError } from '../../../shared/platform/webcrypto-keys.ts';
 
 function p256(): { privateKey: KeyObject; pem: string } {
@@ -41,27 +40,6 @@ describe('Module: platform crypto port', () => {
         }),
         { numRuns: 500 },
       );
-    });
-
-    describe('Method: sha256HexOfObject', () => {
-      it('gives node:crypto hex on both sides of the WebCrypto threshold, SharedArrayBuffer views included', async () => {
-        // Prepare: sizes around the threshold, where the browser port switches to crypto.subtle.digest.
-        const from = SUBTLE_DIGEST_FROM_BYTES;
-        for (const size of [0, 1, 64, from - 1, from, from + 1, 3 * from + 17]) {
-          const data = new Uint8Array(size);
-          for (let i = 0; i < size; i++) data[i] = (i * 131 + size) & 0xff;
-          const shared = new Uint8Array(new SharedArrayBuffer(size));
-          shared.set(data);
-          const expected = nodePort.sha256Hex(data);
-          // Act + Assess
-          await expect(nodePort.sha256HexOfObject(data)).resolves.toBe(expected);
-          await expect(browserPort.sha256HexOfObject(data)).resolves.toBe(expected);
-          await expect(browserPort.sha256HexOfObject(shared)).resolves.toBe(expected);
-          await expect(browserPort.sha256HexOfObject(data.subarray(1))).resolves.toBe(
-            nodePort.sha256Hex(data.subarray(1)),
-          );
-        }
-      });
     });
 
     it('writes the digest into a target at an offset in both implementations, and nothing else', () => {
