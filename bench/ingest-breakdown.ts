@@ -18,7 +18,7 @@ import { randomBatchId } from '../functions/ingest-runtime.ts';
 import type { KeyFileSigner } from '../shared/crypto/key-file-signer.ts';
 import { type AuditEventInput, parseAuditEventInput } from '../shared/events/audit-event.ts';
 import { canonicalizeForIngest, type IngestCanonical } from '../shared/ingest/canonical-event.ts';
-import { signBatch } from '../shared/ledger/batch-receipts.ts';
+import { batchSealOf, signBatch } from '../shared/ledger/batch-receipts.ts';
 import { periodOf } from '../shared/ledger/period.ts';
 import type { LedgerEvent } from '../shared/ports/ledger-store.ts';
 import { InMemoryLedgerStore } from '../shared/storage/in-memory-ledger-store.ts';
@@ -93,18 +93,7 @@ export async function stageSamples(
         BENCH_INGEST_LEDGER,
         events.map((e) => e.id),
       );
-      await store.putBatch(
-        {
-          ledger: BENCH_INGEST_LEDGER,
-          batchId,
-          receivedAt,
-          statement: Buffer.from(signed.statementBytes).toString('utf8'),
-          signature: signed.signature,
-          size: events.length,
-          leaves,
-        },
-        events,
-      );
+      await store.putBatch(batchSealOf({ ledger: BENCH_INGEST_LEDGER, batchId, leaves }, signed), events);
       mark('store');
       stored += store.eventCount;
       JSON.stringify({

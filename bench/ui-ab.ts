@@ -3,7 +3,7 @@
  * alternating, in one Chromium, so that both builds see the same machine conditions. For comparing a
  * change to the page on a machine shared with other work.
  *
- *   node --import tsx bench/ui-ab.ts --folder DIR --key PUBLIC.pem --rounds 3 A.html B.html […]
+ *   node --import tsx bench/ui-ab.ts --folder DIR --key PUBLIC.pem --rounds 3 [--jobs N] A.html B.html […]
  *
  * Per page: the page's own timer (click to verdict) and the CPU time of every Chromium process over the
  * same span, per round. The last stdout line is one JSON object.
@@ -19,6 +19,8 @@ const argv = process.argv.slice(2);
 const folder = argValue(argv, 'folder');
 const key = argValue(argv, 'key');
 const rounds = positiveInt(argValue(argv, 'rounds') ?? '3', '--rounds');
+/** The page's jobs option (default: the page's own default). */
+const jobs = argValue(argv, 'jobs');
 const pages = argv.filter((a) => a.endsWith('.html')).map((p) => resolve(p));
 if (!folder || !key || pages.length === 0) {
   throw new Error('usage: --folder DIR --key PUBLIC.pem [--rounds R] PAGE.html [PAGE.html …]');
@@ -53,6 +55,7 @@ try {
       const run = await verifyInPage(tab, {
         keyFiles: [key],
         folder,
+        args: jobs === undefined ? [] : ['--jobs', String(positiveInt(jobs, '--jobs'))],
         onVerifyClick: () => {
           cpu0 = chromiumCpuSeconds();
         },
@@ -72,6 +75,7 @@ try {
 console.log(
   JSON.stringify({
     rounds,
+    jobs: jobs ?? 'default',
     pages: Object.fromEntries(
       [...results].map(([page, runs]) => [
         page,

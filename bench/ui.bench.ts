@@ -106,6 +106,8 @@ function cpuByKind(before: Map<number, number>, after: Map<number, number>): Rec
 
 interface PageRunFigures {
   readonly seconds: number;
+  /** How the page read the files (`worker`: its read worker; `thread`: the verifier's own thread). */
+  readonly reads: string;
   readonly cpu: number;
   readonly rendererStartMb: number;
   readonly rendererPeakMb: number;
@@ -165,7 +167,7 @@ async function pageRun(
       },
     });
     if (run.verdict !== 'VALID') throw new Error(`the page says ${run.verdict}`);
-    return { seconds: run.seconds, cpu, rendererStartMb, rendererPeakMb, cpuByKind: kinds };
+    return { seconds: run.seconds, reads: run.reads, cpu, rendererStartMb, rendererPeakMb, cpuByKind: kinds };
   } finally {
     clearInterval(sampler);
     await tab.close();
@@ -250,6 +252,7 @@ try {
       cli_verify_s: round(cliBest, 3),
       cli_verify_cpu_s: round(cliCpu, 3),
       page_jobs: poolJobs ?? 'default',
+      page_reads: [...new Set([...runs.pool, ...runs.one].map((r) => r.reads))].join(','),
       page_verify_s: round(pool, 3),
       page_vs_cli: round(pool / cliBest, 2),
       page_verify_cpu_s: round(poolCpu, 3),

@@ -63,10 +63,20 @@ export async function buildUi(esbuild, root) {
   };
   // The chunk workers (ui/chunk-pool.ts), started by the verification worker from a blob: URL.
   const chunkWorker = await esbuild.build({ ...common, entryPoints: [join(root, 'ui', 'chunk-worker.ts')] });
+  // The file-read worker (ui/read-worker.ts): no Buffer, no shims, a few hundred bytes.
+  const readWorker = await esbuild.build({
+    ...common,
+    inject: [],
+    entryPoints: [join(root, 'ui', 'read-worker.ts')],
+  });
   const worker = await esbuild.build({
     ...common,
     entryPoints: [join(root, 'ui', 'worker.ts')],
-    define: { ...common.define, __CHUNK_WORKER_SOURCE__: JSON.stringify(chunkWorker.outputFiles[0].text) },
+    define: {
+      ...common.define,
+      __CHUNK_WORKER_SOURCE__: JSON.stringify(chunkWorker.outputFiles[0].text),
+      __READ_WORKER_SOURCE__: JSON.stringify(readWorker.outputFiles[0].text),
+    },
   });
   const workerSource = worker.outputFiles[0].text;
   const page = await esbuild.build({

@@ -9,6 +9,7 @@ import {
   type ObjectKind,
   type ObjectReader,
 } from '../shared/verify/object-reader.ts';
+import { type BlobReads, readInThread } from './read-protocol.ts';
 
 /** A picked file and its object key (its path below the folder). */
 export interface PickedFile {
@@ -25,9 +26,12 @@ export function keysFromPaths(paths: readonly string[]): string[] {
 
 export class PickedFilesReader implements ObjectReader {
   readonly #files = new Map<string, Blob>();
+  readonly #readBlob: BlobReads;
 
-  constructor(files: readonly PickedFile[]) {
+  /** `readBlob`: how a file's bytes are read (the page's verifier passes its read worker's). */
+  constructor(files: readonly PickedFile[], readBlob: BlobReads = readInThread) {
     for (const f of files) this.#files.set(f.key, f.file);
+    this.#readBlob = readBlob;
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -37,7 +41,7 @@ export class PickedFilesReader implements ObjectReader {
   async read(key: string, maxBytes = DEFAULT_MAX_READ_BYTES): Promise<Buffer | undefined> {
     const file = this.#files.get(key);
     if (!file) return undefined;
-    return Buffer.from(await file.slice(0, Math.max(0, maxBytes)).arrayBuffer());
+    return Buffer.from(await this.#readBlob(file, maxBytes));
   }
 }
 

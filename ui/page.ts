@@ -241,6 +241,7 @@ $('verify').addEventListener('click', async () => {
   }
   if (r.type !== 'report') return;
   $('progress-text').dataset['seconds'] = seconds.toFixed(3);
+  $('progress-text').dataset['reads'] = r.reads;
   $('progress-text').textContent = `done in ${seconds.toFixed(2)} s`;
   showReport(r.report, r.periods, r.resources);
   if (r.resource) showResource(r.resource);

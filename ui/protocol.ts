@@ -126,6 +126,11 @@ export type Response =
       readonly report: PageReport;
       readonly periods: PeriodCell[];
       readonly resources: ResourceRow[];
+      /**
+       * How the folder's files were read: by the read worker (ui/read-worker.ts), in the verification
+       * worker (no read worker could start, or it failed), or over HTTP from `auditseal ui DIR`.
+       */
+      readonly reads: 'worker' | 'thread' | 'served';
       /** With `resource` in the request: that resource's view. */
       readonly resource?: ResourceDetail;
     }

@@ -40,8 +40,10 @@ import type {
   TouchingEvent,
   VerifyRequest,
 } from './protocol.ts';
+import { type ReadEndpoint, WorkerBlobReads } from './read-protocol.ts';
 
 declare const __CHUNK_WORKER_SOURCE__: string;
+declare const __READ_WORKER_SOURCE__: string;
 
 const scope = self as unknown as {
   postMessage(message: Response): void;
@@ -76,8 +78,22 @@ async function keysOf(pems: readonly string[]): Promise<KeyLookup> {
   return { get: (id) => map.get(id), has: (id) => map.has(id) };
 }
 
+/** The read worker (ui/read-worker.ts), started on the first read of picked files and kept for the page's life. */
+let blobReads: WorkerBlobReads | undefined;
+
+function startReadWorker(): ReadEndpoint | undefined {
+  try {
+    const url = URL.createObjectURL(new Blob([__READ_WORKER_SOURCE__], { type: 'text/javascript' }));
+    return new Worker(url) as unknown as ReadEndpoint;
+  } catch {
+    return undefined; // No nested workers: picked files are read in this worker (slower, same result).
+  }
+}
+
 function readerOf(source: FolderSource): ObjectReader {
-  return source.kind === 'files' ? new PickedFilesReader(source.files) : new ServedFolderReader(source.base);
+  if (source.kind !== 'files') return new ServedFolderReader(source.base);
+  blobReads ??= new WorkerBlobReads(startReadWorker());
+  return new PickedFilesReader(source.files, blobReads.read);
 }
 
 /** `.pem` files at the top of the folder and under keys/, as `auditseal verify` names them. */
@@ -206,6 +222,7 @@ async function verify(request: VerifyRequest): Promise<Response> {
     report,
     periods,
     resources,
+    reads: request.source.kind !== 'files' ? 'served' : blobReads?.inWorker ? 'worker' : 'thread',
     ...(request.resource !== undefined ? { resource: resourceDetail(report, request.resource) } : {}),
   };
 }

@@ -19,7 +19,7 @@ import { CLOUDTRAIL_ID_PREFIX } from '../events/cloudtrail.ts';
 import { EventValidationError } from '../events/errors.ts';
 import { KUBERNETES_ID_PREFIX } from '../events/kubernetes.ts';
 import { normalizeTimestamp } from '../events/rfc3339.ts';
-import { signBatch } from '../ledger/batch-receipts.ts';
+import { batchSealOf, signBatch } from '../ledger/batch-receipts.ts';
 import { ABANDON_STATEMENT_TYPE, type Receipt } from '../ledger/formats.ts';
 import { assertLedgerId } from '../ledger/object-keys.ts';
 import { assertPeriodSeconds, type Period, periodEndMs, periodOf } from '../ledger/period.ts';
@@ -359,15 +359,8 @@ async function signFresh(
     }
     throw error;
   }
-  const seal: BatchSeal = {
-    ledger,
-    batchId,
-    receivedAt,
-    statement: Buffer.from(signed.statementBytes).toString('utf8'),
-    signature: signed.signature,
-    size: fresh.length,
-    leaves,
-  };
+  // Every leaf has the request's receivedAt, so the statement's receivedFrom is it.
+  const seal = batchSealOf({ ledger, batchId, leaves }, signed);
   const events = fresh.map(
     (e, i): LedgerEvent => ({
       id: e.input.id,

@@ -17,6 +17,7 @@ import {
   verifyP256Sha256,
   verifyP256Sha256Sync,
 } from '../platform/crypto.ts';
+import type { BatchSeal } from '../ports/ledger-store.ts';
 import { MAX_STATEMENT_BYTES, type Signer } from '../ports/signer.ts';
 import { batchLeafHashInto } from './batch-leaf.ts';
 import {
@@ -144,6 +145,25 @@ async function signStatement(
       ? previous
       : await signer.sign(statementBytes);
   return { statement, statementBytes, signature, leafHashes };
+}
+
+/**
+ * The ledger table's batch row for a signed batch, as ingest stores it beside its events (and imports,
+ * tests and benchmarks build it): the statement's text exactly as signed, received at its `receivedFrom`.
+ */
+export function batchSealOf(
+  req: { readonly ledger: string; readonly batchId: string; readonly leaves: readonly BatchLeaf[] },
+  signed: Pick<SignedBatchStatement, 'statement' | 'statementBytes' | 'signature'>,
+): BatchSeal {
+  return {
+    ledger: req.ledger,
+    batchId: req.batchId,
+    receivedAt: signed.statement.receivedFrom,
+    statement: Buffer.from(signed.statementBytes).toString('utf8'),
+    signature: signed.signature,
+    size: req.leaves.length,
+    leaves: req.leaves,
+  };
 }
 
 /** Builds the batch tree, signs its statement once, and returns one receipt per event. */

@@ -12,7 +12,7 @@ import { HASH_SIZE, hashLeaf } from '../merkle/rfc6962.ts';
 import type { BatchSeal, PeriodEvent } from '../ports/ledger-store.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { SealableEvent } from './archive-chunk.ts';
-import { type BatchLeaf, signBatchStatement } from './batch-receipts.ts';
+import { type BatchLeaf, batchSealOf, signBatchStatement } from './batch-receipts.ts';
 import { batchRecordSchema, MAX_BATCH_LEAVES } from './formats.ts';
 import { batchFileKey } from './object-keys.ts';
 import { compactLabel, isoSeconds, nextPeriod, type Period, periodOf } from './period.ts';
@@ -157,18 +157,8 @@ export async function* importBatches(
     ids = [];
     times = [];
     hashes = Buffer.allocUnsafe(MAX_BATCH_LEAVES * HASH_SIZE);
-    const signed = await signBatchStatement({ ledger, batchId, leaves }, deps.signer, (text) =>
-      earlier.get(text),
-    );
-    return {
-      ledger,
-      batchId,
-      receivedAt: signed.statement.receivedFrom,
-      statement: Buffer.from(signed.statementBytes).toString('utf8'),
-      signature: signed.signature,
-      size: leaves.length,
-      leaves,
-    };
+    const req = { ledger, batchId, leaves };
+    return batchSealOf(req, await signBatchStatement(req, deps.signer, (text) => earlier.get(text)));
   };
   for await (const e of events) {
     hashLeaf(e.bytes).copy(hashes, ids.length * HASH_SIZE);

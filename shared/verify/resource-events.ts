@@ -14,10 +14,10 @@
  * spells R with other escapes is not listed at all, so it is never shown as evidence either.
  */
 import { isPlainObject } from '../events/json-guard.ts';
-import type { ArchiveRef } from '../ledger/formats.ts';
 import { isoSeconds, type Period } from '../ledger/period.ts';
 import { hashLeaf } from '../merkle/rfc6962.ts';
 import type { Finding } from './findings.ts';
+import type { ObservedChunk } from './verify-profiles.ts';
 
 /** Most events of each kind (verified when found, not verified when found) listed in the report. */
 export const MAX_LISTED_RESOURCE_EVENTS = 2_000;
@@ -61,21 +61,13 @@ export interface ResourceEvents {
 }
 
 /** One archive chunk as the folder verifier read it (see ProfileChecks' ObservedChunk). */
-export interface ResourceEventChunk {
-  readonly ledger: string;
+/** A chunk as the profile checks observe it (ObservedChunk), with the digest it is sealed under. */
+export type ResourceEventChunk = ObservedChunk & {
   /** The period the digest is signed for. */
   readonly period: Period;
   /** The digest's object key without its suffix (`digests/…/<start>-<seconds>s`). */
   readonly digestBase: string;
-  readonly ref: Pick<ArchiveRef, 'key' | 'firstIndex'>;
-  readonly archive: Buffer;
-  /** The chunk matches its digest entry exactly: every line is a committed leaf. */
-  readonly clean: boolean;
-  /** The leaves the chunk commits to, when known. */
-  readonly committedLeaves: readonly Buffer[] | undefined;
-  /** The period's digest is signed by a trusted key and checks out. */
-  readonly trusted: boolean;
-}
+};
 
 /** What is known of an event when its chunk is read: a sealed position, or why there is none. */
 interface Found {

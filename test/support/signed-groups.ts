@@ -3,7 +3,7 @@
  * checks (test/unit/verify/verify-id-collision.test.ts, test/cli/verify-jobs.test.ts).
  */
 import type { KeyFileSigner } from '../../shared/crypto/key-file-signer.ts';
-import { signBatch } from '../../shared/ledger/batch-receipts.ts';
+import { batchSealOf, signBatch } from '../../shared/ledger/batch-receipts.ts';
 import { SealedIdTable } from '../../shared/ledger/id-set.ts';
 import type { Period } from '../../shared/ledger/period.ts';
 import { sealPeriod } from '../../shared/ledger/seal-period.ts';
@@ -34,18 +34,9 @@ export async function signGroups(
       receivedAt: e.receivedAt,
       leafHash: hashLeaf(e.bytes),
     }));
-    const batchId = `batch-${g}`;
-    const signed = await signBatch({ ledger: GROUPS_LEDGER, batchId, leaves }, signer);
-    batches.push({
-      ledger: GROUPS_LEDGER,
-      batchId,
-      receivedAt: signed.statement.receivedFrom,
-      statement: Buffer.from(signed.statementBytes).toString('utf8'),
-      signature: signed.signature,
-      size: leaves.length,
-      leaves,
-    });
-    for (const e of events) rows.push({ ...e, batchId });
+    const req = { ledger: GROUPS_LEDGER, batchId: `batch-${g}`, leaves };
+    batches.push(batchSealOf(req, await signBatch(req, signer)));
+    for (const e of events) rows.push({ ...e, batchId: req.batchId });
   }
   return { batches, rows };
 }

@@ -18,7 +18,7 @@ import { loadPublicKey, loadPublicKeys, TrustedKeySet } from '../../shared/crypt
 import { signedHeadOf, type VerifiedHead, verifySignedHead } from '../../shared/head/signed-head.ts';
 import { keyRecordBytes, keyRecordObjectKey, signKeyRecord } from '../../shared/keys/key-record.ts';
 import { eventIdHash, INDEX_ENTRY_SIZE } from '../../shared/ledger/archive-chunk.ts';
-import { signBatch } from '../../shared/ledger/batch-receipts.ts';
+import { batchSealOf, signBatch } from '../../shared/ledger/batch-receipts.ts';
 import {
   type BatchRecord,
   type Digest,
@@ -306,7 +306,7 @@ async function tableRow(store: InMemoryLedgerStore, id: string): Promise<PeriodE
 }
 
 /** A batch seal of `events` signed by `signer`, as ingest stores it. */
-async function batchSealOf(
+async function signedSealOf(
   signer: Signer,
   ledger: string,
   batchId: string,
@@ -317,16 +317,8 @@ async function batchSealOf(
     receivedAt: e.receivedAt,
     leafHash: hashLeaf(e.bytes),
   }));
-  const signed = await signBatch({ ledger, batchId, leaves }, signer);
-  return {
-    ledger,
-    batchId,
-    receivedAt: signed.statement.receivedFrom,
-    statement: Buffer.from(signed.statementBytes).toString('utf8'),
-    signature: signed.signature,
-    size: leaves.length,
-    leaves,
-  };
+  const req = { ledger, batchId, leaves };
+  return batchSealOf(req, await signBatch(req, signer));
 }
 
 /**
@@ -1262,7 +1254,7 @@ export const SCENARIOS: readonly Scenario[] = [
       const store = await ingestedTable(pristine.signer);
       const forger = KeyFileSigner.generate();
       const event = makeEvent('ct:00000000-0000-4000-8000-0000000f0bad', new Date(tableAt(30)).toISOString());
-      const seal = await batchSealOf(forger, TABLE_LEDGER, 'forged-batch', [event]);
+      const seal = await signedSealOf(forger, TABLE_LEDGER, 'forged-batch', [event]);
       store.tamper.insertBatch(seal);
       store.tamper.insertEvent(TABLE_LEDGER, { ...event, batchId: 'forged-batch', period: TABLE_PERIOD });
       const sealed = await sealTable(
@@ -1345,8 +1337,8 @@ export const SCENARIOS: readonly Scenario[] = [
       const first = makeEvent('ct:00000000-0000-4000-8000-0000000d0b1e', at);
       const second = makeEvent(first.id, at, { action: 's3:DeleteObject' });
       const batches = [
-        await batchSealOf(pristine.signer, TABLE_LEDGER, 'batch-a', [first]),
-        await batchSealOf(pristine.signer, TABLE_LEDGER, 'batch-b', [second]),
+        await signedSealOf(pristine.signer, TABLE_LEDGER, 'batch-a', [first]),
+        await signedSealOf(pristine.signer, TABLE_LEDGER, 'batch-b', [second]),
       ];
       const rows = [
         { id: first.id, receivedAt: at, bytes: first.bytes, batchId: 'batch-a' },

@@ -7,6 +7,8 @@ export interface PageRun {
   readonly codes: string[];
   readonly report: Record<string, unknown>;
   readonly seconds: number;
+  /** How the page read the folder's files (the `reads` of its report response). */
+  readonly reads: string;
 }
 
 export interface PageOptions {
@@ -63,5 +65,6 @@ export async function verifyInPage(page: Page, options: PageOptions): Promise<Pa
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save').click()]);
   const report = JSON.parse(readFileSync((await download.path())!, 'utf8')) as Record<string, unknown>;
   const seconds = Number(await page.getByTestId('progress-text').getAttribute('data-seconds'));
-  return { verdict, codes, report, seconds };
+  const reads = (await page.getByTestId('progress-text').getAttribute('data-reads')) ?? '';
+  return { verdict, codes, report, seconds, reads };
 }

@@ -77,6 +77,8 @@ describeWithChromium("Page: the auditor's page", () => {
       // Assess: the only load is the page itself; the worker is a blob: of the page's own script.
       expect(run.verdict).toBe('VALID');
       expect(await page.getByTestId('verdict').isVisible()).toBe(true);
+      // The picked files were read by the read worker (ui/read-worker.ts), not by the verifier's thread.
+      expect(run.reads).toBe('worker');
       expect(requests.filter((u) => u !== `file://${PAGE}` && !u.startsWith('blob:'))).toEqual([]);
       expect(errors).toEqual([]);
     });
@@ -238,6 +240,7 @@ describeWithChromium("Page: the auditor's page", () => {
 
         // Assess
         expect(run.verdict).toBe('VALID');
+        expect(run.reads).toBe('served');
         const origin = new URL(server.url).origin;
         expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:'))).toEqual([]);
         expect(errors).toEqual([]);

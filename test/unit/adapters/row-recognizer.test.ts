@@ -13,7 +13,7 @@ import { canonicalBytes } from '../../../shared/canonical/jcs.ts';
 import { KeyFileSigner } from '../../../shared/crypto/key-file-signer.ts';
 import { loadPublicKey, TrustedKeySet } from '../../../shared/crypto/keys.ts';
 import { canonicalizeEvent } from '../../../shared/ingest/canonical-event.ts';
-import { signBatch } from '../../../shared/ledger/batch-receipts.ts';
+import { batchSealOf, signBatch } from '../../../shared/ledger/batch-receipts.ts';
 import { ABANDON_STATEMENT_TYPE } from '../../../shared/ledger/formats.ts';
 import type { BatchSeal, LedgerEvent } from '../../../shared/ports/ledger-store.ts';
 import { InMemoryObjectStore } from '../../../shared/storage/in-memory-object-store.ts';
@@ -39,16 +39,9 @@ async function signedBatch(signer: KeyFileSigner): Promise<{ seal: BatchSeal; ev
     ),
   );
   const leaves = canon.map((c) => ({ eventId: c.event.id, receivedAt: RECEIVED_AT, leafHash: c.leafHash }));
-  const signed = await signBatch({ ledger: LEDGER, batchId: 'b1', leaves }, signer);
-  const seal: BatchSeal = {
-    ledger: LEDGER,
-    batchId: 'b1',
-    receivedAt: RECEIVED_AT,
-    statement: Buffer.from(signed.statementBytes).toString('utf8'),
-    signature: signed.signature,
-    size: leaves.length,
-    leaves,
-  };
+  const req = { ledger: LEDGER, batchId: 'b1', leaves };
+  const signed = await signBatch(req, signer);
+  const seal: BatchSeal = batchSealOf(req, signed);
   const events = canon.map(
     (c, i): LedgerEvent => ({
       id: c.event.id,

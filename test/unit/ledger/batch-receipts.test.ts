@@ -6,6 +6,7 @@ import {
   type BatchLeaf,
   batchLeafHash,
   batchRoot,
+  batchSealOf,
   checkReceipt,
   checkReceiptAgainstEvent,
   signBatch,
@@ -123,6 +124,34 @@ describe('Function: signBatch', () => {
 
       // Assess
       await expect(act).rejects.toThrow();
+    });
+  });
+});
+
+describe('Function: batchSealOf', () => {
+  describe('when given a signed import batch', () => {
+    it('is the table row of that batch: the signed text, its signature, its leaves, received at its first time', async () => {
+      // Prepare
+      const times = ['2026-11-22T21:04:05.678Z', '2026-11-22T21:00:00.000Z'];
+      const req = { ledger: 'unit', batchId: 'imp-2', leaves: leaves(2, (i) => times[i]!) };
+      const signed = await signBatch(req, signer);
+
+      // Act
+      const seal = batchSealOf(req, signed);
+
+      // Assess
+      expect(seal).toEqual({
+        ledger: 'unit',
+        batchId: 'imp-2',
+        receivedAt: '2026-11-22T21:00:00.000Z',
+        statement: Buffer.from(canonicalBytes(signed.statement)).toString('utf8'),
+        signature: signed.signature,
+        size: 2,
+        leaves: req.leaves,
+      });
+      expect(
+        opensslVerify(await signer.publicKeyPem(), Buffer.from(seal.statement), seal.signature).stdout.trim(),
+      ).toBe('Verified OK');
     });
   });
 });

@@ -9,7 +9,7 @@ import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KeyFileSigner } from '../../../shared/crypto/key-file-signer.ts';
-import { signBatch } from '../../../shared/ledger/batch-receipts.ts';
+import { batchSealOf, signBatch } from '../../../shared/ledger/batch-receipts.ts';
 import {
   type BatchRecord,
   batchRecordSchema,
@@ -148,16 +148,8 @@ async function sealOver(
     receivedAt: e.receivedAt,
     leafHash: hashLeaf(e.bytes),
   }));
-  const signed = await signBatch({ ledger, batchId, leaves }, by);
-  return {
-    ledger,
-    batchId,
-    receivedAt: signed.statement.receivedFrom,
-    statement: Buffer.from(signed.statementBytes).toString('utf8'),
-    signature: signed.signature,
-    size: leaves.length,
-    leaves,
-  };
+  const req = { ledger, batchId, leaves };
+  return batchSealOf(req, await signBatch(req, by));
 }
 
 /** Runs provePeriod over rows and batches in hand, collecting what it decides. */
