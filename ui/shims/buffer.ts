@@ -1,5 +1,5 @@
 // The page's Buffer: the core uses Node's Buffer; in the browser bundle it is the `buffer` package, with
-// two of its methods replaced where the verifier spends its time on large folders (docs/UI.md, "Speed"):
+// the methods replaced where the verifier spends its time on large folders (docs/UI.md, "Speed"):
 // - `toString('utf8')`: the package decodes byte by byte in JavaScript; the browser's TextDecoder does it
 //   natively, and, like Node, replaces each maximal ill-formed subsequence with one U+FFFD (the Encoding
 //   Standard), and keeps a leading byte order mark (`ignoreBOM: true`), as Node does. Short ASCII runs
