@@ -206,8 +206,18 @@ function forwardSearch(haystack: Uint8Array, needle: Uint8Array, from: number): 
 /** Below this many bytes to scan, `findByte` leaves the scan to the native `indexOf`. */
 const WORD_SCAN_MIN = 256;
 
-/** The 32-bit words of the last buffer `findByte` scanned (the chunks of a folder are scanned in turn). */
+/**
+ * The 32-bit words of the buffer `findByte` is scanning (a chunk is scanned line after line), dropped when
+ * a scan reaches the end without a match, so that a chunk is not kept alive after its last line.
+ */
 let wordsOf: { buffer: ArrayBufferLike; words: Uint32Array } | undefined;
+
+/** `Uint8Array.prototype.indexOf`; at the end of a scan without a match, `wordsOf` is dropped. */
+function scanRest(bytes: Uint8Array, byte: number, from: number): number {
+  const found = nativeIndexOf.call(bytes, byte, from);
+  if (found === -1) wordsOf = undefined;
+  return found;
+}
 
 /**
  * First offset at or after `from` of `byte` in `bytes`, or -1: `Uint8Array.prototype.indexOf`, but on
@@ -216,7 +226,7 @@ let wordsOf: { buffer: ArrayBufferLike; words: Uint32Array } | undefined;
  */
 function findByte(bytes: Uint8Array, byte: number, from: number): number {
   const n = bytes.length;
-  if (n - from < WORD_SCAN_MIN) return nativeIndexOf.call(bytes, byte, from);
+  if (n - from < WORD_SCAN_MIN) return scanRest(bytes, byte, from);
   const base = bytes.byteOffset;
   let i = from;
   // Up to a 4-byte aligned address of the underlying buffer.
@@ -241,7 +251,7 @@ function findByte(bytes: Uint8Array, byte: number, from: number): number {
     if ((((x - 0x01010101) & ~x) | ((y - 0x01010101) & ~y)) & 0x80808080) break;
   }
   // The pair of words that holds the byte (if any), then the last bytes.
-  return nativeIndexOf.call(bytes, byte, k * 4 - base);
+  return scanRest(bytes, byte, k * 4 - base);
 }
 
 export { Buffer };
