@@ -20,12 +20,18 @@ export type ReadReply =
   | { readonly id: number; readonly bytes: ArrayBuffer }
   | { readonly id: number; readonly error: string };
 
+/** Reads a Blob's first `max` bytes. */
+export type BlobReads = (file: Blob, max: number) => Promise<ArrayBuffer>;
+
+/** Reads in the calling thread: what PickedFilesReader does without a read worker. */
+export const readInThread: BlobReads = (file, max) => file.slice(0, Math.max(0, max)).arrayBuffer();
+
 /** What the read worker does with one request (kept apart so that it is tested outside a browser). */
 export async function answerRead(
   request: ReadRequest,
 ): Promise<{ reply: ReadReply; transfer: ArrayBuffer[] }> {
   try {
-    const bytes = await request.file.slice(0, Math.max(0, request.max)).arrayBuffer();
+    const bytes = await readInThread(request.file, request.max);
     return { reply: { id: request.id, bytes }, transfer: [bytes] };
   } catch (error) {
     return {
@@ -34,12 +40,6 @@ export async function answerRead(
     };
   }
 }
-
-/** Reads a Blob's first `max` bytes. */
-export type BlobReads = (file: Blob, max: number) => Promise<ArrayBuffer>;
-
-/** Reads in the calling thread: what PickedFilesReader does without a read worker. */
-export const readInThread: BlobReads = (file, max) => file.slice(0, Math.max(0, max)).arrayBuffer();
 
 /** The part of a Worker the client uses (a test gives it an in-process stand-in). */
 export interface ReadEndpoint {
@@ -92,11 +92,6 @@ export class WorkerBlobReads {
       endpoint.postMessage({ id, file, max });
     });
   };
-
-  /** Ends the worker; reads in flight finish in the calling thread. */
-  close(): void {
-    this.#fallBack();
-  }
 
   #fallBack(): void {
     const endpoint = this.#endpoint;
