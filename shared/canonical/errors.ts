@@ -4,7 +4,9 @@ export type CanonicalErrorCode =
   | 'LONE_SURROGATE'
   | 'UNSUPPORTED_TYPE'
   | 'CYCLE'
-  | 'TOO_DEEP';
+  | 'TOO_DEEP'
+  /** Only with `CanonicalBounds`: a value beyond one of the caller's bounds. */
+  | 'OUT_OF_BOUNDS';
 
 /** Raised when a value cannot be canonicalized; carries the JSON path that failed. */
 export class CanonicalizationError extends Error {

@@ -29,6 +29,36 @@ interface Sink {
 /** Largest nesting depth accepted; deeper input is almost certainly hostile. */
 export const MAX_CANONICAL_DEPTH = 64;
 
+/**
+ * Bounds a caller can ask `canonicalStringWithMembers` to enforce while it writes, so that one walk both
+ * checks a hostile input and canonicalizes it (ingest's fast path: `canonicalizeCheckedAppEvent`). Any value
+ * beyond them is an `OUT_OF_BOUNDS` error. The checks are those of the events guard (`assertSafeJson`,
+ * shared/events/json-guard.ts) in the guard's own terms: a caller that finds no error here knows the guard
+ * would find none, since each bound below is at least as strict as the guard's.
+ */
+export interface CanonicalBounds {
+  /** Deepest container nesting, with the root object at depth 1 (the guard's `maxDepth`). */
+  readonly maxDepth: number;
+  /** Longest string value, in UTF-16 code units. */
+  readonly maxStringLength: number;
+  /** Longest member name, in UTF-16 code units. */
+  readonly maxKeyLength: number;
+  /** Most members in one object (all own enumerable names: a member whose value is `undefined` is an error). */
+  readonly maxObjectKeys: number;
+  /** Most elements in one array. */
+  readonly maxArrayLength: number;
+  /**
+   * Longest canonical text, in UTF-16 code units, checked as the text grows (so shared references cannot
+   * multiply the work). The guard's size is a lower bound of the canonical text's length, so a text within
+   * this bound is within the guard's.
+   */
+  readonly maxTextLength: number;
+  /** Member names refused wherever they appear. */
+  readonly forbiddenKeys: ReadonlySet<string>;
+  /** Integers beyond ±(2^53−1) are refused (I-JSON, RFC 7493 §2.2). */
+  readonly safeIntegersOnly: boolean;
+}
+
 /** Serializes a JSON value to its RFC 8785 canonical string. */
 export function canonicalString(value: unknown): string {
   const out: Sink = { text: '' };
@@ -102,6 +132,11 @@ export interface CanonicalWithMembers {
 export function canonicalStringWithMembers(
   object: object,
   added: readonly CanonicalMember[],
+  /**
+   * When given, every value is also held to these bounds (`OUT_OF_BOUNDS`), and so is the object itself: its
+   * members count, their names, and a member whose value is `undefined` (an error, not a member to leave out).
+   */
+  bounds?: CanonicalBounds,
 ): CanonicalWithMembers | undefined {
   const proto = Object.getPrototypeOf(object);
   if (Array.isArray(object) || (proto !== Object.prototype && proto !== null)) {
@@ -113,11 +148,12 @@ export function canonicalStringWithMembers(
     if (i > 0 && !(added[i - 1]!.name < name)) throw new RangeError('added members must be sorted by name');
     if (Object.hasOwn(record, name) && record[name] !== undefined) return undefined;
   }
-  const seen = new Set<object>([record]);
-  const keys = sortNames(Object.keys(record).filter((k) => record[k] !== undefined));
+  // With bounds, the depth bound ends any cycle (as OUT_OF_BOUNDS): no set of the open containers is kept.
+  const seen = bounds === undefined ? new Set<object>([record]) : undefined;
+  const path: PathSegment[] = [];
+  const keys = sortNames(memberNames(record, path, bounds));
   const names: string[] = [];
   const starts: number[] = [];
-  const path: PathSegment[] = [];
   const out: Sink = { text: '{' };
   let next = 0;
   for (const name of keys) {
@@ -128,12 +164,40 @@ export function canonicalStringWithMembers(
     writeString(name, out, path);
     out.text += ':';
     path.push(name);
-    write(record[name], out, path, 1, seen);
+    write(record[name], out, path, 1, seen, bounds);
     path.pop();
   }
   while (next < added.length) addMember(added[next++]!, out, names, starts);
   out.text += '}';
+  if (bounds !== undefined && out.text.length > bounds.maxTextLength) outOfBounds(path, 'text is too long');
   return { text: out.text, names, starts };
+}
+
+/**
+ * The names of the members to write: those whose value is not `undefined`. With bounds, all of them (a
+ * member whose value is `undefined` is then written, and `write` refuses it as no JSON value), and too
+ * many members, a name too long and a forbidden name are errors.
+ */
+function memberNames(
+  record: Record<string, unknown>,
+  path: PathSegment[],
+  bounds: CanonicalBounds | undefined,
+): string[] {
+  const keys = Object.keys(record);
+  if (bounds === undefined) return keys.filter((k) => record[k] !== undefined);
+  if (keys.length > bounds.maxObjectKeys) outOfBounds(path, 'object has too many members');
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (key.length > bounds.maxKeyLength || bounds.forbiddenKeys.has(key)) {
+      path.push(key);
+      outOfBounds(path, 'member name too long or forbidden');
+    }
+  }
+  return keys;
+}
+
+function outOfBounds(path: readonly PathSegment[], message: string): never {
+  throw new CanonicalizationError('OUT_OF_BOUNDS', pathText(path), message);
 }
 
 function addMember(member: CanonicalMember, out: Sink, names: string[], starts: number[]): void {
@@ -188,7 +252,15 @@ function writeString(s: string, out: Sink, path: readonly PathSegment[]): void {
   out.text += JSON.stringify(s);
 }
 
-function write(value: unknown, out: Sink, path: PathSegment[], depth: number, seen: Set<object>): void {
+function write(
+  value: unknown,
+  out: Sink,
+  path: PathSegment[],
+  depth: number,
+  /** The containers being written, to report a cycle; undefined with bounds (see canonicalStringWithMembers). */
+  seen: Set<object> | undefined,
+  bounds?: CanonicalBounds,
+): void {
   if (value === null) {
     out.text += 'null';
     return;
@@ -205,10 +277,15 @@ function write(value: unknown, out: Sink, path: PathSegment[], depth: number, se
           `number ${value} has no JSON form`,
         );
       }
+      if (bounds?.safeIntegersOnly === true && Number.isInteger(value) && !Number.isSafeInteger(value)) {
+        outOfBounds(path, 'integer beyond ±(2^53−1)');
+      }
       // Number::toString; also maps -0 to "0" as RFC 8785 requires.
       out.text += JSON.stringify(value);
       return;
     case 'string':
+      if (bounds !== undefined && value.length > bounds.maxStringLength)
+        outOfBounds(path, 'string is too long');
       writeString(value, out, path);
       return;
     case 'object':
@@ -223,15 +300,23 @@ function write(value: unknown, out: Sink, path: PathSegment[], depth: number, se
   if (depth >= MAX_CANONICAL_DEPTH) {
     throw new CanonicalizationError('TOO_DEEP', pathText(path), `nesting deeper than ${MAX_CANONICAL_DEPTH}`);
   }
+  // Bounds: `depth` counts from the members of the object given to canonicalStringWithMembers (depth 1),
+  // which is itself at depth 1 in the guard's terms, so this container is at `depth + 1` there. The text
+  // only grows, so checking its length at every container bounds the whole walk.
+  if (bounds !== undefined && (depth + 1 > bounds.maxDepth || out.text.length > bounds.maxTextLength)) {
+    outOfBounds(path, 'nesting too deep, or text too long');
+  }
   const obj = value as object;
-  if (seen.has(obj)) throw new CanonicalizationError('CYCLE', pathText(path), 'value contains a cycle');
-  seen.add(obj);
+  if (seen?.has(obj) === true)
+    throw new CanonicalizationError('CYCLE', pathText(path), 'value contains a cycle');
+  seen?.add(obj);
   if (Array.isArray(obj)) {
+    if (bounds !== undefined && obj.length > bounds.maxArrayLength) outOfBounds(path, 'array is too long');
     out.text += '[';
     for (let i = 0; i < obj.length; i++) {
       if (i > 0) out.text += ',';
       path.push(i);
-      write(obj[i], out, path, depth + 1, seen);
+      write(obj[i], out, path, depth + 1, seen, bounds);
       path.pop();
     }
     out.text += ']';
@@ -245,7 +330,7 @@ function write(value: unknown, out: Sink, path: PathSegment[], depth: number, se
       );
     }
     const record = obj as Record<string, unknown>;
-    const keys = sortNames(Object.keys(record).filter((k) => record[k] !== undefined));
+    const keys = sortNames(memberNames(record, path, bounds));
     out.text += '{';
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
@@ -253,12 +338,12 @@ function write(value: unknown, out: Sink, path: PathSegment[], depth: number, se
       writeString(key, out, path);
       out.text += ':';
       path.push(key);
-      write(record[key], out, path, depth + 1, seen);
+      write(record[key], out, path, depth + 1, seen, bounds);
       path.pop();
     }
     out.text += '}';
   }
-  seen.delete(obj);
+  seen?.delete(obj);
 }
 
 /**

@@ -273,7 +273,10 @@ function isLabels(value: unknown): boolean {
 
 /**
  * True only if `auditEventInputSchema` accepts `value` and would return an equal copy of it (the schema has
- * no transforms or defaults). Run after `guardEvent`, which has already proved `value` safe JSON.
+ * no transforms or defaults), given that `value` is also safe JSON. Run after `guardEvent`, which proves
+ * that, or before a walk that proves it (ingest's `canonicalizeCheckedAppEvent` holds the canonical writer
+ * to the guard's bounds). It is safe on any value: it looks into no member it does not bound (`details` is
+ * not looked into, `tags` and `labels` only up to their counts).
  */
 export function isPlainAppEventInput(value: unknown): value is AuditEventInput {
   // JSON.parse's objects only: anything else is the schema's to judge.

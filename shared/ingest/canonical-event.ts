@@ -3,7 +3,9 @@
  * The bytes produced here are exactly what is stored, archived and hashed (docs/FORMAT.md §Events).
  */
 import { hash } from 'node:crypto';
+import { CanonicalizationError } from '../canonical/errors.ts';
 import {
+  type CanonicalBounds,
   type CanonicalMember,
   type CanonicalWithMembers,
   canonicalBytes,
@@ -16,10 +18,11 @@ import {
   type AuditEventInput,
   EVENT_CHANNELS,
   EVENT_FORMAT_VERSION,
+  isPlainAppEventInput,
   parseAuditEvent,
 } from '../events/audit-event.ts';
 import { EventValidationError } from '../events/errors.ts';
-import { MAX_EVENT_BYTES } from '../events/limits.ts';
+import { DEFAULT_JSON_LIMITS, FORBIDDEN_KEYS, MAX_EVENT_BYTES } from '../events/limits.ts';
 import { isCanonicalTimestamp, normalizeTimestamp } from '../events/rfc3339.ts';
 import { hashLeaf } from '../merkle/rfc6962.ts';
 
@@ -162,6 +165,8 @@ export interface IngestCanonical {
   readonly leafHash: Buffer;
   /** Hex SHA-256 of the UTF-8 of `idempotencyCanonical(input)`: the event's `inputSha256`. */
   readonly inputSha256: string;
+  /** `normalizeTimestamp(input.eventTime)`: the time the ledger indexes the event by. */
+  readonly eventTime: string;
 }
 
 /** The server members of the last (receivedAt, channel) pair asked for: a batch's events all share one. */
@@ -202,23 +207,107 @@ export function canonicalizeForIngest(
   if (!serverValuesValid(receivedAt, channel)) return general(input, receivedAt, channel);
   const stored = canonicalStringWithMembers(input, serverMembers(receivedAt, channel));
   if (stored === undefined) return general(input, receivedAt, channel);
+  return fromStoredText(input, stored) ?? general(input, receivedAt, channel);
+}
+
+/** The stored form's bytes and hashes from its text, or undefined when it is over the size limit. */
+function fromStoredText(input: AuditEventInput, stored: CanonicalWithMembers): IngestCanonical | undefined {
   const bytes = utf8(stored.text);
-  if (bytes.length > MAX_EVENT_BYTES) return general(input, receivedAt, channel);
-  return { bytes, leafHash: hashLeaf(bytes), inputSha256: idempotencyHash(input, stored, bytes) };
+  if (bytes.length > MAX_EVENT_BYTES) return undefined;
+  const eventTime = normalizeTimestamp(input.eventTime);
+  return {
+    bytes,
+    leafHash: hashLeaf(bytes),
+    inputSha256: idempotencyHash(input, stored, bytes, eventTime),
+    eventTime,
+  };
 }
 
 /**
- * UTF-8 bytes of a stored text, from Node's Buffer pool: events under 4 KiB share 8 KiB slabs instead of
- * each taking an ArrayBuffer of its own (a backing store and external-memory accounting per event).
+ * The events guard's limits (`assertSafeJson` with `DEFAULT_JSON_LIMITS`, shared/events/json-guard.ts) as
+ * bounds of the canonical writer: each is the guard's own, and the text bound is the guard's size bound,
+ * of which the canonical text's length is an upper bound.
+ */
+const GUARD_BOUNDS: CanonicalBounds = Object.freeze({
+  maxDepth: DEFAULT_JSON_LIMITS.maxDepth,
+  maxStringLength: DEFAULT_JSON_LIMITS.maxStringLength,
+  maxKeyLength: DEFAULT_JSON_LIMITS.maxKeyLength,
+  maxObjectKeys: DEFAULT_JSON_LIMITS.maxObjectKeys,
+  maxArrayLength: DEFAULT_JSON_LIMITS.maxArrayLength,
+  maxTextLength: DEFAULT_JSON_LIMITS.maxTotalBytes,
+  forbiddenKeys: FORBIDDEN_KEYS,
+  safeIntegersOnly: true,
+});
+
+/**
+ * Ingest's fast path for the common app event: the validation of `parseAuditEventInput` and the work of
+ * `canonicalizeForIngest` in one walk over the event instead of two (the guard's, then the writer's).
+ *
+ * It answers only when it can vouch for the answer, and undefined otherwise: then the caller runs
+ * `parseAuditEventInput` and `canonicalizeForIngest`, which report exactly what they always reported.
+ * - `isPlainAppEventInput` first: the schema's rules on the event's known members, which look at no
+ *   nested value they do not bound (`details` is left to the writer).
+ * - Then the writer, held to the guard's limits (`GUARD_BOUNDS`): any value the guard would refuse is
+ *   refused here too (a lone surrogate, a non-finite number or a non-JSON value by the writer itself), and
+ *   any refusal, for whatever reason, is an undefined answer, never an error.
+ * So an answer means `parseAuditEventInput(item)` returns `item` itself, and the answer is exactly what
+ * `canonicalizeForIngest(item, receivedAt, channel)` returns. The property test
+ * `test/unit/ingest/checked-app-event.test.ts` holds the two paths to each other.
+ */
+export function canonicalizeCheckedAppEvent(
+  item: unknown,
+  receivedAt: string,
+  channel: Channel,
+): { readonly input: AuditEventInput; readonly canonical: IngestCanonical } | undefined {
+  if (!isPlainAppEventInput(item) || !serverValuesValid(receivedAt, channel)) return undefined;
+  let stored: CanonicalWithMembers | undefined;
+  try {
+    stored = canonicalStringWithMembers(item, serverMembers(receivedAt, channel), GUARD_BOUNDS);
+  } catch (error) {
+    if (error instanceof CanonicalizationError) return undefined;
+    throw error;
+  }
+  if (stored === undefined) return undefined;
+  const canonical = fromStoredText(item, stored);
+  return canonical === undefined ? undefined : { input: item, canonical };
+}
+
+/** Stored texts are encoded into slabs of this size, shared by the events of a batch. */
+const SLAB_SIZE = 256 * 1024;
+/** A text that may need more than this many bytes gets a Buffer of its own. */
+const SLAB_TEXT_MAX = SLAB_SIZE / 8;
+let slab = Buffer.alloc(SLAB_SIZE);
+let slabUsed = 0;
+
+/**
+ * UTF-8 bytes of a stored text, as a view of a shared, zero-filled slab: a batch's events share a few
+ * 256 KiB ArrayBuffers instead of taking one of Node's 8 KiB pool slabs every few events (each a backing
+ * store for the garbage collector to track and free). Bytes handed out are never written again: each event
+ * gets the next unused range, and a full slab is replaced, not reused. A text that could need over 32 KiB
+ * gets a Buffer of its own.
  */
 function utf8(text: string): Uint8Array {
-  return Buffer.from(text, 'utf8');
+  const most = text.length * 3;
+  if (most > SLAB_TEXT_MAX) return Buffer.from(text, 'utf8');
+  if (slabUsed + most > SLAB_SIZE) {
+    slab = Buffer.alloc(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const written = slab.write(text, slabUsed, 'utf8');
+  const bytes = slab.subarray(slabUsed, slabUsed + written);
+  slabUsed += written;
+  return bytes;
 }
 
 /** `canonicalizeParsedInput`, with the idempotency text hashed. */
 function general(input: AuditEventInput, receivedAt: string, channel: Channel): IngestCanonical {
   const { bytes, leafHash, inputCanonical } = canonicalizeParsedInput(input, receivedAt, channel);
-  return { bytes, leafHash, inputSha256: hash('sha256', inputCanonical, 'hex') };
+  return {
+    bytes,
+    leafHash,
+    inputSha256: hash('sha256', inputCanonical, 'hex'),
+    eventTime: normalizeTimestamp(input.eventTime),
+  };
 }
 
 /** Where the idempotency text of an ASCII event is assembled from its stored bytes: events up to 64 KiB. */
@@ -233,9 +322,14 @@ const COMMA = 0x2c;
  * ones, in the same order, with `eventTime` normalized. The members between two server members are one
  * run of the stored text, so it takes a few copies, not one per member.
  */
-function idempotencyHash(input: AuditEventInput, stored: CanonicalWithMembers, bytes: Uint8Array): string {
+function idempotencyHash(
+  input: AuditEventInput,
+  stored: CanonicalWithMembers,
+  bytes: Uint8Array,
+  eventTime: string,
+): string {
   const { text, names, starts } = stored;
-  const eventTime = normalizeTimestamp(input.eventTime);
+  // `eventTime` is the normalized time: the stored text keeps the time as sent, which it replaces if it differs.
   const eventTimeMember =
     eventTime === input.eventTime ? undefined : `"eventTime":${JSON.stringify(eventTime)}`;
   // Runs of the stored text to keep, as [from, to) pairs, and the normalized eventTime member where it goes.

@@ -18,7 +18,6 @@ import { type AuditEventInput, parseAuditEventInput } from '../events/audit-even
 import { CLOUDTRAIL_ID_PREFIX } from '../events/cloudtrail.ts';
 import { EventValidationError } from '../events/errors.ts';
 import { KUBERNETES_ID_PREFIX } from '../events/kubernetes.ts';
-import { normalizeTimestamp } from '../events/rfc3339.ts';
 import { batchSealOf, signBatch } from '../ledger/batch-receipts.ts';
 import { ABANDON_STATEMENT_TYPE, type Receipt } from '../ledger/formats.ts';
 import { assertLedgerId } from '../ledger/object-keys.ts';
@@ -39,7 +38,11 @@ import {
 import type { Signer } from '../ports/signer.ts';
 import { PROFILE_VERSION_ID_PREFIX, profileEventProblem } from '../profiles/ledger-event.ts';
 import { type ProfileVersion, parseVersionDocument } from '../profiles/version.ts';
-import { type CanonicalEvent, canonicalizeForIngest } from './canonical-event.ts';
+import {
+  type CanonicalEvent,
+  canonicalizeCheckedAppEvent,
+  canonicalizeForIngest,
+} from './canonical-event.ts';
 import {
   BeforeGenesisError,
   EmptyBatchError,
@@ -118,6 +121,8 @@ interface PreparedEvent {
   readonly input: AuditEventInput;
   readonly canonical: Pick<CanonicalEvent, 'bytes' | 'leafHash'>;
   readonly inputSha256: string;
+  /** The event's time, normalized (`normalizeTimestamp`): what the ledger indexes it by. */
+  readonly eventTime: string;
   /** The version a `profile` event carries: the store writes its items with the event. */
   readonly profileVersion?: ProfileVersion;
 }
@@ -221,7 +226,10 @@ function prepareEvents(
   const firstIndexById = new Map<string, number>();
   items.forEach((item, index) => {
     try {
-      const input = parseAuditEventInput(item);
+      // The common app event is checked and canonicalized in one walk; anything else, and any doubt, takes
+      // the general path below, which reports exactly what it always reported (canonicalizeCheckedAppEvent).
+      const checked = canonicalizeCheckedAppEvent(item, receivedAt, channel);
+      const input = checked?.input ?? parseAuditEventInput(item);
       const reserved = reservedIdMessage(input.id, channel);
       if (reserved !== undefined) {
         errors.push({ index, code: 'RESERVED_ID', path: '$.id', message: reserved });
@@ -244,11 +252,13 @@ function prepareEvents(
       }
       firstIndexById.set(input.id, index);
       // The stored form and the input's idempotency hash from one canonicalization.
-      const { bytes, leafHash, inputSha256 } = canonicalizeForIngest(input, receivedAt, channel);
+      const { bytes, leafHash, inputSha256, eventTime } =
+        checked?.canonical ?? canonicalizeForIngest(input, receivedAt, channel);
       prepared.push({
         input,
         canonical: { bytes, leafHash },
         inputSha256,
+        eventTime,
         ...(channel === 'profile' ? { profileVersion: parseVersionDocument(input.profileVersion) } : {}),
       });
     } catch (error) {
@@ -377,7 +387,7 @@ async function signFresh(
         outcome: e.input.outcome.result,
         ...(e.input.resource ? { resourceId: e.input.resource.id } : {}),
         channel,
-        eventTime: normalizeTimestamp(e.input.eventTime),
+        eventTime: e.eventTime,
       },
       ...(e.profileVersion ? { profileVersion: e.profileVersion } : {}),
     }),

@@ -12,6 +12,7 @@ import { type AuditEventInput, parseAuditEventInput } from '../../../shared/even
 import { fromCloudTrailRecord } from '../../../shared/events/cloudtrail.ts';
 import { CloudTrailMappingError, EventValidationError } from '../../../shared/events/errors.ts';
 import { MAX_EVENT_BYTES } from '../../../shared/events/limits.ts';
+import { normalizeTimestamp } from '../../../shared/events/rfc3339.ts';
 import {
   type Channel,
   canonicalizeEvent,
@@ -251,6 +252,7 @@ describe('Function: canonicalizeForIngest', () => {
           expect(Buffer.from(fast.bytes).equals(general.bytes)).toBe(true);
           expect(fast.leafHash.equals(general.leafHash)).toBe(true);
           expect(fast.inputSha256).toBe(sha256(idempotencyCanonical(input)));
+          expect(fast.eventTime).toBe(normalizeTimestamp(input.eventTime));
         }
       }
     });
@@ -285,6 +287,7 @@ describe('Function: canonicalizeForIngest', () => {
             expect(Buffer.from(fast.bytes).equals(general.bytes)).toBe(true);
             expect(fast.leafHash.equals(general.leafHash)).toBe(true);
             expect(fast.inputSha256).toBe(sha256(idempotencyCanonical(input)));
+            expect(fast.eventTime).toBe(normalizeTimestamp(input.eventTime));
           },
         ),
         { numRuns: 500 },
@@ -320,13 +323,36 @@ describe('Function: canonicalizeForIngest', () => {
       // Assess
       const general = outcome(() => {
         const c = canonicalizeParsedInput(input, RECEIVED_AT, 'api');
-        return { bytes: Buffer.from(c.bytes), leafHash: c.leafHash, inputSha256: sha256(c.inputCanonical) };
+        return {
+          bytes: Buffer.from(c.bytes),
+          leafHash: c.leafHash,
+          inputSha256: sha256(c.inputCanonical),
+          eventTime: normalizeTimestamp(input.eventTime),
+        };
       });
       expect(
         fast && typeof fast === 'object' && 'bytes' in fast
           ? { ...fast, bytes: Buffer.from((fast as { bytes: Uint8Array }).bytes) }
           : fast,
       ).toEqual(general);
+    });
+  });
+
+  describe('when many events are canonicalized one after another', () => {
+    it('gives each event bytes of its own, which later events never overwrite', () => {
+      // Prepare: enough events of every size class to fill several of the shared encoding slabs
+      const inputs = Array.from({ length: 3000 }, (_, n) =>
+        parseAuditEventInput(appEvent(n, { details: { pad: 'é'.repeat(n % 7 === 0 ? 12_000 : n % 300) } })),
+      );
+
+      // Act
+      const all = inputs.map((input) => canonicalizeForIngest(input, RECEIVED_AT, 'api').bytes);
+
+      // Assess
+      for (const [n, bytes] of all.entries()) {
+        const expected = canonicalizeEvent(inputs[n]!, RECEIVED_AT, 'api').bytes;
+        expect(Buffer.from(bytes).equals(Buffer.from(expected))).toBe(true);
+      }
     });
   });
 
