@@ -10,14 +10,26 @@
  * The stages follow `ingestBatch` (shared/ingest/ingest-batch.ts) and the handler around it; they are
  * re-assembled here from the same exported functions and must be kept in step with them.
  *
- * Since the ingest path computes the input's idempotency hash in the same call as the stored bytes
- * (`canonicalizeForIngest`), `canonicalize_hash` includes it, and `input_hash` is only kept so that the
- * JSON keys stay comparable with earlier runs: it measures nothing but the step between two marks.
+ * Since the ingest path computes the input's idempotency hash in the same call as the stored bytes,
+ * `canonicalize_hash` includes it, and `input_hash` is only kept so that the JSON keys stay comparable with
+ * earlier runs: it measures nothing but the step between two marks. Since 2026-12-05 an app event is
+ * checked against the events guard's bounds in the same walk that canonicalizes it
+ * (`canonicalizeCheckedAppEvent`): `validate` is the schema's fast check (`isPlainAppEventInput`), and the
+ * guard's checks are in `canonicalize_hash`. An item the fast path gives no answer for is validated and
+ * canonicalized by the general path, as in `prepareEvents`.
  */
 import { randomBatchId } from '../functions/ingest-runtime.ts';
 import type { KeyFileSigner } from '../shared/crypto/key-file-signer.ts';
-import { type AuditEventInput, parseAuditEventInput } from '../shared/events/audit-event.ts';
-import { canonicalizeForIngest, type IngestCanonical } from '../shared/ingest/canonical-event.ts';
+import {
+  type AuditEventInput,
+  isPlainAppEventInput,
+  parseAuditEventInput,
+} from '../shared/events/audit-event.ts';
+import {
+  canonicalizeForIngest,
+  canonicalizeWithinGuard,
+  type IngestCanonical,
+} from '../shared/ingest/canonical-event.ts';
 import { batchSealOf, signBatch } from '../shared/ledger/batch-receipts.ts';
 import { periodOf } from '../shared/ledger/period.ts';
 import type { LedgerEvent } from '../shared/ports/ledger-store.ts';
@@ -68,9 +80,13 @@ export async function stageSamples(
       const canonical: Pick<IngestCanonical, 'bytes' | 'leafHash'>[] = [];
       const inputHashes: string[] = [];
       for (const item of items) {
-        const input = parseAuditEventInput(item);
+        const plain = isPlainAppEventInput(item) ? item : undefined;
         mark('validate');
-        const c = canonicalizeForIngest(input, receivedAt, 'api');
+        let c = plain === undefined ? undefined : canonicalizeWithinGuard(plain, receivedAt, 'api');
+        mark('canonicalize_hash');
+        const input = plain !== undefined && c !== undefined ? plain : parseAuditEventInput(item);
+        mark('validate');
+        c ??= canonicalizeForIngest(input, receivedAt, 'api');
         mark('canonicalize_hash');
         inputHashes.push(c.inputSha256);
         mark('input_hash');

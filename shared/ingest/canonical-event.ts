@@ -259,17 +259,30 @@ export function canonicalizeCheckedAppEvent(
   receivedAt: string,
   channel: Channel,
 ): { readonly input: AuditEventInput; readonly canonical: IngestCanonical } | undefined {
-  if (!isPlainAppEventInput(item) || !serverValuesValid(receivedAt, channel)) return undefined;
+  if (!isPlainAppEventInput(item)) return undefined;
+  const canonical = canonicalizeWithinGuard(item, receivedAt, channel);
+  return canonical === undefined ? undefined : { input: item, canonical };
+}
+
+/**
+ * The second half of `canonicalizeCheckedAppEvent`, for an item `isPlainAppEventInput` accepted: the
+ * writer held to the guard's bounds. Undefined when anything is beyond them, or when the general path
+ * must decide (server values, a member named like a server member, the size limit).
+ */
+export function canonicalizeWithinGuard(
+  input: AuditEventInput,
+  receivedAt: string,
+  channel: Channel,
+): IngestCanonical | undefined {
+  if (!serverValuesValid(receivedAt, channel)) return undefined;
   let stored: CanonicalWithMembers | undefined;
   try {
-    stored = canonicalStringWithMembers(item, serverMembers(receivedAt, channel), GUARD_BOUNDS);
+    stored = canonicalStringWithMembers(input, serverMembers(receivedAt, channel), GUARD_BOUNDS);
   } catch (error) {
     if (error instanceof CanonicalizationError) return undefined;
     throw error;
   }
-  if (stored === undefined) return undefined;
-  const canonical = fromStoredText(item, stored);
-  return canonical === undefined ? undefined : { input: item, canonical };
+  return stored === undefined ? undefined : fromStoredText(input, stored);
 }
 
 /** Stored texts are encoded into slabs of this size, shared by the events of a batch. */
