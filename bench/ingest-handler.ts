@@ -128,9 +128,15 @@ export class PerRequestStore implements LedgerStore {
     return this.#current;
   }
 
-  /** Events stored over all requests. */
+  /** Events stored over all requests since the repetition started (`startRepetition`). */
   get eventCount(): number {
     return this.#earlier + this.#current.eventCount;
+  }
+
+  /** Starts counting again from zero, with a fresh store: one handler serves every repetition. */
+  startRepetition(): void {
+    this.#earlier = 0;
+    this.#current = new InMemoryLedgerStore();
   }
 
   nextRequest(): void {

@@ -252,15 +252,19 @@ function prepareEvents(
       }
       firstIndexById.set(input.id, index);
       // The stored form and the input's idempotency hash from one canonicalization.
-      const { bytes, leafHash, inputSha256, eventTime } =
-        checked?.canonical ?? canonicalizeForIngest(input, receivedAt, channel);
-      prepared.push({
-        input,
-        canonical: { bytes, leafHash },
-        inputSha256,
-        eventTime,
-        ...(channel === 'profile' ? { profileVersion: parseVersionDocument(input.profileVersion) } : {}),
-      });
+      const canonical = checked?.canonical ?? canonicalizeForIngest(input, receivedAt, channel);
+      const { inputSha256, eventTime } = canonical;
+      prepared.push(
+        channel === 'profile'
+          ? {
+              input,
+              canonical,
+              inputSha256,
+              eventTime,
+              profileVersion: parseVersionDocument(input.profileVersion),
+            }
+          : { input, canonical, inputSha256, eventTime },
+      );
     } catch (error) {
       if (!(error instanceof EventValidationError)) throw error;
       errors.push({ index, code: error.code, path: error.path, message: error.message });
