@@ -1,9 +1,9 @@
 /**
- * A quick, focused run of the ingest benchmark's batch-500 comparison, for profiling and A/B checks:
+ * A quick, focused run of the ingest benchmark's comparison at one batch size (`--batch`, default 500), for profiling and A/B checks:
  * the same handler (functions/ingest-events.ts over in-memory adapters) and the same floor as
  * `npm run bench:ingest`, alternated in one process, printing every repetition's CPU per event and ratio.
  *
- *   node --expose-gc --import tsx bench/ingest-profile.ts [--reps R] [--events E] [--handler-only]
+ *   node --expose-gc --import tsx bench/ingest-profile.ts [--reps R] [--events E] [--batch B] [--handler-only]
  *   node --expose-gc --cpu-prof --cpu-prof-dir=prof --import tsx bench/ingest-profile.ts --handler-only --reps 12
  *
  * `--handler-only` leaves the floor out, so that a CPU profile shows the handler alone. The last line is
@@ -28,7 +28,6 @@ import {
 } from './ingest-handler.ts';
 import { heapFigures, reRunWithLambdaHeap } from './lambda-heap-exec.ts';
 
-const BATCH = 500;
 
 async function main(): Promise<void> {
   if (await reRunWithLambdaHeap(import.meta.url)) return;
@@ -36,6 +35,7 @@ async function main(): Promise<void> {
   const reps = positiveInt(argValue(argv, 'reps') ?? '9', '--reps');
   const events = positiveInt(argValue(argv, 'events') ?? '10000', '--events');
   const handlerOnly = argv.includes('--handler-only');
+  const BATCH = positiveInt(argValue(argv, 'batch') ?? '500', '--batch');
   const loadStart = loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
