@@ -28,7 +28,6 @@ import {
 } from './ingest-handler.ts';
 import { heapFigures, reRunWithLambdaHeap } from './lambda-heap-exec.ts';
 
-
 async function main(): Promise<void> {
   if (await reRunWithLambdaHeap(import.meta.url)) return;
   const argv = process.argv.slice(2);
