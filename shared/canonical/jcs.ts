@@ -287,6 +287,10 @@ function write(
       if (bounds !== undefined && value.length > bounds.maxStringLength)
         outOfBounds(path, 'string is too long');
       writeString(value, out, path);
+      // A string can add up to six times its length (\u00XX escapes), and one array may hold the same
+      // long string many times: the text is checked after each one, not only at the next container.
+      if (bounds !== undefined && out.text.length > bounds.maxTextLength)
+        outOfBounds(path, 'text is too long');
       return;
     case 'object':
       break;
@@ -302,7 +306,8 @@ function write(
   }
   // Bounds: `depth` counts from the members of the object given to canonicalStringWithMembers (depth 1),
   // which is itself at depth 1 in the guard's terms, so this container is at `depth + 1` there. The text
-  // only grows, so checking its length at every container bounds the whole walk.
+  // only grows; it is checked here, at every container, and after every string (above), so the walk stops
+  // within one string's escaped length of the bound.
   if (bounds !== undefined && (depth + 1 > bounds.maxDepth || out.text.length > bounds.maxTextLength)) {
     outOfBounds(path, 'nesting too deep, or text too long');
   }

@@ -3,7 +3,6 @@
  * The bytes produced here are exactly what is stored, archived and hashed (docs/FORMAT.md §Events).
  */
 import { hash } from 'node:crypto';
-import { CanonicalizationError } from '../canonical/errors.ts';
 import {
   type CanonicalBounds,
   type CanonicalMember,
@@ -259,7 +258,13 @@ export function canonicalizeCheckedAppEvent(
   receivedAt: string,
   channel: Channel,
 ): { readonly input: AuditEventInput; readonly canonical: IngestCanonical } | undefined {
-  if (!isPlainAppEventInput(item)) return undefined;
+  try {
+    if (!isPlainAppEventInput(item)) return undefined;
+  } catch {
+    // An in-process caller's getter or proxy threw: the general path meets it too, and reports it as it
+    // always did (its guard may find another error first).
+    return undefined;
+  }
   const canonical = canonicalizeWithinGuard(item, receivedAt, channel);
   return canonical === undefined ? undefined : { input: item, canonical };
 }
@@ -278,9 +283,10 @@ export function canonicalizeWithinGuard(
   let stored: CanonicalWithMembers | undefined;
   try {
     stored = canonicalStringWithMembers(input, serverMembers(receivedAt, channel), GUARD_BOUNDS);
-  } catch (error) {
-    if (error instanceof CanonicalizationError) return undefined;
-    throw error;
+  } catch {
+    // Whatever stopped the walk (a bound, a value the writer refuses, or an in-process caller's getter or
+    // proxy that threw), the general path decides, and reports exactly what it always reported.
+    return undefined;
   }
   return stored === undefined ? undefined : fromStoredText(input, stored);
 }

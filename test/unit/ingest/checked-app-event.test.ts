@@ -309,4 +309,84 @@ describe('Function: canonicalizeCheckedAppEvent', () => {
       );
     });
   });
+
+  describe("an in-process caller's hostile objects", () => {
+    /** `appEvent(1)` after `first`, with an enumerable `tags` whose getter throws. */
+    const withThrowingTags = (first: Record<string, unknown>): Record<string, unknown> => {
+      const item: Record<string, unknown> = { ...first, ...appEvent(1) };
+      Object.defineProperty(item, 'tags', {
+        enumerable: true,
+        get() {
+          throw new Error('getter says no');
+        },
+      });
+      return item;
+    };
+
+    it('gets no answer, not an error, when a getter the schema check reads throws', () => {
+      // Prepare: a string the guard refuses comes before the getter, so the general path reports it
+      const item = withThrowingTags({ details: 'x'.repeat(L.maxStringLength + 1) });
+
+      // Act
+      const fast = () => canonicalizeCheckedAppEvent(item, RECEIVED_AT, 'api');
+
+      // Assess: the general path's answer is what ingest reports, as before the fast path
+      expect(fast).not.toThrow();
+      expect(fast()).toBeUndefined();
+      expect(general(item)).toEqual({ ok: false, code: 'STRING_TOO_LONG' });
+    });
+
+    it('gets no answer, not an error, when a getter or proxy inside details throws', () => {
+      // Prepare
+      const getter = appEvent(2, {
+        details: Object.defineProperty({}, 'x', {
+          enumerable: true,
+          get() {
+            throw new Error('getter says no');
+          },
+        }),
+      });
+      const proxy = appEvent(3, {
+        details: new Proxy(
+          {},
+          {
+            ownKeys() {
+              throw new Error('proxy says no');
+            },
+          },
+        ),
+      });
+
+      // Act, Assess
+      for (const item of [getter, proxy]) {
+        expect(() => canonicalizeCheckedAppEvent(item, RECEIVED_AT, 'api')).not.toThrow();
+        expect(canonicalizeCheckedAppEvent(item, RECEIVED_AT, 'api')).toBeUndefined();
+      }
+    });
+
+    it('stops within one string of the size bound when one long string is repeated', () => {
+      // Prepare: the same 32 KiB string 1,000 times, each written as 6 bytes per char (\u0001): about
+      // 196 MB of text if the walk went on. A proxy counts how many elements the writer reads.
+      const long = '\u0001'.repeat(L.maxStringLength);
+      const elements = Array<string>(L.maxArrayLength).fill(long);
+      let reads = 0;
+      const counted = new Proxy(elements, {
+        get(target, key, receiver) {
+          if (typeof key === 'string' && /^\d+$/.test(key)) reads++;
+          return Reflect.get(target, key, receiver) as unknown;
+        },
+      });
+      const item = appEvent(4, { details: counted });
+
+      // Act
+      const fast = canonicalizeCheckedAppEvent(item, RECEIVED_AT, 'api');
+
+      // Assess: refused once the text passes MAX_EVENT_BYTES, not after the whole array
+      expect(fast).toBeUndefined();
+      const mostNeeded = Math.ceil(MAX_EVENT_BYTES / (6 * L.maxStringLength)) + 1;
+      expect(reads).toBeGreaterThan(0);
+      expect(reads).toBeLessThanOrEqual(mostNeeded);
+      expect(general(appEvent(4, { details: elements }))).toEqual({ ok: false, code: 'TOO_LARGE' });
+    });
+  });
 });

@@ -258,6 +258,32 @@ describe('Function: ingestBatch', () => {
       expect(store.eventCount).toBe(0);
     });
 
+    it("reports an in-process caller's item per item, as the guard sees it, even with a throwing getter", async () => {
+      // Prepare: item 1 has a string the guard refuses, then a getter that throws (the one-walk fast path
+      // reads the getter first; it must leave the item to the general path, not fail the whole batch)
+      const { store, signer, deps } = await harness();
+      const hostile: Record<string, unknown> = { details: 'x'.repeat(40_000), ...appEvent(2) };
+      Object.defineProperty(hostile, 'tags', {
+        enumerable: true,
+        get() {
+          throw new Error('getter says no');
+        },
+      });
+
+      // Act
+      const error = await rejection(
+        ingestBatch(apiRequest([appEvent(1), hostile]), deps),
+        InvalidEventsError,
+      );
+
+      // Assess
+      expect(error.errors).toEqual([
+        { index: 1, code: 'STRING_TOO_LONG', path: '$.details', message: expect.any(String) },
+      ]);
+      expect(signer.signCalls).toBe(0);
+      expect(store.eventCount).toBe(0);
+    });
+
     it('rejects an event that is too large once canonical', async () => {
       // Prepare
       const { store, deps } = await harness();
