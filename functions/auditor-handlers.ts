@@ -21,7 +21,7 @@ import {
   type SealingSchedule,
 } from '../shared/sealing/digest-catalog.ts';
 import type { TamperAlarm } from '../shared/sealing/tamper-alarms.ts';
-import { errorResponse, type HandlerLogger } from './http/error-response.ts';
+import { type HandlerLogger, lazyErrorResponse } from './http/error-response.ts';
 import { HttpError } from './http/errors.ts';
 import { jsonResponse } from './http/json-response.ts';
 import { parseQuery, pathParameter } from './http/query.ts';
@@ -60,25 +60,23 @@ export const alarmsQuerySchema = z
   .strict();
 
 function wrap(route: Route, deps: () => AuditorDeps, read: ReadRoute) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use({
-      onError: (request) => {
-        // Resolve deps lazily so the error middleware always has a logger, even if wiring failed.
-        errorResponse({ logger: safeLogger(deps) }).onError?.(request as never);
-      },
-    })
-    .handler((event, context: Context) => {
-      const d = deps();
-      return recordedRead(read, event, context, d, async () => {
-        const response = await route(event, d);
-        const id = event.pathParameters?.['id'];
-        return {
-          response,
-          resultCount: resultCountOf(response),
-          ...(id === undefined ? {} : { target: { id, type: 'auditseal::Digest' } }),
-        };
-      });
-    });
+  return (
+    middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+      // Deps are resolved when an error is handled, so a wiring failure is logged too (FALLBACK_LOGGER).
+      .use(lazyErrorResponse(() => deps().logger))
+      .handler((event, context: Context) => {
+        const d = deps();
+        return recordedRead(read, event, context, d, async () => {
+          const response = await route(event, d);
+          const id = event.pathParameters?.['id'];
+          return {
+            response,
+            resultCount: resultCountOf(response),
+            ...(id === undefined ? {} : { target: { id, type: 'auditseal::Digest' } }),
+          };
+        });
+      })
+  );
 }
 
 /** How many items an answer lists (its one array member's length), or 1 for a single item. */
@@ -86,14 +84,6 @@ function resultCountOf(response: APIGatewayProxyResult): number {
   const body = JSON.parse(response.body) as Record<string, unknown>;
   const list = Object.values(body).find(Array.isArray);
   return list === undefined ? 1 : list.length;
-}
-
-function safeLogger(deps: () => AuditorDeps): HandlerLogger {
-  try {
-    return deps().logger;
-  } catch {
-    return { error: () => undefined, warn: () => undefined, info: () => undefined };
-  }
 }
 
 const listDigestsRoute: Route = async (event, deps) => {

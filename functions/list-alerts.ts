@@ -13,7 +13,7 @@ import { AlertQueryError, alertQuerySchema, listAlerts } from '../shared/detect/
 import { LEDGER_ID_PATTERN } from '../shared/ledger/object-keys.ts';
 import type { AlertIndex } from '../shared/ports/alerts.ts';
 import type { ReadJournal } from '../shared/query/read-record.ts';
-import { errorResponse, type HandlerLogger } from './http/error-response.ts';
+import { type HandlerLogger, lazyErrorResponse } from './http/error-response.ts';
 import { HttpError } from './http/errors.ts';
 import { jsonResponse } from './http/json-response.ts';
 import { parseQuery } from './http/query.ts';
@@ -31,7 +31,7 @@ export interface ListAlertsDeps {
 /** Builds the handler around its dependencies (tests pass in-memory ones). */
 export function createListAlertsHandler(deps: () => ListAlertsDeps) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use({ onError: (request) => errorResponse({ logger: safeLogger(deps) }).onError?.(request as never) })
+    .use(lazyErrorResponse(() => deps().logger))
     .handler(async (event, context: Context) => {
       const parameters = parseQuery(event, alertQuerySchema);
       const d = deps();
@@ -57,14 +57,6 @@ export function createListAlertsHandler(deps: () => ListAlertsDeps) {
         throw error;
       }
     });
-}
-
-function safeLogger(deps: () => ListAlertsDeps): HandlerLogger {
-  try {
-    return deps().logger;
-  } catch {
-    return { error: () => undefined, warn: () => undefined, info: () => undefined };
-  }
 }
 
 const envSchema = z.object({

@@ -34,7 +34,7 @@ import { ingestAtVersionTime, writeSealedProfile } from '../shared/profiles/seal
 import { readTimeline } from '../shared/profiles/timeline.ts';
 import type { CursorCodec } from '../shared/query/cursor.ts';
 import type { ReadJournal } from '../shared/query/read-record.ts';
-import { errorResponse, type HandlerLogger } from './http/error-response.ts';
+import { type HandlerLogger, lazyErrorResponse } from './http/error-response.ts';
 import { HttpError } from './http/errors.ts';
 import { type JsonBodyEvent, jsonBody } from './http/json-body.ts';
 import { jsonResponse } from './http/json-response.ts';
@@ -112,15 +112,7 @@ function profileErrors(): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayPr
 /** `PUT /v1/resources/{id}/profile`. */
 export function createPutProfileHandler(deps: () => Promise<ProfileWriteDeps>): Handler {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use({
-      onError: async (request) => {
-        const logger = await deps().then(
-          (d) => d.logger,
-          () => ({ error: () => undefined, warn: () => undefined, info: () => undefined }),
-        );
-        errorResponse({ logger }).onError?.(request as never);
-      },
-    })
+    .use(lazyErrorResponse(async () => (await deps()).logger))
     .use(profileErrors())
     .use(jsonBody({ maxBytes: MAX_PROFILE_BODY_BYTES }))
     .handler(async (event, context) => {
@@ -161,15 +153,7 @@ function wrapRead(
   deps: () => Promise<ProfileReadDeps>,
 ): Handler {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use({
-      onError: async (request) => {
-        const logger = await deps().then(
-          (d) => d.logger,
-          () => ({ error: () => undefined, warn: () => undefined, info: () => undefined }),
-        );
-        errorResponse({ logger }).onError?.(request as never);
-      },
-    })
+    .use(lazyErrorResponse(async () => (await deps()).logger))
     .use(profileErrors())
     .handler(async (event, context) => {
       const d = await deps();

@@ -17,7 +17,7 @@ import type { ReadJournal } from '../shared/query/read-record.ts';
 import { type SearchDeps, type SearchHit, searchEvents } from '../shared/query/search-events.ts';
 import { searchParametersSchema, toSearchQuery } from '../shared/query/search-query.ts';
 import { digestId } from '../shared/sealing/digest-catalog.ts';
-import { errorResponse, type HandlerLogger } from './http/error-response.ts';
+import { type HandlerLogger, lazyErrorResponse } from './http/error-response.ts';
 import { eventIdParameter } from './http/event-id.ts';
 import { jsonResponse } from './http/json-response.ts';
 import { parseQuery } from './http/query.ts';
@@ -55,15 +55,7 @@ export const eventQuerySchema = z.strictObject({
 
 function wrap(route: ReadRoute, run: Route, deps: () => Promise<ReadDeps>): Handler {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use({
-      onError: async (request) => {
-        const logger = await deps().then(
-          (d) => d.logger,
-          () => ({ error: () => undefined, warn: () => undefined, info: () => undefined }),
-        );
-        errorResponse({ logger }).onError?.(request as never);
-      },
-    })
+    .use(lazyErrorResponse(async () => (await deps()).logger))
     .handler(async (event, context) => {
       const d = await deps();
       return recordedRead(route, event, context, d, () => run(event, d));

@@ -49,6 +49,44 @@ export function errorResponse(options: ErrorResponseOptions): MiddlewareObj<unkn
 }
 
 /**
+ * Where errors go when a handler's own logger cannot be had (its dependencies failed to build, so the
+ * request fails with a 500): one JSON line on stderr, which Lambda sends to the function's log group like
+ * Powertools' own lines. Never silent: a function whose wiring is broken says why on every request.
+ */
+export const FALLBACK_LOGGER: HandlerLogger = {
+  error: (message: unknown, ...extra: unknown[]) => writeFallback('ERROR', message, extra),
+  warn: (message: unknown, ...extra: unknown[]) => writeFallback('WARN', message, extra),
+  info: (message: unknown, ...extra: unknown[]) => writeFallback('INFO', message, extra),
+};
+
+function writeFallback(level: string, message: unknown, extra: readonly unknown[]): void {
+  const fields = Object.assign({}, ...extra.filter((e) => typeof e === 'object' && e !== null)) as object;
+  console.error(JSON.stringify({ level, message, logger: 'fallback', ...fields }));
+}
+
+/**
+ * `errorResponse` for handlers whose logger comes with dependencies built on first use: the logger is
+ * looked up when an error is handled, and if the dependencies themselves fail (the usual cause of such an
+ * error), `FALLBACK_LOGGER` reports it. Register it first, like `errorResponse`.
+ */
+export function lazyErrorResponse(
+  logger: () => HandlerLogger | Promise<HandlerLogger>,
+): MiddlewareObj<unknown, APIGatewayProxyResult> {
+  return {
+    name: 'errorResponse',
+    onError: async (request) => {
+      let resolved: HandlerLogger;
+      try {
+        resolved = await logger();
+      } catch {
+        resolved = FALLBACK_LOGGER;
+      }
+      await errorResponse({ logger: resolved }).onError?.(request);
+    },
+  };
+}
+
+/**
  * Loggable facts about an error: names, codes and messages along the cause chain, and the stack.
  * Our own messages never contain input values; SDK messages describe the failure, not the payload.
  */
