@@ -20,8 +20,13 @@ const INITIAL_SLOTS = 32;
 const MAX_LOAD_NUM = 4;
 const MAX_LOAD_DEN = 5;
 
-export class EventIdSet {
-  /** Per table: two words per slot (high, low); a zero low word marks an empty slot. */
+/**
+ * 256 open-addressing tables of word pairs, the storage both sets below share: two 32-bit words per slot,
+ * the first a fingerprint whose bits are already uniform (hash bytes) and the start of its linear probe, the
+ * second never zero in an entry (a zero second word marks an empty slot). A table grows by half when one
+ * more entry would pass a load of 0.8, its entries placed again from their first words.
+ */
+class PairTables {
   readonly #tables: Uint32Array[] = Array.from({ length: TABLES }, () => new Uint32Array(2 * INITIAL_SLOTS));
   readonly #used = new Uint32Array(TABLES);
   #size = 0;
@@ -37,6 +42,39 @@ export class EventIdSet {
     return bytes;
   }
 
+  /** Table `t`, grown first if one more entry would pass the maximum load. */
+  tableFor(t: number): Uint32Array {
+    const table = this.#tables[t]!;
+    if ((this.#used[t]! + 1) * MAX_LOAD_DEN <= (table.length / 2) * MAX_LOAD_NUM) return table;
+    const slots = table.length / 2;
+    const next = new Uint32Array(2 * (slots + (slots >>> 1)));
+    for (let at = 0; at < table.length; at += 2) {
+      if (table[at + 1] !== 0) place(next, table[at]!, table[at + 1]!);
+    }
+    this.#tables[t] = next;
+    return next;
+  }
+
+  /** Counts an entry just written into `tableFor(t)`. */
+  added(t: number): void {
+    this.#used[t] = this.#used[t]! + 1;
+    this.#size++;
+  }
+}
+
+export class EventIdSet {
+  /** Each id's first word (hash bytes 0–3) and second word (bytes 4–7, its low bit set so it is never zero). */
+  readonly #pairs = new PairTables();
+
+  get size(): number {
+    return this.#pairs.size;
+  }
+
+  /** Bytes the tables take (their backing stores). */
+  get byteLength(): number {
+    return this.#pairs.byteLength;
+  }
+
   /** Adds `id`; returns false if it (or an id with the same 64-bit hash) was already there. */
   add(id: string): boolean {
     return this.addDigest(Buffer.from(sha256Binary(id), 'binary'));
@@ -47,56 +85,24 @@ export class EventIdSet {
    * hold it; returns false if it was already there.
    */
   addDigest(digest: Uint8Array, offset = 0): boolean {
-    const hi =
-      ((digest[offset]! << 24) |
-        (digest[offset + 1]! << 16) |
-        (digest[offset + 2]! << 8) |
-        digest[offset + 3]!) >>>
-      0;
-    // A zero word pair marks an empty slot: keep the low word non-zero. Both words are compared as the
-    // unsigned values the table holds (a signed `| 1` would never equal a stored word with its top bit set).
-    const lo =
-      ((digest[offset + 4]! << 24) |
-        (digest[offset + 5]! << 16) |
-        (digest[offset + 6]! << 8) |
-        digest[offset + 7]! |
-        1) >>>
-      0;
-    const t = hi >>> 24;
-    let table = this.#tables[t]!;
-    const used = this.#used[t]!;
-    if ((used + 1) * MAX_LOAD_DEN > (table.length / 2) * MAX_LOAD_NUM) table = this.#grow(t);
-    if (!insert(table, hi, lo)) return false;
-    this.#used[t] = used + 1;
-    this.#size++;
+    const hi = word(digest, offset);
+    // A zero second word marks an empty slot: keep it non-zero. Both words are compared as the unsigned
+    // values the table holds (a signed `| 1` would never equal a stored word with its top bit set).
+    const lo = (word(digest, offset + 4) | 1) >>> 0;
+    const t = digest[offset]!;
+    const table = this.#pairs.tableFor(t);
+    const slots = table.length / 2;
+    let slot = start(hi, slots);
+    for (;;) {
+      const at = slot * 2;
+      if (table[at + 1] === 0) break;
+      if (table[at] === hi && table[at + 1] === lo) return false;
+      slot = slot + 1 === slots ? 0 : slot + 1;
+    }
+    table[slot * 2] = hi;
+    table[slot * 2 + 1] = lo;
+    this.#pairs.added(t);
     return true;
-  }
-
-  #grow(t: number): Uint32Array {
-    const old = this.#tables[t]!;
-    const slots = old.length / 2;
-    const next = new Uint32Array(2 * (slots + (slots >>> 1)));
-    for (let at = 0; at < old.length; at += 2) {
-      if (old[at + 1] !== 0) insert(next, old[at]!, old[at + 1]!);
-    }
-    this.#tables[t] = next;
-    return next;
-  }
-}
-
-/** Inserts (hi, lo) by linear probing; false if it is already there. The table has a free slot. */
-function insert(table: Uint32Array, hi: number, lo: number): boolean {
-  const slots = table.length / 2;
-  let slot = ((hi ^ Math.imul(lo, 0x9e3779b1)) >>> 0) % slots;
-  for (;;) {
-    const at = slot * 2;
-    if (table[at + 1] === 0) {
-      table[at] = hi;
-      table[at + 1] = lo;
-      return true;
-    }
-    if (table[at] === hi && table[at + 1] === lo) return false;
-    slot = slot + 1 === slots ? 0 : slot + 1;
   }
 }
 
@@ -125,19 +131,16 @@ export const MAX_SEALED_INDEX = 0xffff_fffe;
  * word marks an empty slot), 256 tables grown by half at a load of 0.8, 10 to 15 bytes per id.
  */
 export class SealedIdTable {
-  readonly #tables: Uint32Array[] = Array.from({ length: TABLES }, () => new Uint32Array(2 * INITIAL_SLOTS));
-  readonly #used = new Uint32Array(TABLES);
-  #size = 0;
+  /** Each id's fingerprint (hash bytes 1–4; byte 0 chose the table) and its sealed index + 1. */
+  readonly #pairs = new PairTables();
 
   get size(): number {
-    return this.#size;
+    return this.#pairs.size;
   }
 
   /** Bytes the tables take (their backing stores). */
   get byteLength(): number {
-    let bytes = 0;
-    for (const table of this.#tables) bytes += table.byteLength;
-    return bytes;
+    return this.#pairs.byteLength;
   }
 
   /**
@@ -149,7 +152,7 @@ export class SealedIdTable {
   tryAdd(digest: Uint8Array, offset: number, index: number): readonly number[] {
     const t = digest[offset]!;
     const fp = word(digest, offset + 1);
-    const table = this.#tableFor(t);
+    const table = this.#pairs.tableFor(t);
     const slots = table.length / 2;
     let slot = start(fp, slots);
     let candidates: number[] | undefined;
@@ -166,8 +169,7 @@ export class SealedIdTable {
     checkIndex(index);
     table[slot * 2] = fp;
     table[slot * 2 + 1] = index + 1;
-    this.#used[t] = this.#used[t]! + 1;
-    this.#size++;
+    this.#pairs.added(t);
     return NO_CANDIDATES;
   }
 
@@ -175,22 +177,8 @@ export class SealedIdTable {
   addConfirmed(digest: Uint8Array, offset: number, index: number): void {
     checkIndex(index);
     const t = digest[offset]!;
-    place(this.#tableFor(t), word(digest, offset + 1), index + 1);
-    this.#used[t] = this.#used[t]! + 1;
-    this.#size++;
-  }
-
-  /** Table `t`, grown first if one more entry would pass the maximum load. */
-  #tableFor(t: number): Uint32Array {
-    const table = this.#tables[t]!;
-    if ((this.#used[t]! + 1) * MAX_LOAD_DEN <= (table.length / 2) * MAX_LOAD_NUM) return table;
-    const slots = table.length / 2;
-    const next = new Uint32Array(2 * (slots + (slots >>> 1)));
-    for (let at = 0; at < table.length; at += 2) {
-      if (table[at + 1] !== 0) place(next, table[at]!, table[at + 1]!);
-    }
-    this.#tables[t] = next;
-    return next;
+    place(this.#pairs.tableFor(t), word(digest, offset + 1), index + 1);
+    this.#pairs.added(t);
   }
 }
 
