@@ -60,7 +60,9 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
 
   const schedule = () => {
     if (stopped) return;
-    due = nextBoundary(now(), intervalSeconds, offsetSeconds);
+    // Strictly after the boundary just fired too: a timer may fire a little before the wall clock reaches
+    // its boundary (timers run on a monotonic clock), and the same boundary must not be scheduled twice.
+    due = nextBoundary(due === undefined ? now() : Math.max(now(), due), intervalSeconds, offsetSeconds);
     timer = setTimeout(fire, Math.max(0, due - now()));
   };
   const fire = () => {

@@ -53,6 +53,38 @@ describe('Function: startScheduler', () => {
     ]);
   });
 
+  it('runs each boundary once when the timer fires before the wall clock reaches it', async () => {
+    // Prepare: the clock reads 5 ms ahead when the first timer is set, then right, so that timer fires
+    // 5 ms before its boundary by the clock (as libuv's cached loop time can make a timer fire early)
+    const runs: string[] = [];
+    const logs: string[] = [];
+    let skew = 5;
+    let finish: () => void = () => {};
+    const scheduler = startScheduler({
+      intervalSeconds: 60,
+      now: () => Date.now() + skew,
+      run: ({ scheduledTime }) => {
+        runs.push(scheduledTime.toISOString());
+        return new Promise<void>((resolve) => {
+          finish = resolve;
+        });
+      },
+      log: (line) => logs.push(line),
+    });
+    skew = 0;
+
+    // Act: the first run is still going a few ms after its boundary
+    await vi.advanceTimersByTimeAsync(50_000 + 20);
+    finish();
+    await vi.advanceTimersByTimeAsync(60_000);
+    finish();
+    await scheduler.stop();
+
+    // Assess: no second run, and no "skipped" line, for a boundary already run
+    expect(runs).toEqual(['2024-06-01T12:01:00.000Z', '2024-06-01T12:02:00.000Z']);
+    expect(logs).toEqual([]);
+  });
+
   it('skips a tick while the previous run is still going, and logs it', async () => {
     // Prepare
     const runs: string[] = [];
