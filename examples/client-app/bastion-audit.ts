@@ -80,8 +80,10 @@ async function main(): Promise<number> {
   // 3. Later (or in an audit job): check every kept receipt again, trusting only the pinned key.
   let valid = 0;
   let invalid = 0;
+  // A file holds one session's array, or one receipt as `auditseal post --out DIR` writes it.
   for (const file of (await readdir(receiptsDir)).filter((f) => f.endsWith('.json')).sort()) {
-    const kept = JSON.parse(await readFile(join(receiptsDir, file), 'utf8')) as Receipt[];
+    const parsed = JSON.parse(await readFile(join(receiptsDir, file), 'utf8')) as Receipt | Receipt[];
+    const kept = Array.isArray(parsed) ? parsed : [parsed];
     for (const check of auditseal.verifyReceipts(kept)) {
       if (check.ok) valid++;
       else {

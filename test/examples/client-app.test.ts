@@ -4,7 +4,7 @@
  * dist/client/index.mjs), against the real local stack. Its kept receipts must verify with the CLI too.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -83,6 +83,23 @@ describe('Example: examples/client-app/bastion-audit.ts', () => {
     ]);
     expect(cli.code, cli.stdout + cli.stderr).toBe(0);
     expect(cli.stdout.split('\n').filter((l) => l.startsWith('VALID'))).toHaveLength(3);
+  });
+
+  it('also checks the single-receipt files that `auditseal post --out` keeps in the same folder', async () => {
+    // Prepare: the README's `post … --out receipts` and this app share the default folder
+    const first = await runApp({ RECEIPTS_DIR: join(work, 'single-src'), SESSION_ID: 's-3' });
+    expect(first.code, first.stderr).toBe(0);
+    const [one] = JSON.parse(readFileSync(join(work, 'single-src', 'session-s-3.json'), 'utf8')) as unknown[];
+    const receipts = join(work, 'shared');
+    mkdirSync(receipts, { recursive: true });
+    writeFileSync(join(receipts, 'app-1.receipt.json'), `${JSON.stringify(one, null, 2)}\n`);
+
+    // Act
+    const result = await runApp({ RECEIPTS_DIR: receipts, SESSION_ID: 's-4' });
+
+    // Assess
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain('kept receipts: 4 valid, 0 invalid');
   });
 
   it('is idempotent: the same session again stores nothing and gets the same receipts', async () => {
