@@ -4,6 +4,7 @@
  * against a running stack are tested in test/integration/detections-end-to-end.test.ts.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -22,6 +23,15 @@ const falco = (name: string) =>
     string,
     unknown
   >;
+
+/** A port nothing listens on: one the OS gave a server that has since closed. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -128,6 +138,59 @@ describe('Command: auditseal local replay-cloudwatch-logs', () => {
       expect(result.code).toBe(2);
       expect(result.stderr).toContain('no running local stack');
     });
+  });
+
+  describe('when the local stack file is there but the stack is stopped', () => {
+    // Each command gets a line it accepts, so that only the stopped stack can stop it.
+    const eventBridge = () =>
+      JSON.stringify(
+        JSON.parse(
+          readFileSync(
+            sharedDataPath('cloudtrail', 'eventbridge', 'awsdocs-cwe_EventTypes_s3-CreateBucket.json'),
+            'utf8',
+          ),
+        ),
+      );
+    it.each([
+      ['replay-cloudwatch-logs', () => JSON.stringify(falco('create_secret.json'))],
+      ['replay-cloudtrail', () => JSON.stringify(JSON.parse(eventBridge()).detail)],
+      ['replay-eventbridge', eventBridge],
+    ])(
+      '%s exits 2 with one line naming the endpoint and npm start, delivering nothing',
+      async (command, line) => {
+        // Prepare: a local.json of a stack that has stopped (nothing listens on its ports)
+        const closed = await closedPort();
+        const stopped = join(work, `stopped-${command}.json`);
+        writeFileSync(
+          stopped,
+          JSON.stringify({
+            region: 'us-east-1',
+            accountId: '000000000000',
+            ledger: 'local-stopped',
+            tableName: 'auditseal-ledger',
+            kmsKeyId: 'k',
+            periodSeconds: 60,
+            dynamodbEndpoint: `http://127.0.0.1:${closed}`,
+            kmsEndpoint: `http://127.0.0.1:${closed}`,
+          }),
+        );
+        const file = join(work, `events-${command}.jsonl`);
+        writeFileSync(file, `${line()}\n`);
+
+        // Act
+        const result = await run('local', command, file, '--local-file', stopped);
+
+        // Assess
+        expect(result.code).toBe(2);
+        expect(result.stderr).toContain(
+          `cannot reach the local stack's DynamoDB Local at http://127.0.0.1:${closed}`,
+        );
+        expect(result.stderr).toContain('npm start');
+        expect(result.stderr).not.toMatch(/\n\s+at /);
+        expect(result.stderr.trim().split('\n')).toHaveLength(1);
+        expect(result.stdout).toBe('');
+      },
+    );
   });
 
   describe('when --batch is not a number', () => {
