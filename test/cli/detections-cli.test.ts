@@ -4,13 +4,13 @@
  * against a running stack are tested in test/integration/detections-end-to-end.test.ts.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { renderAlerts } from '../../cli/commands/alerts.ts';
 import { subscriptionEventsOf } from '../../cli/commands/replay-cloudwatch-logs.ts';
 import { main } from '../../cli/main.ts';
+import { freePort } from '../../local/process-group.ts';
 import type { AlertView } from '../../shared/detect/alert-query.ts';
 import { type DataMessage, decodeSubscriptionEvent } from '../../shared/ingest/cloudwatch-logs.ts';
 import { sharedDataPath } from '../support/shared-data.ts';
@@ -23,15 +23,6 @@ const falco = (name: string) =>
     string,
     unknown
   >;
-
-/** A port nothing listens on: one the OS gave a server that has since closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -159,7 +150,7 @@ describe('Command: auditseal local replay-cloudwatch-logs', () => {
       '%s exits 2 with one line naming the endpoint and npm start, delivering nothing',
       async (command, line) => {
         // Prepare: a local.json of a stack that has stopped (nothing listens on its ports)
-        const closed = await closedPort();
+        const closed = await freePort();
         const stopped = join(work, `stopped-${command}.json`);
         writeFileSync(
           stopped,
