@@ -59,9 +59,12 @@ export const FALLBACK_LOGGER: HandlerLogger = {
   info: (message: unknown, ...extra: unknown[]) => writeFallback('INFO', message, extra),
 };
 
+// Written to stderr directly, not through `console.error`: the Lambda runtime rewrites console output
+// (a timestamp, request id and level in front, or a wrapper in its JSON log format), and the line must stay
+// one JSON object whose `logger` field a log filter can match, as Powertools' own lines are.
 function writeFallback(level: string, message: unknown, extra: readonly unknown[]): void {
   const fields = Object.assign({}, ...extra.filter((e) => typeof e === 'object' && e !== null)) as object;
-  console.error(JSON.stringify({ level, message, logger: 'fallback', ...fields }));
+  process.stderr.write(`${JSON.stringify({ ...fields, level, message, logger: 'fallback' })}\n`);
 }
 
 /**

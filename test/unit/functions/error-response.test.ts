@@ -49,7 +49,7 @@ function request(method: 'GET' | 'PUT'): APIGatewayProxyEvent {
 
 /** Every stderr line written while `run` runs, parsed. */
 async function stderrLines(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
-  const spy = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {
     await run();
     return spy.mock.calls.map((call) => JSON.parse(String(call[0])) as Record<string, unknown>);
@@ -96,6 +96,7 @@ describe('lazyErrorResponse', () => {
       expect(lines[0]).toMatchObject({ level: 'ERROR', message: 'unhandled error', logger: 'fallback' });
       expect(JSON.stringify(lines[0])).toContain(WIRING);
       expect(JSON.stringify(lines[0])).not.toContain('requestContext');
+      expect(JSON.stringify(lines[0])).not.toContain('/v1/anything/x');
     },
   );
 
