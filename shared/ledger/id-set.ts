@@ -22,7 +22,7 @@ const MAX_LOAD_DEN = 5;
 
 /**
  * 256 open-addressing tables of word pairs, the storage both sets below share: two 32-bit words per slot,
- * the first a fingerprint whose bits are already uniform (hash bytes) and the start of its linear probe, the
+ * the first a fingerprint of hash bytes and, by its low bits (`start`), the start of its linear probe, the
  * second never zero in an entry (a zero second word marks an empty slot). A table grows by half when one
  * more entry would pass a load of 0.8, its entries placed again from their first words.
  */
@@ -196,7 +196,10 @@ function word(bytes: Uint8Array, offset: number): number {
   );
 }
 
-/** First slot to probe for fingerprint `fp` (hash bytes: already uniform). */
+/**
+ * First slot to probe for fingerprint `fp`. It must use the low bits: an EventIdSet's first word starts
+ * with the byte that chose its table, so its top bits are the same for every entry of a table.
+ */
 function start(fp: number, slots: number): number {
   return fp % slots;
 }
